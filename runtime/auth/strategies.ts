@@ -1,0 +1,122 @@
+// Auth strategies named by manifests. Each turns the compiled auth block and an integration's
+// credentials into headers and query parameters for one provider request.
+import type { Connector } from '../manifest/connector.ts';
+import type { HttpTransport } from '../engine/http.ts';
+import { EngineError, failure } from '../engine/errors.ts';
+import { OAuthClientCredentialsCache } from './oauth2-client-credentials.ts';
+
+export interface AuthContext {
+  credentials: Record<string, unknown>;
+  integration: Record<string, unknown>;
+  transport: HttpTransport;
+  timeoutMs: number;
+  /** Distinguishes token caches of different integrations of the same provider. */
+  cacheKey: string;
+}
+
+export interface AppliedAuth {
+  headers: Record<string, string>;
+  query: Array<[string, string]>;
+  /** Values derived from secrets (tokens, Authorization headers) that must be redacted from errors. */
+  secrets: string[];
+}
+
+type Strategy = (connector: Connector, ctx: AuthContext) => Promise<AppliedAuth> | AppliedAuth;
+
+function render(connector: Connector, key: string, ctx: AuthContext): string {
+  const t = connector.auth.templates.get(key);
+  return t ? t.render({ credentials: ctx.credentials, integration: ctx.integration }) : '';
+}
+
+function renderMap(connector: Connector, prefix: 'headers' | 'query', ctx: AuthContext): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const [key, t] of connector.auth.templates) {
+    if (!key.startsWith(`${prefix}.`)) continue;
+    const v = t.render({ credentials: ctx.credentials, integration: ctx.integration });
+    if (v !== '') out.push([key.slice(prefix.length + 1), v]);
+  }
+  return out;
+}
+
+function missing(what: string): never {
+  throw new EngineError(failure('invalid_credentials', `credentials are incomplete: ${what} rendered empty`, { retryable: false }));
+}
+
+const oauthCache = new OAuthClientCredentialsCache();
+
+const strategies: Record<string, Strategy> = {
+  none: () => ({ headers: {}, query: [], secrets: [] }),
+
+  api_key(connector, ctx) {
+    const spec = connector.auth.spec;
+    if (spec.name) {
+      const value = render(connector, 'value', ctx);
+      if (!value) missing(`api key "${spec.name}"`);
+      return spec.in === 'query'
+        ? { headers: {}, query: [[spec.name, value]], secrets: [value] }
+        : { headers: { [spec.name.toLowerCase()]: value }, query: [], secrets: [value] };
+    }
+    const headers = Object.fromEntries(renderMap(connector, 'headers', ctx).map(([k, v]) => [k.toLowerCase(), v]));
+    const query = renderMap(connector, 'query', ctx);
+    return { headers, query, secrets: [...Object.values(headers), ...query.map(([, v]) => v)] };
+  },
+
+  basic(connector, ctx) {
+    const username = render(connector, 'username', ctx);
+    const password = render(connector, 'password', ctx);
+    if (!username) missing('basic auth username');
+    const value = `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+    return { headers: { authorization: value }, query: [], secrets: [value, password].filter(Boolean) };
+  },
+
+  bearer(connector, ctx) {
+    const token = render(connector, 'token', ctx);
+    if (!token) missing('bearer token');
+    const value = `${connector.auth.spec.scheme ?? 'Bearer'} ${token}`;
+    return { headers: { authorization: value }, query: [], secrets: [token, value] };
+  },
+
+  // Tokens of the authorization-code flow are obtained by the integrations layer (connect/callback)
+  // and handed to the engine as credentials.access_token.
+  oauth2_authorization_code(connector, ctx) {
+    const token = ctx.credentials['access_token'];
+    if (typeof token !== 'string' || !token) {
+      throw new EngineError(failure('invalid_credentials', 'this integration has no OAuth access token yet: complete the connect flow first', { retryable: false }));
+    }
+    const value = `${connector.auth.spec.scheme ?? 'Bearer'} ${token}`;
+    return { headers: { authorization: value }, query: [], secrets: [token, value] };
+  },
+
+  async oauth2_client_credentials(connector, ctx) {
+    const spec = connector.auth.spec;
+    const token = await oauthCache.token(
+      {
+        tokenUrl: render(connector, 'token_url', ctx),
+        clientId: render(connector, 'client_id', ctx),
+        clientSecret: render(connector, 'client_secret', ctx),
+        scopes: spec.scopes ?? [],
+        audience: spec.audience,
+        clientAuth: spec.client_auth ?? 'basic',
+      },
+      `${connector.name}:${ctx.cacheKey}`,
+      ctx.transport,
+      ctx.timeoutMs,
+    );
+    const value = `${spec.scheme ?? 'Bearer'} ${token}`;
+    return { headers: { authorization: value }, query: [], secrets: [token, value, render(connector, 'client_secret', ctx)].filter(Boolean) };
+  },
+
+  smtp() {
+    throw new EngineError(failure('unsupported', 'smtp connectors are sent by the SMTP transport, not over HTTP', { retryable: false }));
+  },
+};
+
+export async function applyAuth(connector: Connector, ctx: AuthContext): Promise<AppliedAuth> {
+  const strategy = strategies[connector.auth.spec.type];
+  if (!strategy) throw new EngineError(failure('unsupported', `auth type "${connector.auth.spec.type}" is not supported`, { retryable: false }));
+  return strategy(connector, ctx);
+}
+
+export function forgetCachedTokens(): void {
+  oauthCache.clear();
+}

@@ -1,0 +1,10 @@
+export interface Command {
+  name: string;
+  usage: string;
+  summary: string;
+  help: string;
+  run(args: string[]): Promise<number>;
+}
+
+/** A failure the user can act on: printed as one line, exit 1. */
+export class CliError extends Error {}

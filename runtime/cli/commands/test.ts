@@ -1,0 +1,42 @@
+import type { Command } from '../command.ts';
+import { CliError } from '../command.ts';
+import { loadConnectorDir } from '../../manifest/registry.ts';
+import { formatIssue } from '../../manifest/load.ts';
+import { runConnectorExamples } from '../../testkit/examples.ts';
+import { readConfig } from '../../config/env.ts';
+
+export const testCommand: Command = {
+  name: 'test',
+  usage: 'test [connector...]',
+  summary: "run the manifests' capability examples offline",
+  help: `Usage: plugboard test [connector...]
+
+Runs every capability example of the named connectors (default: all) without network: the
+example's recorded provider response is served in memory, and the request built and the output
+produced are compared with the example. Mismatches are printed as a diff (- expected, + actual).
+Exit 0 when all pass, 1 otherwise.`,
+  async run(args) {
+    const reg = loadConnectorDir(readConfig().connectorsDir);
+    if (reg.issues.length) {
+      for (const i of reg.issues) console.log(formatIssue(i));
+      throw new CliError('fix the manifest problems above first (plugboard validate)');
+    }
+    const names = args.length ? args : [...reg.connectors.keys()];
+    let passed = 0;
+    let failed = 0;
+    for (const name of names) {
+      const connector = reg.connectors.get(name);
+      if (!connector) throw new CliError(`unknown connector "${name}" (known: ${[...reg.connectors.keys()].join(', ')})`);
+      const results = await runConnectorExamples(connector);
+      if (!results.length) console.log(`-    ${name}: no examples`);
+      for (const r of results) {
+        if (r.passed) passed++;
+        else failed++;
+        console.log(`${r.passed ? 'ok  ' : 'FAIL'} ${r.connector}.${r.capability}: ${r.example}`);
+        for (const p of r.problems) console.log(p.replace(/^/gm, '       '));
+      }
+    }
+    console.log(`${passed} passed, ${failed} failed`);
+    return failed ? 1 : 0;
+  },
+};

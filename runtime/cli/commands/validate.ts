@@ -1,0 +1,31 @@
+import path from 'node:path';
+import fs from 'node:fs';
+import type { Command } from '../command.ts';
+import { loadConnectorFiles, manifestFiles } from '../../manifest/registry.ts';
+import { formatIssue } from '../../manifest/load.ts';
+import { readConfig } from '../../config/env.ts';
+
+export const validateCommand: Command = {
+  name: 'validate',
+  usage: 'validate [files...]',
+  summary: 'check manifests against the schema and the semantic rules',
+  help: `Usage: plugboard validate [files...]
+
+Validates connector manifests (default: every *.yaml in PLUGBOARD_CONNECTORS_DIR, ./connectors).
+Prints every problem of every file as  file:line:col  json/path  message  and exits 1 if any;
+prints a one-line summary and exits 0 when all are clean.`,
+  async run(args) {
+    const files = args.length ? args.flatMap((a) => (fs.existsSync(a) && fs.statSync(a).isDirectory() ? manifestFiles(a) : [a])) : manifestFiles(readConfig().connectorsDir);
+    const rel = files.map((f) => path.relative(process.cwd(), f) || f);
+    const reg = loadConnectorFiles(rel);
+    for (const issue of reg.issues) console.log(formatIssue(issue));
+    if (reg.issues.length) {
+      const bad = new Set(reg.issues.map((i) => i.file)).size;
+      console.error(`${reg.issues.length} problem(s) in ${bad} of ${files.length} manifest(s)`);
+      return 1;
+    }
+    const caps = [...reg.connectors.values()].reduce((n, c) => n + c.capabilities.size, 0);
+    console.log(`${files.length} manifest(s) valid: ${reg.connectors.size} connector(s), ${caps} capabilities`);
+    return 0;
+  },
+};

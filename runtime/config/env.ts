@@ -1,0 +1,38 @@
+// Configuration from the environment (and a .env file, if present). Invalid values stop start-up
+// with a message naming the variable.
+import fs from 'node:fs';
+import path from 'node:path';
+import { DEFAULT_CONNECTORS_DIR } from '../manifest/paths.ts';
+
+export class ConfigError extends Error {}
+
+export interface Config {
+  port: number;
+  host: string;
+  connectorsDir: string;
+  logLevel: string;
+  publicUrl?: string;
+}
+
+/** Reads KEY=VALUE lines of ./.env into process.env without overriding what is already set. */
+export function loadDotEnv(file = path.resolve('.env')): void {
+  if (!fs.existsSync(file)) return;
+  // process.loadEnvFile exists from Node 20.12; it never overrides variables already set.
+  (process as unknown as { loadEnvFile(p: string): void }).loadEnvFile(file);
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = env.PORT === undefined || env.PORT === '' ? 3000 : Number(env.PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be an integer from 0 to 65535, got "${env.PORT}"`);
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!levels.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${levels.join(', ')}, got "${logLevel}"`);
+  const connectorsDir = path.resolve(env.PLUGBOARD_CONNECTORS_DIR || DEFAULT_CONNECTORS_DIR);
+  if (!fs.existsSync(connectorsDir)) throw new ConfigError(`PLUGBOARD_CONNECTORS_DIR: directory not found: ${connectorsDir}`);
+  const publicUrl = env.PLUGBOARD_PUBLIC_URL || undefined;
+  if (publicUrl && !/^https?:\/\//.test(publicUrl)) throw new ConfigError(`PLUGBOARD_PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
+  for (const [k, v] of Object.entries(env)) {
+    if (k.startsWith('PLUGBOARD_BASE_URL_') && v && !/^https?:\/\/[^\s]+$/.test(v)) throw new ConfigError(`${k} must be an http(s) URL, got "${v}"`);
+  }
+  return { port, host: env.HOST || '127.0.0.1', connectorsDir, logLevel, publicUrl };
+}

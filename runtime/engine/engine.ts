@@ -1,0 +1,280 @@
+// The engine runs one capability of a connector: validate input, authenticate, render the request,
+// send it with retries and rate limiting, map and validate the response. It returns a typed result
+// and never throws for provider or input problems.
+import type { Connector, CompiledRequest, CompiledErrors } from '../manifest/connector.ts';
+import { fieldErrors } from '../manifest/ajv.ts';
+import { applyAuth, type AppliedAuth } from '../auth/strategies.ts';
+import { buildRequest, type CallContext, type BuiltRequest } from './request.ts';
+import { UndiciTransport, TransportError, type HttpTransport, type HttpResponse } from './http.ts';
+import { EngineError, failure, redact, type EngineFailure } from './errors.ts';
+import { ProviderRateLimits } from './rate-limit.ts';
+
+export interface IntegrationRef {
+  id?: string;
+  environment?: string;
+  metadata?: Record<string, unknown>;
+}
+
+export interface RunOptions {
+  credentials: Record<string, unknown>;
+  input?: Record<string, unknown>;
+  integration?: IntegrationRef;
+  /** Overrides the manifest's base URL (dry runs, tests, PLUGBOARD_BASE_URL_<PROVIDER>). */
+  baseUrl?: string;
+}
+
+export interface RunMeta {
+  attempts: number;
+  duration_ms: number;
+  status?: number;
+  request_id?: string;
+}
+
+export type RunResult<T = unknown> =
+  | { ok: true; output: T; meta: RunMeta }
+  | { ok: false; error: EngineFailure; meta: RunMeta };
+
+export interface EngineOptions {
+  transport?: HttpTransport;
+  /** Environment consulted for PLUGBOARD_BASE_URL_<PROVIDER>; defaults to process.env. */
+  env?: Record<string, string | undefined>;
+  /** Sleep used between retries (tests pass a fast one). */
+  sleep?: (ms: number) => Promise<void>;
+  /** Longest Retry-After the engine will wait for before giving up (ms). */
+  maxRetryAfterMs?: number;
+}
+
+const REQUEST_ID_HEADERS = ['request-id', 'x-request-id', 'twilio-request-id', 'x-message-id', 'x-amzn-requestid', 'x-correlation-id'];
+
+export class Engine {
+  readonly transport: HttpTransport;
+  private readonly env: Record<string, string | undefined>;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly limits = new ProviderRateLimits();
+  private readonly maxRetryAfterMs: number;
+
+  constructor(opts: EngineOptions = {}) {
+    this.transport = opts.transport ?? new UndiciTransport();
+    this.env = opts.env ?? process.env;
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.maxRetryAfterMs = opts.maxRetryAfterMs ?? 60_000;
+  }
+
+  /** Base URL in order: explicit override, PLUGBOARD_BASE_URL_<NAME>, chosen environment, base_url, first environment. */
+  baseUrl(connector: Connector, opts: Pick<RunOptions, 'baseUrl' | 'integration'> = {}): string {
+    if (opts.baseUrl) return opts.baseUrl;
+    const fromEnv = this.env[`PLUGBOARD_BASE_URL_${connector.name.toUpperCase()}`];
+    if (fromEnv) return fromEnv;
+    const envName = opts.integration?.environment ?? (opts.integration?.metadata?.['environment'] as string | undefined);
+    if (envName) {
+      const url = connector.environments[envName];
+      if (!url) throw new EngineError(failure('invalid_input', `unknown environment "${envName}" (known: ${Object.keys(connector.environments).join(', ') || 'none'})`, { fields: { 'metadata.environment': ['is not one of the connector\'s environments'] }, retryable: false }));
+      return url;
+    }
+    const url = connector.baseUrl ?? Object.values(connector.environments)[0];
+    if (!url) throw new EngineError(failure('unsupported', `connector ${connector.name} has no base URL`, { retryable: false }));
+    return url;
+  }
+
+  async run(connector: Connector, capabilityName: string, opts: RunOptions): Promise<RunResult> {
+    const started = performance.now();
+    const meta: RunMeta = { attempts: 0, duration_ms: 0 };
+    const secrets = this.secretValues(connector, opts.credentials);
+    try {
+      const cap = connector.capabilities.get(capabilityName);
+      if (!cap) throw new EngineError(failure('unsupported', `connector ${connector.name} has no capability "${capabilityName}"`, { retryable: false }));
+      const input = opts.input ?? {};
+      if (!cap.schema.validateInput(input)) {
+        const fields = fieldErrors(cap.schema.validateInput.errors, 'input');
+        throw new EngineError(failure('invalid_input', `invalid input: ${summarise(fields)}`, { fields, retryable: false }));
+      }
+      const { response, auth } = await this.exchange(connector, cap.request, cap.timeoutMs, opts, input, meta);
+      secrets.push(...auth.secrets);
+      const body = parseBody(response);
+      await this.raiseProviderError(connector, cap.errors, response, body);
+      let output: unknown;
+      try {
+        output = await cap.response.evaluate(body, { input, status: response.status, headers: response.headers });
+      } catch (err) {
+        throw new EngineError(failure('invalid_output', `response mapping failed: ${(err as Error).message}`, { retryable: false }));
+      }
+      if (!cap.schema.validateOutput(output)) {
+        const fields = fieldErrors(cap.schema.validateOutput.errors, 'output');
+        throw new EngineError(failure('invalid_output', `the provider's answer does not map to a valid ${capabilityName} output: ${summarise(fields)}`, { fields, status: response.status, retryable: false }));
+      }
+      meta.duration_ms = Math.round(performance.now() - started);
+      return { ok: true, output, meta };
+    } catch (err) {
+      meta.duration_ms = Math.round(performance.now() - started);
+      return { ok: false, error: this.toFailure(err, secrets), meta };
+    }
+  }
+
+  /** Runs the manifest's verify request: ok when the provider accepts the credentials. */
+  async verify(connector: Connector, opts: Omit<RunOptions, 'input'>): Promise<RunResult<{ verified: true }>> {
+    const started = performance.now();
+    const meta: RunMeta = { attempts: 0, duration_ms: 0 };
+    const secrets = this.secretValues(connector, opts.credentials);
+    try {
+      const v = connector.verify;
+      if (!v) throw new EngineError(failure('unsupported', `connector ${connector.name} declares no verify request`, { retryable: false }));
+      const { response, auth } = await this.exchange(connector, v.request, connector.timeoutMs, opts, {}, meta);
+      secrets.push(...auth.secrets);
+      const body = parseBody(response);
+      await this.raiseProviderError(connector, {}, response, body);
+      if (v.success && !(await v.success.evaluate(body, { status: response.status, headers: response.headers }))) {
+        throw new EngineError(failure('provider_error', 'the provider did not confirm the credentials', { status: response.status, retryable: false }));
+      }
+      meta.duration_ms = Math.round(performance.now() - started);
+      return { ok: true, output: { verified: true }, meta };
+    } catch (err) {
+      meta.duration_ms = Math.round(performance.now() - started);
+      return { ok: false, error: this.toFailure(err, secrets), meta };
+    }
+  }
+
+  private secretValues(connector: Connector, credentials: Record<string, unknown>): string[] {
+    return connector.sensitiveFields.map((f) => credentials[f]).filter((v): v is string => typeof v === 'string' && v.length > 0);
+  }
+
+  private toFailure(err: unknown, secrets: string[]): EngineFailure {
+    const f: EngineFailure = err instanceof EngineError ? err.failure : failure('unsupported', `internal error: ${(err as Error)?.message ?? String(err)}`, { retryable: false });
+    return {
+      ...f,
+      message: redact(f.message, secrets),
+      ...(f.provider_message !== undefined ? { provider_message: redact(f.provider_message, secrets) } : {}),
+    };
+  }
+
+  /** Validate credentials, authenticate, build and send the request with retries. */
+  private async exchange(
+    connector: Connector,
+    request: CompiledRequest,
+    timeoutMs: number,
+    opts: RunOptions,
+    input: Record<string, unknown>,
+    meta: RunMeta,
+  ): Promise<{ response: HttpResponse; auth: AppliedAuth }> {
+    const credentials = withDefaults(connector, opts.credentials);
+    if (!connector.validateCredentials(credentials)) {
+      const fields = fieldErrors(connector.validateCredentials.errors, 'credentials');
+      throw new EngineError(failure('invalid_credentials', `invalid credentials: ${summarise(fields)}`, { fields, retryable: false }));
+    }
+    const integration = { id: opts.integration?.id ?? '', environment: opts.integration?.environment ?? '', metadata: opts.integration?.metadata ?? {} };
+    const baseUrl = this.baseUrl(connector, opts);
+    const auth = await applyAuth(connector, { credentials, integration, transport: this.transport, timeoutMs, cacheKey: opts.integration?.id ?? 'default' });
+    const ctx: CallContext = { credentials, input, integration };
+    const built = await buildRequest(request, baseUrl, ctx, auth);
+    const response = await this.sendWithRetry(connector, built, timeoutMs, opts.integration?.id ?? 'default', meta);
+    return { response, auth };
+  }
+
+  private async sendWithRetry(connector: Connector, req: BuiltRequest, timeoutMs: number, integrationKey: string, meta: RunMeta): Promise<HttpResponse> {
+    const retry = connector.retry;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.limits.acquire(connector.name, connector.rateLimit, integrationKey);
+      } catch {
+        throw new EngineError(failure('rate_limited', `too many ${connector.name} calls queued for this integration (rate_limit ${JSON.stringify(connector.rateLimit)}); try again shortly`));
+      }
+      meta.attempts = attempt;
+      let response: HttpResponse;
+      try {
+        response = await this.transport.send({ ...req, timeoutMs });
+      } catch (err) {
+        if (!(err instanceof TransportError)) throw err;
+        const retryable = err.kind === 'network' ? err.notSent || retry.on_timeout : retry.on_timeout;
+        if (retryable && attempt < retry.max_attempts) {
+          await this.sleep(backoff(attempt, retry.initial_delay_ms, retry.max_delay_ms));
+          continue;
+        }
+        throw new EngineError(err.kind === 'timeout'
+          ? failure('timeout', `${connector.displayName} did not answer: ${err.message}`)
+          : failure('network_error', `cannot reach ${connector.displayName}: ${err.message}`));
+      }
+      meta.status = response.status;
+      meta.request_id = REQUEST_ID_HEADERS.map((h) => response.headers[h]).find(Boolean) ?? meta.request_id;
+      if (retry.on_status.includes(response.status) && attempt < retry.max_attempts) {
+        const after = retry.respect_retry_after ? retryAfterMs(response.headers['retry-after']) : undefined;
+        if (after !== undefined && after > this.maxRetryAfterMs) return response; // too long to hold the caller: report it
+        await this.sleep(after ?? backoff(attempt, retry.initial_delay_ms, retry.max_delay_ms));
+        continue;
+      }
+      return response;
+    }
+  }
+
+  private async raiseProviderError(connector: Connector, capErrors: CompiledErrors, response: HttpResponse, body: unknown): Promise<void> {
+    const errors = { ...connector.errors, ...capErrors };
+    const is2xx = response.status >= 200 && response.status < 300;
+    if (is2xx && !(errors.when && (await safeEval(errors.when, body)))) return;
+    const message = errors.message ? await safeEval(errors.message, body) : defaultMessage(body);
+    const code = errors.code ? await safeEval(errors.code, body) : undefined;
+    const providerMessage = typeof message === 'string' && message ? message.slice(0, 1000) : undefined;
+    const retryAfter = retryAfterMs(response.headers['retry-after']);
+    throw new EngineError(
+      failure('provider_error', `${connector.displayName} answered ${response.status}${providerMessage ? `: ${providerMessage}` : ''}`, {
+        status: response.status,
+        provider_message: providerMessage,
+        provider_code: code === undefined || code === null ? undefined : String(code),
+        ...(retryAfter !== undefined ? { retry_after: Math.ceil(retryAfter / 1000) } : {}),
+        ...(is2xx ? { retryable: false } : {}),
+      }),
+    );
+  }
+}
+
+function summarise(fields: Record<string, string[]>): string {
+  return Object.entries(fields).map(([k, v]) => `${k} ${v.join(', ')}`).join('; ');
+}
+
+function withDefaults(connector: Connector, credentials: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...credentials };
+  for (const [k, f] of Object.entries(connector.credentialSchema)) if (out[k] === undefined && f.default !== undefined) out[k] = f.default;
+  return out;
+}
+
+async function safeEval(expr: { evaluate(d: unknown): Promise<unknown> }, body: unknown): Promise<unknown> {
+  try {
+    return await expr.evaluate(body);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Common error shapes: {error:{message}}, {message}, {error:"..."}, {errors:[{message}]}, {error_message}. */
+function defaultMessage(body: unknown): string | undefined {
+  if (typeof body === 'string') return body.trim().slice(0, 500) || undefined;
+  if (!body || typeof body !== 'object') return undefined;
+  const b = body as Record<string, any>;
+  const candidates = [b.error?.message, b.error_message, b.message, b.error_description, typeof b.error === 'string' ? b.error : undefined, b.errors?.[0]?.message, b.detail, b.title];
+  return candidates.find((c) => typeof c === 'string' && c.length > 0);
+}
+
+export function parseBody(res: HttpResponse): unknown {
+  if (res.body.length === 0) return {};
+  const text = res.body.toString('utf8');
+  const type = res.headers['content-type'] ?? '';
+  if (/json/i.test(type) || /^\s*[[{]/.test(text)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+/** Exponential backoff with jitter: 50-100% of min(max, initial * 2^(attempt-1)). */
+export function backoff(attempt: number, initialMs: number, maxMs: number): number {
+  const base = Math.min(maxMs, initialMs * 2 ** (attempt - 1));
+  return Math.round(base * (0.5 + Math.random() / 2));
+}
+
+/** Retry-After as delta-seconds or HTTP date, in ms. */
+export function retryAfterMs(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}

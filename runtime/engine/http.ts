@@ -1,0 +1,85 @@
+// The HTTP transport behind the engine: undici (Node's own HTTP client) with keep-alive,
+// an overall deadline per attempt and a cap on response size. Tests and the manifest test kit
+// swap in other transports through the same interface.
+import { request, Agent, type Dispatcher } from 'undici';
+
+export interface HttpRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string | Buffer;
+  timeoutMs: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export class TransportError extends Error {
+  constructor(
+    readonly kind: 'timeout' | 'network',
+    message: string,
+    /** True when the request certainly never reached the server (safe to retry any method). */
+    readonly notSent = false,
+  ) {
+    super(message);
+  }
+}
+
+export interface HttpTransport {
+  send(req: HttpRequest): Promise<HttpResponse>;
+}
+
+export const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
+
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+export class UndiciTransport implements HttpTransport {
+  private readonly dispatcher: Dispatcher;
+
+  constructor(opts: { connections?: number } = {}) {
+    this.dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: opts.connections ?? 128, connect: { timeout: 10_000 } });
+  }
+
+  async send(req: HttpRequest): Promise<HttpResponse> {
+    const signal = AbortSignal.timeout(req.timeoutMs);
+    try {
+      const res = await request(req.url, {
+        method: req.method as Dispatcher.HttpMethod,
+        headers: req.headers,
+        body: req.body,
+        signal,
+        dispatcher: this.dispatcher,
+        headersTimeout: req.timeoutMs,
+        bodyTimeout: req.timeoutMs,
+      });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length;
+        if (size > MAX_RESPONSE_BYTES) {
+          res.body.destroy();
+          throw new TransportError('network', `response larger than ${MAX_RESPONSE_BYTES} bytes`);
+        }
+        chunks.push(chunk as Buffer);
+      }
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
+      return { status: res.statusCode, headers, body: Buffer.concat(chunks) };
+    } catch (err) {
+      if (err instanceof TransportError) throw err;
+      const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string } };
+      const code = e.code ?? e.cause?.code;
+      if (signal.aborted || e.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+        throw new TransportError('timeout', `no answer within ${req.timeoutMs} ms`);
+      }
+      throw new TransportError('network', `${code ?? 'network error'}: ${e.message ?? 'request failed'}`, NOT_SENT_CODES.has(code ?? ''));
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+}

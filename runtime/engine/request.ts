@@ -1,0 +1,86 @@
+// Turn a compiled request (templates + expressions) and a call's context into an HTTP request.
+import qs from 'qs';
+import type { CompiledRequest } from '../manifest/connector.ts';
+import { urlEncodedContext } from './templates.ts';
+import type { AppliedAuth } from '../auth/strategies.ts';
+
+export interface CallContext {
+  credentials: Record<string, unknown>;
+  input: Record<string, unknown>;
+  integration: Record<string, unknown>;
+}
+
+export interface BuiltRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string | Buffer;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  json: 'application/json',
+  form: 'application/x-www-form-urlencoded',
+  xml: 'application/xml',
+  text: 'text/plain; charset=utf-8',
+};
+
+/** Stringify scalars for form and multipart bodies: booleans as true/false, objects as JSON. */
+function formScalars(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(formScalars);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== undefined && v !== null) out[k] = formScalars(v);
+    return out;
+  }
+  return value;
+}
+
+async function encodeMultipart(value: Record<string, unknown>): Promise<{ body: Buffer; contentType: string }> {
+  const fd = new FormData();
+  for (const [k, v] of Object.entries(value)) {
+    if (v === undefined || v === null) continue;
+    for (const item of Array.isArray(v) ? v : [v]) fd.append(k, typeof item === 'object' ? JSON.stringify(item) : String(item));
+  }
+  // Let the platform's Response serialise the multipart body so boundaries and escaping are standard.
+  const res = new Response(fd);
+  return { body: Buffer.from(await res.arrayBuffer()), contentType: res.headers.get('content-type')! };
+}
+
+export function joinUrl(baseUrl: string, path: string): string {
+  return baseUrl.replace(/\/+$/, '') + path;
+}
+
+export async function buildRequest(req: CompiledRequest, baseUrl: string, ctx: CallContext, auth: AppliedAuth): Promise<BuiltRequest> {
+  const path = req.path.isStatic ? req.path.source : req.path.render(urlEncodedContext(ctx) as object);
+  const url = new URL(joinUrl(baseUrl, path));
+  for (const [name, t] of req.query) {
+    const v = t.render(ctx);
+    if (v !== '') url.searchParams.append(name, v); // an empty rendering means "not given": omit it
+  }
+  for (const [name, v] of auth.query) url.searchParams.append(name, v);
+
+  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'plugboard/0.1' };
+  for (const [name, t] of req.headers) {
+    const v = t.render(ctx);
+    if (v !== '') headers[name.toLowerCase()] = v;
+  }
+  Object.assign(headers, auth.headers);
+
+  let body: string | Buffer | undefined;
+  if (req.bodyExpression) {
+    const value = await req.bodyExpression.evaluate(ctx);
+    if (req.bodyFormat === 'json') {
+      body = JSON.stringify(value ?? {});
+    } else if (req.bodyFormat === 'form') {
+      body = qs.stringify(formScalars(value ?? {}), { arrayFormat: req.formArrays === 'repeat' ? 'repeat' : req.formArrays === 'brackets' ? 'brackets' : 'indices', encodeValuesOnly: false, format: 'RFC1738' });
+    } else {
+      const mp = await encodeMultipart((value ?? {}) as Record<string, unknown>);
+      body = mp.body;
+      headers['content-type'] = mp.contentType;
+    }
+  } else if (req.bodyTemplate) {
+    body = req.bodyTemplate.render(ctx);
+  }
+  if (body !== undefined && !headers['content-type']) headers['content-type'] = CONTENT_TYPES[req.bodyFormat]!;
+  return { method: req.method, url: url.toString(), headers, body };
+}

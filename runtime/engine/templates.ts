@@ -1,0 +1,126 @@
+// Handlebars renders strings: paths, headers, query values, xml and text bodies.
+// Templates are compiled once when a manifest loads.
+import Handlebars from 'handlebars';
+
+// No 'env' root on purpose: a manifest must not be able to read the server's environment (master key!).
+export const TEMPLATE_ROOTS = ['credentials', 'input', 'integration'] as const;
+
+const hbs = Handlebars.create();
+hbs.registerHelper('json', (value: unknown) => JSON.stringify(value ?? null));
+hbs.registerHelper('base64', (value: unknown) => Buffer.from(String(value ?? ''), 'utf8').toString('base64'));
+hbs.registerHelper('urlencode', (value: unknown) => encodeURIComponent(String(value ?? '')));
+hbs.registerHelper('lower', (value: unknown) => String(value ?? '').toLowerCase());
+hbs.registerHelper('upper', (value: unknown) => String(value ?? '').toUpperCase());
+hbs.registerHelper('default', (value: unknown, fallback: unknown) =>
+  value === undefined || value === null || value === '' ? fallback : value,
+);
+hbs.registerHelper('xml', (value: unknown) =>
+  String(value ?? '').replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!),
+);
+export const TEMPLATE_HELPERS = ['json', 'base64', 'urlencode', 'lower', 'upper', 'default', 'xml', 'if', 'unless', 'each', 'with', 'lookup', 'eq'];
+hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+
+export interface TemplateRef {
+  path: string[];
+  /** 1-based line and 0-based column inside the template source. */
+  line: number;
+  column: number;
+}
+
+export interface CompiledTemplate {
+  readonly source: string;
+  /** Paths read outside of block scopes (each/with), e.g. ['credentials','api_key']. */
+  readonly refs: TemplateRef[];
+  readonly helpers: string[];
+  readonly isStatic: boolean;
+  render(context: object): string;
+}
+
+export class TemplateSyntaxError extends Error {
+  constructor(message: string, readonly line?: number, readonly column?: number) {
+    super(message);
+  }
+}
+
+type Node = { type: string; [k: string]: unknown };
+
+function walk(node: Node | undefined, scoped: boolean, refs: TemplateRef[], helpers: string[]): void {
+  if (!node) return;
+  const visitPath = (p: Node | undefined, asHelper: boolean) => {
+    if (!p || p.type !== 'PathExpression') return;
+    const parts = p.parts as string[];
+    const loc = p.loc as { start: { line: number; column: number } } | undefined;
+    if (asHelper) {
+      helpers.push(String(p.original));
+      return;
+    }
+    if (scoped || p.data || (p.original as string).startsWith('this') || (p.original as string).startsWith('..')) return;
+    refs.push({ path: parts, line: loc?.start.line ?? 1, column: loc?.start.column ?? 0 });
+  };
+  const visitCall = (n: Node) => {
+    const params = (n.params as Node[]) ?? [];
+    const hashPairs = ((n.hash as Node | undefined)?.pairs as Node[]) ?? [];
+    const isHelper = params.length > 0 || hashPairs.length > 0 || n.type === 'BlockStatement' || n.type === 'SubExpression';
+    visitPath(n.path as Node, isHelper);
+    for (const p of params) visitExpr(p);
+    for (const pair of hashPairs) visitExpr(pair.value as Node);
+  };
+  const visitExpr = (e: Node) => {
+    if (e.type === 'SubExpression') visitCall(e);
+    else visitPath(e, false);
+  };
+  switch (node.type) {
+    case 'Program':
+      for (const s of node.body as Node[]) walk(s, scoped, refs, helpers);
+      break;
+    case 'MustacheStatement':
+      visitCall(node);
+      break;
+    case 'BlockStatement': {
+      visitCall(node);
+      const name = String((node.path as Node).original);
+      const inner = scoped || name === 'each' || name === 'with';
+      walk(node.program as Node, inner, refs, helpers);
+      walk(node.inverse as Node, scoped, refs, helpers);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+export function compileTemplate(source: string): CompiledTemplate {
+  let ast: Node;
+  try {
+    ast = hbs.parse(source) as unknown as Node;
+  } catch (err) {
+    const msg = (err as Error).message;
+    const m = /line (\d+)/.exec(msg);
+    throw new TemplateSyntaxError(`Handlebars syntax error: ${msg.split('\n')[0]}`, m ? Number(m[1]) : undefined);
+  }
+  const refs: TemplateRef[] = [];
+  const helpers: string[] = [];
+  walk(ast, false, refs, helpers);
+  const isStatic = !/\{\{/.test(source);
+  const fn = isStatic ? null : hbs.compile(source, { noEscape: true, strict: false, knownHelpersOnly: false });
+  return {
+    source,
+    refs,
+    helpers,
+    isStatic,
+    render: fn ? (context) => fn(context) : () => source,
+  };
+}
+
+/** Copies a context with every string leaf URL-encoded, for rendering path templates safely. */
+export function urlEncodedContext(value: unknown): unknown {
+  if (typeof value === 'string') return encodeURIComponent(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return value;
+  if (Array.isArray(value)) return value.map(urlEncodedContext);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = urlEncodedContext(v);
+    return out;
+  }
+  return value;
+}

@@ -1,0 +1,292 @@
+// Resolve a schema-valid manifest into a Connector: every template and expression compiled once,
+// plus the semantic checks Ajv cannot do (known capabilities, template roots, declared credentials,
+// JSONata syntax, examples that match their capability schema).
+import type { Manifest, RequestSpec, ErrorsSpec, ExampleSpec, BodyFormat, HttpMethod, AuthSpec, CredentialField, RetrySpec, RateLimitSpec } from './types.ts';
+import type { ManifestIssue, SourceMap, PathSegment } from './load.ts';
+import { ajv, type ValidateFunction } from './ajv.ts';
+import { loadCapabilitySchemas, type CapabilitySchema, type JsonSchema } from './capability-schemas.ts';
+import { compileTemplate, TemplateSyntaxError, TEMPLATE_ROOTS, TEMPLATE_HELPERS, type CompiledTemplate } from '../engine/templates.ts';
+import { compileExpression, ExpressionSyntaxError, type CompiledExpression } from '../engine/expressions.ts';
+
+export interface CompiledRequest {
+  method: HttpMethod;
+  path: CompiledTemplate;
+  query: Array<[string, CompiledTemplate]>;
+  headers: Array<[string, CompiledTemplate]>;
+  bodyFormat: BodyFormat;
+  formArrays: 'indexed' | 'brackets' | 'repeat';
+  /** json, form, multipart: a JSONata expression over {input, credentials, integration}. */
+  bodyExpression?: CompiledExpression;
+  /** xml, text: a Handlebars template. */
+  bodyTemplate?: CompiledTemplate;
+}
+
+export interface CompiledErrors {
+  when?: CompiledExpression;
+  message?: CompiledExpression;
+  code?: CompiledExpression;
+}
+
+export interface CompiledCapability {
+  name: string;
+  description: string;
+  schema: CapabilitySchema;
+  request: CompiledRequest;
+  response: CompiledExpression;
+  errors: CompiledErrors;
+  timeoutMs: number;
+  examples: ExampleSpec[];
+}
+
+export interface CompiledAuth {
+  spec: AuthSpec;
+  /** Every string field of the auth block that is a template, compiled (username, token, headers.X, ...). */
+  templates: Map<string, CompiledTemplate>;
+}
+
+export interface Connector {
+  name: string;
+  displayName: string;
+  category: string;
+  description: string;
+  file: string;
+  manifest: Manifest;
+  auth: CompiledAuth;
+  credentialSchema: Record<string, CredentialField>;
+  /** JSON Schema of the credentials object, generated from credential_schema. */
+  credentialsJsonSchema: JsonSchema;
+  validateCredentials: ValidateFunction;
+  sensitiveFields: string[];
+  baseUrl?: string;
+  environments: Record<string, string>;
+  verify?: { request: CompiledRequest; success?: CompiledExpression };
+  capabilities: Map<string, CompiledCapability>;
+  errors: CompiledErrors;
+  timeoutMs: number;
+  retry: Required<RetrySpec>;
+  rateLimit?: RateLimitSpec;
+}
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+const AUTH_TEMPLATE_FIELDS = ['value', 'username', 'password', 'token', 'client_id', 'client_secret', 'token_url', 'host', 'port'] as const;
+const AUTH_TEMPLATE_MAPS = ['headers', 'query', 'extra_authorize_params'] as const;
+
+export function credentialsJsonSchema(fields: Record<string, CredentialField>): JsonSchema {
+  const properties: Record<string, JsonSchema> = {};
+  const required: string[] = [];
+  for (const [name, f] of Object.entries(fields)) {
+    const p: JsonSchema = { type: f.type };
+    for (const k of ['title', 'description', 'pattern', 'format', 'enum', 'default'] as const) if (f[k] !== undefined) p[k] = f[k];
+    if (f.sensitive) p['sensitive'] = true;
+    properties[name] = p;
+    if (f.required) required.push(name);
+  }
+  return { type: 'object', additionalProperties: false, properties, required };
+}
+
+interface Ctx {
+  file: string;
+  map: SourceMap;
+  issues: ManifestIssue[];
+  credentials: Record<string, CredentialField>;
+}
+
+function issue(ctx: Ctx, segs: PathSegment[], message: string, rule: string, lineOffset = 0): void {
+  const pos = ctx.map.position(segs, { offsetLines: lineOffset });
+  ctx.issues.push({ file: ctx.file, ...pos, path: segs.join('/'), message, rule });
+}
+
+/** Where `input.*` may be read: the capability's input properties, or nothing (verify, auth). */
+type InputScope = { kind: 'capability'; schema: JsonSchema } | { kind: 'none' };
+
+function checkRef(ctx: Ctx, segs: PathSegment[], ref: string[], scope: InputScope, lineOffset: number, what: string): void {
+  const [root, field] = ref;
+  if (!(TEMPLATE_ROOTS as readonly string[]).includes(root)) {
+    issue(ctx, segs, `${what} reads "${ref.join('.')}": the root must be one of ${TEMPLATE_ROOTS.join(', ')}`, 'template_root', lineOffset);
+    return;
+  }
+  if (root === 'credentials' && field !== undefined && !(field in ctx.credentials)) {
+    issue(ctx, segs, `${what} reads "credentials.${field}", which credential_schema does not declare`, 'undeclared_credential', lineOffset);
+  }
+  if (root === 'input') {
+    if (scope.kind === 'none') issue(ctx, segs, `${what} reads "${ref.join('.')}", but no input exists here`, 'no_input', lineOffset);
+    else if (field !== undefined && !(field in (scope.schema.properties ?? {})))
+      issue(ctx, segs, `${what} reads "input.${field}", which the capability's input schema does not define`, 'undeclared_input', lineOffset);
+  }
+}
+
+function template(ctx: Ctx, source: string, segs: PathSegment[], scope: InputScope): CompiledTemplate {
+  try {
+    const t = compileTemplate(source);
+    for (const ref of t.refs) checkRef(ctx, segs, ref.path, scope, ref.line - 1, 'template');
+    for (const h of t.helpers) if (!TEMPLATE_HELPERS.includes(h)) issue(ctx, segs, `unknown template helper "${h}" (known: ${TEMPLATE_HELPERS.join(', ')})`, 'template_helper');
+    return t;
+  } catch (err) {
+    const line = err instanceof TemplateSyntaxError && err.line ? err.line - 1 : 0;
+    issue(ctx, segs, (err as Error).message, 'template_syntax', line);
+    return compileTemplate('');
+  }
+}
+
+function lineOf(source: string, position: number | undefined): number {
+  if (position === undefined) return 0;
+  return source.slice(0, position).split('\n').length - 1;
+}
+
+function expression(ctx: Ctx, source: string, segs: PathSegment[], scope: InputScope | 'response'): CompiledExpression {
+  try {
+    const e = compileExpression(source);
+    if (scope !== 'response') {
+      for (const p of e.paths) if ((TEMPLATE_ROOTS as readonly string[]).includes(p[0])) checkRef(ctx, segs, p, scope, 0, 'expression');
+    }
+    return e;
+  } catch (err) {
+    const pos = err instanceof ExpressionSyntaxError ? err.position : undefined;
+    issue(ctx, segs, `${(err as Error).message}${pos !== undefined ? ` (at character ${pos})` : ''}`, 'jsonata_syntax', lineOf(source, pos));
+    return compileExpression('$');
+  }
+}
+
+function compileRequest(ctx: Ctx, spec: RequestSpec, segs: PathSegment[], scope: InputScope): CompiledRequest {
+  const bodyFormat = spec.body_format ?? 'json';
+  const req: CompiledRequest = {
+    method: spec.method,
+    path: template(ctx, spec.path, [...segs, 'path'], scope),
+    query: Object.entries(spec.query ?? {}).map(([k, v]) => [k, template(ctx, v, [...segs, 'query', k], scope)]),
+    headers: Object.entries(spec.headers ?? {}).map(([k, v]) => [k, template(ctx, v, [...segs, 'headers', k], scope)]),
+    bodyFormat,
+    formArrays: spec.form_arrays ?? 'indexed',
+  };
+  if (spec.body !== undefined) {
+    if (bodyFormat === 'xml' || bodyFormat === 'text') req.bodyTemplate = template(ctx, spec.body, [...segs, 'body'], scope);
+    else req.bodyExpression = expression(ctx, spec.body, [...segs, 'body'], scope);
+  }
+  return req;
+}
+
+function compileErrors(ctx: Ctx, spec: ErrorsSpec | undefined, segs: PathSegment[]): CompiledErrors {
+  const out: CompiledErrors = {};
+  for (const k of ['when', 'message', 'code'] as const) if (spec?.[k]) out[k] = expression(ctx, spec[k]!, [...segs, k], 'response');
+  return out;
+}
+
+function checkExamples(ctx: Ctx, examples: ExampleSpec[], schema: CapabilitySchema, segs: PathSegment[]): void {
+  examples.forEach((ex, i) => {
+    if (!schema.validateInput(ex.input)) {
+      for (const e of schema.validateInput.errors ?? []) issue(ctx, [...segs, i, 'input'], `example input ${e.instancePath || ''} ${e.message}`.replace(/\s+/g, ' '), 'example_input');
+    }
+    if (ex.output !== undefined && !schema.validateOutput(ex.output)) {
+      for (const e of schema.validateOutput.errors ?? []) issue(ctx, [...segs, i, 'output'], `example output ${e.instancePath || ''} ${e.message}`.replace(/\s+/g, ' '), 'example_output');
+    }
+  });
+}
+
+export function compileConnector(manifest: Manifest, where: { file: string; map: SourceMap }): { connector: Connector; issues: ManifestIssue[] } {
+  const ctx: Ctx = { ...where, issues: [], credentials: manifest.credential_schema };
+  const capabilitySchemas = loadCapabilitySchemas();
+  const none: InputScope = { kind: 'none' };
+
+  if (!manifest.base_url && !manifest.environments && manifest.auth.type !== 'smtp') {
+    issue(ctx, [], 'either "base_url" or "environments" is required (except for smtp auth)', 'base_url');
+  }
+
+  for (const [name, field] of Object.entries(manifest.credential_schema)) {
+    if (field.pattern) {
+      try {
+        new RegExp(field.pattern, 'u');
+      } catch (err) {
+        issue(ctx, ['credential_schema', name, 'pattern'], `invalid regular expression: ${(err as Error).message}`, 'pattern');
+      }
+    }
+    if (field.default !== undefined && typeof field.default !== (field.type === 'integer' ? 'number' : field.type)) {
+      issue(ctx, ['credential_schema', name, 'default'], `default must be a ${field.type}`, 'default_type');
+    }
+  }
+
+  const authTemplates = new Map<string, CompiledTemplate>();
+  for (const f of AUTH_TEMPLATE_FIELDS) {
+    const v = manifest.auth[f];
+    if (typeof v === 'string') authTemplates.set(f, template(ctx, v, ['auth', f], none));
+  }
+  for (const m of AUTH_TEMPLATE_MAPS) {
+    for (const [k, v] of Object.entries(manifest.auth[m] ?? {})) authTemplates.set(`${m}.${k}`, template(ctx, v, ['auth', m, k], none));
+  }
+
+  const capabilities = new Map<string, CompiledCapability>();
+  for (const [name, spec] of Object.entries(manifest.capabilities)) {
+    const segs = ['capabilities', name];
+    const schema = capabilitySchemas.get(name);
+    if (!schema) {
+      issue(ctx, segs, `unknown capability "${name}": no schemas/capabilities/${name}.json (known: ${[...capabilitySchemas.keys()].join(', ')})`, 'unknown_capability');
+      continue;
+    }
+    const scope: InputScope = { kind: 'capability', schema: schema.input };
+    capabilities.set(name, {
+      name,
+      description: spec.description ?? schema.description,
+      schema,
+      request: compileRequest(ctx, spec.request, [...segs, 'request'], scope),
+      response: expression(ctx, spec.response, [...segs, 'response'], 'response'),
+      errors: compileErrors(ctx, spec.errors, [...segs, 'errors']),
+      timeoutMs: spec.timeout_ms ?? manifest.timeout_ms ?? DEFAULT_TIMEOUT_MS,
+      examples: spec.examples ?? [],
+    });
+    checkExamples(ctx, spec.examples ?? [], schema, [...segs, 'examples']);
+  }
+
+  const verify = manifest.verify
+    ? {
+        request: compileRequest(ctx, manifest.verify.request, ['verify', 'request'], none),
+        success: manifest.verify.success ? expression(ctx, manifest.verify.success, ['verify', 'success'], 'response') : undefined,
+      }
+    : undefined;
+
+  // Streams and webhooks are executed by later subsystems; their expressions and templates are
+  // compiled here already so a broken one fails validation today.
+  for (const [name, s] of Object.entries(manifest.streams ?? {})) {
+    compileRequest(ctx, s.request, ['streams', name, 'request'], none);
+    expression(ctx, s.records, ['streams', name, 'records'], 'response');
+    if (s.mapping) expression(ctx, s.mapping, ['streams', name, 'mapping'], 'response');
+    if (s.pagination?.next) expression(ctx, s.pagination.next, ['streams', name, 'pagination', 'next'], 'response');
+  }
+  if (manifest.webhooks) {
+    const w = manifest.webhooks;
+    if (w.signature.secret) template(ctx, w.signature.secret, ['webhooks', 'signature', 'secret'], none);
+    if (w.signature.scheme !== 'none' && !w.signature.secret) issue(ctx, ['webhooks', 'signature'], `scheme "${w.signature.scheme}" needs a "secret" template`, 'webhook_secret');
+    if (w.event_id) expression(ctx, w.event_id, ['webhooks', 'event_id'], 'response');
+    if (w.event_type) expression(ctx, w.event_type, ['webhooks', 'event_type'], 'response');
+    for (const [ev, def] of Object.entries(w.events ?? {})) if (def.data) expression(ctx, def.data, ['webhooks', 'events', ev, 'data'], 'response');
+  }
+
+  const credsSchema = credentialsJsonSchema(manifest.credential_schema);
+  const connector: Connector = {
+    name: manifest.name,
+    displayName: manifest.display_name,
+    category: manifest.category,
+    description: manifest.description ?? '',
+    file: where.file,
+    manifest,
+    auth: { spec: manifest.auth, templates: authTemplates },
+    credentialSchema: manifest.credential_schema,
+    credentialsJsonSchema: credsSchema,
+    validateCredentials: ajv.compile(credsSchema),
+    sensitiveFields: Object.entries(manifest.credential_schema).filter(([, f]) => f.sensitive).map(([k]) => k),
+    baseUrl: manifest.base_url,
+    environments: manifest.environments ?? {},
+    verify,
+    capabilities,
+    errors: compileErrors(ctx, manifest.errors, ['errors']),
+    timeoutMs: manifest.timeout_ms ?? DEFAULT_TIMEOUT_MS,
+    retry: {
+      on_status: manifest.retry?.on_status ?? [429, 502, 503, 504],
+      max_attempts: manifest.retry?.max_attempts ?? 3,
+      respect_retry_after: manifest.retry?.respect_retry_after ?? true,
+      initial_delay_ms: manifest.retry?.initial_delay_ms ?? 200,
+      max_delay_ms: manifest.retry?.max_delay_ms ?? 10_000,
+      on_timeout: manifest.retry?.on_timeout ?? false,
+    },
+    rateLimit: manifest.rate_limit,
+  };
+  return { connector, issues: ctx.issues };
+}

@@ -1,0 +1,160 @@
+// Load a manifest: YAML with source positions -> Ajv validation -> semantic checks -> compiled Connector.
+// Every problem of a file is reported at once, each with file, line, column, JSON path and rule.
+import fs from 'node:fs';
+import path from 'node:path';
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, type Document, type Node as YamlNode } from 'yaml';
+import { ajv, type ErrorObject } from './ajv.ts';
+import { MANIFEST_SCHEMA_FILE } from './paths.ts';
+import type { Manifest } from './types.ts';
+import { compileConnector, type Connector } from './connector.ts';
+
+export interface ManifestIssue {
+  file: string;
+  line: number;
+  column: number;
+  /** JSON path inside the manifest, e.g. capabilities/send_sms/request/body ('' for the document). */
+  path: string;
+  message: string;
+  /** The rule that failed: a JSON Schema keyword, 'yaml', or a semantic check name. */
+  rule: string;
+}
+
+export class ManifestError extends Error {
+  constructor(readonly issues: ManifestIssue[]) {
+    super(issues.map(formatIssue).join('\n'));
+    this.name = 'ManifestError';
+  }
+}
+
+export function formatIssue(i: ManifestIssue): string {
+  return `${i.file}:${i.line}:${i.column}  ${i.path || '(root)'}  ${i.message}`;
+}
+
+const validateManifestSchema = ajv.compile(JSON.parse(fs.readFileSync(MANIFEST_SCHEMA_FILE, 'utf8')));
+
+export type PathSegment = string | number;
+
+/** Finds line/column for a JSON path, falling back to the nearest existing ancestor. */
+export class SourceMap {
+  constructor(
+    private readonly doc: Document,
+    private readonly lines: LineCounter,
+  ) {}
+
+  position(segments: PathSegment[], opts: { key?: boolean; offsetLines?: number } = {}): { line: number; column: number } {
+    let node: YamlNode | null | undefined = this.doc.contents as YamlNode | null;
+    let offset = node?.range?.[0] ?? 0;
+    for (const seg of segments) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+        if (!pair) break;
+        const keyNode = pair.key as YamlNode;
+        offset = keyNode.range?.[0] ?? offset;
+        node = pair.value as YamlNode | null;
+        if (node?.range && !(opts.key && seg === segments[segments.length - 1])) offset = node.range[0];
+      } else if (isSeq(node) && typeof seg === 'number') {
+        const item = node.items[seg] as YamlNode | undefined;
+        if (!item) break;
+        node = item;
+        offset = item.range?.[0] ?? offset;
+      } else {
+        break;
+      }
+    }
+    const pos = this.lines.linePos(offset);
+    let line = pos.line;
+    if (opts.offsetLines && isScalar(node) && (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED')) {
+      line += opts.offsetLines; // block scalars start on the line after the indicator
+    }
+    return { line, column: pos.col };
+  }
+}
+
+function pointerToSegments(pointer: string): string[] {
+  if (!pointer) return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+function schemaIssues(errors: ErrorObject[], file: string, map: SourceMap): ManifestIssue[] {
+  const out: ManifestIssue[] = [];
+  const seen = new Set<string>();
+  // A failed if/then or oneOf repeats what its branches said in detail; keep the detail.
+  const detailed = errors.filter((e) => e.keyword !== 'if');
+  for (const e of detailed) {
+    const segs = pointerToSegments(e.instancePath);
+    let message = e.message ?? 'is invalid';
+    let pathSegs = segs;
+    let key = false;
+    if (e.keyword === 'additionalProperties') {
+      const prop = (e.params as { additionalProperty: string }).additionalProperty;
+      pathSegs = [...segs, prop];
+      message = `unknown key "${prop}"`;
+      key = true;
+    } else if (e.keyword === 'required') {
+      message = `missing required key "${(e.params as { missingProperty: string }).missingProperty}"`;
+    } else if (e.keyword === 'enum') {
+      message = `must be one of: ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).join(', ')}`;
+    } else if (e.keyword === 'const') {
+      message = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
+    } else if (e.keyword === 'oneOf' && segs[0] === 'auth') {
+      message = 'api_key auth takes either "name" and "value" (with optional "in") or "headers"/"query" maps, not both';
+    } else if (e.keyword === 'not' && segs[segs.length - 1] === 'request') {
+      message = 'a GET or DELETE request cannot have a body';
+    } else if (e.keyword === 'oneOf' && segs.includes('examples')) {
+      message = 'an example needs exactly one of "output" or "error"';
+    }
+    const id = `${pathSegs.join('/')}|${message}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const pos = map.position(pathSegs, { key });
+    out.push({ file, ...pos, path: pathSegs.join('/'), message, rule: e.keyword });
+  }
+  return out;
+}
+
+export interface LoadResult {
+  connector?: Connector;
+  manifest?: Manifest;
+  issues: ManifestIssue[];
+}
+
+export function loadManifestText(text: string, file: string, opts: { expectedName?: string } = {}): LoadResult {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length) {
+    return {
+      issues: doc.errors.map((e) => {
+        const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
+        return { file, line: pos.line, column: pos.col, path: '', message: `YAML: ${e.message.split('\n')[0]}`, rule: 'yaml' };
+      }),
+    };
+  }
+  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  const map = new SourceMap(doc, lines);
+  if (!data || typeof data !== 'object' || Array.isArray(data)) {
+    return { issues: [{ file, line: 1, column: 1, path: '', message: 'a manifest must be a YAML mapping', rule: 'type' }] };
+  }
+  if (!validateManifestSchema(data)) {
+    return { issues: schemaIssues(validateManifestSchema.errors ?? [], file, map) };
+  }
+  const manifest = data as Manifest;
+  const { connector, issues } = compileConnector(manifest, { file, map });
+  if (opts.expectedName && manifest.name !== opts.expectedName) {
+    issues.push({ file, ...map.position(['name']), path: 'name', message: `name "${manifest.name}" must match the file name "${opts.expectedName}"`, rule: 'file_name' });
+  }
+  return issues.length ? { manifest, issues } : { manifest, connector, issues };
+}
+
+export function loadManifestFile(file: string): LoadResult {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    return { issues: [{ file, line: 1, column: 1, path: '', message: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, rule: 'io' }] };
+  }
+  const base = path.basename(file).replace(/\.ya?ml$/, '');
+  return loadManifestText(text, file, { expectedName: base });
+}

@@ -1,0 +1,139 @@
+// The raw manifest, as written in YAML and described by schemas/manifest.schema.json.
+
+export type AuthType =
+  | 'api_key'
+  | 'basic'
+  | 'bearer'
+  | 'oauth2_authorization_code'
+  | 'oauth2_client_credentials'
+  | 'smtp'
+  | 'none';
+
+export type BodyFormat = 'json' | 'form' | 'xml' | 'text' | 'multipart';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface AuthSpec {
+  type: AuthType;
+  in?: 'header' | 'query';
+  name?: string;
+  value?: string;
+  headers?: Record<string, string>;
+  query?: Record<string, string>;
+  username?: string;
+  password?: string;
+  token?: string;
+  scheme?: string;
+  authorization_url?: string;
+  token_url?: string;
+  scopes?: string[];
+  pkce?: boolean;
+  client_id?: string;
+  client_secret?: string;
+  client_auth?: 'basic' | 'body';
+  audience?: string;
+  extra_authorize_params?: Record<string, string>;
+  host?: string;
+  port?: number | string;
+  secure?: boolean;
+}
+
+export interface CredentialField {
+  type: 'string' | 'integer' | 'number' | 'boolean';
+  sensitive: boolean;
+  required: boolean;
+  title?: string;
+  description?: string;
+  pattern?: string;
+  format?: string;
+  enum?: Array<string | number | boolean>;
+  default?: string | number | boolean;
+}
+
+export interface RequestSpec {
+  method: HttpMethod;
+  path: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  body_format?: BodyFormat;
+  form_arrays?: 'indexed' | 'brackets' | 'repeat';
+  body?: string;
+}
+
+export interface ErrorsSpec {
+  when?: string;
+  message?: string;
+  code?: string;
+}
+
+export interface ExampleSpec {
+  name: string;
+  credentials?: Record<string, unknown>;
+  input: Record<string, unknown>;
+  request?: { method?: string; path?: string; query?: Record<string, unknown>; headers?: Record<string, unknown>; body?: unknown };
+  response: { status: number; headers?: Record<string, string>; body?: unknown };
+  output?: unknown;
+  error?: { type: string; status?: number; message?: string };
+}
+
+export interface CapabilitySpec {
+  description?: string;
+  request: RequestSpec;
+  response: string;
+  errors?: ErrorsSpec;
+  timeout_ms?: number;
+  examples?: ExampleSpec[];
+}
+
+export interface RetrySpec {
+  on_status?: number[];
+  max_attempts?: number;
+  respect_retry_after?: boolean;
+  initial_delay_ms?: number;
+  max_delay_ms?: number;
+  on_timeout?: boolean;
+}
+
+export interface RateLimitSpec {
+  requests_per_second?: number;
+  requests_per_minute?: number;
+  max_queue?: number;
+}
+
+export interface StreamSpec {
+  description?: string;
+  request: RequestSpec;
+  records: string;
+  mapping?: string;
+  primary_key?: string;
+  cursor?: { field: string; param?: string };
+  pagination?: { type: string; param?: string; next?: string; page_size?: number; page_size_param?: string; max_pages?: number };
+  schedule?: string;
+}
+
+export interface WebhooksSpec {
+  signature: { scheme: string; secret?: string; header?: string; prefix?: string; encoding?: string; tolerance_seconds?: number };
+  event_id?: string;
+  event_type?: string;
+  events?: Record<string, { type: string; data?: string }>;
+}
+
+export interface Manifest {
+  schema_version: 1;
+  name: string;
+  display_name: string;
+  description?: string;
+  category: string;
+  docs_url?: string;
+  base_url?: string;
+  environments?: Record<string, string>;
+  auth: AuthSpec;
+  credential_schema: Record<string, CredentialField>;
+  verify?: { request: RequestSpec; success?: string };
+  capabilities: Record<string, CapabilitySpec>;
+  errors?: ErrorsSpec;
+  timeout_ms?: number;
+  rate_limit?: RateLimitSpec;
+  retry?: RetrySpec;
+  streams?: Record<string, StreamSpec>;
+  webhooks?: WebhooksSpec;
+}
