@@ -2,15 +2,18 @@
 
 import type { CapabilityCaller, VerifyBankAccountInput, VerifyBankAccountOutput } from './capabilities.ts';
 
-export type ClientID = string;
-export type Secret = string;
-
 /**
  * Credentials of a Plaid integration (credential_schema).
  */
 export interface PlaidCredentials {
-  client_id: ClientID;
-  secret: Secret;
+  /**
+   * Client ID
+   */
+  client_id: string;
+  /**
+   * Secret
+   */
+  secret: string;
 }
 
 /** Capabilities of the Plaid connector. */

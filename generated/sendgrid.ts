@@ -2,20 +2,22 @@
 
 import type { CapabilityCaller, SendEmailInput, SendEmailOutput } from './capabilities.ts';
 
-export type APIKey = string;
-/**
- * A verified sender address of the account.
- */
-export type DefaultSender = string;
-export type SenderName = string;
-
 /**
  * Credentials of a SendGrid integration (credential_schema).
  */
 export interface SendgridCredentials {
-  api_key: APIKey;
-  from_email: DefaultSender;
-  from_name?: SenderName;
+  /**
+   * API key
+   */
+  api_key: string;
+  /**
+   * Default sender: A verified sender address of the account.
+   */
+  from_email: string;
+  /**
+   * Sender name
+   */
+  from_name?: string;
 }
 
 /** Capabilities of the SendGrid connector. */

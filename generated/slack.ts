@@ -3,17 +3,17 @@
 import type { CapabilityCaller, PostMessageInput, PostMessageOutput } from './capabilities.ts';
 
 /**
- * Bot User OAuth Token (xoxb-...) with the chat:write scope.
- */
-export type BotToken = string;
-export type DefaultChannel = string;
-
-/**
  * Credentials of a Slack integration (credential_schema).
  */
 export interface SlackCredentials {
-  bot_token: BotToken;
-  default_channel?: DefaultChannel;
+  /**
+   * Bot token: Bot User OAuth Token (xoxb-...) with the chat:write scope.
+   */
+  bot_token: string;
+  /**
+   * Default channel
+   */
+  default_channel?: string;
 }
 
 /** Capabilities of the Slack connector. */

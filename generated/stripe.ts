@@ -3,20 +3,17 @@
 import type { CapabilityCaller, InitiatePaymentInput, InitiatePaymentOutput, ProcessRefundInput, ProcessRefundOutput, VerifyPaymentInput, VerifyPaymentOutput } from './capabilities.ts';
 
 /**
- * A secret (sk_...) or restricted (rk_...) key from the Stripe dashboard.
- */
-export type SecretKey = string;
-/**
- * Shown to front ends that confirm payments with Stripe.js.
- */
-export type PublishableKey = string;
-
-/**
  * Credentials of a Stripe integration (credential_schema).
  */
 export interface StripeCredentials {
-  secret_key: SecretKey;
-  publishable_key?: PublishableKey;
+  /**
+   * Secret key: A secret (sk_...) or restricted (rk_...) key from the Stripe dashboard.
+   */
+  secret_key: string;
+  /**
+   * Publishable key: Shown to front ends that confirm payments with Stripe.js.
+   */
+  publishable_key?: string;
 }
 
 /** Capabilities of the Stripe connector. */

@@ -2,22 +2,26 @@
 
 import type { CapabilityCaller, SendSmsInput, SendSmsOutput, SendWhatsappInput, SendWhatsappOutput } from './capabilities.ts';
 
-export type AccountSID = string;
-export type AuthToken = string;
-/**
- * Default sender for SMS (and WhatsApp unless whatsapp_from is set).
- */
-export type SenderNumber = string;
-export type WhatsAppSender = string;
-
 /**
  * Credentials of a Twilio integration (credential_schema).
  */
 export interface TwilioCredentials {
-  account_sid: AccountSID;
-  auth_token: AuthToken;
-  from_number: SenderNumber;
-  whatsapp_from?: WhatsAppSender;
+  /**
+   * Account SID
+   */
+  account_sid: string;
+  /**
+   * Auth token
+   */
+  auth_token: string;
+  /**
+   * Sender number: Default sender for SMS (and WhatsApp unless whatsapp_from is set).
+   */
+  from_number: string;
+  /**
+   * WhatsApp sender
+   */
+  whatsapp_from?: string;
 }
 
 /** Capabilities of the Twilio connector. */

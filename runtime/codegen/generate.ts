@@ -18,8 +18,22 @@ function camel(name: string): string {
   return p[0]!.toLowerCase() + p.slice(1);
 }
 
+/** Nested titles would become separately named types that collide across files in index.ts;
+ *  fold them into the description instead. */
+function foldTitles(node: unknown, isRoot: boolean): unknown {
+  if (Array.isArray(node)) return node.map((n) => foldTitles(n, false));
+  if (!node || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = k === 'properties' || k === '$defs' ? Object.fromEntries(Object.entries(v as object).map(([pk, pv]) => [pk, foldTitles(pv, false)])) : foldTitles(v, false);
+  if (!isRoot && typeof out['title'] === 'string') {
+    out['description'] = out['description'] ? `${out['title']}: ${out['description']}` : out['title'];
+    delete out['title'];
+  }
+  return out;
+}
+
 async function toTs(schema: unknown, name: string): Promise<string> {
-  const clean = JSON.parse(JSON.stringify(schema)) as JSONSchema;
+  const clean = foldTitles(JSON.parse(JSON.stringify(schema)), true) as JSONSchema;
   delete (clean as Record<string, unknown>)['$schema'];
   return compile(clean, name, { bannerComment: '', additionalProperties: false, strictIndexSignatures: true, format: true, unknownAny: true });
 }
