@@ -1,0 +1,82 @@
+// Shared helpers of the connector contract tests (see spec-server.ts for the judging server).
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { loadConnectorDir } from '../../runtime/manifest/registry.ts';
+import { loadManifestText, formatIssue } from '../../runtime/manifest/load.ts';
+import type { Connector } from '../../runtime/manifest/connector.ts';
+import type { RunResult } from '../../runtime/engine/engine.ts';
+import type { SpecServer, CapturedRequest } from './spec-server.ts';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const CONNECTORS_DIR = path.join(ROOT, 'connectors');
+
+export function manifestPath(name: string): string {
+  return path.join(CONNECTORS_DIR, `${name}.yaml`);
+}
+
+export function hasManifest(name: string): boolean {
+  return fs.existsSync(manifestPath(name));
+}
+
+let registry: ReturnType<typeof loadConnectorDir> | undefined;
+
+/** The connector as the product loads it: loadConnectorDir over connectors/. Throws with the file's issues. */
+export function loadConnector(name: string): Connector {
+  registry ??= loadConnectorDir(CONNECTORS_DIR);
+  const connector = registry.connectors.get(name);
+  if (!connector) {
+    const issues = registry.issues.filter((i) => path.basename(i.file) === `${name}.yaml`).map(formatIssue);
+    throw new Error(`connector ${name} did not load from ${CONNECTORS_DIR}:\n${issues.join('\n') || '(no such manifest)'}`);
+  }
+  return connector;
+}
+
+/** Loads an edited copy of a manifest (negative tests). `edit` must change the text. */
+export function loadEditedManifest(name: string, edit: (text: string) => string): Connector {
+  const file = manifestPath(name);
+  const original = fs.readFileSync(file, 'utf8');
+  const text = edit(original);
+  if (text === original) throw new Error(`the edit of ${name}.yaml changed nothing: the manifest's text no longer has what the negative test replaces`);
+  const res = loadManifestText(text, file);
+  if (!res.connector) throw new Error(`edited ${name}.yaml does not load:\n${res.issues.map(formatIssue).join('\n')}`);
+  return res.connector;
+}
+
+/** Replaces exactly one occurrence of `from` (fails loudly if absent or ambiguous). */
+export function replaceOnce(text: string, from: string | RegExp, to: string): string {
+  const re = typeof from === 'string' ? new RegExp(from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'g') : new RegExp(from.source, from.flags.includes('g') ? from.flags : `${from.flags}g`);
+  const n = [...text.matchAll(re)].length;
+  if (n !== 1) throw new Error(`expected exactly one match of ${String(from)} in the manifest, found ${n}`);
+  return text.replace(re, to);
+}
+
+export function describeResult(result: RunResult, server: SpecServer): string {
+  const parts: string[] = [];
+  if (!result.ok) parts.push(`engine error: ${JSON.stringify(result.error, null, 2)}`);
+  if (server.violations.length) parts.push(`spec violations:\n${server.violations.map((v) => `  ${v.method} ${v.path} [${v.operationId ?? '-'}] ${v.location}: ${v.message}`).join('\n')}`);
+  if (server.responseIssues.length) parts.push(`mock response issues:\n${server.responseIssues.map((r) => `  ${r.operationId} ${r.status}: ${r.message}`).join('\n')}`);
+  parts.push(`requests: ${server.requests.map((r) => `${r.method} ${r.path}${r.rawQuery ? `?${r.rawQuery}` : ''} -> ${r.operationId ?? 'no operation'} ${r.status}`).join(', ') || 'none'}`);
+  return parts.join('\n');
+}
+
+/**
+ * The common assertion of a positive contract test: the engine succeeded, the spec server saw no
+ * violation, every request hit `operationId`, and the server's own answers matched the spec.
+ */
+export function expectContract(result: RunResult, server: SpecServer, operationId: string): CapturedRequest {
+  const info = describeResult(result, server);
+  expect(result.ok, info).toBe(true);
+  expect(server.violations, info).toEqual([]);
+  expect(server.responseIssues, info).toEqual([]);
+  expect(server.requests.length, info).toBeGreaterThan(0);
+  for (const r of server.requests) expect(r.operationId, info).toBe(operationId);
+  return server.requests[server.requests.length - 1]!;
+}
+
+/** Base URL of a connector pointed at the spec server: server origin + the path of the connector's own base URL. */
+export function baseUrlOf(connector: Connector, server: SpecServer, environment?: string): string {
+  const own = environment ? connector.environments[environment] : connector.baseUrl ?? Object.values(connector.environments)[0];
+  return server.baseUrlFor(own);
+}
