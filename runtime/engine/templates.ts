@@ -96,7 +96,10 @@ export function compileTemplate(source: string): CompiledTemplate {
   } catch (err) {
     const msg = (err as Error).message;
     const m = /line (\d+)/.exec(msg);
-    throw new TemplateSyntaxError(`Handlebars syntax error: ${msg.split('\n')[0]}`, m ? Number(m[1]) : undefined);
+    // Handlebars puts the useful part ("Expecting 'ID', got 'EOF'") on the last line.
+    const parts = msg.split('\n').filter((l) => l.trim() && !/^-*\^$/.test(l.trim()));
+    const detail = parts.length > 1 ? `${parts[0]!.replace(/:$/, '')}: ${parts[parts.length - 1]}` : parts[0] ?? msg;
+    throw new TemplateSyntaxError(`Handlebars syntax error: ${detail}`, m ? Number(m[1]) : undefined);
   }
   const refs: TemplateRef[] = [];
   const helpers: string[] = [];

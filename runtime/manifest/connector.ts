@@ -131,7 +131,8 @@ function template(ctx: Ctx, source: string, segs: PathSegment[], scope: InputSco
 
 function lineOf(source: string, position: number | undefined): number {
   if (position === undefined) return 0;
-  return source.slice(0, position).split('\n').length - 1;
+  // JSONata positions point just past the offending token.
+  return source.slice(0, Math.max(0, position - 1)).split('\n').length - 1;
 }
 
 function expression(ctx: Ctx, source: string, segs: PathSegment[], scope: InputScope | 'response'): CompiledExpression {
@@ -199,8 +200,11 @@ export function compileConnector(manifest: Manifest, where: { file: string; map:
         issue(ctx, ['credential_schema', name, 'pattern'], `invalid regular expression: ${(err as Error).message}`, 'pattern');
       }
     }
-    if (field.default !== undefined && typeof field.default !== (field.type === 'integer' ? 'number' : field.type)) {
-      issue(ctx, ['credential_schema', name, 'default'], `default must be a ${field.type}`, 'default_type');
+    if (field.default !== undefined) {
+      const d = field.default;
+      const okType = field.type === 'integer' ? Number.isInteger(d) : typeof d === field.type;
+      if (!okType) issue(ctx, ['credential_schema', name, 'default'], `default must be ${field.type === 'integer' ? 'an integer' : `a ${field.type}`}`, 'default_type');
+      else if (field.enum && !field.enum.includes(d)) issue(ctx, ['credential_schema', name, 'default'], `default must be one of the enum values: ${field.enum.join(', ')}`, 'default_enum');
     }
   }
 

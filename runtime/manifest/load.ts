@@ -2,7 +2,7 @@
 // Every problem of a file is reported at once, each with file, line, column, JSON path and rule.
 import fs from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, type Document, type Node as YamlNode } from 'yaml';
+import { LineCounter, parseDocument, visit, isMap, isSeq, isScalar, isPair, type Document, type Node as YamlNode } from 'yaml';
 import { ajv, type ErrorObject } from './ajv.ts';
 import { MANIFEST_SCHEMA_FILE } from './paths.ts';
 import type { Manifest } from './types.ts';
@@ -39,6 +39,7 @@ export class SourceMap {
   constructor(
     private readonly doc: Document,
     private readonly lines: LineCounter,
+    private readonly text: string,
   ) {}
 
   position(segments: PathSegment[], opts: { key?: boolean; offsetLines?: number } = {}): { line: number; column: number } {
@@ -52,8 +53,8 @@ export class SourceMap {
         offset = keyNode.range?.[0] ?? offset;
         node = pair.value as YamlNode | null;
         if (node?.range && !(opts.key && seg === segments[segments.length - 1])) offset = node.range[0];
-      } else if (isSeq(node) && typeof seg === 'number') {
-        const item = node.items[seg] as YamlNode | undefined;
+      } else if (isSeq(node) && /^\d+$/.test(String(seg))) {
+        const item = node.items[Number(seg)] as YamlNode | undefined;
         if (!item) break;
         node = item;
         offset = item.range?.[0] ?? offset;
@@ -62,11 +63,13 @@ export class SourceMap {
       }
     }
     const pos = this.lines.linePos(offset);
-    let line = pos.line;
-    if (opts.offsetLines && isScalar(node) && (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED')) {
-      line += opts.offsetLines; // block scalars start on the line after the indicator
+    if (opts.offsetLines !== undefined && isScalar(node) && (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED')) {
+      // Block scalar content starts on the line after the | or > indicator; point at its first character.
+      const line = pos.line + opts.offsetLines + 1;
+      const src = this.text.split('\n')[line - 1];
+      if (src !== undefined) return { line, column: src.length - src.trimStart().length + 1 };
     }
-    return { line, column: pos.col };
+    return { line: pos.line, column: pos.col };
   }
 }
 
@@ -82,7 +85,22 @@ function schemaIssues(errors: ErrorObject[], file: string, map: SourceMap): Mani
   const out: ManifestIssue[] = [];
   const seen = new Set<string>();
   // A failed if/then or oneOf repeats what its branches said in detail; keep the detail.
-  const detailed = errors.filter((e) => e.keyword !== 'if');
+  // api_key's oneOf gets one custom message below; the branch errors it replaces are noise.
+  const apiKeyOneOf = errors.some((e) => e.keyword === 'oneOf' && e.instancePath === '/auth');
+  // An anyOf of plain "required" branches reads better as one "needs one of" message.
+  const anyOfRequired = new Map<string, string[]>();
+  for (const e of errors) {
+    if (e.keyword === 'required' && /\/anyOf\/\d+\/required$/.test(e.schemaPath)) {
+      const list = anyOfRequired.get(e.instancePath) ?? [];
+      list.push((e.params as { missingProperty: string }).missingProperty);
+      anyOfRequired.set(e.instancePath, list);
+    }
+  }
+  const detailed = errors.filter(
+    (e) => e.keyword !== 'if' && !(e.keyword === 'required' && /\/anyOf\/\d+\/required$/.test(e.schemaPath)) && !(apiKeyOneOf && e.instancePath === '/auth' && e.schemaPath.includes('auth_api_key/oneOf/')) &&
+      // propertyNames reports the inner rule too (marked with propertyName); keep the outer one
+      !(e.keyword !== 'propertyNames' && (e as ErrorObject & { propertyName?: string }).propertyName !== undefined),
+  );
   for (const e of detailed) {
     const segs = pointerToSegments(e.instancePath);
     let message = e.message ?? 'is invalid';
@@ -99,7 +117,15 @@ function schemaIssues(errors: ErrorObject[], file: string, map: SourceMap): Mani
       message = `must be one of: ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).join(', ')}`;
     } else if (e.keyword === 'const') {
       message = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
-    } else if (e.keyword === 'oneOf' && segs[0] === 'auth') {
+    } else if (e.keyword === 'anyOf' && anyOfRequired.has(e.instancePath)) {
+      message = `needs at least one of: ${anyOfRequired.get(e.instancePath)!.join(', ')}`;
+    } else if (e.keyword === 'propertyNames') {
+      const name = (e.params as { propertyName: string }).propertyName;
+      const inner = errors.find((x) => (x as ErrorObject & { propertyName?: string }).propertyName === name && x.instancePath === e.instancePath);
+      pathSegs = [...segs, name];
+      key = true;
+      message = `key "${name}" ${inner?.message ?? 'is not a valid name'}`;
+    } else if (e.keyword === 'oneOf' && e.instancePath === '/auth') {
       message = 'api_key auth takes either "name" and "value" (with optional "in") or "headers"/"query" maps, not both';
     } else if (e.keyword === 'not' && segs[segs.length - 1] === 'request') {
       message = 'a GET or DELETE request cannot have a body';
@@ -132,8 +158,16 @@ export function loadManifestText(text: string, file: string, opts: { expectedNam
       }),
     };
   }
-  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
-  const map = new SourceMap(doc, lines);
+  const map = new SourceMap(doc, lines, text);
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // Unresolved aliases and alias bombs surface here, not in doc.errors.
+    let pos = { line: 1, column: 1 };
+    visit(doc, { Alias: (_k, n) => { if (n.range && pos.line === 1) { const lp = lines.linePos(n.range[0]); pos = { line: lp.line, column: lp.col }; } } });
+    return { issues: [{ file, ...pos, path: '', message: `YAML: ${(err as Error).message}`, rule: 'yaml' }] };
+  }
   if (!data || typeof data !== 'object' || Array.isArray(data)) {
     return { issues: [{ file, line: 1, column: 1, path: '', message: 'a manifest must be a YAML mapping', rule: 'type' }] };
   }

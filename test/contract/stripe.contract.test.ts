@@ -1,19 +1,106 @@
+// Stripe connector vs Stripe's official OpenAPI spec (stripe/spec3.yaml, OAS 3.0, 2023-08-16).
+// Every request-body schema there has additionalProperties:false, so an unknown form field is rejected.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Engine } from '../../runtime/engine/engine.ts';
-import { startSpecServer, type SpecServer } from './spec-server.ts';
-import { loadConnector, hasManifest, expectContract, baseUrlOf, describeResult } from './helpers.ts';
+import type { Connector } from '../../runtime/manifest/connector.ts';
+import { startSpecServer, minimalSuccessBody, type SpecServer, type CapturedRequest } from './spec-server.ts';
+import { loadConnector, loadEditedManifest, replaceOnce, hasManifest, expectContract, baseUrlOf, describeResult } from './helpers.ts';
+
+const credentials = { secret_key: 'sk_test_4eC39HqLyjWDarjtT1zdp7dc', publishable_key: 'pk_test_TYooMQauvdEDq54NiTphI7jx' };
+const PI = 'pi_3NtUQk2eZvKYlo2C0Xg5yXa1';
+
+/** Answers shaped like Stripe's (validated against the spec's response schemas by the server). */
+function respond(req: CapturedRequest, op: { operationId?: string }) {
+  const body = (req.body ?? {}) as Record<string, any>;
+  const base = minimalSuccessBody(op as never);
+  switch (op.operationId) {
+    case 'PostPaymentIntents':
+      return {
+        body: {
+          ...base, id: PI, object: 'payment_intent', amount: Number(body.amount), currency: body.currency,
+          status: body.confirm === 'true' ? 'succeeded' : 'requires_payment_method', client_secret: `${PI}_secret_abc`,
+          payment_method_types: ['card'], created: 1695000000, description: body.description ?? null, metadata: body.metadata ?? {},
+        },
+        headers: { 'request-id': 'req_8QwY2bW7' },
+      };
+    case 'PostRefunds':
+      return { body: { ...base, id: 're_3NtUQk2eZvKYlo2C0b4TrnTq', object: 'refund', amount: Number(body.amount ?? 2000), currency: 'usd', payment_intent: body.payment_intent, status: 'succeeded', created: 1695000100, reason: body.reason ?? null } };
+    case 'GetPaymentIntentsIntent':
+      return { body: { ...base, id: decodeURIComponent(req.path.split('/').pop()!), object: 'payment_intent', amount: 2000, amount_received: 0, currency: 'usd', status: 'requires_payment_method', payment_method_types: ['card'], created: 1695000000 } };
+    default:
+      return undefined; // GetBalance: the spec-generated minimal balance
+  }
+}
 
 describe.skipIf(!hasManifest('stripe'))('stripe connector vs the official Stripe spec', () => {
   let server: SpecServer;
+  let stripe: Connector;
+  let baseUrl: string;
+  const engine = new Engine({ env: {} });
+
   beforeAll(async () => {
-    server = await startSpecServer('stripe');
+    server = await startSpecServer('stripe', { respond });
+    stripe = loadConnector('stripe');
+    baseUrl = baseUrlOf(stripe, server);
   });
   afterAll(() => server?.close());
 
-  it('probe', async () => {
-    const c = loadConnector('stripe');
-    const engine = new Engine({ env: {} });
-    const r = await engine.run(c, 'initiate_payment', { credentials: { secret_key: 'sk_test_4eC39HqLyjWDarjtT1zdp7dc' }, input: { amount: 2000, currency: 'usd', confirm: true, payment_method: 'pm_card_visa', metadata: { order_id: '1001' }, description: 'Order 1001', customer_id: 'cus_NffrFeUfNV2Hib', return_url: 'https://shop.example.com/return', idempotency_key: 'order-1001' }, baseUrl: baseUrlOf(c, server) });
-    console.log(describeResult(r, server), JSON.stringify(r), JSON.stringify(server.requests[0]?.responseBody).slice(0, 2000));
+  it('initiate_payment is a valid PostPaymentIntents form post', async () => {
+    server.reset();
+    const input = {
+      amount: 2000, currency: 'usd', description: 'Order 1001', customer_id: 'cus_NffrFeUfNV2Hib', payment_method: 'pm_card_visa',
+      confirm: true, return_url: 'https://shop.example.com/return', idempotency_key: 'order-1001', metadata: { order_id: '1001', channel: 'web' },
+    };
+    const result = await engine.run(stripe, 'initiate_payment', { credentials, input, baseUrl });
+    const req = expectContract(result, server, 'PostPaymentIntents');
+    expect(req.method).toBe('POST');
+    expect(req.contentType).toMatch(/^application\/x-www-form-urlencoded/);
+    expect(req.body).toMatchObject({ amount: "2000", currency: 'usd', customer: 'cus_NffrFeUfNV2Hib', confirm: 'true', metadata: { order_id: '1001', channel: 'web' } });
+    expect(req.headers['idempotency-key']).toBe('order-1001');
+    expect(req.headers.authorization).toBe(`Bearer ${credentials.secret_key}`);
+    expect(result.ok && result.output).toMatchObject({ payment_id: PI, status: 'succeeded', amount: 2000, currency: 'usd', provider_status: 'succeeded' });
+  });
+
+  it('initiate_payment with only the required input is valid too', async () => {
+    server.reset();
+    const result = await engine.run(stripe, 'initiate_payment', { credentials: { secret_key: credentials.secret_key }, input: { amount: 50, currency: 'eur' }, baseUrl });
+    const req = expectContract(result, server, 'PostPaymentIntents');
+    expect(req.rawBody).toBe('amount=50&currency=eur');
+    expect(result.ok && result.output).toMatchObject({ status: 'pending', provider_status: 'requires_payment_method' });
+  });
+
+  it('process_refund is a valid PostRefunds form post', async () => {
+    server.reset();
+    const input = { payment_id: PI, amount: 500, reason: 'requested_by_customer', idempotency_key: 'refund-1001', metadata: { ticket: 'T-77' } };
+    const result = await engine.run(stripe, 'process_refund', { credentials, input, baseUrl });
+    const req = expectContract(result, server, 'PostRefunds');
+    expect(req.body).toMatchObject({ payment_intent: PI, amount: '500', reason: 'requested_by_customer', metadata: { ticket: 'T-77' } });
+    expect(result.ok && result.output).toMatchObject({ refund_id: 're_3NtUQk2eZvKYlo2C0b4TrnTq', payment_id: PI, status: 'succeeded', amount: 500, currency: 'usd' });
+  });
+
+  it('verify_payment is a valid GetPaymentIntentsIntent (no body, no unknown query)', async () => {
+    server.reset();
+    const result = await engine.run(stripe, 'verify_payment', { credentials, input: { payment_id: PI }, baseUrl });
+    const req = expectContract(result, server, 'GetPaymentIntentsIntent');
+    expect(req.path).toBe(`/v1/payment_intents/${PI}`);
+    expect(req.rawBody).toBe('');
+    expect(result.ok && result.output).toMatchObject({ payment_id: PI, status: 'pending', paid: false, amount: 2000, amount_received: 0 });
+  });
+
+  it('verify is a valid GetBalance', async () => {
+    server.reset();
+    const result = await engine.verify(stripe, { credentials, baseUrl });
+    expectContract(result, server, 'GetBalance');
+  });
+
+  it('NEGATIVE: a body field the spec does not define (customer -> customer_id) is a violation', async () => {
+    server.reset();
+    const broken = loadEditedManifest('stripe', (t) => replaceOnce(t, '"customer": input.customer_id', '"customer_id": input.customer_id'));
+    const result = await engine.run(broken, 'initiate_payment', { credentials, input: { amount: 2000, currency: 'usd', customer_id: 'cus_NffrFeUfNV2Hib' }, baseUrl });
+    const info = describeResult(result, server);
+    expect(server.violations.map((v) => v.location), info).toContain('request.body.customer_id');
+    expect(server.violations.find((v) => v.location === 'request.body.customer_id')?.message, info).toMatch(/unknown field "customer_id"/);
+    expect(result.ok, info).toBe(false);
+    expect(!result.ok && result.error.status).toBe(400);
   });
 });

@@ -338,11 +338,8 @@ describe('plugboard validate', () => {
   });
 });
 
-// Each test below states the correct behaviour and currently FAILS because of a loader/schema bug
-// (it.fails keeps the suite green). When the bug is fixed, vitest reports the test as failing:
-// then change `it.fails` to `it`.
-describe('KNOWN BUGS (flip it.fails to it once fixed)', () => {
-  it.fails('JSONata syntax error in a block scalar: line is off by one (load.ts SourceMap.position)', () => {
+describe('fixed loader and schema bugs (regression tests)', () => {
+  it('JSONata syntax error in a block scalar: line is off by one (load.ts SourceMap.position)', () => {
     const text = `${HEAD}capabilities:
   send_sms:
     request:
@@ -359,7 +356,7 @@ describe('KNOWN BUGS (flip it.fails to it once fixed)', () => {
     expect(only(text).line).toBe(20); // 20: '          "from": ]'  (loader says 19)
   });
 
-  it.fails('error on the first line of a block scalar points at the content, not at "body: |"', () => {
+  it('error on the first line of a block scalar points at the content, not at "body: |"', () => {
     const text = `${HEAD}capabilities:
   send_sms:
     request:
@@ -372,7 +369,7 @@ describe('KNOWN BUGS (flip it.fails to it once fixed)', () => {
     expect(only(text).line).toBe(17); // 17: "        ]"  (loader says 16, the indicator line)
   });
 
-  it.fails('template reference in a block-scalar xml body: line is off by one', () => {
+  it('template reference in a block-scalar xml body: line is off by one', () => {
     const text = `${HEAD}capabilities:
   post_message:
     request:
@@ -389,7 +386,7 @@ describe('KNOWN BUGS (flip it.fails to it once fixed)', () => {
     expect(only(text).line).toBe(20); // 20: "<token>{{credentials.nope}}</token>"  (loader says 19)
   });
 
-  it.fails('schema errors inside a YAML sequence point at the item (load.ts pointerToSegments gives strings, SourceMap wants numbers)', () => {
+  it('schema errors inside a YAML sequence point at the item (load.ts pointerToSegments gives strings, SourceMap wants numbers)', () => {
     const text = `${HEAD}retry:
   on_status:
     - 429
@@ -404,7 +401,7 @@ capabilities:
     expect(where(i)).toBe('14:7'); // 14: "    - 200"  (loader says 13:5, the first item)
   });
 
-  it.fails('an out-of-range smtp port is not described as an api_key problem (load.ts oneOf message keyed on segs[0] === "auth")', () => {
+  it('an out-of-range smtp port is not described as an api_key problem (load.ts oneOf message keyed on segs[0] === "auth")', () => {
     const text = `schema_version: 1
 name: probe
 display_name: Probe
@@ -420,7 +417,7 @@ capabilities:
     expect(issues.map((i) => i.message).join('\n')).not.toContain('api_key');
   });
 
-  it.fails('a bad property name points at the offending key and names it (propertyNames errors)', () => {
+  it('a bad property name points at the offending key and names it (propertyNames errors)', () => {
     const text = `${HEAD}environments:
   live: https://api.example.com
   Sandbox: https://sandbox.example.com
@@ -433,7 +430,7 @@ capabilities:
     expect(issues.some((i) => i.path === 'environments/Sandbox' && i.line === 13 && i.message.includes('Sandbox'))).toBe(true);
   });
 
-  it.fails('an auth block without "type" yields one issue, not one per auth variant (schema: if without required)', () => {
+  it('an auth block without "type" yields one issue, not one per auth variant (schema: if without required)', () => {
     const text = HEAD.replace('  type: bearer\n', '') +
       `capabilities:
   send_sms:
@@ -444,7 +441,7 @@ capabilities:
     expect(issues.map((i) => i.message)).toEqual(['missing required key "type"']);
   });
 
-  it.fails('an unresolved YAML alias is reported as an issue, not thrown (load.ts doc.toJS outside try)', () => {
+  it('an unresolved YAML alias is reported as an issue, not thrown (load.ts doc.toJS outside try)', () => {
     const text = 'schema_version: 1\nname: probe\ndisplay_name: *missing\n';
     const issues = load(text);
     expect(issues).toHaveLength(1);

@@ -1,0 +1,69 @@
+// Envelope encryption of credentials: each integration has its own random AES-256-GCM data key;
+// the data key is stored only wrapped (encrypted) by a master key. Associated data binds a
+// ciphertext to its tenant and integration, so a sealed blob copied to another row fails to open.
+import { randomBytes, createCipheriv, createDecipheriv } from 'node:crypto';
+import type { Keyring } from './keyring.ts';
+
+const VERSION = 1;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+function seal(key: Buffer, plaintext: Buffer, aad: string): Buffer {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(aad));
+  const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([Buffer.from([VERSION]), iv, cipher.getAuthTag(), ct]);
+}
+
+function open(key: Buffer, blob: Buffer, aad: string): Buffer {
+  if (blob[0] !== VERSION) throw new Error('unknown ciphertext version');
+  const iv = blob.subarray(1, 1 + IV_BYTES);
+  const tag = blob.subarray(1 + IV_BYTES, 1 + IV_BYTES + TAG_BYTES);
+  const decipher = createDecipheriv('aes-256-gcm', key, iv);
+  decipher.setAAD(Buffer.from(aad));
+  decipher.setAuthTag(tag);
+  return Buffer.concat([decipher.update(blob.subarray(1 + IV_BYTES + TAG_BYTES)), decipher.final()]);
+}
+
+export interface SealedCredentials {
+  credentials_sealed: Buffer;
+  data_key_wrapped: Buffer;
+  master_key_id: string;
+}
+
+export class CredentialCipher {
+  constructor(private readonly keyring: Keyring) {}
+
+  private static aad(tenantId: string, integrationId: string, what: string): string {
+    return `plugboard:${what}:${tenantId}:${integrationId}`;
+  }
+
+  seal(tenantId: string, integrationId: string, credentials: Record<string, unknown>): SealedCredentials {
+    const dataKey = randomBytes(32);
+    const master = this.keyring.active;
+    return {
+      credentials_sealed: seal(dataKey, Buffer.from(JSON.stringify(credentials)), CredentialCipher.aad(tenantId, integrationId, 'credentials')),
+      data_key_wrapped: seal(master.key, dataKey, CredentialCipher.aad(tenantId, integrationId, 'data-key')),
+      master_key_id: master.id,
+    };
+  }
+
+  private unwrap(tenantId: string, integrationId: string, wrapped: Buffer, masterKeyId: string): Buffer {
+    const master = this.keyring.find(masterKeyId);
+    if (!master) throw new Error(`master key ${masterKeyId} is not available: credentials of integration ${integrationId} cannot be opened`);
+    return open(master.key, wrapped, CredentialCipher.aad(tenantId, integrationId, 'data-key'));
+  }
+
+  open(tenantId: string, integrationId: string, sealed: SealedCredentials): Record<string, unknown> {
+    const dataKey = this.unwrap(tenantId, integrationId, sealed.data_key_wrapped, sealed.master_key_id);
+    return JSON.parse(open(dataKey, sealed.credentials_sealed, CredentialCipher.aad(tenantId, integrationId, 'credentials')).toString('utf8')) as Record<string, unknown>;
+  }
+
+  /** Re-wraps a data key with the active master key (master key rotation); the sealed credentials are untouched. */
+  rewrap(tenantId: string, integrationId: string, wrapped: Buffer, masterKeyId: string): { data_key_wrapped: Buffer; master_key_id: string } {
+    const dataKey = this.unwrap(tenantId, integrationId, wrapped, masterKeyId);
+    const master = this.keyring.active;
+    return { data_key_wrapped: seal(master.key, dataKey, CredentialCipher.aad(tenantId, integrationId, 'data-key')), master_key_id: master.id };
+  }
+}

@@ -1,0 +1,255 @@
+// Tenant integrations: lifecycle (pending_verify -> active | error, inactive), encrypted
+// credentials, masking, and verification through the manifest's verify request.
+import type { Logger } from 'pino';
+import type { Store, IntegrationRow, IntegrationStatus } from '../store/types.ts';
+import { UniqueViolation } from '../store/types.ts';
+import type { Connector } from '../manifest/connector.ts';
+import type { CredentialCipher } from '../crypto/envelope.ts';
+import type { Engine } from '../engine/engine.ts';
+import { fieldErrors } from '../manifest/ajv.ts';
+import { newId } from '../access/api-keys.ts';
+import { ServiceError, notFound, invalid } from './errors.ts';
+
+export interface VerificationScheduler {
+  /** Queues the verify-integration job (durably) for this credentials version. */
+  scheduleVerification(tenantId: string, integrationId: string, credentialsVersion: number): Promise<void>;
+}
+
+export interface IntegrationView {
+  id: string;
+  provider: string;
+  display_name: string;
+  category: string;
+  status: IntegrationStatus;
+  enabled_capabilities: string[];
+  credentials: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  verified_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CreateIntegrationInput {
+  provider: string;
+  credentials: Record<string, unknown>;
+  enabled_capabilities?: string[];
+  metadata?: Record<string, unknown>;
+}
+
+export interface UpdateIntegrationInput {
+  credentials?: Record<string, unknown>;
+  enabled_capabilities?: string[];
+  metadata?: Record<string, unknown>;
+}
+
+export const DUPLICATE_MESSAGE = 'An integration for this provider already exists.';
+
+export class IntegrationService {
+  constructor(
+    private readonly store: Store,
+    private readonly connectors: Map<string, Connector>,
+    private readonly cipher: CredentialCipher,
+    private readonly engine: Engine,
+    private readonly scheduler: VerificationScheduler,
+    private readonly logger: Logger,
+  ) {}
+
+  connector(provider: string): Connector | undefined {
+    return this.connectors.get(provider);
+  }
+
+  view(row: IntegrationRow): IntegrationView {
+    const c = this.connectors.get(row.provider);
+    // Every declared field appears; sensitive ones are always null.
+    const credentials: Record<string, unknown> = {};
+    for (const [name, f] of Object.entries(c?.credentialSchema ?? {})) credentials[name] = f.sensitive ? null : (row.credentials_public[name] ?? null);
+    return {
+      id: row.id,
+      provider: row.provider,
+      display_name: c?.displayName ?? row.provider,
+      category: c?.category ?? 'unknown',
+      status: row.status,
+      enabled_capabilities: row.enabled_capabilities,
+      credentials,
+      metadata: row.metadata,
+      verified_at: row.verified_at,
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+    };
+  }
+
+  private checkCredentials(c: Connector, credentials: Record<string, unknown>): void {
+    if (!c.validateCredentials(credentials)) {
+      throw invalid('The given data was invalid.', fieldErrors(c.validateCredentials.errors, 'credentials'));
+    }
+  }
+
+  private checkCapabilities(c: Connector, caps: string[]): void {
+    const unknown = caps.filter((x) => !c.capabilities.has(x));
+    if (unknown.length) throw invalid('The given data was invalid.', { enabled_capabilities: [`${c.name} does not offer: ${unknown.join(', ')} (offers: ${[...c.capabilities.keys()].join(', ')})`] });
+  }
+
+  private checkMetadata(c: Connector, metadata: Record<string, unknown>): void {
+    const env = metadata['environment'];
+    if (env !== undefined && env !== null && !(typeof env === 'string' && env in c.environments)) {
+      throw invalid('The given data was invalid.', { 'metadata.environment': [Object.keys(c.environments).length ? `must be one of: ${Object.keys(c.environments).join(', ')}` : `${c.name} has no environments`] });
+    }
+  }
+
+  private publicPart(c: Connector, credentials: Record<string, unknown>): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(credentials).filter(([k]) => c.credentialSchema[k] && !c.credentialSchema[k]!.sensitive));
+  }
+
+  async create(tenantId: string, input: CreateIntegrationInput): Promise<IntegrationView> {
+    const c = this.connectors.get(input.provider);
+    if (!c) throw invalid('The given data was invalid.', { provider: [`unknown provider "${input.provider}"`] });
+    this.checkCredentials(c, input.credentials);
+    const caps = input.enabled_capabilities ?? [...c.capabilities.keys()];
+    this.checkCapabilities(c, caps);
+    const metadata = input.metadata ?? {};
+    this.checkMetadata(c, metadata);
+    const id = newId();
+    const now = new Date().toISOString();
+    const row: IntegrationRow = {
+      id,
+      tenant_id: tenantId,
+      provider: c.name,
+      status: 'pending_verify',
+      enabled_capabilities: caps,
+      metadata,
+      credentials_public: this.publicPart(c, input.credentials),
+      ...this.cipher.seal(tenantId, id, input.credentials),
+      credentials_version: 1,
+      verified_at: null,
+      created_at: now,
+      updated_at: now,
+      deleted_at: null,
+    };
+    try {
+      await this.store.integrations.create(row);
+    } catch (err) {
+      if (err instanceof UniqueViolation) throw invalid(DUPLICATE_MESSAGE, { provider: [DUPLICATE_MESSAGE] });
+      throw err;
+    }
+    await this.scheduler.scheduleVerification(tenantId, id, 1);
+    return this.view(row);
+  }
+
+  async get(tenantId: string, id: string): Promise<IntegrationRow> {
+    const row = await this.store.integrations.get(tenantId, id);
+    if (!row) throw notFound('Integration');
+    return row;
+  }
+
+  async list(tenantId: string, q: { page: number; perPage: number; status?: IntegrationStatus; category?: string }) {
+    const providers = q.category ? [...this.connectors.values()].filter((c) => c.category === q.category).map((c) => c.name) : undefined;
+    const res = await this.store.integrations.list(tenantId, { page: q.page, perPage: q.perPage, status: q.status, providers });
+    return { items: res.items.map((r) => this.view(r)), total: res.total };
+  }
+
+  async update(tenantId: string, id: string, input: UpdateIntegrationInput): Promise<IntegrationView> {
+    const row = await this.get(tenantId, id);
+    const c = this.connectors.get(row.provider);
+    if (!c) throw new ServiceError('conflict', `provider ${row.provider} is no longer installed`);
+    const patch: Partial<IntegrationRow> = { updated_at: new Date().toISOString() };
+    if (input.enabled_capabilities) {
+      this.checkCapabilities(c, input.enabled_capabilities);
+      patch.enabled_capabilities = input.enabled_capabilities;
+    }
+    if (input.metadata) {
+      const merged: Record<string, unknown> = { ...row.metadata };
+      for (const [k, v] of Object.entries(input.metadata)) {
+        if (v === null) delete merged[k];
+        else merged[k] = v;
+      }
+      this.checkMetadata(c, merged);
+      patch.metadata = merged;
+    }
+    let reverify = false;
+    if (input.credentials) {
+      // Partial updates keep the fields not given (e.g. rotate only auth_token).
+      const current = this.cipher.open(tenantId, id, row);
+      const next = { ...current, ...input.credentials };
+      for (const [k, v] of Object.entries(input.credentials)) if (v === null) delete next[k];
+      this.checkCredentials(c, next);
+      Object.assign(patch, this.cipher.seal(tenantId, id, next));
+      patch.credentials_public = this.publicPart(c, next);
+      patch.credentials_version = row.credentials_version + 1;
+      patch.status = 'pending_verify';
+      const meta = { ...(patch.metadata ?? row.metadata) };
+      delete meta['verification_error'];
+      patch.metadata = meta;
+      reverify = true;
+    }
+    const updated = await this.store.integrations.update(tenantId, id, patch);
+    if (!updated) throw notFound('Integration');
+    if (reverify) await this.scheduler.scheduleVerification(tenantId, id, updated.credentials_version);
+    return this.view(updated);
+  }
+
+  async remove(tenantId: string, id: string): Promise<void> {
+    await this.get(tenantId, id);
+    const now = new Date().toISOString();
+    await this.store.integrations.update(tenantId, id, { deleted_at: now, status: 'inactive', updated_at: now });
+  }
+
+  async activate(tenantId: string, id: string): Promise<IntegrationView> {
+    const row = await this.get(tenantId, id);
+    if (row.status === 'active') return this.view(row);
+    if (row.status !== 'inactive') {
+      throw new ServiceError('conflict', row.status === 'error' ? 'The integration failed verification: fix its credentials or verify it again.' : 'The integration is still being verified.', undefined, 'invalid_status');
+    }
+    // Credentials never verified (disabled before the check finished) go through verification first.
+    const status: IntegrationStatus = row.verified_at ? 'active' : 'pending_verify';
+    const updated = (await this.store.integrations.update(tenantId, id, { status, updated_at: new Date().toISOString() }))!;
+    if (status === 'pending_verify') await this.scheduler.scheduleVerification(tenantId, id, row.credentials_version);
+    return this.view(updated);
+  }
+
+  async disable(tenantId: string, id: string): Promise<IntegrationView> {
+    await this.get(tenantId, id);
+    const updated = (await this.store.integrations.update(tenantId, id, { status: 'inactive', updated_at: new Date().toISOString() }))!;
+    return this.view(updated);
+  }
+
+  async requestVerification(tenantId: string, id: string): Promise<IntegrationView> {
+    const row = await this.get(tenantId, id);
+    if (row.status === 'inactive') throw new ServiceError('conflict', 'The integration is disabled: activate it to verify it.', undefined, 'invalid_status');
+    const updated = (await this.store.integrations.update(tenantId, id, { status: 'pending_verify', updated_at: new Date().toISOString() }))!;
+    await this.scheduler.scheduleVerification(tenantId, id, row.credentials_version);
+    return this.view(updated);
+  }
+
+  /** Credentials in plaintext, for the engine only. Never returned or logged. */
+  openCredentials(row: IntegrationRow): Record<string, unknown> {
+    return this.cipher.open(row.tenant_id, row.id, row);
+  }
+
+  /** The verify-integration job: run the manifest's verify request and record the outcome. */
+  async runVerification(tenantId: string, id: string, version: number): Promise<IntegrationStatus | 'stale'> {
+    const row = await this.store.integrations.get(tenantId, id);
+    if (!row || row.credentials_version !== version || row.status !== 'pending_verify') return 'stale';
+    const c = this.connectors.get(row.provider);
+    const metadata = { ...row.metadata };
+    delete metadata['verification_error'];
+    let status: IntegrationStatus;
+    if (!c) {
+      status = 'error';
+      metadata['verification_error'] = `provider ${row.provider} is not installed`;
+    } else if (!c.verify) {
+      status = 'active';
+      metadata['verification'] = 'skipped: the connector declares no verify request';
+    } else {
+      const result = await this.engine.verify(c, { credentials: this.openCredentials(row), integration: { id: row.id, metadata: row.metadata } });
+      if (result.ok) status = 'active';
+      else {
+        status = 'error';
+        metadata['verification_error'] = result.error.provider_message ? `${result.error.message}` : result.error.message;
+        metadata['verification_error_type'] = result.error.type;
+      }
+    }
+    const applied = await this.store.integrations.setVerificationResult(tenantId, id, version, status, metadata, status === 'active' ? new Date().toISOString() : null);
+    this.logger.info({ tenantId, integrationId: id, provider: row.provider, status, applied }, 'integration verification finished');
+    return applied ? status : 'stale';
+  }
+}

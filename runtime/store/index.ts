@@ -1,0 +1,27 @@
+// Opens the store named by PLUGBOARD_DATABASE_URL (default sqlite:./data/plugboard.db).
+import path from 'node:path';
+import type { Store } from './types.ts';
+import { SqliteStore } from './sqlite/store.ts';
+
+export const DEFAULT_DATABASE_URL = 'sqlite:./data/plugboard.db';
+
+export function sqlitePathFromUrl(url: string): string | undefined {
+  if (!url.startsWith('sqlite:')) return undefined;
+  const p = url.slice('sqlite:'.length).replace(/^\/\//, '');
+  return p === ':memory:' ? p : path.resolve(p);
+}
+
+export async function openStore(url = DEFAULT_DATABASE_URL): Promise<Store> {
+  const file = sqlitePathFromUrl(url);
+  if (file) {
+    const store = new SqliteStore(file);
+    await store.migrate();
+    return store;
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    throw new Error('PLUGBOARD_DATABASE_URL: PostgreSQL storage is not available yet in this version; use sqlite:<path>');
+  }
+  throw new Error(`PLUGBOARD_DATABASE_URL must start with sqlite: or postgres://, got "${url}"`);
+}
+
+export * from './types.ts';

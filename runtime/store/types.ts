@@ -1,0 +1,163 @@
+// The persistence interface. Services depend on this only; SQLite (default) and PostgreSQL (later)
+// implement it. Every method that reads or writes tenant data takes the tenant id and filters on it.
+
+export type IntegrationStatus = 'pending_verify' | 'active' | 'inactive' | 'error';
+
+export interface TenantRow {
+  id: string;
+  name: string;
+  plan: string;
+  created_at: string;
+}
+
+export interface ApiKeyRow {
+  id: string;
+  tenant_id: string;
+  name: string;
+  prefix: string;
+  key_hash: string;
+  scopes: string[];
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  created_at: string;
+}
+
+export interface IntegrationRow {
+  id: string;
+  tenant_id: string;
+  provider: string;
+  status: IntegrationStatus;
+  enabled_capabilities: string[];
+  metadata: Record<string, unknown>;
+  /** Non-sensitive credential fields, shown in responses. */
+  credentials_public: Record<string, unknown>;
+  /** All credential fields, sealed by runtime/crypto (never plaintext). */
+  credentials_sealed: Buffer;
+  /** The integration's data key, wrapped by the master key `master_key_id`. */
+  data_key_wrapped: Buffer;
+  master_key_id: string;
+  /** Bumped on every credentials change so a stale verification job cannot activate new credentials. */
+  credentials_version: number;
+  verified_at: string | null;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+export interface RoutingRuleRow {
+  id: string;
+  tenant_id: string;
+  capability: string;
+  integration_id: string;
+  fallback_integration_id: string | null;
+  is_default: boolean;
+  priority: number;
+  conditions: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DeliveryRow {
+  id: string;
+  tenant_id: string;
+  operation_id: string;
+  capability: string;
+  integration_id: string;
+  provider: string;
+  attempt: number;
+  status: 'succeeded' | 'failed';
+  provider_status_code: number | null;
+  duration_ms: number;
+  error: { type: string; message: string; provider_code?: string } | null;
+  request_id: string | null;
+  provider_request_id: string | null;
+  created_at: string;
+}
+
+export interface OperationRow {
+  id: string;
+  tenant_id: string;
+  capability: string;
+  idempotency_key: string | null;
+  request_hash: string;
+  status: 'in_progress' | 'succeeded' | 'failed';
+  http_status: number | null;
+  response: unknown;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ListQuery {
+  page: number;
+  perPage: number;
+}
+
+export interface ListResult<T> {
+  items: T[];
+  total: number;
+}
+
+export interface IntegrationFilter extends ListQuery {
+  status?: IntegrationStatus;
+  providers?: string[];
+}
+
+export interface DeliveryFilter extends ListQuery {
+  integration_id?: string;
+  capability?: string;
+  status?: string;
+  operation_id?: string;
+}
+
+export class UniqueViolation extends Error {}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  migrate(): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  tenants: {
+    create(row: TenantRow): Promise<void>;
+    get(id: string): Promise<TenantRow | undefined>;
+  };
+  apiKeys: {
+    create(row: ApiKeyRow): Promise<void>;
+    /** Looks a key up by its hash (the only lookup that is not tenant-scoped: it finds the tenant). */
+    findByHash(hash: string): Promise<ApiKeyRow | undefined>;
+  };
+  integrations: {
+    /** Throws UniqueViolation when the tenant already has a live integration for the provider. */
+    create(row: IntegrationRow): Promise<void>;
+    get(tenantId: string, id: string): Promise<IntegrationRow | undefined>;
+    list(tenantId: string, filter: IntegrationFilter): Promise<ListResult<IntegrationRow>>;
+    /** Providers for which the tenant has a live integration. */
+    configuredProviders(tenantId: string): Promise<string[]>;
+    update(tenantId: string, id: string, patch: Partial<Omit<IntegrationRow, 'id' | 'tenant_id' | 'created_at'>>): Promise<IntegrationRow | undefined>;
+    /** Sets the status only if credentials_version still matches (verification results). */
+    setVerificationResult(tenantId: string, id: string, version: number, status: IntegrationStatus, metadata: Record<string, unknown>, verifiedAt: string | null): Promise<boolean>;
+    /** Every live and deleted row's key material, for master key rotation (not tenant-scoped by design). */
+    allKeyMaterial(): Promise<Array<Pick<IntegrationRow, 'id' | 'tenant_id' | 'data_key_wrapped' | 'master_key_id'>>>;
+    rewrapKeys(rows: Array<Pick<IntegrationRow, 'id' | 'tenant_id' | 'data_key_wrapped' | 'master_key_id'>>): Promise<void>;
+  };
+  routingRules: {
+    create(row: RoutingRuleRow): Promise<void>;
+    get(tenantId: string, id: string): Promise<RoutingRuleRow | undefined>;
+    list(tenantId: string, filter: ListQuery & { capability?: string }): Promise<ListResult<RoutingRuleRow>>;
+    forCapability(tenantId: string, capability: string): Promise<RoutingRuleRow[]>;
+    update(tenantId: string, id: string, patch: Partial<Omit<RoutingRuleRow, 'id' | 'tenant_id' | 'created_at'>>): Promise<RoutingRuleRow | undefined>;
+    delete(tenantId: string, id: string): Promise<boolean>;
+  };
+  deliveries: {
+    create(row: DeliveryRow): Promise<void>;
+    get(tenantId: string, id: string): Promise<DeliveryRow | undefined>;
+    list(tenantId: string, filter: DeliveryFilter): Promise<ListResult<DeliveryRow>>;
+  };
+  operations: {
+    /** Inserts an in-progress operation; throws UniqueViolation if the idempotency key is taken. */
+    begin(row: OperationRow): Promise<void>;
+    findByKey(tenantId: string, key: string): Promise<OperationRow | undefined>;
+    finish(tenantId: string, id: string, status: OperationRow['status'], httpStatus: number, response: unknown): Promise<void>;
+  };
+}

@@ -1,0 +1,79 @@
+// Twilio connector vs Twilio's official OpenAPI spec (twilio/twilio_api_v2010.json, OAS 3.0.1).
+// The spec does not set additionalProperties on CreateMessageRequest, so it cannot reject an unknown
+// form field: the negative test drops the required `To` instead.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { Engine } from '../../runtime/engine/engine.ts';
+import type { Connector } from '../../runtime/manifest/connector.ts';
+import { startSpecServer, type SpecServer } from './spec-server.ts';
+import { loadConnector, loadEditedManifest, replaceOnce, hasManifest, expectContract, baseUrlOf, describeResult } from './helpers.ts';
+
+const credentials = {
+  account_sid: 'AC3f1c5b0e2d4a6978b1c2d3e4f5a6b7c8',
+  auth_token: '9e107d9d372bb6826bd81d3542a419d6',
+  from_number: '+15005550006',
+  whatsapp_from: '+14155238886',
+};
+const MESSAGES = `/2010-04-01/Accounts/${credentials.account_sid}/Messages.json`;
+
+describe.skipIf(!hasManifest('twilio'))('twilio connector vs the official Twilio spec', () => {
+  let server: SpecServer;
+  let twilio: Connector;
+  let baseUrl: string;
+  const engine = new Engine({ env: {} });
+
+  beforeAll(async () => {
+    server = await startSpecServer('twilio');
+    twilio = loadConnector('twilio');
+    baseUrl = baseUrlOf(twilio, server);
+  });
+  afterAll(() => server?.close());
+
+  it('send_sms is a valid CreateMessage form post with Basic auth', async () => {
+    server.reset();
+    const input = { to: '+14155550123', body: 'Your code is 123456', from: '+14155550100', status_callback: 'https://hooks.example.com/twilio/status' };
+    const result = await engine.run(twilio, 'send_sms', { credentials, input, baseUrl });
+    const req = expectContract(result, server, 'CreateMessage');
+    expect(req.path).toBe(MESSAGES);
+    expect(req.contentType).toMatch(/^application\/x-www-form-urlencoded/);
+    expect(req.body).toEqual({ To: '+14155550123', From: '+14155550100', Body: 'Your code is 123456', StatusCallback: 'https://hooks.example.com/twilio/status' });
+    const basic = Buffer.from(String(req.headers.authorization).replace(/^Basic /, ''), 'base64').toString();
+    expect(basic).toBe(`${credentials.account_sid}:${credentials.auth_token}`);
+    // The spec's `create` example answers.
+    expect(result.ok && result.output).toMatchObject({ message_id: 'SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', status: 'queued', segments: 1 });
+  });
+
+  it('send_sms falls back to the credential sender and stays valid', async () => {
+    server.reset();
+    const result = await engine.run(twilio, 'send_sms', { credentials, input: { to: '+447700900123', body: 'hi' }, baseUrl });
+    const req = expectContract(result, server, 'CreateMessage');
+    expect(req.body).toEqual({ To: '+447700900123', From: credentials.from_number, Body: 'hi' });
+  });
+
+  it('send_whatsapp is a valid CreateMessage form post (MediaUrl as a repeated field)', async () => {
+    server.reset();
+    const input = { to: '+14155550123', body: 'Your order shipped', media_url: 'https://example.com/label.png' };
+    const result = await engine.run(twilio, 'send_whatsapp', { credentials, input, baseUrl });
+    const req = expectContract(result, server, 'CreateMessage');
+    expect(req.body).toEqual({ To: 'whatsapp:+14155550123', From: `whatsapp:${credentials.whatsapp_from}`, Body: 'Your order shipped', MediaUrl: 'https://example.com/label.png' });
+    expect(req.rawBody).toContain('MediaUrl=https%3A%2F%2Fexample.com%2Flabel.png');
+    expect(req.rawBody).not.toMatch(/MediaUrl%5B/); // not MediaUrl[0]=
+    expect(result.ok && result.output).toMatchObject({ message_id: 'SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', status: 'queued' });
+  });
+
+  it('verify is a valid FetchAccount', async () => {
+    server.reset();
+    const result = await engine.verify(twilio, { credentials, baseUrl });
+    const req = expectContract(result, server, 'FetchAccount');
+    expect(req.path).toBe(`/2010-04-01/Accounts/${credentials.account_sid}.json`);
+  });
+
+  it('NEGATIVE: dropping the required To field is a violation (the spec allows unknown fields, so a rename would pass)', async () => {
+    server.reset();
+    const broken = loadEditedManifest('twilio', (t) => replaceOnce(t, /\n\s*"To": input\.to,/, ''));
+    const result = await engine.run(broken, 'send_sms', { credentials, input: { to: '+14155550123', body: 'hello' }, baseUrl });
+    const info = describeResult(result, server);
+    const v = server.violations.find((x) => x.location === 'request.body.To');
+    expect(v?.message, info).toMatch(/missing required field "To"/);
+    expect(result.ok, info).toBe(false);
+  });
+});
