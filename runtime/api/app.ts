@@ -2,56 +2,124 @@
 // request from schemas/openapi.yaml, so an undocumented route cannot exist.
 import fs from 'node:fs';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import express, { type Request, type Response, type NextFunction } from 'express';
-import { OpenAPIBackend, type Context } from 'openapi-backend';
+import { OpenAPIBackend, type Context, type Handler } from 'openapi-backend';
+import { pinoHttp } from 'pino-http';
 import { parse as parseYaml } from 'yaml';
-import type { Logger } from 'pino';
-import type { Connector } from '../manifest/connector.ts';
 import { SCHEMAS_DIR } from '../manifest/paths.ts';
+import type { Platform } from '../platform/platform.ts';
+import type { Principal, Scope } from '../access/api-keys.ts';
+import { ServiceError } from '../integrations/errors.ts';
 import { ok, list, fail } from './envelope.ts';
+import { authenticate, hasScope } from './authentication.ts';
+import { integrationHandlers } from './handlers/integrations.ts';
+import { routingHandlers } from './handlers/routing.ts';
+import { operationHandlers } from './handlers/operations.ts';
+import { providerHandlers } from './handlers/providers.ts';
 
-export interface AppDeps {
-  connectors: Map<string, Connector>;
-  logger: Logger;
+export const API_BASE = '/api/v1';
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function loadOpenApiDocument(): Record<string, any> {
+  return parseYaml(fs.readFileSync(path.join(SCHEMAS_DIR, 'openapi.yaml'), 'utf8')) as Record<string, any>;
 }
 
-const API_BASE = '/api/v1';
-
-export function loadOpenApiDocument(): Record<string, unknown> {
-  return parseYaml(fs.readFileSync(path.join(SCHEMAS_DIR, 'openapi.yaml'), 'utf8')) as Record<string, unknown>;
+/** What every handler gets: the platform, the authenticated principal and paging helpers. */
+export interface HandlerContext {
+  platform: Platform;
+  principal: Principal;
+  tenantId: string;
+  requestId: string;
+  page(): { page: number; perPage: number };
 }
 
-export async function createApp(deps: AppDeps): Promise<express.Express> {
+export type ApiHandler = (c: Context, h: HandlerContext, req: Request, res: Response) => Promise<unknown> | unknown;
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    principal?: Principal;
+    authFailure?: 'unauthenticated' | 'forbidden';
+    requiredScope?: Scope;
+  }
+}
+
+export { ok, list, fail };
+
+export async function createApp(platform: Platform): Promise<express.Express> {
   const definition = loadOpenApiDocument();
+  // Every operation must declare its scope: a route without one cannot be added by mistake.
+  for (const [p, item] of Object.entries<Record<string, any>>(definition.paths)) {
+    for (const [method, op] of Object.entries<Record<string, any>>(item)) {
+      if (['get', 'post', 'patch', 'put', 'delete'].includes(method) && !['read', 'write', 'delete', 'admin'].includes(op['x-required-scope'])) {
+        throw new Error(`schemas/openapi.yaml: ${method.toUpperCase()} ${p} declares no valid x-required-scope`);
+      }
+    }
+  }
+
   // quick: openapi-backend checks definitions against the 3.0 meta-schema, which rejects valid 3.1
   // (const, type lists); request validation itself is unaffected.
-  const api = new OpenAPIBackend({ definition: definition as never, apiRoot: '/', validate: true, quick: true });
+  const api = new OpenAPIBackend({ definition: definition as never, apiRoot: '/', validate: true, quick: true, ajvOpts: { coerceTypes: true } });
 
+  const securityHandler = async (c: Context, req: Request) => {
+    if (req.principal) return true;
+    const principal = await authenticate(platform.store, req);
+    if (!principal) {
+      req.authFailure = 'unauthenticated';
+      return false;
+    }
+    const scope = (c.operation as Record<string, any>)['x-required-scope'] as Scope;
+    req.requiredScope = scope;
+    if (!hasScope(principal, scope)) {
+      req.authFailure = 'forbidden';
+      return false;
+    }
+    req.principal = principal;
+    return true;
+  };
+  api.registerSecurityHandler('bearerAuth', securityHandler as Handler);
+  api.registerSecurityHandler('apiKeyHeader', securityHandler as Handler);
+
+  const wrap = (fn: ApiHandler) => async (c: Context, req: Request, res: Response) => {
+    const principal = req.principal!;
+    const h: HandlerContext = {
+      platform,
+      principal,
+      tenantId: principal.tenantId,
+      requestId: String(req.id),
+      page: () => {
+        const q = c.request.query as Record<string, string | undefined>;
+        return { page: Number(q['page'] ?? 1), perPage: Number(q['per_page'] ?? 25) };
+      },
+    };
+    try {
+      await fn(c, h, req, res);
+    } catch (err) {
+      if (!(err instanceof ServiceError)) throw err;
+      const status = { not_found: 404, validation: 422, conflict: 409, unavailable: 503 }[err.kind];
+      res.status(status).json(fail(err.message, err.errors, err.code));
+    }
+  };
+
+  const handlers: Record<string, ApiHandler> = { ...providerHandlers, ...integrationHandlers, ...routingHandlers, ...operationHandlers };
+  api.register(Object.fromEntries(Object.entries(handlers).map(([k, fn]) => [k, wrap(fn)])));
   api.register({
-    listProviders: (c: Context, req: Request, res: Response) => {
-      const q = c.request.query as Record<string, string | undefined>;
-      const page = { page: Number(q.page ?? 1), perPage: Number(q.per_page ?? 25) };
-      const providers = [...deps.connectors.values()]
-        .filter((p) => !q.category || p.category === q.category)
-        .sort((a, b) => a.name.localeCompare(b.name))
-        .map((p) => ({
-          name: p.name,
-          display_name: p.displayName,
-          description: p.description,
-          category: p.category,
-          auth_type: p.manifest.auth.type,
-          capabilities: [...p.capabilities.keys()],
-          environments: Object.keys(p.environments),
-          credential_schema: p.credentialSchema,
-          is_configured: false,
-        }));
-      res.json(list(providers, page, req.originalUrl));
+    unauthorizedHandler: (_c: Context, req: Request, res: Response) => {
+      if (req.authFailure === 'forbidden') {
+        return res.status(403).json(fail(`This API key lacks the "${req.requiredScope}" scope.`, undefined, 'insufficient_scope'));
+      }
+      res.setHeader('WWW-Authenticate', 'Bearer realm="plugboard"');
+      return res.status(401).json(fail('Missing or invalid API key.', undefined, 'unauthenticated'));
     },
     validationFail: (c: Context, _req: Request, res: Response) => {
       const errors: Record<string, string[]> = {};
       for (const e of c.validation.errors ?? []) {
-        const field = (e.instancePath || '').replace(/^\/?(query|body|path|headers)\/?/, '').replace(/\//g, '.') || (e.params as { missingProperty?: string })?.missingProperty || 'request';
-        (errors[field] ??= []).push(e.message ?? 'is invalid');
+        let field = (e.instancePath || '').replace(/^\/?(query|requestBody|body|path|params|headers)\/?/, '').replace(/\//g, '.');
+        const params = e.params as { missingProperty?: string; additionalProperty?: string };
+        if (params.missingProperty) field = [field, params.missingProperty].filter(Boolean).join('.');
+        if (params.additionalProperty) field = [field, params.additionalProperty].filter(Boolean).join('.');
+        const msg = params.additionalProperty ? 'is not allowed' : params.missingProperty ? 'is required' : e.message ?? 'is invalid';
+        (errors[field || 'body'] ??= []).push(msg);
       }
       res.status(422).json(fail('The given data was invalid.', errors));
     },
@@ -62,14 +130,76 @@ export async function createApp(deps: AppDeps): Promise<express.Express> {
 
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(
+    pinoHttp({
+      logger: platform.logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customAttributeKeys: { reqId: 'requestId' },
+      quietReqLogger: true,
+      // Method, path and status only: no bodies, no query strings, no auth headers.
+      serializers: {
+        req: (req: { method: string; url: string }) => ({ method: req.method, path: req.url.split('?')[0] }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+    }),
+  );
+  app.use((req, res, next) => {
+    const end = platform.metrics.httpDuration.startTimer();
+    res.on('finish', () => {
+      const route = (req.route?.path as string | undefined) ?? (req.baseUrl === API_BASE ? `${API_BASE}${routeTemplate(req.path)}` : req.path);
+      const labels = { method: req.method, route, status: String(res.statusCode) };
+      platform.metrics.httpRequests.inc(labels);
+      end(labels);
+    });
+    next();
+  });
+
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks: Record<string, string> = {};
+    try {
+      await platform.store.ping();
+      checks['store'] = 'ok';
+    } catch (err) {
+      checks['store'] = `error: ${(err as Error).message}`;
+    }
+    try {
+      await platform.jobsQueueDepth();
+      checks['jobs'] = 'ok';
+    } catch (err) {
+      checks['jobs'] = `error: ${(err as Error).message}`;
+    }
+    const ready = Object.values(checks).every((v) => v === 'ok');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
+  });
+  app.get('/metrics', async (_req, res) => {
+    try {
+      platform.metrics.jobQueueDepth.set(await platform.jobsQueueDepth());
+    } catch {
+      /* reported by /readyz */
+    }
+    res.setHeader('Content-Type', platform.metrics.registry.contentType);
+    res.send(await platform.metrics.registry.metrics());
   });
   app.get('/openapi.json', (_req, res) => {
     res.json(definition);
   });
-  app.use(express.json({ limit: '1mb' }));
-  app.use(API_BASE, (req: Request, res: Response, next: NextFunction) => {
+  const swaggerDir = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+  app.get('/docs', (_req, res) => {
+    res.type('html').send(DOCS_PAGE);
+  });
+  app.use('/docs/assets', express.static(swaggerDir, { index: false }));
+
+  app.use(API_BASE, express.json({ limit: '1mb', type: () => true }), (req: Request, res: Response, next: NextFunction) => {
     api
       .handleRequest({ method: req.method, path: req.path, query: req.query as Record<string, string>, headers: req.headers as Record<string, string>, body: req.body }, req, res)
       .catch(next);
@@ -78,10 +208,23 @@ export async function createApp(deps: AppDeps): Promise<express.Express> {
     res.status(404).json(fail('Not found.'));
   });
   app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
-    if (err.type === 'entity.too.large') return res.status(413).json(fail('Request body too large.'));
+    if (err.type === 'entity.too.large') return res.status(413).json(fail('Request body too large (limit 1 MB).'));
     if (err.type === 'entity.parse.failed') return res.status(422).json(fail('The request body is not valid JSON.', { body: ['is not valid JSON'] }));
-    deps.logger.error({ err: { message: err.message, stack: err.stack }, path: req.path }, 'unhandled error');
+    req.log?.error({ err: { message: err.message, stack: err.stack } }, 'unhandled error');
     return res.status(500).json(fail('Internal server error.'));
   });
   return app;
 }
+
+/** Collapses ids in a path for metric labels: /integrations/01h.../verify -> /integrations/{id}/verify. */
+function routeTemplate(p: string): string {
+  return p.replace(/\/[0-9a-hjkmnp-tv-z]{26}(?=\/|$)/g, '/{id}').replace(/^\/operations\/[a-z0-9_]+$/, '/operations/{capability}');
+}
+
+const DOCS_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Plugboard API</title>
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui' });</script>
+</body></html>`;

@@ -8,10 +8,14 @@ export function ok<T>(data: T, message = 'OK', meta?: Record<string, unknown>) {
   return { success: true as const, message, data, ...(meta ? { meta } : {}) };
 }
 
+/** A list envelope from an in-memory list (sliced here). */
 export function list<T>(all: T[], page: Page, baseUrl: string, message = 'OK') {
-  const total = all.length;
+  return listPage(all.slice((page.page - 1) * page.perPage, page.page * page.perPage), all.length, page, baseUrl, message);
+}
+
+/** A list envelope from one page already fetched and the total count. */
+export function listPage<T>(data: T[], total: number, page: Page, baseUrl: string, message = 'OK') {
   const lastPage = Math.max(1, Math.ceil(total / page.perPage));
-  const data = all.slice((page.page - 1) * page.perPage, page.page * page.perPage);
   const link = (p: number) => {
     const u = new URL(baseUrl, 'http://x');
     u.searchParams.set('page', String(p));

@@ -12,6 +12,11 @@ export interface Config {
   connectorsDir: string;
   logLevel: string;
   publicUrl?: string;
+  databaseUrl: string;
+  /** PLUGBOARD_JOBS_URL; undefined means the application's own SQLite database. */
+  jobsUrl?: string;
+  /** How often job workers poll for due jobs (ms). */
+  jobsPollMs: number;
 }
 
 /** Reads KEY=VALUE lines of ./.env into process.env without overriding what is already set. */
@@ -34,5 +39,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const [k, v] of Object.entries(env)) {
     if (k.startsWith('PLUGBOARD_BASE_URL_') && v && !/^https?:\/\/[^\s]+$/.test(v)) throw new ConfigError(`${k} must be an http(s) URL, got "${v}"`);
   }
-  return { port, host: env.HOST || '127.0.0.1', connectorsDir, logLevel, publicUrl };
+  const databaseUrl = env.PLUGBOARD_DATABASE_URL || 'sqlite:./data/plugboard.db';
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) throw new ConfigError(`PLUGBOARD_DATABASE_URL must be sqlite:<path> or postgres://..., got "${databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}"`);
+  const jobsUrl = env.PLUGBOARD_JOBS_URL || undefined;
+  const jobsPollMs = env.PLUGBOARD_JOBS_POLL_MS ? Number(env.PLUGBOARD_JOBS_POLL_MS) : 1000;
+  if (!Number.isInteger(jobsPollMs) || jobsPollMs < 10) throw new ConfigError(`PLUGBOARD_JOBS_POLL_MS must be an integer >= 10, got "${env.PLUGBOARD_JOBS_POLL_MS}"`);
+  return { port, host: env.HOST || '127.0.0.1', connectorsDir, logLevel, publicUrl, databaseUrl, jobsUrl, jobsPollMs };
 }

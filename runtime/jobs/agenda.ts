@@ -118,6 +118,16 @@ export class PlugboardAgenda extends Agenda {
     }
     return super.start();
   }
+
+  /**
+   * stop() (unlocking jobs held but not started), then closes the backend's connection if the
+   * backend opened it, even when start() was never called (Agenda's stop() only disconnects a
+   * started instance). A database passed in by the application is left open.
+   */
+  async close(): Promise<void> {
+    await this.stop();
+    if (this.jobsBackend.ownsConnection ?? true) await this.jobsBackend.disconnect();
+  }
 }
 
 /** A configured Agenda (not started): call define(...) for the job names, then start(). */

@@ -5,11 +5,13 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Engine } from '../../runtime/engine/engine.ts';
 import type { Connector } from '../../runtime/manifest/connector.ts';
-import { startSpecServer, type SpecServer } from './spec-server.ts';
+import { startSpecServer, type SpecServer, type MockResponse } from './spec-server.ts';
 import { loadConnector, loadEditedManifest, replaceOnce, hasManifest, expectContract, baseUrlOf, describeResult } from './helpers.ts';
 
 const credentials = { client_id: '5f3c9a1b2d4e6f7081920a1b', secret: 'a1b2c3d4e5f60718293a4b5c6d7e8f' };
 const ACCESS_TOKEN = 'access-sandbox-de3ce8ef-33f8-452c-a685-8671031fc0f6';
+
+let override: MockResponse | undefined;
 
 describe.skipIf(!hasManifest('plaid'))('plaid connector vs the official Plaid spec', () => {
   let server: SpecServer;
@@ -18,7 +20,7 @@ describe.skipIf(!hasManifest('plaid'))('plaid connector vs the official Plaid sp
   const engine = new Engine({ env: {} });
 
   beforeAll(async () => {
-    server = await startSpecServer('plaid');
+    server = await startSpecServer('plaid', { respond: () => override });
     plaid = loadConnector('plaid');
     baseUrl = baseUrlOf(plaid, server, 'sandbox');
   });
@@ -52,6 +54,27 @@ describe.skipIf(!hasManifest('plaid'))('plaid connector vs the official Plaid sp
     const result = await engine.verify(plaid, { credentials, baseUrl });
     const req = expectContract(result, server, 'institutionsGet');
     expect(req.body).toEqual({ count: 1, offset: 0, country_codes: ['US'] });
+  });
+
+  it("maps the spec's error answer (default response, PlaidError) to a provider_error", async () => {
+    server.reset();
+    // PlaidError has no example in the spec; this body is validated against its schema by the server.
+    override = {
+      status: 400,
+      body: {
+        error_type: 'ITEM_ERROR', error_code: 'ITEM_LOGIN_REQUIRED', display_message: null, request_id: 'HNTDNrA8F1shFEW',
+        error_message: 'the login details of this item have changed (credentials, MFA, or required user action) and a user login is required to update this information.',
+      },
+    };
+    try {
+      const result = await engine.run(plaid, 'verify_bank_account', { credentials, input: { access_token: ACCESS_TOKEN }, baseUrl });
+      const info = describeResult(result, server);
+      expect(server.violations, info).toEqual([]);
+      expect(server.responseIssues, info).toEqual([]);
+      expect(!result.ok && result.error, info).toMatchObject({ type: 'provider_error', status: 400, provider_code: 'ITEM_LOGIN_REQUIRED', provider_message: expect.stringMatching(/^the login details/) });
+    } finally {
+      override = undefined;
+    }
   });
 
   it('NEGATIVE: a body without the required access_token is a violation', async () => {

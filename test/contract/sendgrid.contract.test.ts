@@ -4,10 +4,12 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Engine } from '../../runtime/engine/engine.ts';
 import type { Connector } from '../../runtime/manifest/connector.ts';
-import { startSpecServer, type SpecServer } from './spec-server.ts';
+import { startSpecServer, readSpecFile, responseExample, PROVIDER_SPECS, type SpecServer, type MockResponse } from './spec-server.ts';
 import { loadConnector, loadEditedManifest, replaceOnce, hasManifest, expectContract, baseUrlOf, describeResult } from './helpers.ts';
 
 const credentials = { api_key: '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', from_email: 'billing@example.com', from_name: 'Example Billing' };
+
+let override: MockResponse | undefined;
 
 describe.skipIf(!hasManifest('sendgrid'))('sendgrid connector vs the official SendGrid spec', () => {
   let server: SpecServer;
@@ -16,7 +18,7 @@ describe.skipIf(!hasManifest('sendgrid'))('sendgrid connector vs the official Se
   const engine = new Engine({ env: {} });
 
   beforeAll(async () => {
-    server = await startSpecServer('sendgrid');
+    server = await startSpecServer('sendgrid', { respond: () => override });
     sendgrid = loadConnector('sendgrid');
     baseUrl = baseUrlOf(sendgrid, server);
   });
@@ -55,12 +57,30 @@ describe.skipIf(!hasManifest('sendgrid'))('sendgrid connector vs the official Se
     });
   });
 
-  // The manifest verifies with GET /v3/scopes, which tsg_mail_v3.json (mail send/batch only) does not contain.
-  const verifyInSpec = false;
-  it.skipIf(!verifyInSpec)('verify (GET /v3/scopes) — skipped: not in tsg_mail_v3.json, the only SendGrid spec we have', async () => {
+  // The manifest verifies with GET /v3/scopes, which tsg_mail_v3.json (mail send/batch only) does not
+  // contain, so the spec cannot judge it. Runs by itself once the spec has the path.
+  const verifyInSpec = Boolean(readSpecFile(PROVIDER_SPECS.sendgrid!.file).paths?.['/v3/scopes']?.get);
+  it.skipIf(!verifyInSpec)('verify (GET /v3/scopes) — skipped while the path is absent from sendgrid/tsg_mail_v3.json', async () => {
     server.reset();
     const result = await engine.verify(sendgrid, { credentials, baseUrl });
-    expectContract(result, server, 'GetScopes');
+    expectContract(result, server);
+    expect(server.requests[0]).toMatchObject({ method: 'GET', path: '/v3/scopes' });
+  });
+
+  it("maps the spec's 403 answer (ErrorResponse, with the spec's example) to a provider_error", async () => {
+    server.reset();
+    const body = responseExample(server, 'SendMail', '403') as { errors: Array<{ message: string }> };
+    expect(body?.errors?.[0]?.message).toBeTruthy();
+    override = { status: 403, body };
+    try {
+      const result = await engine.run(sendgrid, 'send_email', { credentials, input: { to: ['ana@example.com'], subject: 'Hi', text: 'Hello' }, baseUrl });
+      const info = describeResult(result, server);
+      expect(server.violations, info).toEqual([]);
+      expect(server.responseIssues, info).toEqual([]);
+      expect(!result.ok && result.error, info).toMatchObject({ type: 'provider_error', status: 403, provider_message: body.errors[0]!.message });
+    } finally {
+      override = undefined;
+    }
   });
 
   it('NEGATIVE: a body without the required personalizations is a violation', async () => {

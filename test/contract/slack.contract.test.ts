@@ -5,19 +5,22 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Engine } from '../../runtime/engine/engine.ts';
 import type { Connector } from '../../runtime/manifest/connector.ts';
-import { startSpecServer, type SpecServer } from './spec-server.ts';
+import { startSpecServer, responseExample, type SpecServer, type MockResponse } from './spec-server.ts';
 import { loadConnector, loadEditedManifest, replaceOnce, hasManifest, expectContract, baseUrlOf, describeResult } from './helpers.ts';
 
 const credentials = { bot_token: 'xoxb-2417639045-5923044511394-Q8hUoXcTmGx2bLn3vRkYd7Pw', default_channel: 'C0123456789' };
+
+let override: MockResponse | undefined;
 
 describe.skipIf(!hasManifest('slack'))('slack connector vs the official Slack spec', () => {
   let server: SpecServer;
   let slack: Connector;
   let baseUrl: string;
-  const engine = new Engine({ env: {} });
+  // The manifest limits Slack to 1 request/s per engine: a fresh engine per call keeps the suite fast.
+  const engine = { run: (...a: Parameters<Engine['run']>) => new Engine({ env: {} }).run(...a), verify: (...a: Parameters<Engine['verify']>) => new Engine({ env: {} }).verify(...a) };
 
   beforeAll(async () => {
-    server = await startSpecServer('slack');
+    server = await startSpecServer('slack', { respond: () => override });
     slack = loadConnector('slack');
     baseUrl = baseUrlOf(slack, server);
   });
@@ -40,6 +43,22 @@ describe.skipIf(!hasManifest('slack'))('slack connector vs the official Slack sp
     const result = await engine.verify(slack, { credentials, baseUrl });
     const req = expectContract(result, server, 'auth_test');
     expect(req.method).toBe('GET');
+  });
+
+  it("maps the spec's error answer (HTTP 200 {ok:false,error}, the default response's example) to a provider_error", async () => {
+    server.reset();
+    const body = responseExample(server, 'chat_postMessage', 'default') as { ok: false; error: string };
+    expect(body).toMatchObject({ ok: false, error: expect.any(String) });
+    override = { status: 200, body, specResponse: 'default' };
+    try {
+      const result = await engine.run(slack, 'post_message', { credentials, input: { channel: 'C0123456789', text: 'hi' }, baseUrl });
+      const info = describeResult(result, server);
+      expect(server.violations, info).toEqual([]);
+      expect(server.responseIssues, info).toEqual([]);
+      expect(!result.ok && result.error, info).toMatchObject({ type: 'provider_error', provider_message: body.error, provider_code: body.error });
+    } finally {
+      override = undefined;
+    }
   });
 
   it('NEGATIVE: a form without the required channel is a violation', async () => {

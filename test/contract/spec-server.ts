@@ -64,6 +64,8 @@ export interface MockResponse {
   status?: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** The spec response to validate the body against (default: the one for `status`, else 4XX/5XX, else `default`). E.g. 'default' for Slack's HTTP 200 {ok:false} errors. */
+  specResponse?: string;
 }
 
 export interface ResponseIssue {
@@ -449,8 +451,8 @@ async function makeBackend(definition: AnyObj, coerceBodies: boolean, apiRoot: s
     apiRoot,
     ignoreTrailingSlashes: false,
     // Form values are strings on the wire ("2000", "true"); coerce them to the schema's types.
-    // 'array' also lets one repeated-key value stand for a one-item array (Twilio's MediaUrl).
-    ajvOpts: { strict: false, allErrors: true, coerceTypes: coerceBodies ? 'array' : false },
+    // (A single value of a form-style array property is wrapped beforehand: see formArrays().)
+    ajvOpts: { strict: false, allErrors: true, coerceTypes: coerceBodies },
     customizeAjv: (ajv) => {
       addFormats(ajv as unknown as Ajv);
       // Formats Ajv does not know (Stripe unix-time, Twilio phone-number, …): accept, as Prism does.
@@ -539,7 +541,7 @@ export async function startSpecServer(spec: string | AnyObj, options: SpecServer
       res.writeHead(status, {
         ...(text ? { 'content-type': 'application/json' } : {}),
         ...headers,
-        ...(captured.violations.length ? { 'x-spec-violations': JSON.stringify(captured.violations.map(({ location, message }) => ({ location, message }))).slice(0, 4000) } : {}),
+        ...(captured.violations.length ? { 'x-spec-violations': asciiJson(captured.violations.map(({ location, message }) => ({ location, message }))).slice(0, 4000) } : {}),
       });
       res.end(text);
     };
@@ -547,7 +549,7 @@ export async function startSpecServer(spec: string | AnyObj, options: SpecServer
     const oaReq = { method, path: url.pathname, query: rawQuery, headers: req.headers as Record<string, string | string[]>, body: parsed.body as any };
     const op = api.router.matchOperation(oaReq) as (Operation & AnyObj) | undefined;
     if (!op) {
-        const pathKnown = HTTP_METHODS.some((m) => api.router.matchOperation({ ...oaReq, method: m }) !== undefined);
+      const pathKnown = HTTP_METHODS.some((m) => api.router.matchOperation({ ...oaReq, method: m }) !== undefined);
       violation('route', pathKnown ? `${captured.method} is not an operation of ${url.pathname} in the spec` : `no operation in the spec matches ${captured.method} ${url.pathname}${basePath ? ` (spec base path ${basePath})` : ''}`);
       send(pathKnown ? 405 : 404, { message: 'not in the spec', violations: captured.violations });
       return;
@@ -570,7 +572,9 @@ export async function startSpecServer(spec: string | AnyObj, options: SpecServer
     // Parameters and body against the schema.
     try {
       // Ajv coercion rewrites the data it validates: give it a copy, keep the captured body as sent.
-      const result = useApi.validator.validateRequest({ ...oaReq, body: structuredClone(oaReq.body) }, op.operationId!);
+      let body = structuredClone(oaReq.body);
+      if (FORM_TYPES.includes(actualType)) body = formArrays(body, declared[actualType]);
+      const result = useApi.validator.validateRequest({ ...oaReq, body }, op.operationId!);
       for (const e of result.errors ?? []) {
         const { location, field } = ajvLocation(e.instancePath, (e.params ?? {}) as AnyObj, e.keyword);
         const detail = e.keyword === 'additionalProperties' ? `unknown field "${field}" (${e.message})` : e.keyword === 'required' ? `missing required field "${field}"` : `${e.message}${e.keyword === 'enum' ? `: ${JSON.stringify((e.params as AnyObj).allowedValues)}` : ''}`;
@@ -599,7 +603,7 @@ export async function startSpecServer(spec: string | AnyObj, options: SpecServer
       body = custom.body;
       if (body !== undefined) {
         try {
-          for (const message of responseChecker.check(op, status, body)) responseIssues.push({ operationId: op.operationId!, status, message });
+          for (const message of responseChecker.check(op, status, body, custom.specResponse)) responseIssues.push({ operationId: op.operationId!, status, message });
         } catch (err) {
           responseIssues.push({ operationId: op.operationId!, status, message: `response schema cannot be compiled: ${(err as Error).message}` });
         }
@@ -666,12 +670,13 @@ class ResponseChecker {
     addFormats(this.ajv);
     for (const f of formats) if (!AJV_FORMATS_KNOWN.has(f) || ['byte', 'int32', 'int64', 'float', 'double', 'password', 'binary'].includes(f)) this.ajv.addFormat(f, { validate: () => true });
   }
-  check(op: AnyObj, status: number, body: unknown): string[] {
-    const key = `${op.operationId} ${status}`;
+  check(op: AnyObj, status: number, body: unknown, specResponse?: string): string[] {
+    const key = `${op.operationId} ${specResponse ?? status}`;
     let validate = this.cache.get(key);
     if (validate === undefined) {
       const responses = (op.responses ?? {}) as AnyObj;
-      const response = responses[String(status)] ?? responses[`${String(status)[0]}XX`] ?? responses.default;
+      const response = specResponse ? responses[specResponse] : responses[String(status)] ?? responses[`${String(status)[0]}XX`] ?? responses.default;
+      if (!response) throw new Error(`the spec documents no response ${specResponse ?? status} for ${op.operationId}`);
       const schema = jsonMedia(response)?.media.schema as AnyObj | undefined;
       validate = schema ? this.ajv.compile(truncateSchema(schema, 2)) : null;
       this.cache.set(key, validate);
@@ -698,6 +703,29 @@ export function truncateSchema(schema: AnyObj, depth: number, hops = 0): AnyObj 
     else if (k !== 'example' && k !== 'examples' && k !== 'x-expansionResources') out[k] = v;
   }
   return out;
+}
+
+/**
+ * OAS form encoding: with the default style (form, explode) an array property is sent as repeated
+ * keys, so one `MediaUrl=x` is a one-item array. With style deepObject (Stripe) an array must be sent
+ * as `key[0]=x` / `key[]=x` (qs already makes those arrays), and a bare `key=x` stays a scalar.
+ */
+function formArrays(body: unknown, media: AnyObj | undefined): unknown {
+  if (!body || typeof body !== 'object' || Array.isArray(body) || !media?.schema) return body;
+  const props = (media.schema.properties ?? {}) as AnyObj;
+  const out = { ...(body as AnyObj) };
+  for (const [k, v] of Object.entries(out)) {
+    const schema = props[k] as AnyObj | undefined;
+    const style = media.encoding?.[k]?.style ?? 'form';
+    const isArray = schema && (schema.type === 'array' || (Array.isArray(schema.type) && schema.type.includes('array')));
+    if (isArray && !Array.isArray(v) && typeof v !== 'object' && style === 'form') out[k] = [v];
+  }
+  return out;
+}
+
+/** JSON with every non-printable-ASCII character escaped, safe in an HTTP header. */
+function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function hasBodyType(definition: AnyObj, pred: (type: string) => boolean): boolean {
@@ -738,4 +766,14 @@ export function minimalSuccessBody(op: Operation): Record<string, Json> {
   const m = jsonMedia(response);
   const v = m ? minimalFromSchema(m.media.schema) : {};
   return v && typeof v === 'object' && !Array.isArray(v) ? v : {};
+}
+
+/** The spec's own example body for one response (e.g. '403', 'default') of an operation, if it has one. */
+export function responseExample(server: Pick<SpecServer, 'api'>, operationId: string, responseKey: string): unknown {
+  const op = server.api.router.getOperation(operationId) as AnyObj | undefined;
+  const media = jsonMedia(op?.responses?.[responseKey])?.media;
+  if (!media) return undefined;
+  if (media.example !== undefined) return media.example;
+  const first = media.examples ? media.examples[Object.keys(media.examples)[0]!] : undefined;
+  return first?.value;
 }

@@ -3,14 +3,18 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Engine } from '../../runtime/engine/engine.ts';
 import type { Connector } from '../../runtime/manifest/connector.ts';
-import { startSpecServer, minimalSuccessBody, type SpecServer, type CapturedRequest } from './spec-server.ts';
+import { startSpecServer, minimalSuccessBody, type SpecServer, type CapturedRequest, type MockResponse } from './spec-server.ts';
 import { loadConnector, loadEditedManifest, replaceOnce, hasManifest, expectContract, baseUrlOf, describeResult } from './helpers.ts';
 
 const credentials = { secret_key: 'sk_test_4eC39HqLyjWDarjtT1zdp7dc', publishable_key: 'pk_test_TYooMQauvdEDq54NiTphI7jx' };
 const PI = 'pi_3NtUQk2eZvKYlo2C0Xg5yXa1';
 
+/** Set by a test to answer its next requests with this (validated against the spec like any answer). */
+let override: MockResponse | undefined;
+
 /** Answers shaped like Stripe's (validated against the spec's response schemas by the server). */
-function respond(req: CapturedRequest, op: { operationId?: string }) {
+function respond(req: CapturedRequest, op: { operationId?: string }): MockResponse | undefined {
+  if (override) return override;
   const body = (req.body ?? {}) as Record<string, any>;
   const base = minimalSuccessBody(op as never);
   switch (op.operationId) {
@@ -91,6 +95,21 @@ describe.skipIf(!hasManifest('stripe'))('stripe connector vs the official Stripe
     server.reset();
     const result = await engine.verify(stripe, { credentials, baseUrl });
     expectContract(result, server, 'GetBalance');
+  });
+
+  it("maps the spec's error answer (default response, schema `error`) to a provider_error", async () => {
+    server.reset();
+    override = { status: 402, body: { error: { type: 'card_error', code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.', param: '' } } };
+    try {
+      const result = await engine.run(stripe, 'initiate_payment', { credentials, input: { amount: 2000, currency: 'usd', payment_method: 'pm_card_chargeDeclined', confirm: true }, baseUrl });
+      const info = describeResult(result, server);
+      expect(server.violations, info).toEqual([]);
+      expect(server.responseIssues, info).toEqual([]);
+      expect(result.ok, info).toBe(false);
+      expect(!result.ok && result.error).toMatchObject({ type: 'provider_error', status: 402, provider_message: 'Your card was declined.', provider_code: 'generic_decline', retryable: false });
+    } finally {
+      override = undefined;
+    }
   });
 
   it('NEGATIVE: a body field the spec does not define (customer -> customer_id) is a violation', async () => {

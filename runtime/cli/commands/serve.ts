@@ -1,39 +1,80 @@
 import { once } from 'node:events';
-import { pino } from 'pino';
+import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
 import { CliError } from '../command.ts';
 import { readConfig } from '../../config/env.ts';
-import { loadConnectorDir } from '../../manifest/registry.ts';
-import { formatIssue } from '../../manifest/load.ts';
+import { createPlatform, StartupError, type Platform } from '../../platform/platform.ts';
 import { createApp } from '../../api/app.ts';
+
+async function boot(): Promise<Platform> {
+  try {
+    return await createPlatform(readConfig());
+  } catch (err) {
+    if (err instanceof StartupError || (err as Error).name === 'KeyringError' || (err as Error).name === 'JobsConfigError') throw new CliError((err as Error).message);
+    throw err;
+  }
+}
+
+function onSignals(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = () => {
+    if (stopping) return;
+    stopping = true;
+    stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+}
 
 export const serveCommand: Command = {
   name: 'serve',
-  usage: 'serve',
-  summary: 'run the API server (embedded default: SQLite, one process)',
-  help: `Usage: plugboard serve
+  usage: 'serve [--no-jobs]',
+  summary: 'run the API server and the job worker (embedded default: SQLite, one process)',
+  help: `Usage: plugboard serve [--no-jobs]
 
-Starts the HTTP API on HOST:PORT (default 127.0.0.1:3000) with the connectors of
-PLUGBOARD_CONNECTORS_DIR (default ./connectors). Endpoints so far: /healthz, /openapi.json,
-/api/v1/providers.`,
-  async run() {
-    const config = readConfig();
-    const logger = pino({ level: config.logLevel });
-    const reg = loadConnectorDir(config.connectorsDir);
-    if (reg.issues.length) {
-      for (const i of reg.issues) console.error(formatIssue(i));
-      throw new CliError(`${reg.issues.length} manifest problem(s): fix them or run plugboard validate`);
-    }
-    const app = await createApp({ connectors: reg.connectors, logger });
-    const server = app.listen(config.port, config.host);
+Starts the HTTP API on HOST:PORT (default 127.0.0.1:3000) and, unless --no-jobs is given, the
+job worker in the same process. Storage: PLUGBOARD_DATABASE_URL (default sqlite:./data/plugboard.db,
+created and migrated on start); jobs: PLUGBOARD_JOBS_URL (default: the same SQLite file).
+  --no-jobs   serve the API only; run "plugboard worker" elsewhere to process jobs`,
+  async run(args) {
+    const { values } = parseArgs({ args, options: { 'no-jobs': { type: 'boolean' } } });
+    const platform = await boot();
+    const app = await createApp(platform);
+    const server = app.listen(platform.config.port, platform.config.host);
+    server.on('error', (err) => {
+      platform.logger.fatal({ err: err.message }, 'cannot listen');
+      process.exit(1);
+    });
     await once(server, 'listening');
+    if (!values['no-jobs']) await platform.startJobs();
     const addr = server.address();
-    const port = typeof addr === 'object' && addr ? addr.port : config.port;
-    logger.info({ host: config.host, port, connectors: [...reg.connectors.keys()] }, `plugboard listening on http://${config.host}:${port}`);
-    const stop = () => server.close(() => process.exit(0));
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    const port = typeof addr === 'object' && addr ? addr.port : platform.config.port;
+    platform.logger.info({ host: platform.config.host, port, jobs: !values['no-jobs'], connectors: [...platform.connectors.keys()] }, `plugboard listening on http://${platform.config.host}:${port}`);
+    onSignals(async () => {
+      await new Promise<void>((r) => server.close(() => r()));
+      await platform.close();
+    });
     await new Promise(() => {});
     return 0;
   },
 };
+
+export const workerCommand: Command = {
+  name: 'worker',
+  usage: 'worker',
+  summary: 'process jobs only (pairs with serve --no-jobs)',
+  help: `Usage: plugboard worker
+
+Runs the job worker (verification, sync, webhook delivery) without the HTTP API, against the same
+PLUGBOARD_DATABASE_URL and PLUGBOARD_JOBS_URL as the servers.`,
+  async run() {
+    const platform = await boot();
+    await platform.startJobs();
+    platform.logger.info('plugboard worker started');
+    onSignals(() => platform.close());
+    await new Promise(() => {});
+    return 0;
+  },
+};
+
+export { boot };

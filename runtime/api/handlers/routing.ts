@@ -1,0 +1,24 @@
+import type { ApiHandler } from '../app.ts';
+import { ok, listPage } from '../envelope.ts';
+
+export const routingHandlers: Record<string, ApiHandler> = {
+  async listRoutingRules(c, h, req, res) {
+    const q = c.request.query as Record<string, string | undefined>;
+    const page = h.page();
+    const result = await h.platform.routing.list(h.tenantId, { ...page, capability: q['capability'] });
+    res.json(listPage(result.items, result.total, page, req.originalUrl));
+  },
+  async createRoutingRule(c, h, _req, res) {
+    res.status(201).json(ok(await h.platform.routing.create(h.tenantId, c.request.requestBody), 'Routing rule created.'));
+  },
+  async getRoutingRule(c, h, _req, res) {
+    res.json(ok(h.platform.routing.view(await h.platform.routing.get(h.tenantId, c.request.params['id'] as string))));
+  },
+  async updateRoutingRule(c, h, _req, res) {
+    res.json(ok(await h.platform.routing.update(h.tenantId, c.request.params['id'] as string, c.request.requestBody), 'Routing rule updated.'));
+  },
+  async deleteRoutingRule(c, h, _req, res) {
+    await h.platform.routing.remove(h.tenantId, c.request.params['id'] as string);
+    res.json(ok(null, 'Routing rule deleted.'));
+  },
+};

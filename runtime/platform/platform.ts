@@ -1,0 +1,82 @@
+// The composition root: configuration -> store -> keyring -> engine -> services -> jobs.
+// `plugboard serve`, `plugboard worker` and the tests build the system through here.
+import path from 'node:path';
+import { pino, type Logger } from 'pino';
+import type { Config } from '../config/env.ts';
+import { loadConnectorDir } from '../manifest/registry.ts';
+import { formatIssue } from '../manifest/load.ts';
+import type { Connector } from '../manifest/connector.ts';
+import { openStore, sqlitePathFromUrl } from '../store/index.ts';
+import type { Store } from '../store/types.ts';
+import { SqliteStore } from '../store/sqlite/store.ts';
+import { Keyring } from '../crypto/keyring.ts';
+import { CredentialCipher } from '../crypto/envelope.ts';
+import { Engine } from '../engine/engine.ts';
+import { IntegrationService } from '../integrations/service.ts';
+import { RoutingService } from '../routing/rules.ts';
+import { OperationService } from '../operations/service.ts';
+import { createAgenda, queueDepth, type PlugboardAgenda } from '../jobs/agenda.ts';
+import { JobScheduler, defineJobs } from '../jobs/definitions.ts';
+import { Metrics } from './metrics.ts';
+
+export class StartupError extends Error {}
+
+export interface Platform {
+  config: Config;
+  logger: Logger;
+  connectors: Map<string, Connector>;
+  store: Store;
+  keyring: Keyring;
+  engine: Engine;
+  integrations: IntegrationService;
+  routing: RoutingService;
+  operations: OperationService;
+  agenda: PlugboardAgenda;
+  metrics: Metrics;
+  jobsQueueDepth(): Promise<number>;
+  /** Starts processing jobs (serve without --no-jobs, worker). */
+  startJobs(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createPlatform(config: Config, opts: { logger?: Logger; env?: NodeJS.ProcessEnv } = {}): Promise<Platform> {
+  const env = opts.env ?? process.env;
+  const logger = opts.logger ?? pino({ level: config.logLevel, redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'], censor: '[REDACTED]' } });
+  const reg = loadConnectorDir(config.connectorsDir);
+  if (reg.issues.length) throw new StartupError(`manifest problems (run plugboard validate):\n${reg.issues.map(formatIssue).join('\n')}`);
+
+  const store = await openStore(config.databaseUrl);
+  const keyFile = path.join(path.dirname(sqlitePathFromUrl(config.databaseUrl) ?? path.resolve('data/plugboard.db')), 'master.key');
+  const keyring = Keyring.fromEnvOrFile(env, env.PLUGBOARD_MASTER_KEY_FILE || keyFile);
+  const cipher = new CredentialCipher(keyring);
+  const engine = new Engine({ env });
+  const metrics = new Metrics();
+
+  const agenda = createAgenda({
+    jobsUrl: config.jobsUrl,
+    sqlite: store instanceof SqliteStore ? store.db : undefined,
+    processEvery: config.jobsPollMs,
+    defaultLockLifetime: 5 * 60_000,
+  });
+  await agenda.ready;
+  if (agenda.connectError) throw new StartupError(`PLUGBOARD_JOBS_URL: cannot connect the jobs backend: ${agenda.connectError.message}`);
+  const scheduler = new JobScheduler(agenda);
+
+  const integrations = new IntegrationService(store, reg.connectors, cipher, engine, scheduler, logger);
+  const routing = new RoutingService(store, reg.connectors);
+  const operations = new OperationService(store, reg.connectors, engine, routing, integrations, logger, metrics);
+  defineJobs(agenda, { integrations, logger });
+
+  return {
+    config, logger, connectors: reg.connectors, store, keyring, engine, integrations, routing, operations, agenda, metrics,
+    jobsQueueDepth: () => queueDepth(agenda),
+    async startJobs() {
+      await agenda.start();
+    },
+    async close() {
+      // stop() unlocks jobs this process holds so another worker can take them at once.
+      await agenda.stop().catch((err: Error) => logger.warn({ err: err.message }, 'stopping jobs failed'));
+      await store.close();
+    },
+  };
+}

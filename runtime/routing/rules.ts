@@ -1,0 +1,137 @@
+// Routing rules: which integration serves a capability for which inputs, with a fallback.
+// Selection: rules whose conditions match the input, by priority (lower first), then default
+// rules; the first rule with an active target wins. Without any matching rule, the tenant's
+// active integrations offering the capability are used, oldest first.
+import type { Store, RoutingRuleRow, IntegrationRow } from '../store/types.ts';
+import type { Connector } from '../manifest/connector.ts';
+import { newId } from '../access/api-keys.ts';
+import { ServiceError, notFound, invalid } from '../integrations/errors.ts';
+
+export interface RuleInput {
+  capability: string;
+  integration_id: string;
+  fallback_integration_id?: string | null;
+  is_default?: boolean;
+  priority?: number;
+  conditions?: Record<string, unknown>;
+}
+
+export interface RuleView extends Omit<RoutingRuleRow, 'tenant_id'> {}
+
+/** Conditions: `{ "currency": "usd" }` or `{ "currency": ["usd", "eur"] }`, keys are dotted input paths. */
+export function conditionsMatch(conditions: Record<string, unknown>, input: Record<string, unknown>): boolean {
+  for (const [path, expected] of Object.entries(conditions)) {
+    const actual = path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), input);
+    if (Array.isArray(expected) ? !expected.some((e) => e === actual) : expected !== actual) return false;
+  }
+  return true;
+}
+
+export class RoutingService {
+  constructor(
+    private readonly store: Store,
+    private readonly connectors: Map<string, Connector>,
+  ) {}
+
+  view(row: RoutingRuleRow): RuleView {
+    const { tenant_id: _t, ...rest } = row;
+    return rest;
+  }
+
+  private async checkTarget(tenantId: string, capability: string, id: string, field: string): Promise<IntegrationRow> {
+    const row = await this.store.integrations.get(tenantId, id);
+    if (!row) throw invalid('The given data was invalid.', { [field]: ['no such integration'] });
+    if (!this.connectors.get(row.provider)?.capabilities.has(capability)) {
+      throw invalid('The given data was invalid.', { [field]: [`${row.provider} does not offer ${capability}`] });
+    }
+    return row;
+  }
+
+  private async validate(tenantId: string, r: RuleInput): Promise<void> {
+    const known = new Set([...this.connectors.values()].flatMap((c) => [...c.capabilities.keys()]));
+    if (!known.has(r.capability)) throw invalid('The given data was invalid.', { capability: [`no installed provider offers "${r.capability}"`] });
+    await this.checkTarget(tenantId, r.capability, r.integration_id, 'integration_id');
+    if (r.fallback_integration_id) {
+      if (r.fallback_integration_id === r.integration_id) throw invalid('The given data was invalid.', { fallback_integration_id: ['must differ from integration_id'] });
+      await this.checkTarget(tenantId, r.capability, r.fallback_integration_id, 'fallback_integration_id');
+    }
+  }
+
+  async create(tenantId: string, input: RuleInput): Promise<RuleView> {
+    await this.validate(tenantId, input);
+    const now = new Date().toISOString();
+    const row: RoutingRuleRow = {
+      id: newId(),
+      tenant_id: tenantId,
+      capability: input.capability,
+      integration_id: input.integration_id,
+      fallback_integration_id: input.fallback_integration_id ?? null,
+      is_default: input.is_default ?? false,
+      priority: input.priority ?? 100,
+      conditions: input.conditions ?? {},
+      created_at: now,
+      updated_at: now,
+    };
+    await this.store.routingRules.create(row);
+    return this.view(row);
+  }
+
+  async get(tenantId: string, id: string): Promise<RoutingRuleRow> {
+    const row = await this.store.routingRules.get(tenantId, id);
+    if (!row) throw notFound('Routing rule');
+    return row;
+  }
+
+  async list(tenantId: string, q: { page: number; perPage: number; capability?: string }) {
+    const res = await this.store.routingRules.list(tenantId, q);
+    return { items: res.items.map((r) => this.view(r)), total: res.total };
+  }
+
+  async update(tenantId: string, id: string, patch: Partial<RuleInput>): Promise<RuleView> {
+    const row = await this.get(tenantId, id);
+    const next: RuleInput = {
+      capability: patch.capability ?? row.capability,
+      integration_id: patch.integration_id ?? row.integration_id,
+      fallback_integration_id: patch.fallback_integration_id === undefined ? row.fallback_integration_id : patch.fallback_integration_id,
+    };
+    await this.validate(tenantId, next);
+    const updated = await this.store.routingRules.update(tenantId, id, { ...patch, updated_at: new Date().toISOString() });
+    if (!updated) throw notFound('Routing rule');
+    return this.view(updated);
+  }
+
+  async remove(tenantId: string, id: string): Promise<void> {
+    if (!(await this.store.routingRules.delete(tenantId, id))) throw notFound('Routing rule');
+  }
+
+  /**
+   * The integrations to try, in order, for one operation. Only active integrations that enable
+   * the capability are eligible.
+   */
+  async targets(tenantId: string, capability: string, input: Record<string, unknown>, integrationId?: string): Promise<IntegrationRow[]> {
+    const eligible = (row: IntegrationRow | undefined): row is IntegrationRow =>
+      !!row && row.status === 'active' && row.enabled_capabilities.includes(capability) && !!this.connectors.get(row.provider)?.capabilities.has(capability);
+    if (integrationId) {
+      const row = await this.store.integrations.get(tenantId, integrationId);
+      if (!row) throw new ServiceError('validation', 'The given data was invalid.', { integration_id: ['no such integration'] });
+      return eligible(row) ? [row] : [];
+    }
+    const rules = await this.store.routingRules.forCapability(tenantId, capability);
+    const ordered = [
+      ...rules.filter((r) => !r.is_default && conditionsMatch(r.conditions, input)),
+      ...rules.filter((r) => r.is_default && conditionsMatch(r.conditions, input)),
+    ];
+    for (const rule of ordered) {
+      const chain: IntegrationRow[] = [];
+      for (const id of [rule.integration_id, rule.fallback_integration_id]) {
+        if (!id) continue;
+        const row = await this.store.integrations.get(tenantId, id);
+        if (eligible(row)) chain.push(row);
+      }
+      if (chain.length) return chain;
+    }
+    if (rules.length) return [];
+    const all = await this.store.integrations.list(tenantId, { page: 1, perPage: 100, status: 'active' });
+    return all.items.filter(eligible);
+  }
+}
