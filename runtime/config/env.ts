@@ -17,6 +17,8 @@ export interface Config {
   jobsUrl?: string;
   /** How often job workers poll for due jobs (ms). */
   jobsPollMs: number;
+  /** How long a job lock lasts before another worker may take the job over (crash recovery), ms. */
+  jobsLockMs: number;
 }
 
 /** Reads KEY=VALUE lines of ./.env into process.env without overriding what is already set. */
@@ -44,5 +46,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const jobsUrl = env.PLUGBOARD_JOBS_URL || undefined;
   const jobsPollMs = env.PLUGBOARD_JOBS_POLL_MS ? Number(env.PLUGBOARD_JOBS_POLL_MS) : 1000;
   if (!Number.isInteger(jobsPollMs) || jobsPollMs < 10) throw new ConfigError(`PLUGBOARD_JOBS_POLL_MS must be an integer >= 10, got "${env.PLUGBOARD_JOBS_POLL_MS}"`);
-  return { port, host: env.HOST || '127.0.0.1', connectorsDir, logLevel, publicUrl, databaseUrl, jobsUrl, jobsPollMs };
+  const jobsLockMs = env.PLUGBOARD_JOBS_LOCK_MS ? Number(env.PLUGBOARD_JOBS_LOCK_MS) : 120_000;
+  if (!Number.isInteger(jobsLockMs) || jobsLockMs < 100) throw new ConfigError(`PLUGBOARD_JOBS_LOCK_MS must be an integer >= 100, got "${env.PLUGBOARD_JOBS_LOCK_MS}"`);
+  return { port, host: env.HOST || '127.0.0.1', connectorsDir, logLevel, publicUrl, databaseUrl, jobsUrl, jobsPollMs, jobsLockMs };
 }

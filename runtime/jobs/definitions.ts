@@ -19,7 +19,7 @@ export class JobScheduler implements VerificationScheduler {
   }
 }
 
-export function defineJobs(agenda: Agenda, deps: { integrations: IntegrationService; logger: Logger }): void {
+export function defineJobs(agenda: Agenda, deps: { integrations: IntegrationService; logger: Logger; lockLifetimeMs: number }): void {
   agenda.define(
     VERIFY_INTEGRATION,
     async (job: Job<VerifyJobData>) => {
@@ -27,6 +27,6 @@ export function defineJobs(agenda: Agenda, deps: { integrations: IntegrationServ
       const status = await deps.integrations.runVerification(tenant_id, integration_id, credentials_version);
       deps.logger.debug({ job: VERIFY_INTEGRATION, integrationId: integration_id, status }, 'job done');
     },
-    { concurrency: 4, lockLifetime: 2 * 60_000 },
+    { concurrency: 4, lockLifetime: deps.lockLifetimeMs },
   );
 }

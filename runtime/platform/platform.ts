@@ -56,7 +56,7 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
     jobsUrl: config.jobsUrl,
     sqlite: store instanceof SqliteStore ? store.db : undefined,
     processEvery: config.jobsPollMs,
-    defaultLockLifetime: 5 * 60_000,
+    defaultLockLifetime: config.jobsLockMs,
   });
   await agenda.ready;
   if (agenda.connectError) throw new StartupError(`PLUGBOARD_JOBS_URL: cannot connect the jobs backend: ${agenda.connectError.message}`);
@@ -65,7 +65,7 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
   const integrations = new IntegrationService(store, reg.connectors, cipher, engine, scheduler, logger);
   const routing = new RoutingService(store, reg.connectors);
   const operations = new OperationService(store, reg.connectors, engine, routing, integrations, logger, metrics);
-  defineJobs(agenda, { integrations, logger });
+  defineJobs(agenda, { integrations, logger, lockLifetimeMs: config.jobsLockMs });
 
   return {
     config, logger, connectors: reg.connectors, store, keyring, engine, integrations, routing, operations, agenda, metrics,
