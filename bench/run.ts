@@ -6,6 +6,7 @@ import { request } from 'undici';
 import { Engine } from '../runtime/engine/engine.ts';
 import { loadConnectorDir } from '../runtime/manifest/registry.ts';
 import { DEFAULT_CONNECTORS_DIR } from '../runtime/manifest/paths.ts';
+import { apiThroughput } from './api.ts';
 
 const ITER = Number(process.env.BENCH_ITERATIONS ?? 2000);
 
@@ -103,5 +104,7 @@ async function mappingThroughput(): Promise<void> {
 }
 
 console.log(`Plugboard benchmarks — node ${process.version}, ${new Date().toISOString()}`);
-await engineOverhead();
-await mappingThroughput();
+const only = process.argv[2];
+if (!only || only === 'engine') await engineOverhead();
+if (!only || only === 'mapping') await mappingThroughput();
+if (!only || only === 'api') await apiThroughput();

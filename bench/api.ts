@@ -1,0 +1,79 @@
+// API throughput: GET /integrations and POST /operations/send_sms through the whole stack
+// (auth, OpenAPI validation, store, engine, loopback provider), each as a ratio to a bare Express
+// handler returning the same JSON, measured in the same run with autocannon.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import autocannon from 'autocannon';
+import express from 'express';
+import { pino } from 'pino';
+import { readConfig } from '../runtime/config/env.ts';
+import { createPlatform } from '../runtime/platform/platform.ts';
+import { createApp } from '../runtime/api/app.ts';
+import { createTenant } from '../runtime/tenants/tenants.ts';
+import { PROJECT_ROOT } from '../runtime/manifest/paths.ts';
+
+const DURATION = Number(process.env.BENCH_SECONDS ?? 3);
+
+async function listen(handler: http.RequestListener | express.Express): Promise<{ url: string; close(): void }> {
+  const server = http.createServer(handler as http.RequestListener);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => { server.closeAllConnections(); server.close(); } };
+}
+
+async function load(label: string, opts: autocannon.Options): Promise<number> {
+  // workers: the load generator runs in its own thread, not on the event loop it measures.
+  const result = await autocannon({ connections: 10, duration: DURATION, workers: 1, ...opts });
+  const bad = result.non2xx + result.errors;
+  console.log(`  ${label.padEnd(48)} ${Math.round(result.requests.average).toLocaleString('en-US').padStart(9)} req/s  p99 ${result.latency.p99} ms${bad ? `  (${bad} non-2xx/errors)` : ''}`);
+  return result.requests.average;
+}
+
+export async function apiThroughput(): Promise<void> {
+  const provider = await listen((req: http.IncomingMessage, res: http.ServerResponse) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(req.method === 'GET' ? 200 : 201, { 'content-type': 'application/json' });
+      res.end(req.method === 'GET' ? JSON.stringify({ sid: 'AC' + 'c'.repeat(32), status: 'active' }) : JSON.stringify({ sid: 'SM' + 'a'.repeat(32), status: 'queued', to: '+14155550123', num_segments: '1' }));
+    });
+  });
+  // The shipped Twilio manifest with its provider budget lifted: this measures Plugboard, not the rate limit.
+  const connectors = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-bench-connectors-'));
+  fs.writeFileSync(path.join(connectors, 'twilio.yaml'), fs.readFileSync(path.join(PROJECT_ROOT, 'connectors', 'twilio.yaml'), 'utf8').replace(/^rate_limit:.*$/m, 'rate_limit: { requests_per_second: 1000000, max_queue: 100000 }'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-bench-'));
+  const env = { PLUGBOARD_DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}`, PLUGBOARD_CONNECTORS_DIR: connectors, PLUGBOARD_BASE_URL_TWILIO: provider.url, PLUGBOARD_JOBS_POLL_MS: '50', LOG_LEVEL: 'silent' };
+  const platform = await createPlatform(readConfig(env), { logger: pino({ level: 'silent' }), env });
+  const api = await listen(await createApp(platform));
+  await platform.startJobs();
+  const { api_key: key } = await createTenant(platform.store, 'Bench');
+  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+  const created = await (await fetch(`${api.url}/api/v1/integrations`, { method: 'POST', headers, body: JSON.stringify({ provider: 'twilio', credentials: { account_sid: 'AC' + 'c'.repeat(32), auth_token: 'f'.repeat(32), from_number: '+15005550006' } }) })).json() as { data: { id: string } };
+  for (let i = 0; i < 200; i++) {
+    const r = await (await fetch(`${api.url}/api/v1/integrations/${created.data.id}`, { headers })).json() as { data: { status: string } };
+    if (r.data.status === 'active') break;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  const listBody = await (await fetch(`${api.url}/api/v1/integrations`, { headers })).text();
+  const opBody = await (await fetch(`${api.url}/api/v1/operations/send_sms`, { method: 'POST', headers, body: JSON.stringify({ input: { to: '+14155550123', body: 'hi' } }) })).text();
+
+  const bareApp = express();
+  bareApp.get('/integrations', (_req, res) => { res.type('json').send(listBody); });
+  bareApp.post('/operations/send_sms', express.json(), (_req, res) => { res.type('json').send(opBody); });
+  const bare = await listen(bareApp);
+
+  console.log(`\nAPI throughput (autocannon, 10 connections, ${DURATION} s each; baseline: bare Express handler returning the same JSON)`);
+  const bareList = await load('bare Express GET /integrations (baseline)', { url: `${bare.url}/integrations` });
+  const pbList = await load('Plugboard GET /api/v1/integrations', { url: `${api.url}/api/v1/integrations`, headers });
+  const opRequest = { method: 'POST' as const, headers, body: JSON.stringify({ input: { to: '+14155550123', body: 'hi' } }) };
+  const bareOp = await load('bare Express POST /operations/send_sms (baseline)', { url: `${bare.url}/operations/send_sms`, ...opRequest });
+  const pbOp = await load('Plugboard POST /api/v1/operations/send_sms', { url: `${api.url}/api/v1/operations/send_sms`, ...opRequest });
+  console.log(`  ${'GET /integrations: Plugboard / bare'.padEnd(48)} ${(pbList / bareList).toFixed(2).padStart(9)} x`);
+  console.log(`  ${'POST /operations/send_sms: Plugboard / bare'.padEnd(48)} ${(pbOp / bareOp).toFixed(2).padStart(9)} x`);
+
+  api.close();
+  bare.close();
+  provider.close();
+  await platform.close();
+}
