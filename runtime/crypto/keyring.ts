@@ -70,7 +70,18 @@ export class Keyring {
     });
   }
 
+  private checkedAt = Date.now();
+
+  /** The key new data keys are wrapped with. A file keyring notices a rotation by another process within 5 s. */
   get active(): MasterKey {
+    if (this.source.kind === 'file' && Date.now() - this.checkedAt > 5000) {
+      this.checkedAt = Date.now();
+      try {
+        this.keys = Keyring.readOrCreateFile(this.source.file);
+      } catch {
+        /* keep the keys we have; reads report problems where they happen */
+      }
+    }
     return this.keys[0]!;
   }
 

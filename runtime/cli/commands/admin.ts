@@ -45,17 +45,18 @@ export const migrateCommand: Command = {
 
 export const keysCommand: Command = {
   name: 'keys',
-  usage: 'keys rotate-master',
+  usage: 'keys rotate-master [--prune]',
   summary: 're-wrap every credentials data key with a new master key',
-  help: `Usage: plugboard keys rotate-master
+  help: `Usage: plugboard keys rotate-master [--prune]
 
-With the key file (default data/master.key): generates a new master key, re-wraps every
-integration's data key with it, then drops the old key. Running servers pick the new key up from
-the file when they meet it, so reads never stop.
+With the key file (default data/master.key): generates a new master key and re-wraps every
+integration's data key with it. Old keys stay in the file for reading (running servers switch to
+the new key within seconds); --prune then drops keys no data key uses any more.
 With PLUGBOARD_MASTER_KEY: first give every process "NEWKEY,OLDKEY" (new first, both readable),
 then run this command to re-wrap everything with NEWKEY, then drop OLDKEY from the variable.`,
   async run(args) {
-    if (args[0] !== 'rotate-master' || args.length !== 1) throw new CliError('usage: plugboard keys rotate-master');
+    const prune = args.includes('--prune');
+    if (args[0] !== 'rotate-master' || args.length !== (prune ? 2 : 1)) throw new CliError('usage: plugboard keys rotate-master [--prune]');
     const config = readConfig();
     const store = await openStore(config.databaseUrl);
     try {
@@ -69,8 +70,7 @@ then run this command to re-wrap everything with NEWKEY, then drop OLDKEY from t
       for (let i = 0; i < todo.length; i += 500) {
         await store.integrations.rewrapKeys(todo.slice(i, i + 500).map((r) => ({ id: r.id, tenant_id: r.tenant_id, ...cipher.rewrap(r.tenant_id, r.id, r.data_key_wrapped, r.master_key_id) })));
       }
-      const stillUsed = new Set((await store.integrations.allKeyMaterial()).map((r) => r.master_key_id));
-      keyring.retainOnly(stillUsed);
+      if (prune) keyring.retainOnly(new Set((await store.integrations.allKeyMaterial()).map((r) => r.master_key_id)));
       console.log(JSON.stringify({ master_key_id: active.id, rewrapped: todo.length, integrations: rows.length }));
     } catch (err) {
       throw new CliError(`rotate-master failed: ${(err as Error).message}`);

@@ -60,6 +60,17 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
 
+  // Prepared once per SQL text: better-sqlite3's prepare() costs more than most of our queries.
+  private readonly statements = new Map<string, Database.Statement>();
+  private sql(text: string): Database.Statement {
+    let st = this.statements.get(text);
+    if (!st) {
+      st = this.db.prepare(text);
+      this.statements.set(text, st);
+    }
+    return st;
+  }
+
   constructor(readonly file: string) {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     this.db = new Database(file);
@@ -80,7 +91,7 @@ export class SqliteStore implements Store {
   }
 
   async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
+    this.sql('SELECT 1').get();
   }
 
   async close(): Promise<void> {
@@ -88,25 +99,25 @@ export class SqliteStore implements Store {
   }
 
   private page<T>(sqlFrom: string, params: Row, q: ListQuery, order: string, map: (r: Row) => T): ListResult<T> {
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n ${sqlFrom}`).get(params) as { n: number }).n;
-    const rows = this.db.prepare(`SELECT * ${sqlFrom} ORDER BY ${order} LIMIT @limit OFFSET @offset`).all({ ...params, limit: q.perPage, offset: (q.page - 1) * q.perPage }) as Row[];
+    const total = (this.sql(`SELECT COUNT(*) AS n ${sqlFrom}`).get(params) as { n: number }).n;
+    const rows = this.sql(`SELECT * ${sqlFrom} ORDER BY ${order} LIMIT @limit OFFSET @offset`).all({ ...params, limit: q.perPage, offset: (q.page - 1) * q.perPage }) as Row[];
     return { items: rows.map(map), total };
   }
 
   tenants = {
     create: async (row: TenantRow) => {
-      this.db.prepare('INSERT INTO tenants (id, name, plan, created_at) VALUES (@id, @name, @plan, @created_at)').run(row);
+      this.sql('INSERT INTO tenants (id, name, plan, created_at) VALUES (@id, @name, @plan, @created_at)').run(row);
     },
-    get: async (id: string) => this.db.prepare('SELECT * FROM tenants WHERE id = ?').get(id) as TenantRow | undefined,
+    get: async (id: string) => this.sql('SELECT * FROM tenants WHERE id = ?').get(id) as TenantRow | undefined,
   };
 
   apiKeys = {
     create: async (row: ApiKeyRow) => {
-      this.db.prepare(`INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, scopes, expires_at, last_used_at, revoked_at, created_at)
+      this.sql(`INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, scopes, expires_at, last_used_at, revoked_at, created_at)
         VALUES (@id, @tenant_id, @name, @prefix, @key_hash, @scopes, @expires_at, @last_used_at, @revoked_at, @created_at)`).run({ ...row, scopes: json(row.scopes) });
     },
     findByHash: async (hash: string) => {
-      const r = this.db.prepare('SELECT * FROM api_keys WHERE key_hash = ?').get(hash) as Row | undefined;
+      const r = this.sql('SELECT * FROM api_keys WHERE key_hash = ?').get(hash) as Row | undefined;
       return r ? toApiKey(r) : undefined;
     },
   };
@@ -114,7 +125,7 @@ export class SqliteStore implements Store {
   integrations = {
     create: async (row: IntegrationRow) => {
       try {
-        this.db.prepare(`INSERT INTO integrations (id, tenant_id, provider, status, enabled_capabilities, metadata, credentials_public,
+        this.sql(`INSERT INTO integrations (id, tenant_id, provider, status, enabled_capabilities, metadata, credentials_public,
           credentials_sealed, data_key_wrapped, master_key_id, credentials_version, verified_at, created_at, updated_at, deleted_at)
           VALUES (@id, @tenant_id, @provider, @status, @enabled_capabilities, @metadata, @credentials_public,
           @credentials_sealed, @data_key_wrapped, @master_key_id, @credentials_version, @verified_at, @created_at, @updated_at, @deleted_at)`).run({
@@ -129,7 +140,7 @@ export class SqliteStore implements Store {
       }
     },
     get: async (tenantId: string, id: string) => {
-      const r = this.db.prepare('SELECT * FROM integrations WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL').get(tenantId, id) as Row | undefined;
+      const r = this.sql('SELECT * FROM integrations WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL').get(tenantId, id) as Row | undefined;
       return r ? toIntegration(r) : undefined;
     },
     list: async (tenantId: string, f: IntegrationFilter) => {
@@ -147,12 +158,12 @@ export class SqliteStore implements Store {
       return this.page(`FROM integrations WHERE ${where.join(' AND ')}`, params, f, 'created_at, id', toIntegration);
     },
     configuredProviders: async (tenantId: string) =>
-      (this.db.prepare('SELECT provider FROM integrations WHERE tenant_id = ? AND deleted_at IS NULL').all(tenantId) as Array<{ provider: string }>).map((r) => r.provider),
+      (this.sql('SELECT provider FROM integrations WHERE tenant_id = ? AND deleted_at IS NULL').all(tenantId) as Array<{ provider: string }>).map((r) => r.provider),
     update: async (tenantId: string, id: string, patch: Partial<IntegrationRow>) => {
       const { sql, params } = setClause(patch as Row, ['enabled_capabilities', 'metadata', 'credentials_public']);
       if (sql) {
         try {
-          this.db.prepare(`UPDATE integrations SET ${sql} WHERE tenant_id = @__tenant AND id = @__id AND deleted_at IS NULL`).run({ ...params, __tenant: tenantId, __id: id });
+          this.sql(`UPDATE integrations SET ${sql} WHERE tenant_id = @__tenant AND id = @__id AND deleted_at IS NULL`).run({ ...params, __tenant: tenantId, __id: id });
         } catch (err) {
           if (isUnique(err)) throw new UniqueViolation('integration for this provider exists');
           throw err;
@@ -161,14 +172,14 @@ export class SqliteStore implements Store {
       return this.integrations.get(tenantId, id);
     },
     setVerificationResult: async (tenantId: string, id: string, version: number, status: IntegrationStatus, metadata: Record<string, unknown>, verifiedAt: string | null) => {
-      const res = this.db.prepare(`UPDATE integrations SET status = @status, metadata = @metadata, verified_at = COALESCE(@verifiedAt, verified_at), updated_at = @now
+      const res = this.sql(`UPDATE integrations SET status = @status, metadata = @metadata, verified_at = COALESCE(@verifiedAt, verified_at), updated_at = @now
         WHERE tenant_id = @tenantId AND id = @id AND credentials_version = @version AND status = 'pending_verify' AND deleted_at IS NULL`)
         .run({ status, metadata: json(metadata), verifiedAt, now: new Date().toISOString(), tenantId, id, version });
       return res.changes === 1;
     },
-    allKeyMaterial: async () => this.db.prepare('SELECT id, tenant_id, data_key_wrapped, master_key_id FROM integrations').all() as Array<Pick<IntegrationRow, 'id' | 'tenant_id' | 'data_key_wrapped' | 'master_key_id'>>,
+    allKeyMaterial: async () => this.sql('SELECT id, tenant_id, data_key_wrapped, master_key_id FROM integrations').all() as Array<Pick<IntegrationRow, 'id' | 'tenant_id' | 'data_key_wrapped' | 'master_key_id'>>,
     rewrapKeys: async (rows: Array<Pick<IntegrationRow, 'id' | 'tenant_id' | 'data_key_wrapped' | 'master_key_id'>>) => {
-      const stmt = this.db.prepare('UPDATE integrations SET data_key_wrapped = @data_key_wrapped, master_key_id = @master_key_id WHERE tenant_id = @tenant_id AND id = @id');
+      const stmt = this.sql('UPDATE integrations SET data_key_wrapped = @data_key_wrapped, master_key_id = @master_key_id WHERE tenant_id = @tenant_id AND id = @id');
       this.db.transaction(() => {
         for (const r of rows) stmt.run(r);
       }).immediate();
@@ -177,11 +188,11 @@ export class SqliteStore implements Store {
 
   routingRules = {
     create: async (row: RoutingRuleRow) => {
-      this.db.prepare(`INSERT INTO routing_rules (id, tenant_id, capability, integration_id, fallback_integration_id, is_default, priority, conditions, created_at, updated_at)
+      this.sql(`INSERT INTO routing_rules (id, tenant_id, capability, integration_id, fallback_integration_id, is_default, priority, conditions, created_at, updated_at)
         VALUES (@id, @tenant_id, @capability, @integration_id, @fallback_integration_id, @is_default, @priority, @conditions, @created_at, @updated_at)`).run({ ...row, is_default: row.is_default ? 1 : 0, conditions: json(row.conditions) });
     },
     get: async (tenantId: string, id: string) => {
-      const r = this.db.prepare('SELECT * FROM routing_rules WHERE tenant_id = ? AND id = ?').get(tenantId, id) as Row | undefined;
+      const r = this.sql('SELECT * FROM routing_rules WHERE tenant_id = ? AND id = ?').get(tenantId, id) as Row | undefined;
       return r ? toRule(r) : undefined;
     },
     list: async (tenantId: string, f: ListQuery & { capability?: string }) => {
@@ -194,22 +205,22 @@ export class SqliteStore implements Store {
       return this.page(`FROM routing_rules WHERE ${where}`, params, f, 'capability, priority, created_at', toRule);
     },
     forCapability: async (tenantId: string, capability: string) =>
-      (this.db.prepare('SELECT * FROM routing_rules WHERE tenant_id = ? AND capability = ? ORDER BY priority, created_at').all(tenantId, capability) as Row[]).map(toRule),
+      (this.sql('SELECT * FROM routing_rules WHERE tenant_id = ? AND capability = ? ORDER BY priority, created_at').all(tenantId, capability) as Row[]).map(toRule),
     update: async (tenantId: string, id: string, patch: Partial<RoutingRuleRow>) => {
       const { sql, params } = setClause(patch as Row, ['conditions'], ['is_default']);
-      if (sql) this.db.prepare(`UPDATE routing_rules SET ${sql} WHERE tenant_id = @__tenant AND id = @__id`).run({ ...params, __tenant: tenantId, __id: id });
+      if (sql) this.sql(`UPDATE routing_rules SET ${sql} WHERE tenant_id = @__tenant AND id = @__id`).run({ ...params, __tenant: tenantId, __id: id });
       return this.routingRules.get(tenantId, id);
     },
-    delete: async (tenantId: string, id: string) => this.db.prepare('DELETE FROM routing_rules WHERE tenant_id = ? AND id = ?').run(tenantId, id).changes === 1,
+    delete: async (tenantId: string, id: string) => this.sql('DELETE FROM routing_rules WHERE tenant_id = ? AND id = ?').run(tenantId, id).changes === 1,
   };
 
   deliveries = {
     create: async (row: DeliveryRow) => {
-      this.db.prepare(`INSERT INTO deliveries (id, tenant_id, operation_id, capability, integration_id, provider, attempt, status, provider_status_code, duration_ms, error, request_id, provider_request_id, created_at)
+      this.sql(`INSERT INTO deliveries (id, tenant_id, operation_id, capability, integration_id, provider, attempt, status, provider_status_code, duration_ms, error, request_id, provider_request_id, created_at)
         VALUES (@id, @tenant_id, @operation_id, @capability, @integration_id, @provider, @attempt, @status, @provider_status_code, @duration_ms, @error, @request_id, @provider_request_id, @created_at)`).run({ ...row, error: row.error ? json(row.error) : null });
     },
     get: async (tenantId: string, id: string) => {
-      const r = this.db.prepare('SELECT * FROM deliveries WHERE tenant_id = ? AND id = ?').get(tenantId, id) as Row | undefined;
+      const r = this.sql('SELECT * FROM deliveries WHERE tenant_id = ? AND id = ?').get(tenantId, id) as Row | undefined;
       return r ? toDelivery(r) : undefined;
     },
     list: async (tenantId: string, f: DeliveryFilter) => {
@@ -228,7 +239,7 @@ export class SqliteStore implements Store {
   operations = {
     begin: async (row: OperationRow) => {
       try {
-        this.db.prepare(`INSERT INTO operations (id, tenant_id, capability, idempotency_key, request_hash, status, http_status, response, created_at, updated_at)
+        this.sql(`INSERT INTO operations (id, tenant_id, capability, idempotency_key, request_hash, status, http_status, response, created_at, updated_at)
           VALUES (@id, @tenant_id, @capability, @idempotency_key, @request_hash, @status, @http_status, @response, @created_at, @updated_at)`).run({ ...row, response: row.response === null ? null : json(row.response) });
       } catch (err) {
         if (isUnique(err)) throw new UniqueViolation('idempotency key in use');
@@ -236,11 +247,11 @@ export class SqliteStore implements Store {
       }
     },
     findByKey: async (tenantId: string, key: string) => {
-      const r = this.db.prepare('SELECT * FROM operations WHERE tenant_id = ? AND idempotency_key = ?').get(tenantId, key) as Row | undefined;
+      const r = this.sql('SELECT * FROM operations WHERE tenant_id = ? AND idempotency_key = ?').get(tenantId, key) as Row | undefined;
       return r ? toOperation(r) : undefined;
     },
     finish: async (tenantId: string, id: string, status: OperationRow['status'], httpStatus: number, response: unknown) => {
-      this.db.prepare('UPDATE operations SET status = ?, http_status = ?, response = ?, updated_at = ? WHERE tenant_id = ? AND id = ?').run(status, httpStatus, json(response), new Date().toISOString(), tenantId, id);
+      this.sql('UPDATE operations SET status = ?, http_status = ?, response = ?, updated_at = ? WHERE tenant_id = ? AND id = ?').run(status, httpStatus, json(response), new Date().toISOString(), tenantId, id);
     },
   };
 }
