@@ -72,7 +72,7 @@ describe('envelope encryption', () => {
 describe('plugboard keys rotate-master', () => {
   it('re-wraps every data key with a new master key and keeps credentials readable', async () => {
     const dir = tmp();
-    const env = { ...process.env, PLUGBOARD_DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}` };
+    const env: NodeJS.ProcessEnv = { ...process.env, PLUGBOARD_DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}` };
     delete env.PLUGBOARD_MASTER_KEY;
     const store = await openStore(env.PLUGBOARD_DATABASE_URL);
     const keyFile = path.join(dir, 'master.key');
@@ -109,7 +109,7 @@ describe('plugboard keys rotate-master', () => {
 
   it('keeps the old key without --prune, so servers that have not switched yet can still be read', async () => {
     const dir = tmp();
-    const env = { ...process.env, PLUGBOARD_DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}` };
+    const env: NodeJS.ProcessEnv = { ...process.env, PLUGBOARD_DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}` };
     delete env.PLUGBOARD_MASTER_KEY;
     const first = Keyring.fromEnvOrFile({}, path.join(dir, 'master.key'));
     const out = spawnSync(path.join(PROJECT_ROOT, 'bin', 'plugboard'), ['keys', 'rotate-master'], { env, encoding: 'utf8' });
