@@ -46,8 +46,11 @@ export async function createApiKey(store: Store, tenantId: string, opts: { name:
 export interface Principal {
   tenantId: string;
   scopes: Scope[];
-  /** Who acts: the key's id (for audit). */
+  /** Who acts, for audit and usage: key:<id> or client:<id>. */
   actor: string;
+  kind: 'api_key' | 'oauth_client';
+  /** The API key id or OAuth client id. */
+  credentialId: string;
 }
 
 /** Resolves a presented key to its tenant and scopes; undefined for unknown, revoked or expired keys. */
@@ -57,5 +60,39 @@ export async function authenticateApiKey(store: Store, presented: string): Promi
   const row = await store.apiKeys.findByHash(hashApiKey(presented));
   if (!row || row.revoked_at) return undefined;
   if (row.expires_at && Date.parse(row.expires_at) <= Date.now()) return undefined;
-  return { tenantId: row.tenant_id, scopes: row.scopes as Scope[], actor: `key:${row.id}` };
+  return { tenantId: row.tenant_id, scopes: row.scopes as Scope[], actor: `key:${row.id}`, kind: 'api_key', credentialId: row.id };
+}
+
+export function apiKeyView(row: ApiKeyRow) {
+  return { id: row.id, name: row.name, prefix: row.prefix, scopes: row.scopes, expires_at: row.expires_at, last_used_at: row.last_used_at, created_at: row.created_at };
+}
+
+/**
+ * last_used_at without a write per request: uses are kept in memory and written in one
+ * transaction every few seconds (and on shutdown).
+ */
+export class LastUsedTracker {
+  private pending = new Map<string, string>();
+  private timer: NodeJS.Timeout;
+
+  constructor(private readonly store: Store, intervalMs = 5000) {
+    this.timer = setInterval(() => void this.flush(), intervalMs);
+    this.timer.unref();
+  }
+
+  used(keyId: string): void {
+    this.pending.set(keyId, new Date().toISOString());
+  }
+
+  async flush(): Promise<void> {
+    if (!this.pending.size) return;
+    const batch = [...this.pending].map(([id, at]) => ({ id, at }));
+    this.pending = new Map();
+    await this.store.apiKeys.touch(batch);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
 }

@@ -6,17 +6,22 @@ import { createRequire } from 'node:module';
 import express, { type Request, type Response, type NextFunction } from 'express';
 import { OpenAPIBackend, type Context, type Handler } from 'openapi-backend';
 import { pinoHttp } from 'pino-http';
+import helmet from 'helmet';
+import cors from 'cors';
 import { parse as parseYaml } from 'yaml';
 import { SCHEMAS_DIR } from '../manifest/paths.ts';
 import type { Platform } from '../platform/platform.ts';
 import type { Principal, Scope } from '../access/api-keys.ts';
 import { ServiceError } from '../integrations/errors.ts';
 import { ok, list, fail } from './envelope.ts';
-import { authenticate, hasScope } from './authentication.ts';
+import { presentedKey, hasScope } from './authentication.ts';
+import { authenticateApiKey } from '../access/api-keys.ts';
 import { integrationHandlers } from './handlers/integrations.ts';
 import { routingHandlers } from './handlers/routing.ts';
 import { operationHandlers } from './handlers/operations.ts';
 import { providerHandlers } from './handlers/providers.ts';
+import { accessHandlers, oauthTokenError } from './handlers/access.ts';
+import { looksLikeJwt } from '../access/oauth.ts';
 
 export const API_BASE = '/api/v1';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -39,20 +44,30 @@ export type ApiHandler = (c: Context, h: HandlerContext, req: Request, res: Resp
 declare module 'express-serve-static-core' {
   interface Request {
     principal?: Principal;
-    authFailure?: 'unauthenticated' | 'forbidden';
+    authFailure?: 'unauthenticated' | 'forbidden' | 'rate_limited';
     requiredScope?: Scope;
+    retryAfter?: number;
+    authCheck?: Promise<boolean>;
   }
+}
+
+export interface AppOptions {
+  /** Benchmarks only: resolve every request to this principal without checking credentials. */
+  fixedPrincipal?: Principal;
 }
 
 export { ok, list, fail };
 
-export async function createApp(platform: Platform): Promise<express.Express> {
+export async function createApp(platform: Platform, options: AppOptions = {}): Promise<express.Express> {
   const definition = loadOpenApiDocument();
   // Every operation must declare its scope: a route without one cannot be added by mistake.
   for (const [p, item] of Object.entries<Record<string, any>>(definition.paths)) {
     for (const [method, op] of Object.entries<Record<string, any>>(item)) {
-      if (['get', 'post', 'patch', 'put', 'delete'].includes(method) && !['read', 'write', 'delete', 'admin'].includes(op['x-required-scope'])) {
-        throw new Error(`schemas/openapi.yaml: ${method.toUpperCase()} ${p} declares no valid x-required-scope`);
+      if (!['get', 'post', 'patch', 'put', 'delete'].includes(method)) continue;
+      const scope = op['x-required-scope'];
+      const open = Array.isArray(op['security']) && op['security'].length === 0;
+      if (open ? scope !== 'none' : !['read', 'write', 'delete', 'admin'].includes(scope)) {
+        throw new Error(`schemas/openapi.yaml: ${method.toUpperCase()} ${p} declares no valid x-required-scope (read, write, delete, admin; "none" with security: [])`);
       }
     }
   }
@@ -61,27 +76,41 @@ export async function createApp(platform: Platform): Promise<express.Express> {
   // (const, type lists); request validation itself is unaffected.
   const api = new OpenAPIBackend({ definition: definition as never, apiRoot: '/', validate: true, quick: true, ajvOpts: { coerceTypes: true } });
 
-  const securityHandler = async (c: Context, req: Request) => {
-    if (req.principal) return true;
-    const principal = await authenticate(platform.store, req);
+  // openapi-backend runs the handlers of alternative schemes concurrently: authenticate (and count
+  // against the rate limit) once per request.
+  const securityHandler = (c: Context, req: Request, res: Response) => (req.authCheck ??= checkAccess(c, req, res));
+  const checkAccess = async (c: Context, req: Request, res: Response): Promise<boolean> => {
+    const presented = presentedKey(req);
+    const principal = options.fixedPrincipal ?? (presented ? (looksLikeJwt(presented) ? await platform.oauth.verifyToken(presented) : await authenticateApiKey(platform.store, presented)) : undefined);
     if (!principal) {
       req.authFailure = 'unauthenticated';
       return false;
     }
+    // Budgets count every authenticated request, allowed or not, before any other work.
+    const decision = await platform.rateLimiter.consume(principal.tenantId, principal.credentialId);
+    res.setHeader('X-RateLimit-Limit', String(decision.limit));
+    res.setHeader('X-RateLimit-Remaining', String(decision.remaining));
+    res.setHeader('X-RateLimit-Reset', String(decision.resetSeconds));
+    if (!decision.allowed) {
+      req.authFailure = 'rate_limited';
+      req.retryAfter = decision.retryAfterSeconds;
+      return false;
+    }
+    if (principal.kind === 'api_key') platform.lastUsed.used(principal.credentialId);
     const scope = (c.operation as Record<string, any>)['x-required-scope'] as Scope;
     req.requiredScope = scope;
+    req.principal = principal;
     if (!hasScope(principal, scope)) {
       req.authFailure = 'forbidden';
       return false;
     }
-    req.principal = principal;
     return true;
   };
   api.registerSecurityHandler('bearerAuth', securityHandler as Handler);
   api.registerSecurityHandler('apiKeyHeader', securityHandler as Handler);
 
   const wrap = (fn: ApiHandler) => async (c: Context, req: Request, res: Response) => {
-    const principal = req.principal!;
+    const principal = req.principal ?? { tenantId: '', scopes: [], actor: 'anonymous', kind: 'api_key' as const, credentialId: '' };
     const h: HandlerContext = {
       platform,
       principal,
@@ -101,10 +130,14 @@ export async function createApp(platform: Platform): Promise<express.Express> {
     }
   };
 
-  const handlers: Record<string, ApiHandler> = { ...providerHandlers, ...integrationHandlers, ...routingHandlers, ...operationHandlers };
+  const handlers: Record<string, ApiHandler> = { ...providerHandlers, ...integrationHandlers, ...routingHandlers, ...operationHandlers, ...accessHandlers };
   api.register(Object.fromEntries(Object.entries(handlers).map(([k, fn]) => [k, wrap(fn)])));
   api.register({
     unauthorizedHandler: (_c: Context, req: Request, res: Response) => {
+      if (req.authFailure === 'rate_limited') {
+        res.setHeader('Retry-After', String(req.retryAfter ?? 1));
+        return res.status(429).json(fail(`Rate limit exceeded; retry in ${req.retryAfter ?? 1} s.`, undefined, 'rate_limited'));
+      }
       if (req.authFailure === 'forbidden') {
         return res.status(403).json(fail(`This API key lacks the "${req.requiredScope}" scope.`, undefined, 'insufficient_scope'));
       }
@@ -112,6 +145,7 @@ export async function createApp(platform: Platform): Promise<express.Express> {
       return res.status(401).json(fail('Missing or invalid API key.', undefined, 'unauthenticated'));
     },
     validationFail: (c: Context, _req: Request, res: Response) => {
+      if (c.operation?.operationId === 'oauthToken') return oauthTokenError(res, 'invalid_request', 'the request is malformed');
       const errors: Record<string, string[]> = {};
       for (const e of c.validation.errors ?? []) {
         let field = (e.instancePath || '').replace(/^\/?(query|requestBody|body|path|params|headers)\/?/, '').replace(/\//g, '.');
@@ -131,6 +165,10 @@ export async function createApp(platform: Platform): Promise<express.Express> {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.use(helmet());
+  if (platform.config.corsOrigins.length) {
+    app.use(API_BASE, cors({ origin: platform.config.corsOrigins, exposedHeaders: ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After'] }));
+  }
   app.use(
     pinoHttp({
       logger: platform.logger,
@@ -152,11 +190,13 @@ export async function createApp(platform: Platform): Promise<express.Express> {
   );
   app.use((req, res, next) => {
     const end = platform.metrics.httpDuration.startTimer();
+    const started = performance.now();
     res.on('finish', () => {
       const route = (req.route?.path as string | undefined) ?? (req.baseUrl === API_BASE ? `${API_BASE}${routeTemplate(req.path)}` : req.path);
       const labels = { method: req.method, route, status: String(res.statusCode) };
       platform.metrics.httpRequests.inc(labels);
       end(labels);
+      if (req.principal) platform.usage.record(req.principal.tenantId, req.principal.actor, `${req.method} ${route}`, res.statusCode, performance.now() - started);
     });
     next();
   });
@@ -197,9 +237,21 @@ export async function createApp(platform: Platform): Promise<express.Express> {
   app.get('/docs', (_req, res) => {
     res.type('html').send(DOCS_PAGE);
   });
+  app.get('/docs/init.js', (_req, res) => {
+    res.type('js').send("window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui' });");
+  });
   app.use('/docs/assets', express.static(swaggerDir, { index: false }));
 
-  app.use(API_BASE, express.json({ limit: '1mb', type: () => true }), (req: Request, res: Response, next: NextFunction) => {
+  app.use(`${API_BASE}/oauth`, express.urlencoded({ extended: false, limit: '16kb' }));
+  // Strict content type: a body must be declared JSON (the OAuth endpoints take forms, above).
+  app.use(API_BASE, (req: Request, res: Response, next: NextFunction) => {
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+    if (hasBody && !req.is('application/json') && !req.path.startsWith('/oauth/')) {
+      return res.status(415).json(fail('Request bodies must be JSON (Content-Type: application/json).', { 'content-type': ['must be application/json'] }));
+    }
+    next();
+  });
+  app.use(API_BASE, express.json({ limit: '1mb' }), (req: Request, res: Response, next: NextFunction) => {
     api
       .handleRequest({ method: req.method, path: req.path, query: req.query as Record<string, string>, headers: req.headers as Record<string, string>, body: req.body }, req, res)
       .catch(next);
@@ -226,5 +278,5 @@ const DOCS_PAGE = `<!doctype html>
 <link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
 <body><div id="swagger-ui"></div>
 <script src="/docs/assets/swagger-ui-bundle.js"></script>
-<script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui' });</script>
+<script src="/docs/init.js"></script>
 </body></html>`;

@@ -1,8 +1,7 @@
-// Who is calling: an API key from `Authorization: Bearer` or `X-API-Key`. Scopes are enforced per
-// operation from `x-required-scope` in schemas/openapi.yaml.
+// Who is calling: an API key or an OAuth access token, from `Authorization: Bearer` or `X-API-Key`.
+// Scopes are enforced per operation from `x-required-scope` in schemas/openapi.yaml.
 import type { Request } from 'express';
-import type { Store } from '../store/types.ts';
-import { authenticateApiKey, type Principal, type Scope } from '../access/api-keys.ts';
+import type { Principal, Scope } from '../access/api-keys.ts';
 
 export function presentedKey(req: Request): string | undefined {
   const auth = req.headers['authorization'];
@@ -12,11 +11,6 @@ export function presentedKey(req: Request): string | undefined {
   }
   const header = req.headers['x-api-key'];
   return typeof header === 'string' && header ? header.trim() : undefined;
-}
-
-export async function authenticate(store: Store, req: Request): Promise<Principal | undefined> {
-  const key = presentedKey(req);
-  return key ? authenticateApiKey(store, key) : undefined;
 }
 
 /** admin implies every scope; the others stand alone. */

@@ -19,6 +19,8 @@ export interface Config {
   jobsPollMs: number;
   /** How long a job lock lasts before another worker may take the job over (crash recovery), ms. */
   jobsLockMs: number;
+  /** PLUGBOARD_CORS_ORIGINS: origins allowed to call the API from a browser (comma-separated). */
+  corsOrigins: string[];
 }
 
 /** Reads KEY=VALUE lines of ./.env into process.env without overriding what is already set. */
@@ -48,5 +50,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!Number.isInteger(jobsPollMs) || jobsPollMs < 10) throw new ConfigError(`PLUGBOARD_JOBS_POLL_MS must be an integer >= 10, got "${env.PLUGBOARD_JOBS_POLL_MS}"`);
   const jobsLockMs = env.PLUGBOARD_JOBS_LOCK_MS ? Number(env.PLUGBOARD_JOBS_LOCK_MS) : 120_000;
   if (!Number.isInteger(jobsLockMs) || jobsLockMs < 100) throw new ConfigError(`PLUGBOARD_JOBS_LOCK_MS must be an integer >= 100, got "${env.PLUGBOARD_JOBS_LOCK_MS}"`);
-  return { port, host: env.HOST || '127.0.0.1', connectorsDir, logLevel, publicUrl, databaseUrl, jobsUrl, jobsPollMs, jobsLockMs };
+  const corsOrigins = (env.PLUGBOARD_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  for (const o of corsOrigins) if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new ConfigError(`PLUGBOARD_CORS_ORIGINS: "${o}" is not an origin like https://studio.example.com`);
+  return { port, host: env.HOST || '127.0.0.1', connectorsDir, logLevel, publicUrl, databaseUrl, jobsUrl, jobsPollMs, jobsLockMs, corsOrigins };
 }

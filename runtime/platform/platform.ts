@@ -18,6 +18,11 @@ import { OperationService } from '../operations/service.ts';
 import { createAgenda, queueDepth, type PlugboardAgenda } from '../jobs/agenda.ts';
 import { JobScheduler, defineJobs } from '../jobs/definitions.ts';
 import { Metrics } from './metrics.ts';
+import { OAuthService } from '../access/oauth.ts';
+import { ApiRateLimiter } from '../access/rate-limits.ts';
+import { AuditLog } from '../access/audit.ts';
+import { UsageCollector } from '../access/usage.ts';
+import { LastUsedTracker } from '../access/api-keys.ts';
 
 export class StartupError extends Error {}
 
@@ -33,6 +38,11 @@ export interface Platform {
   operations: OperationService;
   agenda: PlugboardAgenda;
   metrics: Metrics;
+  oauth: OAuthService;
+  rateLimiter: ApiRateLimiter;
+  audit: AuditLog;
+  usage: UsageCollector;
+  lastUsed: LastUsedTracker;
   jobsQueueDepth(): Promise<number>;
   /** Starts processing jobs (serve without --no-jobs, worker). */
   startJobs(): Promise<void>;
@@ -66,9 +76,15 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
   const routing = new RoutingService(store, reg.connectors);
   const operations = new OperationService(store, reg.connectors, engine, routing, integrations, logger, metrics);
   defineJobs(agenda, { integrations, logger, lockLifetimeMs: config.jobsLockMs });
+  const oauth = new OAuthService(store, keyring, config.publicUrl ?? 'plugboard');
+  const rateLimiter = new ApiRateLimiter(store, store instanceof SqliteStore ? store.db : undefined);
+  const audit = new AuditLog(store);
+  const usage = new UsageCollector(store);
+  const lastUsed = new LastUsedTracker(store);
 
   return {
     config, logger, connectors: reg.connectors, store, keyring, engine, integrations, routing, operations, agenda, metrics,
+    oauth, rateLimiter, audit, usage, lastUsed,
     jobsQueueDepth: () => queueDepth(agenda),
     async startJobs() {
       await agenda.start();
@@ -76,6 +92,8 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
     async close() {
       // stop() unlocks jobs this process holds so another worker can take them at once.
       await agenda.stop().catch((err: Error) => logger.warn({ err: err.message }, 'stopping jobs failed'));
+      await usage.close();
+      await lastUsed.close();
       await store.close();
     },
   };

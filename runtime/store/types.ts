@@ -3,11 +3,66 @@
 
 export type IntegrationStatus = 'pending_verify' | 'active' | 'inactive' | 'error';
 
+export interface RateLimitSettings {
+  per_hour: number;
+  burst: number;
+  /** Seconds of the burst window (default 60). */
+  burst_window_seconds?: number;
+}
+
 export interface TenantRow {
   id: string;
   name: string;
   plan: string;
+  /** Overrides the plan's limits when set. */
+  rate_limits?: RateLimitSettings | null;
   created_at: string;
+}
+
+export interface OAuthClientRow {
+  id: string;
+  tenant_id: string;
+  name: string;
+  client_id: string;
+  secret_hash: string;
+  scopes: string[];
+  revoked_at: string | null;
+  last_used_at: string | null;
+  created_at: string;
+}
+
+export interface AuditEntry {
+  id: string;
+  tenant_id: string;
+  /** key:<id>, client:<id> or cli. */
+  actor: string;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  request_id: string | null;
+  changed_fields: string[];
+  created_at: string;
+}
+
+export interface AuditFilter extends ListQuery {
+  action?: string;
+  target_type?: string;
+  target_id?: string;
+  actor?: string;
+  from?: string;
+  to?: string;
+}
+
+export interface UsageRow {
+  tenant_id: string;
+  minute: string;
+  credential: string;
+  route: string;
+  status: number;
+  count: number;
+  latency_ms_sum: number;
+  /** Counts per latency bucket (USAGE_BUCKETS_MS upper bounds, last = overflow). */
+  latency_histogram: number[];
 }
 
 export interface ApiKeyRow {
@@ -121,11 +176,38 @@ export interface Store {
   tenants: {
     create(row: TenantRow): Promise<void>;
     get(id: string): Promise<TenantRow | undefined>;
+    update(id: string, patch: Partial<Pick<TenantRow, 'name' | 'plan' | 'rate_limits'>>): Promise<TenantRow | undefined>;
   };
   apiKeys: {
     create(row: ApiKeyRow): Promise<void>;
     /** Looks a key up by its hash (the only lookup that is not tenant-scoped: it finds the tenant). */
     findByHash(hash: string): Promise<ApiKeyRow | undefined>;
+    get(tenantId: string, id: string): Promise<ApiKeyRow | undefined>;
+    list(tenantId: string, q: ListQuery): Promise<ListResult<ApiKeyRow>>;
+    revoke(tenantId: string, id: string, at: string): Promise<boolean>;
+    /** Batched last_used_at updates (ids may belong to several tenants: ids are unique). */
+    touch(uses: Array<{ id: string; at: string }>): Promise<void>;
+  };
+  oauthClients: {
+    create(row: OAuthClientRow): Promise<void>;
+    /** By public client_id (not tenant-scoped: it finds the tenant). */
+    findByClientId(clientId: string): Promise<OAuthClientRow | undefined>;
+    findById(id: string): Promise<OAuthClientRow | undefined>;
+    list(tenantId: string, q: ListQuery): Promise<ListResult<OAuthClientRow>>;
+    revoke(tenantId: string, id: string, at: string): Promise<boolean>;
+  };
+  revokedTokens: {
+    add(jti: string, tenantId: string, expiresAt: string): Promise<void>;
+    isRevoked(jti: string): Promise<boolean>;
+  };
+  audit: {
+    append(entry: AuditEntry): Promise<void>;
+    list(tenantId: string, f: AuditFilter): Promise<ListResult<AuditEntry>>;
+  };
+  usage: {
+    /** Adds counts into existing minute rows (upsert-add). */
+    add(rows: UsageRow[]): Promise<void>;
+    range(tenantId: string, from: string, to: string): Promise<UsageRow[]>;
   };
   integrations: {
     /** Throws UniqueViolation when the tenant already has a live integration for the provider. */

@@ -6,22 +6,50 @@ import { createTenant } from '../../tenants/tenants.ts';
 import { Keyring } from '../../crypto/keyring.ts';
 import { CredentialCipher } from '../../crypto/envelope.ts';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { PLAN_LIMITS } from '../../access/rate-limits.ts';
 
 export const tenantsCommand: Command = {
   name: 'tenants',
-  usage: 'tenants create <name>',
-  summary: 'create a tenant and print its first admin API key (once)',
-  help: `Usage: plugboard tenants create <name>
+  usage: 'tenants create <name> | tenants limits <id>',
+  summary: 'create a tenant (prints its admin API key once); set its rate limits',
+  help: `Usage: plugboard tenants create <name> [--plan basic|professional|enterprise]
+       plugboard tenants limits <tenant_id> (--plan NAME | --per-hour N --burst N [--burst-window S] | --reset)
 
-Creates a tenant and prints {"tenant_id": ..., "api_key": ...}. The key has the admin scope and is
-shown only this once: only its hash is stored.`,
+create: makes a tenant and prints {"tenant_id": ..., "api_key": ...}. The key has the admin scope
+and is shown only this once: only its hash is stored.
+limits: changes the tenant's API rate limits: a plan tier (basic 1,000/h burst 100; professional
+10,000/h burst 500; enterprise 100,000/h burst 2,000; burst per 60 s) or custom numbers.
+Running servers apply it within 30 s.`,
   async run(args) {
-    const [sub, ...rest] = args;
-    if (sub !== 'create' || rest.length !== 1) throw new CliError('usage: plugboard tenants create <name>');
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { plan: { type: 'string' }, 'per-hour': { type: 'string' }, burst: { type: 'string' }, 'burst-window': { type: 'string' }, reset: { type: 'boolean' } } });
+    const [sub, arg] = positionals;
+    if (!((sub === 'create' || sub === 'limits') && arg && positionals.length === 2)) throw new CliError('usage: plugboard tenants create <name> | plugboard tenants limits <tenant_id> ... (see --help)');
+    if (values.plan && !(values.plan in PLAN_LIMITS)) throw new CliError(`--plan must be one of ${Object.keys(PLAN_LIMITS).join(', ')}`);
     const store = await openStore(readConfig().databaseUrl);
     try {
-      console.log(JSON.stringify(await createTenant(store, rest[0]!)));
+      if (sub === 'create') {
+        console.log(JSON.stringify(await createTenant(store, arg, values.plan ?? 'basic')));
+        return 0;
+      }
+      if (!(await store.tenants.get(arg))) throw new CliError(`no tenant ${arg}`);
+      const num = (v: string | undefined, name: string) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1) throw new CliError(`--${name} must be a positive integer`);
+        return n;
+      };
+      const patch = values.reset
+        ? { rate_limits: null }
+        : values['per-hour'] || values.burst
+          ? { rate_limits: { per_hour: num(values['per-hour'], 'per-hour'), burst: num(values.burst, 'burst'), burst_window_seconds: values['burst-window'] ? num(values['burst-window'], 'burst-window') : 60 } }
+          : values.plan
+            ? { plan: values.plan, rate_limits: null }
+            : undefined;
+      if (!patch) throw new CliError('give --plan, --per-hour and --burst, or --reset');
+      const t = await store.tenants.update(arg, patch);
+      console.log(JSON.stringify({ tenant_id: t!.id, plan: t!.plan, rate_limits: t!.rate_limits ?? PLAN_LIMITS[t!.plan] }));
     } catch (err) {
+      if (err instanceof CliError) throw err;
       throw new CliError((err as Error).message);
     } finally {
       await store.close();

@@ -85,4 +85,52 @@ export const SQLITE_MIGRATIONS: string[] = [
   CREATE INDEX deliveries_tenant ON deliveries(tenant_id, created_at);
   CREATE INDEX deliveries_operation ON deliveries(tenant_id, operation_id);
   `,
+  `
+  ALTER TABLE tenants ADD COLUMN rate_limits TEXT;
+  -- Counters of rate-limiter-flexible's RateLimiterSQLite (its own schema), shared by all processes.
+  CREATE TABLE rate_limits (key TEXT PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0, expire INTEGER);
+  CREATE TABLE oauth_clients (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    name TEXT NOT NULL,
+    client_id TEXT NOT NULL UNIQUE,
+    secret_hash TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    revoked_at TEXT,
+    last_used_at TEXT,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX oauth_clients_tenant ON oauth_clients(tenant_id);
+  CREATE TABLE revoked_tokens (
+    jti TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+  );
+  CREATE TABLE audit_log (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target_type TEXT NOT NULL,
+    target_id TEXT,
+    request_id TEXT,
+    changed_fields TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX audit_log_tenant ON audit_log(tenant_id, created_at);
+  -- Append-only: the application never changes or removes audit entries.
+  CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+  CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+  CREATE TABLE usage_minutes (
+    tenant_id TEXT NOT NULL,
+    minute TEXT NOT NULL,
+    credential TEXT NOT NULL,
+    route TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    latency_ms_sum REAL NOT NULL,
+    latency_histogram TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, minute, credential, route, status)
+  );
+  `,
 ];

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type {
-  Store, TenantRow, ApiKeyRow, IntegrationRow, RoutingRuleRow, DeliveryRow, OperationRow,
+  Store, TenantRow, ApiKeyRow, OAuthClientRow, AuditEntry, AuditFilter, UsageRow, IntegrationRow, RoutingRuleRow, DeliveryRow, OperationRow,
   IntegrationFilter, DeliveryFilter, ListQuery, ListResult, IntegrationStatus,
 } from '../types.ts';
 import { UniqueViolation } from '../types.ts';
@@ -106,9 +106,17 @@ export class SqliteStore implements Store {
 
   tenants = {
     create: async (row: TenantRow) => {
-      this.sql('INSERT INTO tenants (id, name, plan, created_at) VALUES (@id, @name, @plan, @created_at)').run(row);
+      this.sql('INSERT INTO tenants (id, name, plan, rate_limits, created_at) VALUES (@id, @name, @plan, @rate_limits, @created_at)').run({ ...row, rate_limits: row.rate_limits ? json(row.rate_limits) : null });
     },
-    get: async (id: string) => this.sql('SELECT * FROM tenants WHERE id = ?').get(id) as TenantRow | undefined,
+    get: async (id: string) => {
+      const r = this.sql('SELECT * FROM tenants WHERE id = ?').get(id) as Row | undefined;
+      return r ? ({ ...(r as unknown as TenantRow), rate_limits: parse(r['rate_limits'], null) } as TenantRow) : undefined;
+    },
+    update: async (id: string, patch: Partial<Pick<TenantRow, 'name' | 'plan' | 'rate_limits'>>) => {
+      const { sql, params } = setClause(patch as Row, ['rate_limits']);
+      if (sql) this.sql(`UPDATE tenants SET ${sql} WHERE id = @__id`).run({ ...params, __id: id });
+      return this.tenants.get(id);
+    },
   };
 
   apiKeys = {
@@ -120,6 +128,87 @@ export class SqliteStore implements Store {
       const r = this.sql('SELECT * FROM api_keys WHERE key_hash = ?').get(hash) as Row | undefined;
       return r ? toApiKey(r) : undefined;
     },
+    get: async (tenantId: string, id: string) => {
+      const r = this.sql('SELECT * FROM api_keys WHERE tenant_id = ? AND id = ? AND revoked_at IS NULL').get(tenantId, id) as Row | undefined;
+      return r ? toApiKey(r) : undefined;
+    },
+    list: async (tenantId: string, q: ListQuery) => this.page('FROM api_keys WHERE tenant_id = @tenantId AND revoked_at IS NULL', { tenantId }, q, 'created_at, id', toApiKey),
+    revoke: async (tenantId: string, id: string, at: string) => this.sql('UPDATE api_keys SET revoked_at = ? WHERE tenant_id = ? AND id = ? AND revoked_at IS NULL').run(at, tenantId, id).changes === 1,
+    touch: async (uses: Array<{ id: string; at: string }>) => {
+      const st = this.sql('UPDATE api_keys SET last_used_at = @at WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @at)');
+      this.db.transaction(() => {
+        for (const u of uses) st.run(u);
+      })();
+    },
+  };
+
+  oauthClients = {
+    create: async (row: OAuthClientRow) => {
+      this.sql(`INSERT INTO oauth_clients (id, tenant_id, name, client_id, secret_hash, scopes, revoked_at, last_used_at, created_at)
+        VALUES (@id, @tenant_id, @name, @client_id, @secret_hash, @scopes, @revoked_at, @last_used_at, @created_at)`).run({ ...row, scopes: json(row.scopes) });
+    },
+    findByClientId: async (clientId: string) => {
+      const r = this.sql('SELECT * FROM oauth_clients WHERE client_id = ?').get(clientId) as Row | undefined;
+      return r ? ({ ...(r as unknown as OAuthClientRow), scopes: parse(r['scopes'], []) } as OAuthClientRow) : undefined;
+    },
+    findById: async (id: string) => {
+      const r = this.sql('SELECT * FROM oauth_clients WHERE id = ?').get(id) as Row | undefined;
+      return r ? ({ ...(r as unknown as OAuthClientRow), scopes: parse(r['scopes'], []) } as OAuthClientRow) : undefined;
+    },
+    list: async (tenantId: string, q: ListQuery) =>
+      this.page('FROM oauth_clients WHERE tenant_id = @tenantId AND revoked_at IS NULL', { tenantId }, q, 'created_at, id', (r) => ({ ...(r as unknown as OAuthClientRow), scopes: parse(r['scopes'], []) }) as OAuthClientRow),
+    revoke: async (tenantId: string, id: string, at: string) => this.sql('UPDATE oauth_clients SET revoked_at = ? WHERE tenant_id = ? AND id = ? AND revoked_at IS NULL').run(at, tenantId, id).changes === 1,
+  };
+
+  revokedTokens = {
+    add: async (jti: string, tenantId: string, expiresAt: string) => {
+      this.sql('INSERT OR IGNORE INTO revoked_tokens (jti, tenant_id, expires_at) VALUES (?, ?, ?)').run(jti, tenantId, expiresAt);
+      this.sql('DELETE FROM revoked_tokens WHERE expires_at < ?').run(new Date().toISOString());
+    },
+    isRevoked: async (jti: string) => !!this.sql('SELECT 1 FROM revoked_tokens WHERE jti = ?').get(jti),
+  };
+
+  audit = {
+    append: async (e: AuditEntry) => {
+      this.sql(`INSERT INTO audit_log (id, tenant_id, actor, action, target_type, target_id, request_id, changed_fields, created_at)
+        VALUES (@id, @tenant_id, @actor, @action, @target_type, @target_id, @request_id, @changed_fields, @created_at)`).run({ ...e, changed_fields: json(e.changed_fields) });
+    },
+    list: async (tenantId: string, f: AuditFilter) => {
+      const where = ['tenant_id = @tenantId'];
+      const params: Row = { tenantId };
+      for (const k of ['action', 'target_type', 'target_id', 'actor'] as const) {
+        if (f[k]) {
+          where.push(`${k} = @${k}`);
+          params[k] = f[k];
+        }
+      }
+      if (f.from) {
+        where.push('created_at >= @from');
+        params['from'] = f.from;
+      }
+      if (f.to) {
+        where.push('created_at < @to');
+        params['to'] = f.to;
+      }
+      return this.page(`FROM audit_log WHERE ${where.join(' AND ')}`, params, f, 'created_at DESC, id DESC', (r) => ({ ...(r as unknown as AuditEntry), changed_fields: parse(r['changed_fields'], []) }));
+    },
+  };
+
+  usage = {
+    add: async (rows: UsageRow[]) => {
+      const get = this.sql('SELECT count, latency_ms_sum, latency_histogram FROM usage_minutes WHERE tenant_id = @tenant_id AND minute = @minute AND credential = @credential AND route = @route AND status = @status');
+      const put = this.sql(`INSERT OR REPLACE INTO usage_minutes (tenant_id, minute, credential, route, status, count, latency_ms_sum, latency_histogram)
+        VALUES (@tenant_id, @minute, @credential, @route, @status, @count, @latency_ms_sum, @latency_histogram)`);
+      this.db.transaction(() => {
+        for (const r of rows) {
+          const old = get.get(r) as { count: number; latency_ms_sum: number; latency_histogram: string } | undefined;
+          const hist = old ? (JSON.parse(old.latency_histogram) as number[]).map((v, i) => v + (r.latency_histogram[i] ?? 0)) : r.latency_histogram;
+          put.run({ ...r, count: r.count + (old?.count ?? 0), latency_ms_sum: r.latency_ms_sum + (old?.latency_ms_sum ?? 0), latency_histogram: json(hist) });
+        }
+      }).immediate();
+    },
+    range: async (tenantId: string, from: string, to: string) =>
+      (this.sql('SELECT * FROM usage_minutes WHERE tenant_id = ? AND minute >= ? AND minute < ?').all(tenantId, from, to) as Row[]).map((r) => ({ ...(r as unknown as UsageRow), latency_histogram: parse(r['latency_histogram'], []) })),
   };
 
   integrations = {

@@ -1,0 +1,133 @@
+// OAuth 2.0 client credentials (RFC 6749 §4.4) for API clients: client secrets stored hashed,
+// access tokens are JWTs signed with jose (HS256, 1 hour, iss/aud/sub/scope/tenant/jti), checked
+// on every request, and invalidated when their client is revoked or the token itself is (RFC 7009).
+import { createHash, hkdfSync, randomInt, timingSafeEqual } from 'node:crypto';
+import { SignJWT, jwtVerify, decodeProtectedHeader, errors as joseErrors } from 'jose';
+import type { Store, OAuthClientRow } from '../store/types.ts';
+import type { Keyring } from '../crypto/keyring.ts';
+import { newId, SCOPES, type Principal, type Scope } from './api-keys.ts';
+
+export const TOKEN_TTL_SECONDS = 3600;
+export const AUDIENCE = 'plugboard-api';
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+function random62(n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += BASE62[randomInt(62)];
+  return s;
+}
+
+const hash = (secret: string) => createHash('sha256').update(secret).digest('hex');
+
+export class OAuthError extends Error {
+  constructor(
+    readonly error: 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope',
+    readonly description: string,
+    readonly status = 400,
+  ) {
+    super(description);
+  }
+}
+
+export function oauthClientView(row: OAuthClientRow) {
+  return { id: row.id, name: row.name, client_id: row.client_id, scopes: row.scopes, last_used_at: row.last_used_at, created_at: row.created_at };
+}
+
+export class OAuthService {
+  constructor(
+    private readonly store: Store,
+    private readonly keyring: Keyring,
+    readonly issuer: string,
+  ) {}
+
+  /** The signing key for a master key id: derived (HKDF) so the master key itself never signs anything. */
+  private signingKey(masterKeyId: string): Uint8Array | undefined {
+    const master = this.keyring.find(masterKeyId);
+    if (!master) return undefined;
+    return new Uint8Array(hkdfSync('sha256', master.key, Buffer.from('plugboard'), Buffer.from('oauth-access-token-signing'), 32));
+  }
+
+  async createClient(tenantId: string, name: string, scopes: Scope[]): Promise<{ row: OAuthClientRow; secret: string }> {
+    const secret = `pbcs_${random62(40)}`;
+    const row: OAuthClientRow = {
+      id: newId(),
+      tenant_id: tenantId,
+      name,
+      client_id: `pbc_${random62(24)}`,
+      secret_hash: hash(secret),
+      scopes,
+      revoked_at: null,
+      last_used_at: null,
+      created_at: new Date().toISOString(),
+    };
+    await this.store.oauthClients.create(row);
+    return { row, secret };
+  }
+
+  /** Client authentication + scope check + token issue. Throws OAuthError in RFC 6749 §5.2 terms. */
+  async issueToken(clientId: string | undefined, clientSecret: string | undefined, requestedScope: string | undefined): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number; scope: string }> {
+    if (!clientId || !clientSecret) throw new OAuthError('invalid_client', 'client authentication failed', 401);
+    const client = await this.store.oauthClients.findByClientId(clientId);
+    // Compare digests in constant time; an unknown client costs the same as a wrong secret.
+    const given = Buffer.from(hash(clientSecret), 'hex');
+    const expected = Buffer.from(client?.secret_hash ?? hash(`no-such-client:${clientId}`), 'hex');
+    if (!client || client.revoked_at || !timingSafeEqual(given, expected)) throw new OAuthError('invalid_client', 'client authentication failed', 401);
+    let scopes = client.scopes as Scope[];
+    if (requestedScope !== undefined && requestedScope.trim() !== '') {
+      const asked = requestedScope.trim().split(/\s+/);
+      const bad = asked.filter((s) => !(SCOPES as readonly string[]).includes(s) || !client.scopes.includes(s));
+      if (bad.length) throw new OAuthError('invalid_scope', `scope not granted to this client: ${bad.join(' ')}`);
+      scopes = asked as Scope[];
+    }
+    const master = this.keyring.active;
+    const token = await new SignJWT({ scope: scopes.join(' '), tenant: client.tenant_id, cid: client.id })
+      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: master.id })
+      .setIssuer(this.issuer)
+      .setAudience(AUDIENCE)
+      .setSubject(client.client_id)
+      .setJti(newId())
+      .setIssuedAt()
+      .setExpirationTime(`${TOKEN_TTL_SECONDS}s`)
+      .sign(this.signingKey(master.id)!);
+    return { access_token: token, token_type: 'Bearer', expires_in: TOKEN_TTL_SECONDS, scope: scopes.join(' ') };
+  }
+
+  /** Signature, issuer, audience, expiry, revoked token, revoked client: any failure means no principal. */
+  async verifyToken(token: string): Promise<Principal | undefined> {
+    let kid: string | undefined;
+    try {
+      kid = decodeProtectedHeader(token).kid;
+    } catch {
+      return undefined;
+    }
+    const key = kid ? this.signingKey(kid) : undefined;
+    if (!key) return undefined;
+    try {
+      const { payload } = await jwtVerify(token, key, { issuer: this.issuer, audience: AUDIENCE, algorithms: ['HS256'], typ: 'at+jwt' });
+      const tenant = payload['tenant'];
+      const cid = payload['cid'];
+      if (typeof tenant !== 'string' || typeof cid !== 'string' || typeof payload.jti !== 'string') return undefined;
+      if (await this.store.revokedTokens.isRevoked(payload.jti)) return undefined;
+      const client = await this.store.oauthClients.findById(cid);
+      if (!client || client.revoked_at || client.tenant_id !== tenant) return undefined;
+      const scopes = String(payload['scope'] ?? '').split(' ').filter((s): s is Scope => (SCOPES as readonly string[]).includes(s));
+      return { tenantId: tenant, scopes, actor: `client:${client.id}`, kind: 'oauth_client', credentialId: client.id };
+    } catch (err) {
+      if (err instanceof joseErrors.JOSEError) return undefined;
+      throw err;
+    }
+  }
+
+  /** RFC 7009: revoking an unknown or invalid token is not an error. Only the tenant's own tokens are revoked. */
+  async revokeToken(tenantId: string, token: string): Promise<void> {
+    const p = await this.verifyToken(token);
+    if (!p || p.tenantId !== tenantId) return;
+    const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { jti: string; exp: number };
+    await this.store.revokedTokens.add(payload.jti, tenantId, new Date(payload.exp * 1000).toISOString());
+  }
+}
+
+export function looksLikeJwt(token: string): boolean {
+  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token);
+}
+

@@ -1,0 +1,90 @@
+// API rate limits per tenant and per credential, sustained (per hour) and burst, by plan tier
+// (DESIGN.md §4) or per-tenant settings. rate-limiter-flexible keeps the counters; on the embedded
+// default they live in the SQLite file, so every process on it shares one budget.
+import type Database from 'better-sqlite3';
+import { RateLimiterMemory, RateLimiterSQLite, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Store, RateLimitSettings } from '../store/types.ts';
+
+export const PLAN_LIMITS: Record<string, RateLimitSettings> = {
+  basic: { per_hour: 1_000, burst: 100, burst_window_seconds: 60 },
+  professional: { per_hour: 10_000, burst: 500, burst_window_seconds: 60 },
+  enterprise: { per_hour: 100_000, burst: 2_000, burst_window_seconds: 60 },
+};
+
+export interface RateDecision {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** Seconds until the binding window resets. */
+  resetSeconds: number;
+  retryAfterSeconds?: number;
+}
+
+interface Limiters {
+  hourly: RateLimiterAbstract;
+  burst: RateLimiterAbstract;
+  settings: RateLimitSettings;
+}
+
+export class ApiRateLimiter {
+  private readonly limiters = new Map<string, Limiters>();
+  private readonly tenantSettings = new Map<string, { settings: RateLimitSettings; at: number }>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly db?: Database.Database,
+  ) {}
+
+  private async settingsFor(tenantId: string): Promise<RateLimitSettings> {
+    const hit = this.tenantSettings.get(tenantId);
+    if (hit && Date.now() - hit.at < 30_000) return hit.settings;
+    const tenant = await this.store.tenants.get(tenantId);
+    const settings = tenant?.rate_limits ?? PLAN_LIMITS[tenant?.plan ?? 'basic'] ?? PLAN_LIMITS['basic']!;
+    this.tenantSettings.set(tenantId, { settings, at: Date.now() });
+    return settings;
+  }
+
+  /** Forget cached settings (after a plan change). */
+  invalidate(tenantId: string): void {
+    this.tenantSettings.delete(tenantId);
+  }
+
+  private make(settings: RateLimitSettings): Limiters {
+    const key = `${settings.per_hour}/${settings.burst}/${settings.burst_window_seconds ?? 60}`;
+    let l = this.limiters.get(key);
+    if (!l) {
+      const mk = (prefix: string, points: number, duration: number): RateLimiterAbstract =>
+        this.db
+          ? new RateLimiterSQLite({ storeClient: this.db, storeType: 'better-sqlite3', tableName: 'rate_limits', tableCreated: true, clearExpiredByTimeout: true, keyPrefix: `${prefix}:${key}`, points, duration })
+          : new RateLimiterMemory({ keyPrefix: `${prefix}:${key}`, points, duration });
+      l = { hourly: mk('h', settings.per_hour, 3600), burst: mk('b', settings.burst, settings.burst_window_seconds ?? 60), settings };
+      this.limiters.set(key, l);
+    }
+    return l;
+  }
+
+  /** One request by `credentialId` of `tenantId`: counts against both the tenant's and the credential's budgets. */
+  async consume(tenantId: string, credentialId: string): Promise<RateDecision> {
+    const l = this.make(await this.settingsFor(tenantId));
+    const results: RateLimiterRes[] = [];
+    let blocked: RateLimiterRes | undefined;
+    for (const limiter of [l.burst, l.hourly]) {
+      for (const key of [`tenant:${tenantId}`, `cred:${credentialId}`]) {
+        try {
+          results.push(await limiter.consume(key));
+        } catch (res) {
+          if (!(res instanceof RateLimiterRes)) throw res;
+          results.push(res);
+          if (!blocked || res.msBeforeNext > blocked.msBeforeNext) blocked = res;
+        }
+      }
+    }
+    const hourly = results.slice(2);
+    const remaining = Math.max(0, Math.min(...results.map((r) => r.remainingPoints)));
+    if (blocked) {
+      const retry = Math.max(1, Math.ceil(blocked.msBeforeNext / 1000));
+      return { allowed: false, limit: l.settings.per_hour, remaining: 0, resetSeconds: retry, retryAfterSeconds: retry };
+    }
+    return { allowed: true, limit: l.settings.per_hour, remaining, resetSeconds: Math.ceil(Math.max(...hourly.map((r) => r.msBeforeNext)) / 1000) };
+  }
+}

@@ -1,0 +1,103 @@
+import type { Response } from 'express';
+import type { ApiHandler } from '../app.ts';
+import { ok, listPage, fail } from '../envelope.ts';
+import { createApiKey, apiKeyView, type Scope } from '../../access/api-keys.ts';
+import { OAuthError, oauthClientView } from '../../access/oauth.ts';
+import type { UsageGroup } from '../../access/usage.ts';
+
+/** RFC 6749 §5.2 error body (not the API envelope: OAuth client libraries parse this shape). */
+export function oauthTokenError(res: Response, error: string, description: string, status = 400, basic = false) {
+  res.setHeader('Cache-Control', 'no-store');
+  if (status === 401 && basic) res.setHeader('WWW-Authenticate', 'Basic realm="plugboard"');
+  return res.status(status).json({ error, error_description: description });
+}
+
+function basicCredentials(header: string | undefined): { id: string; secret: string } | undefined {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  if (i < 0) return undefined;
+  // RFC 6749 §2.3.1: both parts are form-urlencoded inside Basic.
+  const dec = (s: string) => {
+    try {
+      return decodeURIComponent(s.replace(/\+/g, ' '));
+    } catch {
+      return s;
+    }
+  };
+  return { id: dec(decoded.slice(0, i)), secret: dec(decoded.slice(i + 1)) };
+}
+
+export const accessHandlers: Record<string, ApiHandler> = {
+  async listApiKeys(_c, h, req, res) {
+    const page = h.page();
+    const r = await h.platform.store.apiKeys.list(h.tenantId, page);
+    res.json(listPage(r.items.map(apiKeyView), r.total, page, req.originalUrl));
+  },
+  async createApiKey(c, h, _req, res) {
+    const body = c.request.requestBody as { name: string; scopes: Scope[]; expires_at?: string };
+    if (body.expires_at && Date.parse(body.expires_at) <= Date.now()) return res.status(422).json(fail('The given data was invalid.', { expires_at: ['must be in the future'] }));
+    const { row, key } = await createApiKey(h.platform.store, h.tenantId, { name: body.name, scopes: body.scopes, expiresAt: body.expires_at ? new Date(body.expires_at).toISOString() : null });
+    await h.platform.audit.record(h, 'api_key.created', 'api_key', row.id, ['name', 'scopes', ...(body.expires_at ? ['expires_at'] : [])]);
+    res.status(201).json(ok({ ...apiKeyView(row), key }, 'API key created. Store the key now: it is not shown again.'));
+  },
+  async deleteApiKey(c, h, _req, res) {
+    const id = c.request.params['id'] as string;
+    if (!(await h.platform.store.apiKeys.revoke(h.tenantId, id, new Date().toISOString()))) return res.status(404).json(fail('API key not found.'));
+    await h.platform.audit.record(h, 'api_key.revoked', 'api_key', id);
+    res.json(ok(null, 'API key revoked.'));
+  },
+  async listOAuthClients(_c, h, req, res) {
+    const page = h.page();
+    const r = await h.platform.store.oauthClients.list(h.tenantId, page);
+    res.json(listPage(r.items.map(oauthClientView), r.total, page, req.originalUrl));
+  },
+  async createOAuthClient(c, h, _req, res) {
+    const body = c.request.requestBody as { name: string; scopes: Scope[] };
+    const { row, secret } = await h.platform.oauth.createClient(h.tenantId, body.name, body.scopes);
+    await h.platform.audit.record(h, 'oauth_client.created', 'oauth_client', row.id, ['name', 'scopes']);
+    res.status(201).json(ok({ ...oauthClientView(row), client_secret: secret }, 'OAuth client created. Store the secret now: it is not shown again.'));
+  },
+  async deleteOAuthClient(c, h, _req, res) {
+    const id = c.request.params['id'] as string;
+    if (!(await h.platform.store.oauthClients.revoke(h.tenantId, id, new Date().toISOString()))) return res.status(404).json(fail('OAuth client not found.'));
+    await h.platform.audit.record(h, 'oauth_client.revoked', 'oauth_client', id);
+    res.json(ok(null, 'OAuth client revoked; its tokens no longer work.'));
+  },
+  async oauthToken(_c, h, req, res) {
+    const body = (req.body ?? {}) as Record<string, string | undefined>;
+    const basic = basicCredentials(req.headers['authorization']);
+    if (basic && (body['client_id'] || body['client_secret'])) return oauthTokenError(res, 'invalid_request', 'use one client authentication method, not both');
+    if (body['grant_type'] === undefined) return oauthTokenError(res, 'invalid_request', 'grant_type is required');
+    if (body['grant_type'] !== 'client_credentials') return oauthTokenError(res, 'unsupported_grant_type', 'only client_credentials is supported');
+    try {
+      const token = await h.platform.oauth.issueToken(basic?.id ?? body['client_id'], basic?.secret ?? body['client_secret'], body['scope']);
+      res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('Pragma', 'no-cache');
+      res.json(token);
+    } catch (err) {
+      if (!(err instanceof OAuthError)) throw err;
+      return oauthTokenError(res, err.error, err.description, err.status, !!basic);
+    }
+  },
+  async oauthRevoke(_c, h, req, res) {
+    const token = String((req.body as Record<string, unknown>)?.['token'] ?? '');
+    await h.platform.oauth.revokeToken(h.tenantId, token);
+    await h.platform.audit.record(h, 'oauth_token.revoked', 'oauth_token', null);
+    res.status(200).json(ok(null, 'Token revoked.'));
+  },
+  async getUsage(c, h, _req, res) {
+    const q = c.request.query as Record<string, string | undefined>;
+    const to = q['to'] ? new Date(q['to']) : new Date();
+    const from = q['from'] ? new Date(q['from']) : new Date(to.getTime() - 24 * 3600_000);
+    if (from >= to) return res.status(422).json(fail('The given data was invalid.', { from: ['must be before to'] }));
+    res.json(ok(await h.platform.usage.report(h.tenantId, from, to, (q['group_by'] ?? 'route') as UsageGroup)));
+  },
+  async listAuditLog(c, h, req, res) {
+    const q = c.request.query as Record<string, string | undefined>;
+    const page = h.page();
+    const r = await h.platform.store.audit.list(h.tenantId, { ...page, action: q['action'], target_type: q['target_type'], target_id: q['target_id'], actor: q['actor'], from: q['from'], to: q['to'] });
+    res.json(listPage(r.items.map(({ tenant_id: _t, ...e }) => e), r.total, page, req.originalUrl));
+  },
+};

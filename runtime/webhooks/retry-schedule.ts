@@ -1,0 +1,109 @@
+// When to attempt a delivery again, and what a receiver's answer means (DESIGN §5).
+// Attempt 1 runs immediately, then 30 s, 2 min, 10 min, 30 min, 2 h and 6 h after the previous
+// attempt; after the last one the delivery is `failed` (dead letter, replayable).
+
+/** Delay before each attempt, in ms; index 0 is the first attempt. */
+export const DEFAULT_RETRY_SCHEDULE_MS: readonly number[] = Object.freeze([
+  0,
+  30_000,
+  2 * 60_000,
+  10 * 60_000,
+  30 * 60_000,
+  2 * 60 * 60_000,
+  6 * 60 * 60_000,
+]);
+
+/** Jitter spreads retries of many deliveries that failed together: each delay is scaled by 1 ± ratio. */
+export const DEFAULT_JITTER_RATIO = 0.1;
+
+/** A subscription whose deliveries have failed without a success for this long is disabled. */
+export const CONTINUOUS_FAILURE_DISABLE_MS = 24 * 60 * 60 * 1000;
+
+export interface RetryOptions {
+  schedule?: readonly number[];
+  jitterRatio?: number;
+  /** Returns a number in [0, 1); default Math.random. */
+  random?: () => number;
+}
+
+/**
+ * Delay in ms before attempt `attemptNumber` (1-based: 1 = the first attempt), with jitter, or
+ * undefined when the schedule is exhausted (the delivery becomes `failed`). A zero delay stays zero.
+ */
+export function nextAttemptDelay(
+  attemptNumber: number,
+  schedule: readonly number[] = DEFAULT_RETRY_SCHEDULE_MS,
+  random: () => number = Math.random,
+  jitterRatio = DEFAULT_JITTER_RATIO,
+): number | undefined {
+  if (!Number.isInteger(attemptNumber) || attemptNumber < 1) throw new RangeError('attemptNumber is 1-based');
+  const base = schedule[attemptNumber - 1];
+  if (base === undefined) return undefined;
+  if (base <= 0 || jitterRatio <= 0) return Math.max(0, base);
+  const r = Math.min(Math.max(random(), 0), 1);
+  return Math.max(0, Math.round(base * (1 + jitterRatio * (2 * r - 1))));
+}
+
+/** When the attempt after `attemptsMade` failed attempts is due, or undefined when none is left. */
+export function nextAttemptAt(attemptsMade: number, from: Date, opts: RetryOptions = {}): Date | undefined {
+  const delay = nextAttemptDelay(attemptsMade + 1, opts.schedule ?? DEFAULT_RETRY_SCHEDULE_MS, opts.random ?? Math.random, opts.jitterRatio ?? DEFAULT_JITTER_RATIO);
+  return delay === undefined ? undefined : new Date(from.getTime() + delay);
+}
+
+export function maxAttempts(schedule: readonly number[] = DEFAULT_RETRY_SCHEDULE_MS): number {
+  return schedule.length;
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * Parses a configured schedule such as `0,30s,2m,10m,30m,2h,6h` (bare numbers are ms).
+ * Throws with a message naming the bad entry.
+ */
+export function parseRetrySchedule(text: string): number[] {
+  const parts = text.split(',').map((p) => p.trim()).filter(Boolean);
+  if (!parts.length) throw new Error('a retry schedule needs at least one entry, e.g. "0,30s,2m"');
+  return parts.map((p) => {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(p);
+    if (!m) throw new Error(`invalid retry delay "${p}" (use e.g. 0, 500ms, 30s, 2m, 6h)`);
+    return Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']);
+  });
+}
+
+export type DeliveryOutcome = 'delivered' | 'disable' | 'retry';
+
+/**
+ * What a receiver's answer means: any 2xx = delivered; 410 Gone = stop and disable the
+ * subscription; anything else (other statuses, redirects, timeouts, network errors) = retry.
+ */
+export function classifyResponse(status: number | null | undefined): DeliveryOutcome {
+  if (status !== null && status !== undefined && status >= 200 && status < 300) return 'delivered';
+  if (status === 410) return 'disable';
+  return 'retry';
+}
+
+/** True when a subscription has failed without a single success for the whole window. */
+export function shouldDisableAfterContinuousFailure(
+  failingSince: Date | string | null | undefined,
+  now: Date = new Date(),
+  windowMs = CONTINUOUS_FAILURE_DISABLE_MS,
+): boolean {
+  if (!failingSince) return false;
+  return now.getTime() - new Date(failingSince).getTime() >= windowMs;
+}
+
+export const DEFAULT_EXCERPT_BYTES = 1024;
+
+/**
+ * The first `maxBytes` bytes of a response as text, cut on a UTF-8 character boundary (never a
+ * broken character), with `…` appended when something was cut.
+ */
+export function truncateExcerpt(body: Buffer | string | null | undefined, maxBytes = DEFAULT_EXCERPT_BYTES): string {
+  if (body === null || body === undefined) return '';
+  const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  if (buf.length <= maxBytes) return buf.toString('utf8');
+  let end = Math.max(0, maxBytes);
+  // Step back over continuation bytes (10xxxxxx) so a multi-byte character is never split.
+  while (end > 0 && (buf[end] & 0xc0) === 0x80) end--;
+  return buf.subarray(0, end).toString('utf8') + '…';
+}
