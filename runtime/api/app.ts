@@ -58,9 +58,8 @@ export interface AppOptions {
 
 export { ok, list, fail };
 
-export async function createApp(platform: Platform, options: AppOptions = {}): Promise<express.Express> {
-  const definition = loadOpenApiDocument();
-  // Every operation must declare its scope: a route without one cannot be added by mistake.
+/** Every operation must declare its scope: a route without one cannot be added by mistake. */
+export function assertScopesDeclared(definition: Record<string, any>): void {
   for (const [p, item] of Object.entries<Record<string, any>>(definition.paths)) {
     for (const [method, op] of Object.entries<Record<string, any>>(item)) {
       if (!['get', 'post', 'patch', 'put', 'delete'].includes(method)) continue;
@@ -71,6 +70,11 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
       }
     }
   }
+}
+
+export async function createApp(platform: Platform, options: AppOptions = {}): Promise<express.Express> {
+  const definition = loadOpenApiDocument();
+  assertScopesDeclared(definition);
 
   // quick: openapi-backend checks definitions against the 3.0 meta-schema, which rejects valid 3.1
   // (const, type lists); request validation itself is unaffected.
