@@ -47,7 +47,9 @@ export async function apiThroughput(): Promise<void> {
   const platform = await createPlatform(readConfig(env), { logger: pino({ level: 'silent' }), env });
   const api = await listen(await createApp(platform));
   await platform.startJobs();
-  const { api_key: key } = await createTenant(platform.store, 'Bench');
+  const { api_key: key, tenant_id: tenantId } = await createTenant(platform.store, 'Bench');
+  // A generous tier so the limiter counts but never refuses during the run.
+  await platform.store.tenants.update(tenantId, { rate_limits: { per_hour: 100_000_000, burst: 100_000_000 } });
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
   const created = await (await fetch(`${api.url}/api/v1/integrations`, { method: 'POST', headers, body: JSON.stringify({ provider: 'twilio', credentials: { account_sid: 'AC' + 'c'.repeat(32), auth_token: 'f'.repeat(32), from_number: '+15005550006' } }) })).json() as { data: { id: string } };
   for (let i = 0; i < 200; i++) {
@@ -72,6 +74,19 @@ export async function apiThroughput(): Promise<void> {
   console.log(`  ${'GET /integrations: Plugboard / bare'.padEnd(48)} ${(pbList / bareList).toFixed(2).padStart(9)} x`);
   console.log(`  ${'POST /operations/send_sms: Plugboard / bare'.padEnd(48)} ${(pbOp / bareOp).toFixed(2).padStart(9)} x`);
 
+  // Authentication cost: the same GET /integrations handler with an API key, with an OAuth JWT, and
+  // with authentication skipped (a fixed principal), in this same run.
+  const noAuthApp = await listen(await createApp(platform, { fixedPrincipal: { tenantId, scopes: ['admin'], actor: 'bench', kind: 'api_key', credentialId: 'bench' } }));
+  const client = await (await fetch(`${api.url}/api/v1/oauth/clients`, { method: 'POST', headers, body: JSON.stringify({ name: 'bench', scopes: ['read'] }) })).json() as { data: { client_id: string; client_secret: string } };
+  const token = await (await fetch(`${api.url}/api/v1/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=client_credentials&client_id=${client.data.client_id}&client_secret=${client.data.client_secret}` })).json() as { access_token: string };
+  console.log(`\nAuthentication overhead (GET /api/v1/integrations; baseline: same handler, authentication skipped)`);
+  const unauth = await load('no authentication (baseline)', { url: `${noAuthApp.url}/api/v1/integrations` });
+  const withKey = await load('API key (hash lookup, rate limit)', { url: `${api.url}/api/v1/integrations`, headers });
+  const withJwt = await load('OAuth JWT (verify, revocation checks, rate limit)', { url: `${api.url}/api/v1/integrations`, headers: { authorization: `Bearer ${token.access_token}` } });
+  console.log(`  ${'API key / no authentication'.padEnd(48)} ${(withKey / unauth).toFixed(2).padStart(9)} x`);
+  console.log(`  ${'JWT / no authentication'.padEnd(48)} ${(withJwt / unauth).toFixed(2).padStart(9)} x`);
+
+  noAuthApp.close();
   api.close();
   bare.close();
   provider.close();
