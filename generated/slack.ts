@@ -14,6 +14,10 @@ export interface SlackCredentials {
    * Default channel
    */
   default_channel?: string;
+  /**
+   * Signing secret: The app's signing secret, for events Slack sends to Plugboard.
+   */
+  signing_secret?: string;
 }
 
 /** Capabilities of the Slack connector. */

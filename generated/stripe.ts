@@ -14,6 +14,10 @@ export interface StripeCredentials {
    * Publishable key: Shown to front ends that confirm payments with Stripe.js.
    */
   publishable_key?: string;
+  /**
+   * Webhook signing secret: The whsec_... secret of the Stripe webhook endpoint that points at Plugboard's inbound URL.
+   */
+  webhook_secret?: string;
 }
 
 /** Capabilities of the Stripe connector. */

@@ -9,6 +9,7 @@ import { pinoHttp } from 'pino-http';
 import helmet from 'helmet';
 import cors from 'cors';
 import { parse as parseYaml } from 'yaml';
+import addFormatsModule from 'ajv-formats';
 import { SCHEMAS_DIR } from '../manifest/paths.ts';
 import type { Platform } from '../platform/platform.ts';
 import type { Principal, Scope } from '../access/api-keys.ts';
@@ -21,9 +22,11 @@ import { routingHandlers } from './handlers/routing.ts';
 import { operationHandlers } from './handlers/operations.ts';
 import { providerHandlers } from './handlers/providers.ts';
 import { accessHandlers, oauthTokenError } from './handlers/access.ts';
+import { webhookHandlers } from './handlers/webhooks.ts';
 import { looksLikeJwt } from '../access/oauth.ts';
 
 export const API_BASE = '/api/v1';
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: unknown) => void;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function loadOpenApiDocument(): Record<string, any> {
@@ -78,7 +81,18 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
 
   // quick: openapi-backend checks definitions against the 3.0 meta-schema, which rejects valid 3.1
   // (const, type lists); request validation itself is unaffected.
-  const api = new OpenAPIBackend({ definition: definition as never, apiRoot: '/', validate: true, quick: true, ajvOpts: { coerceTypes: true } });
+  const api = new OpenAPIBackend({
+    definition: definition as never,
+    apiRoot: '/',
+    validate: true,
+    quick: true,
+    ajvOpts: { coerceTypes: true },
+    // date-time, email, uri...: validated, not ignored.
+    customizeAjv: (ajv) => {
+      addFormats(ajv as never);
+      return ajv;
+    },
+  });
 
   // openapi-backend runs the handlers of alternative schemes concurrently: authenticate (and count
   // against the rate limit) once per request.
@@ -134,7 +148,7 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
     }
   };
 
-  const handlers: Record<string, ApiHandler> = { ...providerHandlers, ...integrationHandlers, ...routingHandlers, ...operationHandlers, ...accessHandlers };
+  const handlers: Record<string, ApiHandler> = { ...providerHandlers, ...integrationHandlers, ...routingHandlers, ...operationHandlers, ...accessHandlers, ...webhookHandlers };
   api.register(Object.fromEntries(Object.entries(handlers).map(([k, fn]) => [k, wrap(fn)])));
   api.register({
     unauthorizedHandler: (_c: Context, req: Request, res: Response) => {
@@ -247,17 +261,19 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
   app.use('/docs/assets', express.static(swaggerDir, { index: false }));
 
   app.use(`${API_BASE}/oauth`, express.urlencoded({ extended: false, limit: '16kb' }));
+  // Providers sign the exact bytes they send: inbound webhooks keep the raw body.
+  app.use(`${API_BASE}/webhooks/inbound`, express.raw({ type: () => true, limit: '1mb' }));
   // Strict content type: a body must be declared JSON (the OAuth endpoints take forms, above).
   app.use(API_BASE, (req: Request, res: Response, next: NextFunction) => {
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-    if (hasBody && !req.is('application/json') && !req.path.startsWith('/oauth/')) {
+    if (hasBody && !req.is('application/json') && !req.path.startsWith('/oauth/') && !req.path.startsWith('/webhooks/inbound/')) {
       return res.status(415).json(fail('Request bodies must be JSON (Content-Type: application/json).', { 'content-type': ['must be application/json'] }));
     }
     next();
   });
   app.use(API_BASE, express.json({ limit: '1mb' }), (req: Request, res: Response, next: NextFunction) => {
     api
-      .handleRequest({ method: req.method, path: req.path, query: req.query as Record<string, string>, headers: req.headers as Record<string, string>, body: req.body }, req, res)
+      .handleRequest({ method: req.method, path: req.path, query: req.query as Record<string, string>, headers: req.headers as Record<string, string>, body: Buffer.isBuffer(req.body) ? undefined : req.body }, req, res)
       .catch(next);
   });
   app.use((_req: Request, res: Response) => {

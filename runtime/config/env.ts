@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_CONNECTORS_DIR } from '../manifest/paths.ts';
+import { DEFAULT_RETRY_SCHEDULE_MS, parseRetrySchedule } from '../webhooks/retry-schedule.ts';
 
 export class ConfigError extends Error {}
 
@@ -21,6 +22,12 @@ export interface Config {
   jobsLockMs: number;
   /** PLUGBOARD_CORS_ORIGINS: origins allowed to call the API from a browser (comma-separated). */
   corsOrigins: string[];
+  /** PLUGBOARD_WEBHOOK_RETRY_SCHEDULE, e.g. "0,30s,2m,10m,30m,2h,6h" (DESIGN.md §5 default). */
+  webhookRetryScheduleMs: number[];
+  /** PLUGBOARD_WEBHOOK_DISABLE_AFTER: continuous failure that disables a subscription (default 24h). */
+  webhookDisableAfterMs: number;
+  /** PLUGBOARD_WEBHOOK_LEASE_MS: a crashed worker's in-flight delivery is retried after this. */
+  webhookLeaseMs: number;
 }
 
 /** Reads KEY=VALUE lines of ./.env into process.env without overriding what is already set. */
@@ -52,5 +59,19 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!Number.isInteger(jobsLockMs) || jobsLockMs < 100) throw new ConfigError(`PLUGBOARD_JOBS_LOCK_MS must be an integer >= 100, got "${env.PLUGBOARD_JOBS_LOCK_MS}"`);
   const corsOrigins = (env.PLUGBOARD_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
   for (const o of corsOrigins) if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new ConfigError(`PLUGBOARD_CORS_ORIGINS: "${o}" is not an origin like https://studio.example.com`);
-  return { port, host: env.HOST || '127.0.0.1', connectorsDir, logLevel, publicUrl, databaseUrl, jobsUrl, jobsPollMs, jobsLockMs, corsOrigins };
+  let webhookRetryScheduleMs = [...DEFAULT_RETRY_SCHEDULE_MS];
+  let webhookDisableAfterMs = 24 * 3600_000;
+  try {
+    if (env.PLUGBOARD_WEBHOOK_RETRY_SCHEDULE) webhookRetryScheduleMs = parseRetrySchedule(env.PLUGBOARD_WEBHOOK_RETRY_SCHEDULE);
+  } catch (err) {
+    throw new ConfigError(`PLUGBOARD_WEBHOOK_RETRY_SCHEDULE: ${(err as Error).message}`);
+  }
+  try {
+    if (env.PLUGBOARD_WEBHOOK_DISABLE_AFTER) webhookDisableAfterMs = parseRetrySchedule(env.PLUGBOARD_WEBHOOK_DISABLE_AFTER)[0]!;
+  } catch (err) {
+    throw new ConfigError(`PLUGBOARD_WEBHOOK_DISABLE_AFTER: ${(err as Error).message}`);
+  }
+  const webhookLeaseMs = env.PLUGBOARD_WEBHOOK_LEASE_MS ? Number(env.PLUGBOARD_WEBHOOK_LEASE_MS) : 60_000;
+  if (!Number.isInteger(webhookLeaseMs) || webhookLeaseMs < 100) throw new ConfigError(`PLUGBOARD_WEBHOOK_LEASE_MS must be an integer >= 100, got "${env.PLUGBOARD_WEBHOOK_LEASE_MS}"`);
+  return { port, host: env.HOST || '127.0.0.1', connectorsDir, logLevel, publicUrl, databaseUrl, jobsUrl, jobsPollMs, jobsLockMs, corsOrigins, webhookRetryScheduleMs, webhookDisableAfterMs, webhookLeaseMs };
 }

@@ -9,6 +9,7 @@ import type { Engine } from '../engine/engine.ts';
 import { fieldErrors } from '../manifest/ajv.ts';
 import { newId } from '../access/api-keys.ts';
 import { ServiceError, notFound, invalid } from './errors.ts';
+import type { EventPublisher } from '../webhooks/events.ts';
 
 export interface VerificationScheduler {
   /** Queues the verify-integration job (durably) for this credentials version. */
@@ -52,6 +53,7 @@ export class IntegrationService {
     private readonly engine: Engine,
     private readonly scheduler: VerificationScheduler,
     private readonly logger: Logger,
+    private readonly events?: EventPublisher,
   ) {}
 
   connector(provider: string): Connector | undefined {
@@ -250,6 +252,14 @@ export class IntegrationService {
     }
     const applied = await this.store.integrations.setVerificationResult(tenantId, id, version, status, metadata, status === 'active' ? new Date().toISOString() : null);
     this.logger.info({ tenantId, integrationId: id, provider: row.provider, status, applied }, 'integration verification finished');
+    if (applied && this.events) {
+      const at = new Date().toISOString();
+      const common = { integration_id: id, provider: row.provider, category: c?.category ?? 'unknown', previous_status: 'pending_verify' };
+      const data = status === 'active'
+        ? { ...common, status, enabled_capabilities: row.enabled_capabilities, activated_at: at }
+        : { ...common, status, error: { message: String(metadata['verification_error'] ?? 'verification failed'), code: String(metadata['verification_error_type'] ?? 'unsupported') }, failed_at: at };
+      await this.events.publish(tenantId, status === 'active' ? 'integration.activated' : 'integration.error', data).catch((err: Error) => this.logger.error({ err: err.message }, 'cannot publish integration event'));
+    }
     return applied ? status : 'stale';
   }
 }

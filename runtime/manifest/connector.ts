@@ -65,6 +65,16 @@ export interface Connector {
   timeoutMs: number;
   retry: Required<RetrySpec>;
   rateLimit?: RateLimitSpec;
+  webhooks?: CompiledWebhooks;
+}
+
+export interface CompiledWebhooks {
+  spec: import('./types.ts').WebhooksSpec;
+  secret?: CompiledTemplate;
+  handshake?: { when: CompiledExpression; response: CompiledExpression };
+  eventId?: CompiledExpression;
+  eventType?: CompiledExpression;
+  events: Map<string, { type: string; data?: CompiledExpression }>;
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -254,13 +264,23 @@ export function compileConnector(manifest: Manifest, where: { file: string; map:
     if (s.mapping) expression(ctx, s.mapping, ['streams', name, 'mapping'], 'response');
     if (s.pagination?.next) expression(ctx, s.pagination.next, ['streams', name, 'pagination', 'next'], 'response');
   }
+  let webhooks: CompiledWebhooks | undefined;
   if (manifest.webhooks) {
     const w = manifest.webhooks;
-    if (w.signature.secret) template(ctx, w.signature.secret, ['webhooks', 'signature', 'secret'], none);
+    webhooks = {
+      spec: w,
+      secret: w.signature.secret ? template(ctx, w.signature.secret, ['webhooks', 'signature', 'secret'], none) : undefined,
+      handshake: w.handshake
+        ? { when: expression(ctx, w.handshake.when, ['webhooks', 'handshake', 'when'], 'response'), response: expression(ctx, w.handshake.response, ['webhooks', 'handshake', 'response'], 'response') }
+        : undefined,
+      eventId: w.event_id ? expression(ctx, w.event_id, ['webhooks', 'event_id'], 'response') : undefined,
+      eventType: w.event_type ? expression(ctx, w.event_type, ['webhooks', 'event_type'], 'response') : undefined,
+      events: new Map(),
+    };
     if (w.signature.scheme !== 'none' && !w.signature.secret) issue(ctx, ['webhooks', 'signature'], `scheme "${w.signature.scheme}" needs a "secret" template`, 'webhook_secret');
-    if (w.event_id) expression(ctx, w.event_id, ['webhooks', 'event_id'], 'response');
-    if (w.event_type) expression(ctx, w.event_type, ['webhooks', 'event_type'], 'response');
-    for (const [ev, def] of Object.entries(w.events ?? {})) if (def.data) expression(ctx, def.data, ['webhooks', 'events', ev, 'data'], 'response');
+    for (const [ev, def] of Object.entries(w.events ?? {})) {
+      webhooks.events.set(ev, { type: def.type, data: def.data ? expression(ctx, def.data, ['webhooks', 'events', ev, 'data'], 'response') : undefined });
+    }
   }
 
   const credsSchema = credentialsJsonSchema(manifest.credential_schema);
@@ -291,6 +311,7 @@ export function compileConnector(manifest: Manifest, where: { file: string; map:
       on_timeout: manifest.retry?.on_timeout ?? false,
     },
     rateLimit: manifest.rate_limit,
+    webhooks,
   };
   return { connector, issues: ctx.issues };
 }

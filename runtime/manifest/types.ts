@@ -111,7 +111,8 @@ export interface StreamSpec {
 }
 
 export interface WebhooksSpec {
-  signature: { scheme: string; secret?: string; header?: string; prefix?: string; encoding?: string; tolerance_seconds?: number };
+  signature: { scheme: string; secret?: string; header?: string; prefix?: string; encoding?: string; tolerance_seconds?: number; digest?: 'hmac' | 'sha256_secret_body' };
+  handshake?: { when: string; response: string };
   event_id?: string;
   event_type?: string;
   events?: Record<string, { type: string; data?: string }>;

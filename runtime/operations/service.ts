@@ -13,6 +13,7 @@ import { newId } from '../access/api-keys.ts';
 import { ServiceError, invalid } from '../integrations/errors.ts';
 import type { RoutingService } from '../routing/rules.ts';
 import type { IntegrationService } from '../integrations/service.ts';
+import type { EventPublisher } from '../webhooks/events.ts';
 
 export interface OperationRequest {
   input: Record<string, unknown>;
@@ -50,6 +51,7 @@ export class OperationService {
     private readonly integrations: IntegrationService,
     private readonly logger: Logger,
     private readonly metrics?: OperationMetrics,
+    private readonly events?: EventPublisher,
   ) {}
 
   async run(tenantId: string, capability: string, req: OperationRequest, requestId: string): Promise<OperationOutcome> {
@@ -79,6 +81,7 @@ export class OperationService {
     const outcome = await this.execute(tenantId, capability, req, requestId, operationId);
     this.metrics?.observe(capability, outcome.httpStatus < 300 ? 'succeeded' : outcome.httpStatus === 409 ? 'no_active_provider' : 'failed', (performance.now() - started) / 1000);
     if (req.idempotency_key) await this.store.operations.finish(tenantId, operationId, outcome.httpStatus < 300 ? 'succeeded' : 'failed', outcome.httpStatus, outcome.body);
+    await this.emit(tenantId, capability, operationId, outcome, (performance.now() - started));
     return { ...outcome, replayed: false };
   }
 
@@ -147,6 +150,15 @@ export class OperationService {
         deliveries: deliveries.map((d) => d.id),
       },
     };
+  }
+
+  private async emit(tenantId: string, capability: string, operationId: string, outcome: Omit<OperationOutcome, 'replayed'>, ms: number): Promise<void> {
+    if (!this.events) return;
+    const body = outcome.body as { data?: { integration_id?: string; provider?: string; output?: unknown; fallback_used?: boolean; deliveries?: string[] }; code?: string; message?: string; deliveries?: string[] };
+    const data = outcome.httpStatus < 300
+      ? { operation_id: operationId, capability, integration_id: body.data?.integration_id, provider: body.data?.provider, output: body.data?.output ?? {}, fallback_used: body.data?.fallback_used ?? false, attempts: body.data?.deliveries?.length ?? 1, duration_ms: Math.round(ms) }
+      : { operation_id: operationId, capability, attempts: body.deliveries?.length ?? 0, error: { type: body.code ?? 'provider_error', message: body.message ?? 'failed' } };
+    await this.events.publish(tenantId, outcome.httpStatus < 300 ? 'operation.succeeded' : 'operation.failed', data).catch((err: Error) => this.logger.error({ err: err.message }, 'cannot publish operation event'));
   }
 
   private async attempt(target: IntegrationRow, capability: string, input: Record<string, unknown>) {

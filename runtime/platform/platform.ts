@@ -23,6 +23,12 @@ import { ApiRateLimiter } from '../access/rate-limits.ts';
 import { AuditLog } from '../access/audit.ts';
 import { UsageCollector } from '../access/usage.ts';
 import { LastUsedTracker } from '../access/api-keys.ts';
+import { EventBus } from '../webhooks/events.ts';
+import { SubscriptionService } from '../webhooks/subscriptions.ts';
+import { WebhookDispatcher } from '../webhooks/dispatcher.ts';
+import { InboundWebhooks } from '../webhooks/inbound.ts';
+import { policyFromEnv } from '../webhooks/url-policy.ts';
+import { closeSenderAgents } from '../webhooks/sender.ts';
 
 export class StartupError extends Error {}
 
@@ -43,6 +49,10 @@ export interface Platform {
   audit: AuditLog;
   usage: UsageCollector;
   lastUsed: LastUsedTracker;
+  events: EventBus;
+  subscriptions: SubscriptionService;
+  dispatcher: WebhookDispatcher;
+  inbound: InboundWebhooks;
   jobsQueueDepth(): Promise<number>;
   /** Starts processing jobs (serve without --no-jobs, worker). */
   startJobs(): Promise<void>;
@@ -72,9 +82,22 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
   if (agenda.connectError) throw new StartupError(`PLUGBOARD_JOBS_URL: cannot connect the jobs backend: ${agenda.connectError.message}`);
   const scheduler = new JobScheduler(agenda);
 
-  const integrations = new IntegrationService(store, reg.connectors, cipher, engine, scheduler, logger);
+  const events = new EventBus(store, logger);
+  const urlPolicy = () => policyFromEnv(env);
+  const subscriptions = new SubscriptionService(store, cipher, urlPolicy);
+  const dispatcher = new WebhookDispatcher(store, subscriptions, events, logger, {
+    policy: urlPolicy,
+    schedule: config.webhookRetryScheduleMs,
+    disableAfterMs: config.webhookDisableAfterMs,
+    pollMs: config.jobsPollMs,
+    leaseMs: config.webhookLeaseMs,
+    onAttempt: (outcome) => metrics.webhookAttempts.inc({ outcome }),
+  });
+  events.onDeliveries(() => dispatcher.notify());
+  const integrations = new IntegrationService(store, reg.connectors, cipher, engine, scheduler, logger, events);
   const routing = new RoutingService(store, reg.connectors);
-  const operations = new OperationService(store, reg.connectors, engine, routing, integrations, logger, metrics);
+  const operations = new OperationService(store, reg.connectors, engine, routing, integrations, logger, metrics, events);
+  const inbound = new InboundWebhooks(store, reg.connectors, integrations, events, logger, { pollMs: config.jobsPollMs, leaseMs: config.webhookLeaseMs });
   defineJobs(agenda, { integrations, logger, lockLifetimeMs: config.jobsLockMs });
   const oauth = new OAuthService(store, keyring, config.publicUrl ?? 'plugboard');
   const rateLimiter = new ApiRateLimiter(store, store instanceof SqliteStore ? store.db : undefined);
@@ -84,14 +107,19 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
 
   return {
     config, logger, connectors: reg.connectors, store, keyring, engine, integrations, routing, operations, agenda, metrics,
-    oauth, rateLimiter, audit, usage, lastUsed,
+    oauth, rateLimiter, audit, usage, lastUsed, events, subscriptions, dispatcher, inbound,
     jobsQueueDepth: () => queueDepth(agenda),
     async startJobs() {
       await agenda.start();
+      // deliver-webhook and process-inbound-webhook: durable rows leased by the workers.
+      dispatcher.start();
+      inbound.start();
     },
     async close() {
       // stop() unlocks jobs this process holds so another worker can take them at once.
+      await Promise.all([dispatcher.stop(), inbound.stop()]);
       await agenda.stop().catch((err: Error) => logger.warn({ err: err.message }, 'stopping jobs failed'));
+      await closeSenderAgents();
       await usage.close();
       await lastUsed.close();
       await store.close();

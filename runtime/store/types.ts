@@ -165,6 +165,91 @@ export interface DeliveryFilter extends ListQuery {
   operation_id?: string;
 }
 
+export interface WebhookSubscriptionRow {
+  id: string;
+  tenant_id: string;
+  /** subscription (POST /webhooks/subscriptions) or rest_hook (POST /hooks). */
+  kind: 'subscription' | 'rest_hook';
+  url: string;
+  events: string[];
+  description: string | null;
+  enabled: boolean;
+  /** { current, previous? } secrets, sealed like credentials (never plaintext). */
+  secret_sealed: Buffer;
+  data_key_wrapped: Buffer;
+  master_key_id: string;
+  previous_secret_expires_at: string | null;
+  failing_since: string | null;
+  disabled_reason: string | null;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+export interface EventRow {
+  id: string;
+  tenant_id: string;
+  type: string;
+  schema_version: number;
+  occurred_at: string;
+  data: Record<string, unknown>;
+  source: 'internal' | 'inbound' | 'test';
+  created_at: string;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed' | 'cancelled';
+
+export interface WebhookDeliveryRow {
+  id: string;
+  tenant_id: string;
+  event_id: string;
+  event_type: string;
+  subscription_id: string;
+  /** The exact JSON body signed and sent on every attempt and replay. */
+  body: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  /** Epoch ms when the next attempt is due (pending only). */
+  next_attempt_at: number | null;
+  locked_until: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  delivered_at: string | null;
+}
+
+export interface WebhookAttemptRow {
+  id: string;
+  tenant_id: string;
+  delivery_id: string;
+  attempt: number;
+  status_code: number | null;
+  response_excerpt: string | null;
+  duration_ms: number;
+  error: string | null;
+  created_at: string;
+}
+
+export interface InboundEventRow {
+  id: string;
+  tenant_id: string;
+  integration_id: string;
+  provider: string;
+  provider_event_id: string | null;
+  provider_event_type: string | null;
+  status: 'received' | 'processed' | 'ignored' | 'rejected' | 'failed';
+  reason: string | null;
+  content_type: string | null;
+  body: string;
+  normalized_event_id: string | null;
+  next_attempt_at: number | null;
+  locked_until: number | null;
+  attempts: number;
+  received_at: string;
+  processed_at: string | null;
+}
+
 export class UniqueViolation extends Error {}
 
 export interface Store {
@@ -204,6 +289,40 @@ export interface Store {
     append(entry: AuditEntry): Promise<void>;
     list(tenantId: string, f: AuditFilter): Promise<ListResult<AuditEntry>>;
   };
+  webhookSubscriptions: {
+    create(row: WebhookSubscriptionRow): Promise<void>;
+    get(tenantId: string, id: string): Promise<WebhookSubscriptionRow | undefined>;
+    list(tenantId: string, q: ListQuery & { kind?: WebhookSubscriptionRow['kind'] }): Promise<ListResult<WebhookSubscriptionRow>>;
+    /** Enabled, live subscriptions of a tenant (pattern matching happens in the service). */
+    enabled(tenantId: string): Promise<WebhookSubscriptionRow[]>;
+    update(tenantId: string, id: string, patch: Partial<Omit<WebhookSubscriptionRow, 'id' | 'tenant_id' | 'created_at'>>): Promise<WebhookSubscriptionRow | undefined>;
+  };
+  webhookDeliveries: {
+    /** Stores an event and its deliveries in one transaction: nothing is attempted before this returns. */
+    createWithEvent(event: EventRow, deliveries: WebhookDeliveryRow[]): Promise<void>;
+    get(tenantId: string, id: string): Promise<WebhookDeliveryRow | undefined>;
+    list(tenantId: string, f: ListQuery & { status?: string; subscription_id?: string; event_type?: string }): Promise<ListResult<WebhookDeliveryRow>>;
+    /** Atomically leases up to `limit` due pending deliveries (not of the excluded subscriptions). */
+    claimDue(now: number, leaseMs: number, limit: number, excludeSubscriptions: string[]): Promise<WebhookDeliveryRow[]>;
+    /** Records one attempt and the delivery's new state together. */
+    recordAttempt(attempt: WebhookAttemptRow, update: Pick<WebhookDeliveryRow, 'status' | 'attempts' | 'next_attempt_at' | 'last_status_code' | 'last_error' | 'delivered_at'>): Promise<void>;
+    attempts(tenantId: string, deliveryId: string): Promise<WebhookAttemptRow[]>;
+    /** Back to pending, due now (replay); attempts restart from the first retry step. */
+    requeue(tenantId: string, ids: string[], now: number): Promise<number>;
+    idsForSubscription(tenantId: string, subscriptionId: string, since: string): Promise<string[]>;
+    /** Cancels pending deliveries of a subscription (deleted or disabled). */
+    cancelPending(tenantId: string, subscriptionId: string): Promise<number>;
+    pendingCount(): Promise<number>;
+  };
+  inboundEvents: {
+    /** Throws UniqueViolation for an already stored provider event id (a duplicate). */
+    create(row: InboundEventRow): Promise<void>;
+    get(tenantId: string, id: string): Promise<InboundEventRow | undefined>;
+    list(tenantId: string, f: ListQuery & { status?: string; integration_id?: string }): Promise<ListResult<InboundEventRow>>;
+    claimDue(now: number, leaseMs: number, limit: number): Promise<InboundEventRow[]>;
+    finish(tenantId: string, id: string, patch: Pick<InboundEventRow, 'status' | 'reason' | 'normalized_event_id' | 'processed_at' | 'next_attempt_at' | 'attempts' | 'provider_event_type'>): Promise<void>;
+    requeue(tenantId: string, id: string, now: number): Promise<boolean>;
+  };
   usage: {
     /** Adds counts into existing minute rows (upsert-add). */
     add(rows: UsageRow[]): Promise<void>;
@@ -213,6 +332,8 @@ export interface Store {
     /** Throws UniqueViolation when the tenant already has a live integration for the provider. */
     create(row: IntegrationRow): Promise<void>;
     get(tenantId: string, id: string): Promise<IntegrationRow | undefined>;
+    /** Inbound webhooks only: the URL names the integration, which names its tenant. */
+    getForInbound(id: string): Promise<IntegrationRow | undefined>;
     list(tenantId: string, filter: IntegrationFilter): Promise<ListResult<IntegrationRow>>;
     /** Providers for which the tenant has a live integration. */
     configuredProviders(tenantId: string): Promise<string[]>;

@@ -133,4 +133,90 @@ export const SQLITE_MIGRATIONS: string[] = [
     PRIMARY KEY (tenant_id, minute, credential, route, status)
   );
   `,
+  `
+  CREATE TABLE webhook_subscriptions (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    kind TEXT NOT NULL,
+    url TEXT NOT NULL,
+    events TEXT NOT NULL,
+    description TEXT,
+    enabled INTEGER NOT NULL,
+    secret_sealed BLOB NOT NULL,
+    data_key_wrapped BLOB NOT NULL,
+    master_key_id TEXT NOT NULL,
+    previous_secret_expires_at TEXT,
+    failing_since TEXT,
+    disabled_reason TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    deleted_at TEXT
+  );
+  CREATE INDEX webhook_subscriptions_tenant ON webhook_subscriptions(tenant_id, created_at);
+  CREATE TABLE events (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    type TEXT NOT NULL,
+    schema_version INTEGER NOT NULL,
+    occurred_at TEXT NOT NULL,
+    data TEXT NOT NULL,
+    source TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX events_tenant ON events(tenant_id, created_at);
+  CREATE TABLE webhook_deliveries (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    event_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    subscription_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER,
+    locked_until INTEGER,
+    last_status_code INTEGER,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    delivered_at TEXT,
+    UNIQUE (event_id, subscription_id)
+  );
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);
+  CREATE INDEX webhook_deliveries_tenant ON webhook_deliveries(tenant_id, created_at);
+  CREATE INDEX webhook_deliveries_subscription ON webhook_deliveries(tenant_id, subscription_id, created_at);
+  CREATE TABLE webhook_attempts (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    delivery_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    status_code INTEGER,
+    response_excerpt TEXT,
+    duration_ms INTEGER NOT NULL,
+    error TEXT,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX webhook_attempts_delivery ON webhook_attempts(tenant_id, delivery_id, attempt);
+  CREATE TABLE inbound_events (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    integration_id TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    provider_event_id TEXT,
+    provider_event_type TEXT,
+    status TEXT NOT NULL,
+    reason TEXT,
+    content_type TEXT,
+    body TEXT NOT NULL,
+    normalized_event_id TEXT,
+    next_attempt_at INTEGER,
+    locked_until INTEGER,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    received_at TEXT NOT NULL,
+    processed_at TEXT
+  );
+  CREATE UNIQUE INDEX inbound_events_dedupe ON inbound_events(tenant_id, integration_id, provider_event_id) WHERE provider_event_id IS NOT NULL AND status != 'rejected';
+  CREATE INDEX inbound_events_due ON inbound_events(status, next_attempt_at);
+  CREATE INDEX inbound_events_tenant ON inbound_events(tenant_id, received_at);
+  `,
 ];

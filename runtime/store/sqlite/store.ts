@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type {
-  Store, TenantRow, ApiKeyRow, OAuthClientRow, AuditEntry, AuditFilter, UsageRow, IntegrationRow, RoutingRuleRow, DeliveryRow, OperationRow,
+  Store, TenantRow, ApiKeyRow, OAuthClientRow, AuditEntry, AuditFilter, UsageRow,
+  WebhookSubscriptionRow, EventRow, WebhookDeliveryRow, WebhookAttemptRow, InboundEventRow, IntegrationRow, RoutingRuleRow, DeliveryRow, OperationRow,
   IntegrationFilter, DeliveryFilter, ListQuery, ListResult, IntegrationStatus,
 } from '../types.ts';
 import { UniqueViolation } from '../types.ts';
@@ -33,6 +34,10 @@ function toRule(r: Row): RoutingRuleRow {
 
 function toDelivery(r: Row): DeliveryRow {
   return { ...(r as unknown as DeliveryRow), error: parse(r['error'], null) };
+}
+
+function toSubscription(r: Row): WebhookSubscriptionRow {
+  return { ...(r as unknown as WebhookSubscriptionRow), events: parse(r['events'], []), enabled: r['enabled'] === 1 };
 }
 
 function toApiKey(r: Row): ApiKeyRow {
@@ -194,6 +199,118 @@ export class SqliteStore implements Store {
     },
   };
 
+  webhookSubscriptions = {
+    create: async (row: WebhookSubscriptionRow) => {
+      this.sql(`INSERT INTO webhook_subscriptions (id, tenant_id, kind, url, events, description, enabled, secret_sealed, data_key_wrapped, master_key_id, previous_secret_expires_at, failing_since, disabled_reason, created_at, updated_at, deleted_at)
+        VALUES (@id, @tenant_id, @kind, @url, @events, @description, @enabled, @secret_sealed, @data_key_wrapped, @master_key_id, @previous_secret_expires_at, @failing_since, @disabled_reason, @created_at, @updated_at, @deleted_at)`).run({ ...row, events: json(row.events), enabled: row.enabled ? 1 : 0 });
+    },
+    get: async (tenantId: string, id: string) => {
+      const r = this.sql('SELECT * FROM webhook_subscriptions WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL').get(tenantId, id) as Row | undefined;
+      return r ? toSubscription(r) : undefined;
+    },
+    list: async (tenantId: string, q: ListQuery & { kind?: WebhookSubscriptionRow['kind'] }) =>
+      this.page(`FROM webhook_subscriptions WHERE tenant_id = @tenantId AND deleted_at IS NULL${q.kind ? ' AND kind = @kind' : ''}`, { tenantId, ...(q.kind ? { kind: q.kind } : {}) }, q, 'created_at, id', toSubscription),
+    enabled: async (tenantId: string) =>
+      (this.sql('SELECT * FROM webhook_subscriptions WHERE tenant_id = ? AND enabled = 1 AND deleted_at IS NULL').all(tenantId) as Row[]).map(toSubscription),
+    update: async (tenantId: string, id: string, patch: Partial<WebhookSubscriptionRow>) => {
+      const { sql, params } = setClause(patch as Row, ['events'], ['enabled']);
+      if (sql) this.sql(`UPDATE webhook_subscriptions SET ${sql} WHERE tenant_id = @__tenant AND id = @__id AND deleted_at IS NULL`).run({ ...params, __tenant: tenantId, __id: id });
+      return this.webhookSubscriptions.get(tenantId, id);
+    },
+  };
+
+  webhookDeliveries = {
+    createWithEvent: async (event: EventRow, deliveries: WebhookDeliveryRow[]) => {
+      const ev = this.sql(`INSERT INTO events (id, tenant_id, type, schema_version, occurred_at, data, source, created_at)
+        VALUES (@id, @tenant_id, @type, @schema_version, @occurred_at, @data, @source, @created_at)`);
+      const d = this.sql(`INSERT INTO webhook_deliveries (id, tenant_id, event_id, event_type, subscription_id, body, status, attempts, next_attempt_at, locked_until, last_status_code, last_error, created_at, updated_at, delivered_at)
+        VALUES (@id, @tenant_id, @event_id, @event_type, @subscription_id, @body, @status, @attempts, @next_attempt_at, @locked_until, @last_status_code, @last_error, @created_at, @updated_at, @delivered_at)`);
+      this.db.transaction(() => {
+        ev.run({ ...event, data: json(event.data) });
+        for (const row of deliveries) d.run(row);
+      }).immediate();
+    },
+    get: async (tenantId: string, id: string) => this.sql('SELECT * FROM webhook_deliveries WHERE tenant_id = ? AND id = ?').get(tenantId, id) as WebhookDeliveryRow | undefined,
+    list: async (tenantId: string, f: ListQuery & { status?: string; subscription_id?: string; event_type?: string }) => {
+      const where = ['tenant_id = @tenantId'];
+      const params: Row = { tenantId };
+      for (const k of ['status', 'subscription_id', 'event_type'] as const) {
+        if (f[k]) {
+          where.push(`${k} = @${k}`);
+          params[k] = f[k];
+        }
+      }
+      return this.page(`FROM webhook_deliveries WHERE ${where.join(' AND ')}`, params, f, 'created_at DESC, id DESC', (r) => r as unknown as WebhookDeliveryRow);
+    },
+    claimDue: async (now: number, leaseMs: number, limit: number, exclude: string[]) => {
+      // One IMMEDIATE transaction: two workers on the same file never lease the same delivery.
+      return this.db.transaction(() => {
+        const rows = this.sql(`SELECT * FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= @now AND (locked_until IS NULL OR locked_until <= @now)
+          ORDER BY next_attempt_at LIMIT @limit`).all({ now, limit: limit + exclude.length * 4 }) as WebhookDeliveryRow[];
+        const picked = rows.filter((r) => !exclude.includes(r.subscription_id)).slice(0, limit);
+        const lock = this.sql('UPDATE webhook_deliveries SET locked_until = ? WHERE id = ?');
+        for (const r of picked) lock.run(now + leaseMs, r.id);
+        return picked;
+      }).immediate();
+    },
+    recordAttempt: async (a: WebhookAttemptRow, u: Pick<WebhookDeliveryRow, 'status' | 'attempts' | 'next_attempt_at' | 'last_status_code' | 'last_error' | 'delivered_at'>) => {
+      const ins = this.sql(`INSERT INTO webhook_attempts (id, tenant_id, delivery_id, attempt, status_code, response_excerpt, duration_ms, error, created_at)
+        VALUES (@id, @tenant_id, @delivery_id, @attempt, @status_code, @response_excerpt, @duration_ms, @error, @created_at)`);
+      const upd = this.sql(`UPDATE webhook_deliveries SET status = @status, attempts = @attempts, next_attempt_at = @next_attempt_at, locked_until = NULL,
+        last_status_code = @last_status_code, last_error = @last_error, delivered_at = COALESCE(@delivered_at, delivered_at), updated_at = @now WHERE tenant_id = @tenant_id AND id = @id`);
+      this.db.transaction(() => {
+        ins.run(a);
+        upd.run({ ...u, now: new Date().toISOString(), tenant_id: a.tenant_id, id: a.delivery_id });
+      }).immediate();
+    },
+    attempts: async (tenantId: string, deliveryId: string) => this.sql('SELECT * FROM webhook_attempts WHERE tenant_id = ? AND delivery_id = ? ORDER BY attempt').all(tenantId, deliveryId) as WebhookAttemptRow[],
+    requeue: async (tenantId: string, ids: string[], now: number) => {
+      const st = this.sql(`UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = @now, locked_until = NULL, attempts = 0, updated_at = @iso WHERE tenant_id = @tenantId AND id = @id`);
+      return this.db.transaction(() => ids.reduce((n, id) => n + st.run({ now, iso: new Date(now).toISOString(), tenantId, id }).changes, 0)).immediate();
+    },
+    idsForSubscription: async (tenantId: string, subscriptionId: string, since: string) =>
+      (this.sql('SELECT id FROM webhook_deliveries WHERE tenant_id = ? AND subscription_id = ? AND created_at >= ? ORDER BY created_at').all(tenantId, subscriptionId, since) as Array<{ id: string }>).map((r) => r.id),
+    cancelPending: async (tenantId: string, subscriptionId: string) =>
+      this.sql(`UPDATE webhook_deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = ? WHERE tenant_id = ? AND subscription_id = ? AND status = 'pending'`).run(new Date().toISOString(), tenantId, subscriptionId).changes,
+    pendingCount: async () => (this.sql(`SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status = 'pending'`).get() as { n: number }).n,
+  };
+
+  inboundEvents = {
+    create: async (row: InboundEventRow) => {
+      try {
+        this.sql(`INSERT INTO inbound_events (id, tenant_id, integration_id, provider, provider_event_id, provider_event_type, status, reason, content_type, body, normalized_event_id, next_attempt_at, locked_until, attempts, received_at, processed_at)
+          VALUES (@id, @tenant_id, @integration_id, @provider, @provider_event_id, @provider_event_type, @status, @reason, @content_type, @body, @normalized_event_id, @next_attempt_at, @locked_until, @attempts, @received_at, @processed_at)`).run(row);
+      } catch (err) {
+        if (isUnique(err)) throw new UniqueViolation('inbound event already received');
+        throw err;
+      }
+    },
+    get: async (tenantId: string, id: string) => this.sql('SELECT * FROM inbound_events WHERE tenant_id = ? AND id = ?').get(tenantId, id) as InboundEventRow | undefined,
+    list: async (tenantId: string, f: ListQuery & { status?: string; integration_id?: string }) => {
+      const where = ['tenant_id = @tenantId'];
+      const params: Row = { tenantId };
+      for (const k of ['status', 'integration_id'] as const) {
+        if (f[k]) {
+          where.push(`${k} = @${k}`);
+          params[k] = f[k];
+        }
+      }
+      return this.page(`FROM inbound_events WHERE ${where.join(' AND ')}`, params, f, 'received_at DESC, id DESC', (r) => r as unknown as InboundEventRow);
+    },
+    claimDue: async (now: number, leaseMs: number, limit: number) =>
+      this.db.transaction(() => {
+        const rows = this.sql(`SELECT * FROM inbound_events WHERE status = 'received' AND next_attempt_at <= @now AND (locked_until IS NULL OR locked_until <= @now) ORDER BY next_attempt_at LIMIT @limit`).all({ now, limit }) as InboundEventRow[];
+        const lock = this.sql('UPDATE inbound_events SET locked_until = ? WHERE id = ?');
+        for (const r of rows) lock.run(now + leaseMs, r.id);
+        return rows;
+      }).immediate(),
+    finish: async (tenantId: string, id: string, p: Pick<InboundEventRow, 'status' | 'reason' | 'normalized_event_id' | 'processed_at' | 'next_attempt_at' | 'attempts' | 'provider_event_type'>) => {
+      this.sql(`UPDATE inbound_events SET status = @status, reason = @reason, normalized_event_id = @normalized_event_id, processed_at = @processed_at, next_attempt_at = @next_attempt_at, attempts = @attempts, provider_event_type = @provider_event_type, locked_until = NULL WHERE tenant_id = @tenantId AND id = @id`).run({ ...p, tenantId, id });
+    },
+    requeue: async (tenantId: string, id: string, now: number) =>
+      this.sql(`UPDATE inbound_events SET status = 'received', next_attempt_at = ?, locked_until = NULL, attempts = 0 WHERE tenant_id = ? AND id = ? AND status != 'rejected'`).run(now, tenantId, id).changes === 1,
+  };
+
   usage = {
     add: async (rows: UsageRow[]) => {
       const get = this.sql('SELECT count, latency_ms_sum, latency_histogram FROM usage_minutes WHERE tenant_id = @tenant_id AND minute = @minute AND credential = @credential AND route = @route AND status = @status');
@@ -230,6 +347,10 @@ export class SqliteStore implements Store {
     },
     get: async (tenantId: string, id: string) => {
       const r = this.sql('SELECT * FROM integrations WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL').get(tenantId, id) as Row | undefined;
+      return r ? toIntegration(r) : undefined;
+    },
+    getForInbound: async (id: string) => {
+      const r = this.sql('SELECT * FROM integrations WHERE id = ? AND deleted_at IS NULL').get(id) as Row | undefined;
       return r ? toIntegration(r) : undefined;
     },
     list: async (tenantId: string, f: IntegrationFilter) => {

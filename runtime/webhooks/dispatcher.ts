@@ -1,0 +1,176 @@
+// The deliver-webhook worker. Each delivery row is its own durable job: stored before any attempt,
+// leased atomically by one worker at a time (a crashed worker's lease simply expires), attempted
+// with Standard Webhooks signatures, and rescheduled along the retry schedule. Per-endpoint
+// concurrency keeps one slow receiver from starving the others.
+import type { Logger } from 'pino';
+import type { Store, WebhookDeliveryRow, WebhookSubscriptionRow } from '../store/types.ts';
+import { newId } from '../access/api-keys.ts';
+import { signDelivery } from './signing.ts';
+import { sendWebhook, type SendResult } from './sender.ts';
+import { nextAttemptAt, shouldDisableAfterContinuousFailure, DEFAULT_RETRY_SCHEDULE_MS, CONTINUOUS_FAILURE_DISABLE_MS } from './retry-schedule.ts';
+import type { UrlPolicy } from './url-policy.ts';
+import type { SubscriptionService } from './subscriptions.ts';
+import type { EventPublisher } from './events.ts';
+
+export function webhookId(deliveryId: string): string {
+  return `msg_${deliveryId}`;
+}
+
+export interface DispatcherOptions {
+  schedule?: readonly number[];
+  /** Deliveries in flight per process. */
+  maxInFlight?: number;
+  /** Deliveries in flight per subscription (endpoint). */
+  perEndpoint?: number;
+  pollMs?: number;
+  leaseMs?: number;
+  timeoutMs?: number;
+  /** How long an endpoint may fail continuously before its subscription is disabled. */
+  disableAfterMs?: number;
+  policy: () => UrlPolicy;
+  onAttempt?: (outcome: string) => void;
+}
+
+export class WebhookDispatcher {
+  private running = false;
+  private wake: (() => void) | undefined;
+  private readonly inFlight = new Map<string, number>();
+  private total = 0;
+  private loopDone: Promise<void> | undefined;
+  private readonly opts: Required<Omit<DispatcherOptions, 'onAttempt'>> & Pick<DispatcherOptions, 'onAttempt'>;
+
+  constructor(
+    private readonly store: Store,
+    private readonly subscriptions: SubscriptionService,
+    private readonly events: EventPublisher,
+    private readonly logger: Logger,
+    opts: DispatcherOptions,
+  ) {
+    this.opts = {
+      schedule: DEFAULT_RETRY_SCHEDULE_MS,
+      maxInFlight: 64,
+      perEndpoint: 8,
+      pollMs: 1000,
+      leaseMs: 60_000,
+      timeoutMs: 10_000,
+      disableAfterMs: CONTINUOUS_FAILURE_DISABLE_MS,
+      ...opts,
+    };
+  }
+
+  /** Something new is due: look now instead of at the next poll. */
+  notify(): void {
+    this.wake?.();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.notify();
+    await this.loopDone;
+    // let attempts in flight finish (they are bounded by the send timeout)
+    const deadline = Date.now() + this.opts.timeoutMs + 1000;
+    while (this.total > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      let claimed: WebhookDeliveryRow[] = [];
+      const free = this.opts.maxInFlight - this.total;
+      if (free > 0) {
+        const saturated = [...this.inFlight].filter(([, n]) => n >= this.opts.perEndpoint).map(([id]) => id);
+        try {
+          claimed = await this.store.webhookDeliveries.claimDue(Date.now(), this.opts.leaseMs, free, saturated);
+        } catch (err) {
+          this.logger.error({ err: (err as Error).message }, 'claiming webhook deliveries failed');
+        }
+      }
+      for (const d of claimed) {
+        const n = this.inFlight.get(d.subscription_id) ?? 0;
+        if (n >= this.opts.perEndpoint) {
+          // over this endpoint's limit: leave it for a later round (its lease expires)
+          continue;
+        }
+        this.inFlight.set(d.subscription_id, n + 1);
+        this.total++;
+        void this.attempt(d)
+          .catch((err: Error) => this.logger.error({ deliveryId: d.id, err: err.message }, 'webhook attempt crashed'))
+          .finally(() => {
+            const left = (this.inFlight.get(d.subscription_id) ?? 1) - 1;
+            if (left) this.inFlight.set(d.subscription_id, left);
+            else this.inFlight.delete(d.subscription_id);
+            this.total--;
+            this.notify();
+          });
+      }
+      if (claimed.length === 0 || this.total >= this.opts.maxInFlight) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, this.opts.pollMs);
+          this.wake = () => {
+            clearTimeout(t);
+            this.wake = undefined;
+            resolve();
+          };
+        });
+      }
+    }
+  }
+
+  /** One attempt of one delivery (also used directly by the subscription test endpoint). */
+  async attempt(d: WebhookDeliveryRow): Promise<SendResult & { status_after: WebhookDeliveryRow['status'] }> {
+    const sub = await this.store.webhookSubscriptions.get(d.tenant_id, d.subscription_id);
+    const attemptNo = d.attempts + 1;
+    const now = new Date();
+    if (!sub || !sub.enabled) {
+      const result: SendResult = { status: null, duration_ms: 0, response_excerpt: null, error: 'subscription disabled or deleted', outcome: 'disable' };
+      await this.record(d, attemptNo, result, 'cancelled', null);
+      return { ...result, status_after: 'cancelled' };
+    }
+    // webhook-id: stable across retries and replays, so receivers can deduplicate.
+    const signed = signDelivery({ id: webhookId(d.id), body: d.body, secrets: this.subscriptions.signingSecrets(sub), now });
+    const result = await sendWebhook({ url: sub.url, body: signed.body, headers: { ...signed.headers }, timeoutMs: this.opts.timeoutMs, policy: this.opts.policy() });
+    this.opts.onAttempt?.(result.outcome);
+    let status: WebhookDeliveryRow['status'];
+    let next: number | null = null;
+    if (result.outcome === 'delivered') {
+      status = 'delivered';
+      if (sub.failing_since) await this.store.webhookSubscriptions.update(sub.tenant_id, sub.id, { failing_since: null });
+    } else if (result.outcome === 'disable') {
+      status = 'failed';
+      await this.disable(sub, 'endpoint_gone', 'the receiver answered 410 Gone');
+    } else {
+      const at = nextAttemptAt(attemptNo, now, { schedule: this.opts.schedule });
+      status = at ? 'pending' : 'failed';
+      next = at ? at.getTime() : null;
+      const failingSince = sub.failing_since ?? now.toISOString();
+      if (!sub.failing_since) await this.store.webhookSubscriptions.update(sub.tenant_id, sub.id, { failing_since: failingSince });
+      if (shouldDisableAfterContinuousFailure(failingSince, now, this.opts.disableAfterMs)) {
+        await this.disable(sub, 'continuous_failure', `every delivery failed for ${Math.round(this.opts.disableAfterMs / 60_000)} min`);
+      }
+    }
+    await this.record(d, attemptNo, result, status, next);
+    return { ...result, status_after: status };
+  }
+
+  private async record(d: WebhookDeliveryRow, attempt: number, r: SendResult, status: WebhookDeliveryRow['status'], next: number | null): Promise<void> {
+    await this.store.webhookDeliveries.recordAttempt(
+      { id: newId(), tenant_id: d.tenant_id, delivery_id: d.id, attempt, status_code: r.status, response_excerpt: r.response_excerpt, duration_ms: r.duration_ms, error: r.error, created_at: new Date().toISOString() },
+      { status, attempts: attempt, next_attempt_at: status === 'pending' ? next : null, last_status_code: r.status, last_error: r.error, delivered_at: status === 'delivered' ? new Date().toISOString() : null },
+    );
+  }
+
+  private async disable(sub: WebhookSubscriptionRow, code: 'endpoint_gone' | 'continuous_failure', reason: string): Promise<void> {
+    const updated = await this.store.webhookSubscriptions.update(sub.tenant_id, sub.id, { enabled: false, disabled_reason: reason, updated_at: new Date().toISOString() });
+    if (!updated || !sub.enabled) return;
+    await this.store.webhookDeliveries.cancelPending(sub.tenant_id, sub.id);
+    this.logger.warn({ tenantId: sub.tenant_id, subscriptionId: sub.id, reason }, 'webhook subscription disabled');
+    await this.events.publish(sub.tenant_id, 'integration.webhook_disabled', { subscription_id: sub.id, url: sub.url, reason: code, disabled_at: new Date().toISOString() }).catch((err: Error) =>
+      this.logger.error({ err: err.message }, 'cannot publish integration.webhook_disabled'),
+    );
+  }
+}

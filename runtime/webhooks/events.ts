@@ -1,0 +1,76 @@
+// Normalized events: validated against schemas/events, stored with one delivery row per matching
+// subscription in a single transaction, then handed to the dispatcher.
+import type { Logger } from 'pino';
+import type { Store, EventRow, WebhookDeliveryRow } from '../store/types.ts';
+import { newId } from '../access/api-keys.ts';
+import { getEventType, matchesAny, validateEventData } from './catalog.ts';
+import { createEnvelope, serializeEnvelope } from './signing.ts';
+
+export interface PublishOptions {
+  source?: EventRow['source'];
+  occurredAt?: string;
+  /** Deliver to this subscription only (test events). */
+  onlySubscription?: string;
+  /** Leave the deliveries to the caller for this long (it attempts them itself first). */
+  deferMs?: number;
+}
+
+export interface EventPublisher {
+  /** Stores the event and its deliveries; resolves with the event id once both are durable. */
+  publish(tenantId: string, type: string, data: Record<string, unknown>, opts?: PublishOptions): Promise<{ eventId: string; deliveries: number; deliveryIds: string[] }>;
+}
+
+export class EventBus implements EventPublisher {
+  private listeners: Array<() => void> = [];
+
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Called after new deliveries are stored (the dispatcher wakes up at once). */
+  onDeliveries(fn: () => void): void {
+    this.listeners.push(fn);
+  }
+
+  async publish(tenantId: string, type: string, data: Record<string, unknown>, opts: PublishOptions = {}) {
+    const info = getEventType(type);
+    if (!info) throw new Error(`unknown event type ${type}`);
+    const check = validateEventData(type, data);
+    if (!check.ok) throw new Error(`event ${type} does not match its schema: ${check.message}`);
+    const now = new Date();
+    const event: EventRow = {
+      id: newId(),
+      tenant_id: tenantId,
+      type,
+      schema_version: info.schema_version,
+      occurred_at: opts.occurredAt ?? now.toISOString(),
+      data,
+      source: opts.source ?? 'internal',
+      created_at: now.toISOString(),
+    };
+    const subs = (await this.store.webhookSubscriptions.enabled(tenantId)).filter((s) => (opts.onlySubscription ? s.id === opts.onlySubscription : matchesAny(s.events, type)));
+    const body = serializeEnvelope(createEnvelope({ type, id: event.id, schema_version: event.schema_version, occurred_at: event.occurred_at, tenant_id: tenantId, data }));
+    const deliveries: WebhookDeliveryRow[] = subs.map((s) => ({
+      id: newId(),
+      tenant_id: tenantId,
+      event_id: event.id,
+      event_type: type,
+      subscription_id: s.id,
+      body,
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: now.getTime() + (opts.deferMs ?? 0),
+      locked_until: null,
+      last_status_code: null,
+      last_error: null,
+      created_at: now.toISOString(),
+      updated_at: now.toISOString(),
+      delivered_at: null,
+    }));
+    await this.store.webhookDeliveries.createWithEvent(event, deliveries);
+    if (deliveries.length) for (const l of this.listeners) l();
+    this.logger.debug({ tenantId, eventId: event.id, type, deliveries: deliveries.length }, 'event published');
+    return { eventId: event.id, deliveries: deliveries.length, deliveryIds: deliveries.map((d) => d.id) };
+  }
+}

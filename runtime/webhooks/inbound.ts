@@ -1,0 +1,181 @@
+// Inbound provider webhooks: verify the signature over the raw body, store the event (deduplicated
+// by the provider's event id) before answering, then map it to a normalized event in the
+// process-inbound-webhook worker and fan it out to subscriptions.
+import qs from 'qs';
+import type { Logger } from 'pino';
+import type { Store, InboundEventRow } from '../store/types.ts';
+import { UniqueViolation } from '../store/types.ts';
+import type { Connector } from '../manifest/connector.ts';
+import type { IntegrationService } from '../integrations/service.ts';
+import { newId } from '../access/api-keys.ts';
+import { verify } from './inbound-signatures.ts';
+import type { EventPublisher } from './events.ts';
+
+export interface InboundRequest {
+  provider: string;
+  integrationId: string;
+  rawBody: Buffer;
+  headers: Record<string, string | string[] | undefined>;
+  /** The public URL the provider called (Twilio signs it). */
+  url: string;
+}
+
+export interface InboundAnswer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+export const MAX_INBOUND_BYTES = 1024 * 1024;
+
+export function parseInboundBody(raw: Buffer, contentType: string | undefined): unknown {
+  const text = raw.toString('utf8');
+  if (/application\/x-www-form-urlencoded/i.test(contentType ?? '')) return qs.parse(text);
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export class InboundWebhooks {
+  private running = false;
+  private wake: (() => void) | undefined;
+  private loopDone: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly connectors: Map<string, Connector>,
+    private readonly integrations: IntegrationService,
+    private readonly events: EventPublisher,
+    private readonly logger: Logger,
+    private readonly opts: { pollMs: number; leaseMs?: number } = { pollMs: 1000 },
+  ) {}
+
+  async receive(req: InboundRequest): Promise<InboundAnswer> {
+    const integration = await this.store.integrations.getForInbound(req.integrationId);
+    // Same answer for "no such integration" and "another provider's": nothing to probe.
+    if (!integration || integration.provider !== req.provider) return { status: 404, body: { success: false, message: 'Not found.' } };
+    const connector = this.connectors.get(integration.provider);
+    const hooks = connector?.webhooks;
+    if (!hooks) return { status: 404, body: { success: false, message: `${req.provider} does not send webhooks to Plugboard.` } };
+    const contentType = typeof req.headers['content-type'] === 'string' ? req.headers['content-type'] : undefined;
+    const base: Omit<InboundEventRow, 'status' | 'reason' | 'provider_event_id' | 'provider_event_type'> = {
+      id: newId(),
+      tenant_id: integration.tenant_id,
+      integration_id: integration.id,
+      provider: integration.provider,
+      content_type: contentType ?? null,
+      body: req.rawBody.toString('utf8'),
+      normalized_event_id: null,
+      next_attempt_at: null,
+      locked_until: null,
+      attempts: 0,
+      received_at: new Date().toISOString(),
+      processed_at: null,
+    };
+
+    const credentials = this.integrations.openCredentials(integration);
+    const secret = hooks.secret?.render({ credentials, integration: { id: integration.id, metadata: integration.metadata } });
+    const sig = hooks.spec.signature;
+    const result = verify(sig.scheme, {
+      rawBody: req.rawBody,
+      headers: req.headers,
+      url: req.url,
+      secret: secret || undefined,
+      options: { header: sig.header, prefix: sig.prefix, encoding: sig.encoding as 'hex' | 'base64' | undefined, tolerance_seconds: sig.tolerance_seconds, digest: sig.digest },
+    });
+    if (!result.ok) {
+      await this.store.inboundEvents.create({ ...base, status: 'rejected', reason: `${result.code}: ${result.reason}`, provider_event_id: null, provider_event_type: null });
+      this.logger.warn({ integrationId: integration.id, provider: integration.provider, code: result.code }, 'inbound webhook rejected');
+      return { status: 401, body: { success: false, message: 'Invalid webhook signature.', code: result.code } };
+    }
+
+    const payload = parseInboundBody(req.rawBody, contentType);
+    if (hooks.handshake && (await hooks.handshake.when.evaluate(payload).catch(() => false))) {
+      return { status: 200, body: (await hooks.handshake.response.evaluate(payload)) as Record<string, unknown> };
+    }
+    const eventId = hooks.eventId ? await hooks.eventId.evaluate(payload).catch(() => undefined) : undefined;
+    const eventType = hooks.eventType ? await hooks.eventType.evaluate(payload).catch(() => undefined) : undefined;
+    try {
+      await this.store.inboundEvents.create({
+        ...base,
+        status: 'received',
+        reason: null,
+        provider_event_id: eventId === undefined || eventId === null ? null : String(eventId),
+        provider_event_type: eventType === undefined || eventType === null ? null : String(eventType),
+        next_attempt_at: Date.now(),
+      });
+    } catch (err) {
+      if (err instanceof UniqueViolation) return { status: 200, body: { success: true, message: 'Already received.', data: { duplicate: true } } };
+      throw err;
+    }
+    this.wake?.();
+    return { status: 202, body: { success: true, message: 'Accepted.', data: { id: base.id } } };
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loopDone;
+  }
+
+  notify(): void {
+    this.wake?.();
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      let batch: InboundEventRow[] = [];
+      try {
+        batch = await this.store.inboundEvents.claimDue(Date.now(), this.opts.leaseMs ?? 60_000, 50);
+        for (const ev of batch) await this.process(ev);
+      } catch (err) {
+        this.logger.error({ err: (err as Error).message }, 'processing inbound webhooks failed');
+      }
+      if (!batch.length) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, this.opts.pollMs);
+          this.wake = () => {
+            clearTimeout(t);
+            this.wake = undefined;
+            resolve();
+          };
+        });
+      }
+    }
+  }
+
+  /** The process-inbound-webhook job: provider event -> normalized event -> subscriptions. */
+  async process(ev: InboundEventRow): Promise<InboundEventRow['status']> {
+    const hooks = this.connectors.get(ev.provider)?.webhooks;
+    const finish = (status: InboundEventRow['status'], reason: string | null, normalized: string | null = null, type = ev.provider_event_type) =>
+      this.store.inboundEvents.finish(ev.tenant_id, ev.id, { status, reason, normalized_event_id: normalized, processed_at: new Date().toISOString(), next_attempt_at: null, attempts: ev.attempts + 1, provider_event_type: type });
+    if (!hooks) {
+      await finish('failed', 'the connector no longer declares webhooks');
+      return 'failed';
+    }
+    const payload = parseInboundBody(Buffer.from(ev.body, 'utf8'), ev.content_type ?? undefined);
+    const type = ev.provider_event_type ?? (hooks.eventType ? String((await hooks.eventType.evaluate(payload).catch(() => '')) ?? '') : '');
+    const mapping = hooks.events.get(type);
+    if (!mapping) {
+      await finish('ignored', `no mapping for provider event "${type}"`, null, type);
+      return 'ignored';
+    }
+    try {
+      const data = mapping.data ? ((await mapping.data.evaluate(payload)) as Record<string, unknown>) : {};
+      const published = await this.events.publish(ev.tenant_id, mapping.type, { ...data, integration_id: ev.integration_id, provider: ev.provider }, { source: 'inbound' });
+      await finish('processed', null, published.eventId, type);
+      return 'processed';
+    } catch (err) {
+      await finish('failed', (err as Error).message.slice(0, 500), null, type);
+      this.logger.warn({ inboundEventId: ev.id, err: (err as Error).message }, 'inbound webhook could not be mapped');
+      return 'failed';
+    }
+  }
+}
