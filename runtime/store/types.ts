@@ -302,8 +302,11 @@ export interface Store {
     createWithEvent(event: EventRow, deliveries: WebhookDeliveryRow[]): Promise<void>;
     get(tenantId: string, id: string): Promise<WebhookDeliveryRow | undefined>;
     list(tenantId: string, f: ListQuery & { status?: string; subscription_id?: string; event_type?: string }): Promise<ListResult<WebhookDeliveryRow>>;
-    /** Atomically leases up to `limit` due pending deliveries (not of the excluded subscriptions). */
-    claimDue(now: number, leaseMs: number, limit: number, excludeSubscriptions: string[]): Promise<WebhookDeliveryRow[]>;
+    /**
+     * Atomically leases up to `limit` due pending deliveries, at most `free(subscription_id)` per
+     * subscription (per-endpoint concurrency), oldest due first.
+     */
+    claimDue(now: number, leaseMs: number, limit: number, free: (subscriptionId: string) => number): Promise<WebhookDeliveryRow[]>;
     /** Records one attempt and the delivery's new state together. */
     recordAttempt(attempt: WebhookAttemptRow, update: Pick<WebhookDeliveryRow, 'status' | 'attempts' | 'next_attempt_at' | 'last_status_code' | 'last_error' | 'delivered_at'>): Promise<void>;
     attempts(tenantId: string, deliveryId: string): Promise<WebhookAttemptRow[]>;

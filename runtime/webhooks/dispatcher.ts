@@ -83,20 +83,14 @@ export class WebhookDispatcher {
       let claimed: WebhookDeliveryRow[] = [];
       const free = this.opts.maxInFlight - this.total;
       if (free > 0) {
-        const saturated = [...this.inFlight].filter(([, n]) => n >= this.opts.perEndpoint).map(([id]) => id);
         try {
-          claimed = await this.store.webhookDeliveries.claimDue(Date.now(), this.opts.leaseMs, free, saturated);
+          claimed = await this.store.webhookDeliveries.claimDue(Date.now(), this.opts.leaseMs, free, (sub) => this.opts.perEndpoint - (this.inFlight.get(sub) ?? 0));
         } catch (err) {
           this.logger.error({ err: (err as Error).message }, 'claiming webhook deliveries failed');
         }
       }
       for (const d of claimed) {
-        const n = this.inFlight.get(d.subscription_id) ?? 0;
-        if (n >= this.opts.perEndpoint) {
-          // over this endpoint's limit: leave it for a later round (its lease expires)
-          continue;
-        }
-        this.inFlight.set(d.subscription_id, n + 1);
+        this.inFlight.set(d.subscription_id, (this.inFlight.get(d.subscription_id) ?? 0) + 1);
         this.total++;
         void this.attempt(d)
           .catch((err: Error) => this.logger.error({ deliveryId: d.id, err: err.message }, 'webhook attempt crashed'))
@@ -108,6 +102,7 @@ export class WebhookDispatcher {
             this.notify();
           });
       }
+      // Nothing claimable now (none due, or every due one's endpoint is busy): wait for a slot or the poll.
       if (claimed.length === 0 || this.total >= this.opts.maxInFlight) {
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, this.opts.pollMs);

@@ -242,12 +242,20 @@ export class SqliteStore implements Store {
       }
       return this.page(`FROM webhook_deliveries WHERE ${where.join(' AND ')}`, params, f, 'created_at DESC, id DESC', (r) => r as unknown as WebhookDeliveryRow);
     },
-    claimDue: async (now: number, leaseMs: number, limit: number, exclude: string[]) => {
+    claimDue: async (now: number, leaseMs: number, limit: number, free: (subscriptionId: string) => number) => {
       // One IMMEDIATE transaction: two workers on the same file never lease the same delivery.
       return this.db.transaction(() => {
         const rows = this.sql(`SELECT * FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= @now AND (locked_until IS NULL OR locked_until <= @now)
-          ORDER BY next_attempt_at LIMIT @limit`).all({ now, limit: limit + exclude.length * 4 }) as WebhookDeliveryRow[];
-        const picked = rows.filter((r) => !exclude.includes(r.subscription_id)).slice(0, limit);
+          ORDER BY next_attempt_at LIMIT @scan`).all({ now, scan: limit * 8 }) as WebhookDeliveryRow[];
+        const taken = new Map<string, number>();
+        const picked: WebhookDeliveryRow[] = [];
+        for (const r of rows) {
+          if (picked.length >= limit) break;
+          const n = taken.get(r.subscription_id) ?? 0;
+          if (n >= free(r.subscription_id)) continue;
+          taken.set(r.subscription_id, n + 1);
+          picked.push(r);
+        }
         const lock = this.sql('UPDATE webhook_deliveries SET locked_until = ? WHERE id = ?');
         for (const r of picked) lock.run(now + leaseMs, r.id);
         return picked;
