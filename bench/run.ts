@@ -7,6 +7,7 @@ import { Engine } from '../runtime/engine/engine.ts';
 import { loadConnectorDir } from '../runtime/manifest/registry.ts';
 import { DEFAULT_CONNECTORS_DIR } from '../runtime/manifest/paths.ts';
 import { apiThroughput } from './api.ts';
+import { webhookThroughput } from './webhooks.ts';
 
 const ITER = Number(process.env.BENCH_ITERATIONS ?? 2000);
 
@@ -108,3 +109,4 @@ const only = process.argv[2];
 if (!only || only === 'engine') await engineOverhead();
 if (!only || only === 'mapping') await mappingThroughput();
 if (!only || only === 'api') await apiThroughput();
+if (!only || only === 'webhooks') await webhookThroughput();

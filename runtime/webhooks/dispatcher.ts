@@ -34,6 +34,8 @@ export interface DispatcherOptions {
 export class WebhookDispatcher {
   private running = false;
   private wake: (() => void) | undefined;
+  /** Set by notify() while the loop is busy, so a wake-up is never lost between a claim and the wait. */
+  private poked = false;
   private readonly inFlight = new Map<string, number>();
   private total = 0;
   private loopDone: Promise<void> | undefined;
@@ -60,6 +62,7 @@ export class WebhookDispatcher {
 
   /** Something new is due: look now instead of at the next poll. */
   notify(): void {
+    this.poked = true;
     this.wake?.();
   }
 
@@ -104,6 +107,10 @@ export class WebhookDispatcher {
       }
       // Nothing claimable now (none due, or every due one's endpoint is busy): wait for a slot or the poll.
       if (claimed.length === 0 || this.total >= this.opts.maxInFlight) {
+        if (this.poked) {
+          this.poked = false;
+          continue;
+        }
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, this.opts.pollMs);
           this.wake = () => {
@@ -112,6 +119,7 @@ export class WebhookDispatcher {
             resolve();
           };
         });
+        this.poked = false;
       }
     }
   }

@@ -40,6 +40,8 @@ export function parseInboundBody(raw: Buffer, contentType: string | undefined): 
 export class InboundWebhooks {
   private running = false;
   private wake: (() => void) | undefined;
+  /** Set by notify() while the loop is busy, so a wake-up is never lost between a claim and the wait. */
+  private poked = false;
   private loopDone: Promise<void> | undefined;
 
   constructor(
@@ -109,7 +111,7 @@ export class InboundWebhooks {
       if (err instanceof UniqueViolation) return { status: 200, body: { success: true, message: 'Already received.', data: { duplicate: true } } };
       throw err;
     }
-    this.wake?.();
+    this.notify();
     return { status: 202, body: { success: true, message: 'Accepted.', data: { id: base.id } } };
   }
 
@@ -126,6 +128,7 @@ export class InboundWebhooks {
   }
 
   notify(): void {
+    this.poked = true;
     this.wake?.();
   }
 
@@ -139,6 +142,10 @@ export class InboundWebhooks {
         this.logger.error({ err: (err as Error).message }, 'processing inbound webhooks failed');
       }
       if (!batch.length) {
+        if (this.poked) {
+          this.poked = false;
+          continue;
+        }
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, this.opts.pollMs);
           this.wake = () => {
@@ -147,6 +154,7 @@ export class InboundWebhooks {
             resolve();
           };
         });
+        this.poked = false;
       }
     }
   }

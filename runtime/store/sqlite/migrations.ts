@@ -182,7 +182,8 @@ export const SQLITE_MIGRATIONS: string[] = [
     delivered_at TEXT,
     UNIQUE (event_id, subscription_id)
   );
-  CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);
+  -- Covers the claim scan without touching the (large) rows.
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at, locked_until, subscription_id, id);
   CREATE INDEX webhook_deliveries_tenant ON webhook_deliveries(tenant_id, created_at);
   CREATE INDEX webhook_deliveries_subscription ON webhook_deliveries(tenant_id, subscription_id, created_at);
   CREATE TABLE webhook_attempts (

@@ -245,10 +245,10 @@ export class SqliteStore implements Store {
     claimDue: async (now: number, leaseMs: number, limit: number, free: (subscriptionId: string) => number) => {
       // One IMMEDIATE transaction: two workers on the same file never lease the same delivery.
       return this.db.transaction(() => {
-        const rows = this.sql(`SELECT * FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= @now AND (locked_until IS NULL OR locked_until <= @now)
-          ORDER BY next_attempt_at LIMIT @scan`).all({ now, scan: limit * 8 }) as WebhookDeliveryRow[];
+        const rows = this.sql(`SELECT id, subscription_id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= @now AND (locked_until IS NULL OR locked_until <= @now)
+          ORDER BY next_attempt_at LIMIT @scan`).all({ now, scan: Math.min(limit * 4, 256) }) as Array<Pick<WebhookDeliveryRow, 'id' | 'subscription_id'>>;
         const taken = new Map<string, number>();
-        const picked: WebhookDeliveryRow[] = [];
+        const picked: Array<Pick<WebhookDeliveryRow, 'id' | 'subscription_id'>> = [];
         for (const r of rows) {
           if (picked.length >= limit) break;
           const n = taken.get(r.subscription_id) ?? 0;
@@ -257,8 +257,11 @@ export class SqliteStore implements Store {
           picked.push(r);
         }
         const lock = this.sql('UPDATE webhook_deliveries SET locked_until = ? WHERE id = ?');
-        for (const r of picked) lock.run(now + leaseMs, r.id);
-        return picked;
+        const get = this.sql('SELECT * FROM webhook_deliveries WHERE id = ?');
+        return picked.map((r) => {
+          lock.run(now + leaseMs, r.id);
+          return get.get(r.id) as WebhookDeliveryRow;
+        });
       }).immediate();
     },
     recordAttempt: async (a: WebhookAttemptRow, u: Pick<WebhookDeliveryRow, 'status' | 'attempts' | 'next_attempt_at' | 'last_status_code' | 'last_error' | 'delivered_at'>) => {
