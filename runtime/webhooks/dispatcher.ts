@@ -11,6 +11,7 @@ import { nextAttemptAt, shouldDisableAfterContinuousFailure, DEFAULT_RETRY_SCHED
 import type { UrlPolicy } from './url-policy.ts';
 import type { SubscriptionService } from './subscriptions.ts';
 import type { EventPublisher } from './events.ts';
+import { Wakeup } from './wakeup.ts';
 
 export function webhookId(deliveryId: string): string {
   return `msg_${deliveryId}`;
@@ -33,9 +34,7 @@ export interface DispatcherOptions {
 
 export class WebhookDispatcher {
   private running = false;
-  private wake: (() => void) | undefined;
-  /** Set by notify() while the loop is busy, so a wake-up is never lost between a claim and the wait. */
-  private poked = false;
+  private readonly wakeup = new Wakeup();
   private readonly inFlight = new Map<string, number>();
   private total = 0;
   private loopDone: Promise<void> | undefined;
@@ -62,8 +61,7 @@ export class WebhookDispatcher {
 
   /** Something new is due: look now instead of at the next poll. */
   notify(): void {
-    this.poked = true;
-    this.wake?.();
+    this.wakeup.notify();
   }
 
   start(): void {
@@ -107,19 +105,7 @@ export class WebhookDispatcher {
       }
       // Nothing claimable now (none due, or every due one's endpoint is busy): wait for a slot or the poll.
       if (claimed.length === 0 || this.total >= this.opts.maxInFlight) {
-        if (this.poked) {
-          this.poked = false;
-          continue;
-        }
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, this.opts.pollMs);
-          this.wake = () => {
-            clearTimeout(t);
-            this.wake = undefined;
-            resolve();
-          };
-        });
-        this.poked = false;
+        await this.wakeup.wait(this.opts.pollMs);
       }
     }
   }

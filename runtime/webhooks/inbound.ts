@@ -10,6 +10,7 @@ import type { IntegrationService } from '../integrations/service.ts';
 import { newId } from '../access/api-keys.ts';
 import { verify } from './inbound-signatures.ts';
 import type { EventPublisher } from './events.ts';
+import { Wakeup } from './wakeup.ts';
 
 export interface InboundRequest {
   provider: string;
@@ -39,9 +40,7 @@ export function parseInboundBody(raw: Buffer, contentType: string | undefined): 
 
 export class InboundWebhooks {
   private running = false;
-  private wake: (() => void) | undefined;
-  /** Set by notify() while the loop is busy, so a wake-up is never lost between a claim and the wait. */
-  private poked = false;
+  private readonly wakeup = new Wakeup();
   private loopDone: Promise<void> | undefined;
 
   constructor(
@@ -123,13 +122,12 @@ export class InboundWebhooks {
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.wakeup.notify();
     await this.loopDone;
   }
 
   notify(): void {
-    this.poked = true;
-    this.wake?.();
+    this.wakeup.notify();
   }
 
   private async loop(): Promise<void> {
@@ -142,19 +140,7 @@ export class InboundWebhooks {
         this.logger.error({ err: (err as Error).message }, 'processing inbound webhooks failed');
       }
       if (!batch.length) {
-        if (this.poked) {
-          this.poked = false;
-          continue;
-        }
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, this.opts.pollMs);
-          this.wake = () => {
-            clearTimeout(t);
-            this.wake = undefined;
-            resolve();
-          };
-        });
-        this.poked = false;
+        await this.wakeup.wait(this.opts.pollMs);
       }
     }
   }
