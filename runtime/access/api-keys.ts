@@ -76,7 +76,7 @@ export class LastUsedTracker {
   private timer: NodeJS.Timeout;
 
   constructor(private readonly store: Store, intervalMs = 5000) {
-    this.timer = setInterval(() => void this.flush(), intervalMs);
+    this.timer = setInterval(() => this.flush().catch(() => undefined), intervalMs);
     this.timer.unref();
   }
 
@@ -88,7 +88,12 @@ export class LastUsedTracker {
     if (!this.pending.size) return;
     const batch = [...this.pending].map(([id, at]) => ({ id, at }));
     this.pending = new Map();
-    await this.store.apiKeys.touch(batch);
+    try {
+      await this.store.apiKeys.touch(batch);
+    } catch (err) {
+      for (const u of batch) if (!this.pending.has(u.id)) this.pending.set(u.id, u.at); // try again next time
+      throw err;
+    }
   }
 
   async close(): Promise<void> {

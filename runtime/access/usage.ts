@@ -35,7 +35,8 @@ export class UsageCollector {
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly store: Store, intervalMs = 5000) {
-    this.timer = setInterval(() => void this.flush(), intervalMs);
+    // A failed flush must never become an unhandled rejection (it would end the process).
+    this.timer = setInterval(() => this.flush().catch(() => undefined), intervalMs);
     this.timer.unref();
   }
 
@@ -56,7 +57,12 @@ export class UsageCollector {
     if (!this.pending.size) return;
     const rows = [...this.pending.values()];
     this.pending = new Map();
-    await this.store.usage.add(rows);
+    try {
+      await this.store.usage.add(rows);
+    } catch (err) {
+      for (const r of rows) if (!this.pending.has(`${r.tenant_id}|${r.minute}|${r.credential}|${r.route}|${r.status}`)) this.pending.set(`${r.tenant_id}|${r.minute}|${r.credential}|${r.route}|${r.status}`, r);
+      throw err;
+    }
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,7 @@ import type { Connector } from '../manifest/connector.ts';
 import type { CredentialCipher } from '../crypto/envelope.ts';
 import type { Engine } from '../engine/engine.ts';
 import { fieldErrors } from '../manifest/ajv.ts';
+import { failure } from '../engine/errors.ts';
 import { newId } from '../access/api-keys.ts';
 import { ServiceError, notFound, invalid } from './errors.ts';
 import type { EventPublisher } from '../webhooks/events.ts';
@@ -177,11 +178,13 @@ export class IntegrationService {
       Object.assign(patch, this.cipher.seal(tenantId, id, next));
       patch.credentials_public = this.publicPart(c, next);
       patch.credentials_version = row.credentials_version + 1;
-      patch.status = 'pending_verify';
+      // A disabled integration stays disabled; activate verifies the new credentials then.
+      patch.status = row.status === 'inactive' ? 'inactive' : 'pending_verify';
+      patch.verified_at = null; // new credentials are unverified: activate must not skip the check
       const meta = { ...(patch.metadata ?? row.metadata) };
       delete meta['verification_error'];
       patch.metadata = meta;
-      reverify = true;
+      reverify = patch.status === 'pending_verify';
     }
     const updated = await this.store.integrations.update(tenantId, id, patch);
     if (!updated) throw notFound('Integration');
@@ -193,6 +196,7 @@ export class IntegrationService {
     await this.get(tenantId, id);
     const now = new Date().toISOString();
     await this.store.integrations.update(tenantId, id, { deleted_at: now, status: 'inactive', updated_at: now });
+    await this.store.routingRules.detachIntegration(tenantId, id);
   }
 
   async activate(tenantId: string, id: string): Promise<IntegrationView> {
@@ -227,8 +231,11 @@ export class IntegrationService {
     return this.cipher.open(row.tenant_id, row.id, row);
   }
 
-  /** The verify-integration job: run the manifest's verify request and record the outcome. */
-  async runVerification(tenantId: string, id: string, version: number): Promise<IntegrationStatus | 'stale'> {
+  /**
+   * The verify-integration job: run the manifest's verify request and record the outcome.
+   * A failure that may be transient (timeout, network, 429/5xx) answers 'retry' while `canRetry`.
+   */
+  async runVerification(tenantId: string, id: string, version: number, canRetry = false): Promise<IntegrationStatus | 'stale' | 'retry'> {
     const row = await this.store.integrations.get(tenantId, id);
     if (!row || row.credentials_version !== version || row.status !== 'pending_verify') return 'stale';
     const c = this.connectors.get(row.provider);
@@ -242,11 +249,20 @@ export class IntegrationService {
       status = 'active';
       metadata['verification'] = 'skipped: the connector declares no verify request';
     } else {
-      const result = await this.engine.verify(c, { credentials: this.openCredentials(row), integration: { id: row.id, metadata: row.metadata } });
+      let credentials: Record<string, unknown> | undefined;
+      try {
+        credentials = this.openCredentials(row);
+      } catch (err) {
+        this.logger.error({ integrationId: id, err: (err as Error).message }, 'cannot open integration credentials');
+      }
+      const result = credentials
+        ? await this.engine.verify(c, { credentials, integration: { id: row.id, metadata: row.metadata } })
+        : { ok: false as const, error: failure('unsupported', 'the stored credentials cannot be opened (is the master key available?)', { retryable: false }) };
+      if (!result.ok && result.error.retryable && canRetry) return 'retry';
       if (result.ok) status = 'active';
       else {
         status = 'error';
-        metadata['verification_error'] = result.error.provider_message ? `${result.error.message}` : result.error.message;
+        metadata['verification_error'] = result.error.message;
         metadata['verification_error_type'] = result.error.type;
       }
     }

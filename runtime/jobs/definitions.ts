@@ -8,7 +8,11 @@ interface VerifyJobData {
   tenant_id: string;
   integration_id: string;
   credentials_version: number;
+  /** 0 for the first try; transient failures are tried again after 15 s and 2 min. */
+  retry?: number;
 }
+
+const VERIFY_RETRY_DELAYS = ['in 15 seconds', 'in 2 minutes'];
 
 export class JobScheduler implements VerificationScheduler {
   constructor(private readonly agenda: Agenda) {}
@@ -23,9 +27,14 @@ export function defineJobs(agenda: Agenda, deps: { integrations: IntegrationServ
   agenda.define(
     VERIFY_INTEGRATION,
     async (job: Job<VerifyJobData>) => {
-      const { tenant_id, integration_id, credentials_version } = job.attrs.data;
-      const status = await deps.integrations.runVerification(tenant_id, integration_id, credentials_version);
+      const { tenant_id, integration_id, credentials_version, retry = 0 } = job.attrs.data;
+      const status = await deps.integrations.runVerification(tenant_id, integration_id, credentials_version, retry < VERIFY_RETRY_DELAYS.length);
+      if (status === 'retry') {
+        await agenda.schedule(VERIFY_RETRY_DELAYS[retry]!, VERIFY_INTEGRATION, { tenant_id, integration_id, credentials_version, retry: retry + 1 } satisfies VerifyJobData);
+      }
       deps.logger.debug({ job: VERIFY_INTEGRATION, integrationId: integration_id, status }, 'job done');
+      // Done jobs are not kept: the integration row holds the outcome.
+      await job.remove();
     },
     { concurrency: 4, lockLifetime: deps.lockLifetimeMs },
   );

@@ -78,7 +78,14 @@ export class OperationService {
     }
 
     const started = performance.now();
-    const outcome = await this.execute(tenantId, capability, req, requestId, operationId);
+    let outcome: Omit<OperationOutcome, 'replayed'>;
+    try {
+      outcome = await this.execute(tenantId, capability, req, requestId, operationId);
+    } catch (err) {
+      // Nothing reached a provider: free the key so the corrected request can use it.
+      if (req.idempotency_key) await this.store.operations.remove(tenantId, operationId).catch(() => undefined);
+      throw err;
+    }
     this.metrics?.observe(capability, outcome.httpStatus < 300 ? 'succeeded' : outcome.httpStatus === 409 ? 'no_active_provider' : 'failed', (performance.now() - started) / 1000);
     if (req.idempotency_key) await this.store.operations.finish(tenantId, operationId, outcome.httpStatus < 300 ? 'succeeded' : 'failed', outcome.httpStatus, outcome.body);
     await this.emit(tenantId, capability, operationId, outcome, (performance.now() - started));

@@ -1,7 +1,7 @@
 // Routing rules: which integration serves a capability for which inputs, with a fallback.
 // Selection: rules whose conditions match the input, by priority (lower first), then default
-// rules; the first rule with an active target wins. Without any matching rule, the tenant's
-// active integrations offering the capability are used, oldest first.
+// rules; the first rule with an active target wins (none active: no target). When no rule matches
+// at all, the tenant's active integrations offering the capability are used, oldest first.
 import type { Store, RoutingRuleRow, IntegrationRow } from '../store/types.ts';
 import type { Connector } from '../manifest/connector.ts';
 import { newId } from '../access/api-keys.ts';
@@ -43,6 +43,9 @@ export class RoutingService {
     if (!row) throw invalid('The given data was invalid.', { [field]: ['no such integration'] });
     if (!this.connectors.get(row.provider)?.capabilities.has(capability)) {
       throw invalid('The given data was invalid.', { [field]: [`${row.provider} does not offer ${capability}`] });
+    }
+    if (!row.enabled_capabilities.includes(capability)) {
+      throw invalid('The given data was invalid.', { [field]: [`${capability} is not enabled on this integration (enabled_capabilities)`] });
     }
     return row;
   }
@@ -130,7 +133,8 @@ export class RoutingService {
       }
       if (chain.length) return chain;
     }
-    if (rules.length) return [];
+    // Rules matched but none has an active target: nothing may run (the tenant routed on purpose).
+    if (ordered.length) return [];
     const all = await this.store.integrations.list(tenantId, { page: 1, perPage: 100, status: 'active' });
     return all.items.filter(eligible);
   }

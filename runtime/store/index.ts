@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { Store } from './types.ts';
 import { SqliteStore } from './sqlite/store.ts';
+import { ConfigError } from '../config/env.ts';
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/plugboard.db';
 
@@ -14,14 +15,18 @@ export function sqlitePathFromUrl(url: string): string | undefined {
 export async function openStore(url = DEFAULT_DATABASE_URL): Promise<Store> {
   const file = sqlitePathFromUrl(url);
   if (file) {
-    const store = new SqliteStore(file);
-    await store.migrate();
-    return store;
+    try {
+      const store = new SqliteStore(file);
+      await store.migrate();
+      return store;
+    } catch (err) {
+      throw new ConfigError(`PLUGBOARD_DATABASE_URL: cannot open ${file}: ${(err as Error).message}`);
+    }
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
-    throw new Error('PLUGBOARD_DATABASE_URL: PostgreSQL storage is not available yet in this version; use sqlite:<path>');
+    throw new ConfigError('PLUGBOARD_DATABASE_URL: PostgreSQL storage is not available yet in this version; use sqlite:<path>');
   }
-  throw new Error(`PLUGBOARD_DATABASE_URL must start with sqlite: or postgres://, got "${url}"`);
+  throw new ConfigError(`PLUGBOARD_DATABASE_URL must start with sqlite: or postgres://, got "${url.replace(/\/\/[^@/]*@/, '//***@')}"`);
 }
 
 export * from './types.ts';

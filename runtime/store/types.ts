@@ -250,6 +250,14 @@ export interface InboundEventRow {
   processed_at: string | null;
 }
 
+export interface SealedKeyRef {
+  kind: 'integration' | 'webhook_subscription';
+  id: string;
+  tenant_id: string;
+  data_key_wrapped: Buffer;
+  master_key_id: string;
+}
+
 export class UniqueViolation extends Error {}
 
 export interface Store {
@@ -296,6 +304,8 @@ export interface Store {
     /** Enabled, live subscriptions of a tenant (pattern matching happens in the service). */
     enabled(tenantId: string): Promise<WebhookSubscriptionRow[]>;
     update(tenantId: string, id: string, patch: Partial<Omit<WebhookSubscriptionRow, 'id' | 'tenant_id' | 'created_at'>>): Promise<WebhookSubscriptionRow | undefined>;
+    /** Disables an enabled subscription; false when it already was (so side effects happen once). */
+    disable(tenantId: string, id: string, reason: string): Promise<boolean>;
   };
   webhookDeliveries: {
     /** Stores an event and its deliveries in one transaction: nothing is attempted before this returns. */
@@ -306,11 +316,11 @@ export interface Store {
      * Atomically leases up to `limit` due pending deliveries, at most `free(subscription_id)` per
      * subscription (per-endpoint concurrency), oldest due first.
      */
-    claimDue(now: number, leaseMs: number, limit: number, free: (subscriptionId: string) => number): Promise<WebhookDeliveryRow[]>;
+    claimDue(now: number, leaseMs: number, limit: number, free: (subscriptionId: string) => number, saturated: string[]): Promise<WebhookDeliveryRow[]>;
     /** Records one attempt and the delivery's new state together. */
     recordAttempt(attempt: WebhookAttemptRow, update: Pick<WebhookDeliveryRow, 'status' | 'attempts' | 'next_attempt_at' | 'last_status_code' | 'last_error' | 'delivered_at'>): Promise<void>;
     attempts(tenantId: string, deliveryId: string): Promise<WebhookAttemptRow[]>;
-    /** Back to pending, due now (replay); attempts restart from the first retry step. */
+    /** Back to pending, due now (replay); attempts restart. Deliveries a worker holds right now are skipped. */
     requeue(tenantId: string, ids: string[], now: number): Promise<number>;
     idsForSubscription(tenantId: string, subscriptionId: string, since: string): Promise<string[]>;
     /** Cancels pending deliveries of a subscription (deleted or disabled). */
@@ -343,9 +353,12 @@ export interface Store {
     update(tenantId: string, id: string, patch: Partial<Omit<IntegrationRow, 'id' | 'tenant_id' | 'created_at'>>): Promise<IntegrationRow | undefined>;
     /** Sets the status only if credentials_version still matches (verification results). */
     setVerificationResult(tenantId: string, id: string, version: number, status: IntegrationStatus, metadata: Record<string, unknown>, verifiedAt: string | null): Promise<boolean>;
-    /** Every live and deleted row's key material, for master key rotation (not tenant-scoped by design). */
-    allKeyMaterial(): Promise<Array<Pick<IntegrationRow, 'id' | 'tenant_id' | 'data_key_wrapped' | 'master_key_id'>>>;
-    rewrapKeys(rows: Array<Pick<IntegrationRow, 'id' | 'tenant_id' | 'data_key_wrapped' | 'master_key_id'>>): Promise<void>;
+  };
+  /** Every sealed secret's key material (integrations, webhook subscriptions), for master key rotation. Not tenant-scoped by design. */
+  sealedKeys: {
+    all(): Promise<SealedKeyRef[]>;
+    /** Compare-and-swap: a row changed since it was read (e.g. new credentials) is left alone; returns the rows updated. */
+    rewrap(rows: Array<SealedKeyRef & { old_data_key_wrapped: Buffer; old_master_key_id: string }>): Promise<number>;
   };
   routingRules: {
     create(row: RoutingRuleRow): Promise<void>;
@@ -354,6 +367,8 @@ export interface Store {
     forCapability(tenantId: string, capability: string): Promise<RoutingRuleRow[]>;
     update(tenantId: string, id: string, patch: Partial<Omit<RoutingRuleRow, 'id' | 'tenant_id' | 'created_at'>>): Promise<RoutingRuleRow | undefined>;
     delete(tenantId: string, id: string): Promise<boolean>;
+    /** An integration was deleted: drop rules that route to it, clear it as a fallback. */
+    detachIntegration(tenantId: string, integrationId: string): Promise<void>;
   };
   deliveries: {
     create(row: DeliveryRow): Promise<void>;
@@ -365,5 +380,7 @@ export interface Store {
     begin(row: OperationRow): Promise<void>;
     findByKey(tenantId: string, key: string): Promise<OperationRow | undefined>;
     finish(tenantId: string, id: string, status: OperationRow['status'], httpStatus: number, response: unknown): Promise<void>;
+    /** Forget an in-progress operation that never reached a provider (so its key can be used again). */
+    remove(tenantId: string, id: string): Promise<void>;
   };
 }

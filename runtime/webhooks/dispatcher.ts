@@ -85,7 +85,8 @@ export class WebhookDispatcher {
       const free = this.opts.maxInFlight - this.total;
       if (free > 0) {
         try {
-          claimed = await this.store.webhookDeliveries.claimDue(Date.now(), this.opts.leaseMs, free, (sub) => this.opts.perEndpoint - (this.inFlight.get(sub) ?? 0));
+          const saturated = [...this.inFlight].filter(([, n]) => n >= this.opts.perEndpoint).map(([id]) => id);
+          claimed = await this.store.webhookDeliveries.claimDue(Date.now(), this.opts.leaseMs, free, (sub) => this.opts.perEndpoint - (this.inFlight.get(sub) ?? 0), saturated);
         } catch (err) {
           this.logger.error({ err: (err as Error).message }, 'claiming webhook deliveries failed');
         }
@@ -121,8 +122,15 @@ export class WebhookDispatcher {
       return { ...result, status_after: 'cancelled' };
     }
     // webhook-id: stable across retries and replays, so receivers can deduplicate.
-    const signed = signDelivery({ id: webhookId(d.id), body: d.body, secrets: this.subscriptions.signingSecrets(sub), now });
-    const result = await sendWebhook({ url: sub.url, body: signed.body, headers: { ...signed.headers }, timeoutMs: this.opts.timeoutMs, policy: this.opts.policy() });
+    let result: SendResult;
+    try {
+      const signed = signDelivery({ id: webhookId(d.id), body: d.body, secrets: this.subscriptions.signingSecrets(sub), now });
+      result = await sendWebhook({ url: sub.url, body: signed.body, headers: { ...signed.headers }, timeoutMs: this.opts.timeoutMs, policy: this.opts.policy() });
+    } catch (err) {
+      // e.g. the secret cannot be opened: still an attempt, so the schedule and dead-lettering apply.
+      this.logger.error({ deliveryId: d.id, err: (err as Error).message }, 'webhook attempt could not be made');
+      result = { status: null, duration_ms: 0, response_excerpt: null, error: 'internal error preparing the delivery', outcome: 'retry' };
+    }
     this.opts.onAttempt?.(result.outcome);
     let status: WebhookDeliveryRow['status'];
     let next: number | null = null;
@@ -154,8 +162,8 @@ export class WebhookDispatcher {
   }
 
   private async disable(sub: WebhookSubscriptionRow, code: 'endpoint_gone' | 'continuous_failure', reason: string): Promise<void> {
-    const updated = await this.store.webhookSubscriptions.update(sub.tenant_id, sub.id, { enabled: false, disabled_reason: reason, updated_at: new Date().toISOString() });
-    if (!updated || !sub.enabled) return;
+    // Only the attempt that actually flips it publishes the event (8 may be in flight).
+    if (!(await this.store.webhookSubscriptions.disable(sub.tenant_id, sub.id, reason))) return;
     await this.store.webhookDeliveries.cancelPending(sub.tenant_id, sub.id);
     this.logger.warn({ tenantId: sub.tenant_id, subscriptionId: sub.id, reason }, 'webhook subscription disabled');
     await this.events.publish(sub.tenant_id, 'integration.webhook_disabled', { subscription_id: sub.id, url: sub.url, reason: code, disabled_at: new Date().toISOString() }).catch((err: Error) =>

@@ -13,6 +13,8 @@ export interface PublishOptions {
   onlySubscription?: string;
   /** Leave the deliveries to the caller for this long (it attempts them itself first). */
   deferMs?: number;
+  /** Use this event id (idempotent publishing: a second publish with it throws UniqueViolation). */
+  eventId?: string;
 }
 
 export interface EventPublisher {
@@ -40,7 +42,7 @@ export class EventBus implements EventPublisher {
     if (!check.ok) throw new Error(`event ${type} does not match its schema: ${check.message}`);
     const now = new Date();
     const event: EventRow = {
-      id: newId(),
+      id: opts.eventId ?? newId(),
       tenant_id: tenantId,
       type,
       schema_version: info.schema_version,

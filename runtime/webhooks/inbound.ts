@@ -49,7 +49,7 @@ export class InboundWebhooks {
     private readonly integrations: IntegrationService,
     private readonly events: EventPublisher,
     private readonly logger: Logger,
-    private readonly opts: { pollMs: number; leaseMs?: number } = { pollMs: 1000 },
+    private readonly opts: { pollMs: number; leaseMs?: number; publicUrlSet?: boolean } = { pollMs: 1000 },
   ) {}
 
   async receive(req: InboundRequest): Promise<InboundAnswer> {
@@ -86,14 +86,17 @@ export class InboundWebhooks {
       options: { header: sig.header, prefix: sig.prefix, encoding: sig.encoding as 'hex' | 'base64' | undefined, tolerance_seconds: sig.tolerance_seconds, digest: sig.digest },
     });
     if (!result.ok) {
-      await this.store.inboundEvents.create({ ...base, status: 'rejected', reason: `${result.code}: ${result.reason}`, provider_event_id: null, provider_event_type: null });
+      // Unauthenticated input: keep the reason, not the (up to 1 MB) body.
+      const hint = sig.scheme === 'twilio' && !this.opts.publicUrlSet ? ' (Twilio signs the public URL: set PLUGBOARD_PUBLIC_URL behind a proxy)' : '';
+      await this.store.inboundEvents.create({ ...base, body: '', status: 'rejected', reason: `${result.code}: ${result.reason}${hint}`, provider_event_id: null, provider_event_type: null });
       this.logger.warn({ integrationId: integration.id, provider: integration.provider, code: result.code }, 'inbound webhook rejected');
       return { status: 401, body: { success: false, message: 'Invalid webhook signature.', code: result.code } };
     }
 
     const payload = parseInboundBody(req.rawBody, contentType);
     if (hooks.handshake && (await hooks.handshake.when.evaluate(payload).catch(() => false))) {
-      return { status: 200, body: (await hooks.handshake.response.evaluate(payload)) as Record<string, unknown> };
+      const answer = await hooks.handshake.response.evaluate(payload).catch(() => undefined);
+      return answer && typeof answer === 'object' ? { status: 200, body: answer as Record<string, unknown> } : { status: 400, body: { success: false, message: 'Cannot answer the handshake.' } };
     }
     const eventId = hooks.eventId ? await hooks.eventId.evaluate(payload).catch(() => undefined) : undefined;
     const eventType = hooks.eventType ? await hooks.eventType.evaluate(payload).catch(() => undefined) : undefined;
@@ -161,15 +164,31 @@ export class InboundWebhooks {
       await finish('ignored', `no mapping for provider event "${type}"`, null, type);
       return 'ignored';
     }
+    let data: Record<string, unknown>;
     try {
-      const data = mapping.data ? ((await mapping.data.evaluate(payload)) as Record<string, unknown>) : {};
-      const published = await this.events.publish(ev.tenant_id, mapping.type, { ...data, integration_id: ev.integration_id, provider: ev.provider }, { source: 'inbound' });
-      await finish('processed', null, published.eventId, type);
-      return 'processed';
+      data = mapping.data ? ((await mapping.data.evaluate(payload)) as Record<string, unknown>) : {};
     } catch (err) {
-      await finish('failed', (err as Error).message.slice(0, 500), null, type);
-      this.logger.warn({ inboundEventId: ev.id, err: (err as Error).message }, 'inbound webhook could not be mapped');
+      await finish('failed', `mapping failed: ${(err as Error).message}`.slice(0, 500), null, type);
       return 'failed';
     }
+    try {
+      // The normalized event's id is this inbound event's id: processing it twice (a crash between
+      // publish and finish) stores nothing twice, and subscribers see one webhook-id.
+      await this.events.publish(ev.tenant_id, mapping.type, { ...data, integration_id: ev.integration_id, provider: ev.provider }, { source: 'inbound', eventId: ev.id });
+    } catch (err) {
+      if (!(err instanceof UniqueViolation)) {
+        const message = (err as Error).message;
+        if (/does not match its schema|unknown event type/.test(message) || ev.attempts >= 4) {
+          await finish('failed', message.slice(0, 500), null, type);
+          this.logger.warn({ inboundEventId: ev.id, err: message }, 'inbound webhook could not be mapped');
+          return 'failed';
+        }
+        // Transient (e.g. a busy database): try again with backoff.
+        await this.store.inboundEvents.finish(ev.tenant_id, ev.id, { status: 'received', reason: message.slice(0, 500), normalized_event_id: null, processed_at: null, next_attempt_at: Date.now() + 1000 * 4 ** ev.attempts, attempts: ev.attempts + 1, provider_event_type: type });
+        return 'received';
+      }
+    }
+    await finish('processed', null, ev.id, type);
+    return 'processed';
   }
 }

@@ -186,6 +186,41 @@ describe('business scenarios', () => {
   });
 });
 
+describe('lifecycle edge cases', () => {
+  it('frees an idempotency key when the request never reached a provider', async () => {
+    const bad = await pb.api(tenant.key, 'POST', '/operations/initiate_payment', { input: { amount: 900, currency: 'usd' }, integration_id: '01aaaaaaaaaaaaaaaaaaaaaaaa', idempotency_key: 'retry-me' });
+    expect(bad.status).toBe(422);
+    const good = await pb.api(tenant.key, 'POST', '/operations/initiate_payment', { input: { amount: 900, currency: 'usd' }, idempotency_key: 'retry-me' });
+    expect(good.status, good.text).toBe(200);
+  });
+
+  it('does not let activate skip the check of credentials changed while it was disabled', async () => {
+    const t = await pb.tenant('Sneaky');
+    const created = await pb.api(t.key, 'POST', '/integrations', { provider: 'stripe', credentials: { secret_key: STRIPE_KEY } });
+    expect(created.status, created.text).toBe(201);
+    const id = created.body.data.id as string;
+    await waitStatus(id, 'active', t.key);
+    await pb.api(t.key, 'POST', `/integrations/${id}/disable`);
+    const patched = await pb.api(t.key, 'PATCH', `/integrations/${id}`, { credentials: { secret_key: STRIPE_WRONG } });
+    expect(patched.body.data.verified_at).toBeNull();
+    const activated = await pb.api(t.key, 'POST', `/integrations/${id}/activate`);
+    expect(activated.body.data.status).toBe('pending_verify');
+    const failed = await waitStatus(id, 'error', t.key);
+    expect(failed.metadata.verification_error).toMatch(/401/);
+  });
+
+  it('drops routing rules of a deleted integration', async () => {
+    const t = await pb.tenant('Cleanup');
+    const created = await pb.api(t.key, 'POST', '/integrations', { provider: 'stripe', credentials: { secret_key: STRIPE_KEY } });
+    const id = created.body.data.id as string;
+    await waitStatus(id, 'active', t.key);
+    const rule = await pb.api(t.key, 'POST', '/routing-rules', { capability: 'verify_payment', integration_id: id });
+    expect(rule.status).toBe(201);
+    expect((await pb.api(t.key, 'DELETE', `/integrations/${id}`)).status).toBe(200);
+    expect((await pb.api(t.key, 'GET', `/routing-rules/${rule.body.data.id}`)).status).toBe(404);
+  });
+});
+
 describe('secrets at rest, in logs and in responses', () => {
   it('never stores, logs or returns a plaintext secret', async () => {
     // Make sure SQLite has flushed its WAL into the files we search.

@@ -117,6 +117,9 @@ describe('inbound webhooks', () => {
     expect(reasons.some((r: string) => r.startsWith('signature_mismatch'))).toBe(true);
     expect(reasons.some((r: string) => r.startsWith('missing_signature'))).toBe(true);
     expect(delivered.some((d) => d.data?.provider_event_id === 'evt_InboundBad')).toBe(false);
+    // unauthenticated bodies are not kept
+    const row = await pb.platform.store.inboundEvents.get(t.id, rejected.body.data[0].id);
+    expect(row?.body).toBe('');
     // an unknown integration or a provider mismatch is 404
     expect((await post(`/api/v1/webhooks/inbound/twilio/${stripeId}`, body, { 'content-type': 'application/json' })).status).toBe(404);
   });

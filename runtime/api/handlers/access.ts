@@ -97,7 +97,9 @@ export const accessHandlers: Record<string, ApiHandler> = {
   async listAuditLog(c, h, req, res) {
     const q = c.request.query as Record<string, string | undefined>;
     const page = h.page();
-    const r = await h.platform.store.audit.list(h.tenantId, { ...page, action: q['action'], target_type: q['target_type'], target_id: q['target_id'], actor: q['actor'], from: q['from'], to: q['to'] });
+    // Timestamps are stored as UTC ISO strings: normalise offsets before comparing.
+    const iso = (v: string | undefined) => (v ? new Date(v).toISOString() : undefined);
+    const r = await h.platform.store.audit.list(h.tenantId, { ...page, action: q['action'], target_type: q['target_type'], target_id: q['target_id'], actor: q['actor'], from: iso(q['from']), to: iso(q['to']) });
     res.json(listPage(r.items.map(({ tenant_id: _t, ...e }) => e), r.total, page, req.originalUrl));
   },
 };

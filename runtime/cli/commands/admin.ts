@@ -92,15 +92,27 @@ then run this command to re-wrap everything with NEWKEY, then drop OLDKEY from t
       const keyring = Keyring.fromEnvOrFile(process.env, keyFile);
       const active = keyring.source.kind === 'file' ? keyring.addActiveKey() : keyring.active;
       const cipher = new CredentialCipher(keyring);
-      const rows = await store.integrations.allKeyMaterial();
-      const todo = rows.filter((r) => r.master_key_id !== active.id);
-      // Batches: each is one short transaction, so servers keep reading and writing meanwhile.
-      for (let i = 0; i < todo.length; i += 500) {
-        await store.integrations.rewrapKeys(todo.slice(i, i + 500).map((r) => ({ id: r.id, tenant_id: r.tenant_id, ...cipher.rewrap(r.tenant_id, r.id, r.data_key_wrapped, r.master_key_id) })));
+      // Integrations' credentials and webhook subscriptions' secrets: every sealed data key.
+      let rows = await store.sealedKeys.all();
+      let rewrapped = 0;
+      for (let round = 0; round < 5; round++) {
+        const todo = rows.filter((r) => r.master_key_id !== active.id);
+        if (!todo.length) break;
+        // Batches of short transactions, compare-and-swap per row: servers keep reading and writing,
+        // and a row resealed meanwhile (new credentials) is simply picked up by the next round.
+        for (let i = 0; i < todo.length; i += 500) {
+          rewrapped += await store.sealedKeys.rewrap(
+            todo.slice(i, i + 500).map((r) => ({ ...r, ...cipher.rewrap(r.tenant_id, r.id, r.data_key_wrapped, r.master_key_id), old_data_key_wrapped: r.data_key_wrapped, old_master_key_id: r.master_key_id })),
+          );
+        }
+        rows = await store.sealedKeys.all();
       }
-      if (prune) keyring.retainOnly(new Set((await store.integrations.allKeyMaterial()).map((r) => r.master_key_id)));
-      console.log(JSON.stringify({ master_key_id: active.id, rewrapped: todo.length, integrations: rows.length }));
+      const left = rows.filter((r) => r.master_key_id !== active.id).length;
+      if (prune && !left) keyring.retainOnly(new Set(rows.map((r) => r.master_key_id)));
+      console.log(JSON.stringify({ master_key_id: active.id, rewrapped, sealed_secrets: rows.length, still_on_old_keys: left }));
+      if (left) throw new CliError(`${left} secret(s) changed during rotation and still use an old key: run keys rotate-master again`);
     } catch (err) {
+      if (err instanceof CliError) throw err;
       throw new CliError(`rotate-master failed: ${(err as Error).message}`);
     } finally {
       await store.close();

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type {
-  Store, TenantRow, ApiKeyRow, OAuthClientRow, AuditEntry, AuditFilter, UsageRow,
+  Store, TenantRow, ApiKeyRow, OAuthClientRow, AuditEntry, AuditFilter, UsageRow, SealedKeyRef,
   WebhookSubscriptionRow, EventRow, WebhookDeliveryRow, WebhookAttemptRow, InboundEventRow, IntegrationRow, RoutingRuleRow, DeliveryRow, OperationRow,
   IntegrationFilter, DeliveryFilter, ListQuery, ListResult, IntegrationStatus,
 } from '../types.ts';
@@ -217,6 +217,8 @@ export class SqliteStore implements Store {
       if (sql) this.sql(`UPDATE webhook_subscriptions SET ${sql} WHERE tenant_id = @__tenant AND id = @__id AND deleted_at IS NULL`).run({ ...params, __tenant: tenantId, __id: id });
       return this.webhookSubscriptions.get(tenantId, id);
     },
+    disable: async (tenantId: string, id: string, reason: string) =>
+      this.sql('UPDATE webhook_subscriptions SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND enabled = 1').run(reason, new Date().toISOString(), tenantId, id).changes === 1,
   };
 
   webhookDeliveries = {
@@ -225,10 +227,15 @@ export class SqliteStore implements Store {
         VALUES (@id, @tenant_id, @type, @schema_version, @occurred_at, @data, @source, @created_at)`);
       const d = this.sql(`INSERT INTO webhook_deliveries (id, tenant_id, event_id, event_type, subscription_id, body, status, attempts, next_attempt_at, locked_until, last_status_code, last_error, created_at, updated_at, delivered_at)
         VALUES (@id, @tenant_id, @event_id, @event_type, @subscription_id, @body, @status, @attempts, @next_attempt_at, @locked_until, @last_status_code, @last_error, @created_at, @updated_at, @delivered_at)`);
-      this.db.transaction(() => {
-        ev.run({ ...event, data: json(event.data) });
-        for (const row of deliveries) d.run(row);
-      }).immediate();
+      try {
+        this.db.transaction(() => {
+          ev.run({ ...event, data: json(event.data) });
+          for (const row of deliveries) d.run(row);
+        }).immediate();
+      } catch (err) {
+        if (isUnique(err) || (err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new UniqueViolation('event already stored');
+        throw err;
+      }
     },
     get: async (tenantId: string, id: string) => this.sql('SELECT * FROM webhook_deliveries WHERE tenant_id = ? AND id = ?').get(tenantId, id) as WebhookDeliveryRow | undefined,
     list: async (tenantId: string, f: ListQuery & { status?: string; subscription_id?: string; event_type?: string }) => {
@@ -242,11 +249,14 @@ export class SqliteStore implements Store {
       }
       return this.page(`FROM webhook_deliveries WHERE ${where.join(' AND ')}`, params, f, 'created_at DESC, id DESC', (r) => r as unknown as WebhookDeliveryRow);
     },
-    claimDue: async (now: number, leaseMs: number, limit: number, free: (subscriptionId: string) => number) => {
+    claimDue: async (now: number, leaseMs: number, limit: number, free: (subscriptionId: string) => number, saturated: string[]) => {
       // One IMMEDIATE transaction: two workers on the same file never lease the same delivery.
+      // Busy endpoints are excluded in SQL, so a backlog for one slow receiver never hides the others.
+      const excluded = saturated.slice(0, 500);
+      const notIn = excluded.length ? `AND subscription_id NOT IN (${excluded.map((_, i) => `@s${i}`).join(', ')})` : '';
       return this.db.transaction(() => {
-        const rows = this.sql(`SELECT id, subscription_id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= @now AND (locked_until IS NULL OR locked_until <= @now)
-          ORDER BY next_attempt_at LIMIT @scan`).all({ now, scan: Math.min(limit * 4, 256) }) as Array<Pick<WebhookDeliveryRow, 'id' | 'subscription_id'>>;
+        const rows = this.db.prepare(`SELECT id, subscription_id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= @now AND (locked_until IS NULL OR locked_until <= @now) ${notIn}
+          ORDER BY next_attempt_at LIMIT @scan`).all({ now, scan: Math.min(limit * 4, 256), ...Object.fromEntries(excluded.map((id, i) => [`s${i}`, id])) }) as Array<Pick<WebhookDeliveryRow, 'id' | 'subscription_id'>>;
         const taken = new Map<string, number>();
         const picked: Array<Pick<WebhookDeliveryRow, 'id' | 'subscription_id'>> = [];
         for (const r of rows) {
@@ -276,7 +286,8 @@ export class SqliteStore implements Store {
     },
     attempts: async (tenantId: string, deliveryId: string) => this.sql('SELECT * FROM webhook_attempts WHERE tenant_id = ? AND delivery_id = ? ORDER BY attempt').all(tenantId, deliveryId) as WebhookAttemptRow[],
     requeue: async (tenantId: string, ids: string[], now: number) => {
-      const st = this.sql(`UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = @now, locked_until = NULL, attempts = 0, updated_at = @iso WHERE tenant_id = @tenantId AND id = @id`);
+      const st = this.sql(`UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = @now, locked_until = NULL, attempts = 0, updated_at = @iso
+        WHERE tenant_id = @tenantId AND id = @id AND NOT (status = 'pending' AND locked_until IS NOT NULL AND locked_until > @now)`);
       return this.db.transaction(() => ids.reduce((n, id) => n + st.run({ now, iso: new Date(now).toISOString(), tenantId, id }).changes, 0)).immediate();
     },
     idsForSubscription: async (tenantId: string, subscriptionId: string, since: string) =>
@@ -319,7 +330,8 @@ export class SqliteStore implements Store {
       this.sql(`UPDATE inbound_events SET status = @status, reason = @reason, normalized_event_id = @normalized_event_id, processed_at = @processed_at, next_attempt_at = @next_attempt_at, attempts = @attempts, provider_event_type = @provider_event_type, locked_until = NULL WHERE tenant_id = @tenantId AND id = @id`).run({ ...p, tenantId, id });
     },
     requeue: async (tenantId: string, id: string, now: number) =>
-      this.sql(`UPDATE inbound_events SET status = 'received', next_attempt_at = ?, locked_until = NULL, attempts = 0 WHERE tenant_id = ? AND id = ? AND status != 'rejected'`).run(now, tenantId, id).changes === 1,
+      this.sql(`UPDATE inbound_events SET status = 'received', next_attempt_at = ?, locked_until = NULL, attempts = 0 WHERE tenant_id = ? AND id = ? AND status != 'rejected'
+        AND NOT (status = 'received' AND locked_until IS NOT NULL AND locked_until > ?)`).run(now, tenantId, id, now).changes === 1,
   };
 
   usage = {
@@ -398,12 +410,18 @@ export class SqliteStore implements Store {
         .run({ status, metadata: json(metadata), verifiedAt, now: new Date().toISOString(), tenantId, id, version });
       return res.changes === 1;
     },
-    allKeyMaterial: async () => this.sql('SELECT id, tenant_id, data_key_wrapped, master_key_id FROM integrations').all() as Array<Pick<IntegrationRow, 'id' | 'tenant_id' | 'data_key_wrapped' | 'master_key_id'>>,
-    rewrapKeys: async (rows: Array<Pick<IntegrationRow, 'id' | 'tenant_id' | 'data_key_wrapped' | 'master_key_id'>>) => {
-      const stmt = this.sql('UPDATE integrations SET data_key_wrapped = @data_key_wrapped, master_key_id = @master_key_id WHERE tenant_id = @tenant_id AND id = @id');
-      this.db.transaction(() => {
-        for (const r of rows) stmt.run(r);
-      }).immediate();
+  };
+
+  sealedKeys = {
+    all: async () => [
+      ...(this.sql(`SELECT 'integration' AS kind, id, tenant_id, data_key_wrapped, master_key_id FROM integrations`).all() as SealedKeyRef[]),
+      ...(this.sql(`SELECT 'webhook_subscription' AS kind, id, tenant_id, data_key_wrapped, master_key_id FROM webhook_subscriptions`).all() as SealedKeyRef[]),
+    ],
+    rewrap: async (rows: Array<SealedKeyRef & { old_data_key_wrapped: Buffer; old_master_key_id: string }>) => {
+      const sql = (table: string) => `UPDATE ${table} SET data_key_wrapped = @data_key_wrapped, master_key_id = @master_key_id
+        WHERE tenant_id = @tenant_id AND id = @id AND master_key_id = @old_master_key_id AND data_key_wrapped = @old_data_key_wrapped`;
+      const st = { integration: this.sql(sql('integrations')), webhook_subscription: this.sql(sql('webhook_subscriptions')) };
+      return this.db.transaction(() => rows.reduce((n, { kind, ...r }) => n + st[kind].run(r).changes, 0)).immediate();
     },
   };
 
@@ -433,6 +451,12 @@ export class SqliteStore implements Store {
       return this.routingRules.get(tenantId, id);
     },
     delete: async (tenantId: string, id: string) => this.sql('DELETE FROM routing_rules WHERE tenant_id = ? AND id = ?').run(tenantId, id).changes === 1,
+    detachIntegration: async (tenantId: string, integrationId: string) => {
+      this.db.transaction(() => {
+        this.sql('DELETE FROM routing_rules WHERE tenant_id = ? AND integration_id = ?').run(tenantId, integrationId);
+        this.sql('UPDATE routing_rules SET fallback_integration_id = NULL, updated_at = ? WHERE tenant_id = ? AND fallback_integration_id = ?').run(new Date().toISOString(), tenantId, integrationId);
+      }).immediate();
+    },
   };
 
   deliveries = {
@@ -473,6 +497,9 @@ export class SqliteStore implements Store {
     },
     finish: async (tenantId: string, id: string, status: OperationRow['status'], httpStatus: number, response: unknown) => {
       this.sql('UPDATE operations SET status = ?, http_status = ?, response = ?, updated_at = ? WHERE tenant_id = ? AND id = ?').run(status, httpStatus, json(response), new Date().toISOString(), tenantId, id);
+    },
+    remove: async (tenantId: string, id: string) => {
+      this.sql(`DELETE FROM operations WHERE tenant_id = ? AND id = ? AND status = 'in_progress'`).run(tenantId, id);
     },
   };
 }
