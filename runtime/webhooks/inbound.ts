@@ -2,6 +2,7 @@
 // by the provider's event id) before answering, then map it to a normalized event in the
 // process-inbound-webhook worker and fan it out to subscriptions.
 import qs from 'qs';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Logger } from 'pino';
 import type { Store, InboundEventRow } from '../store/types.ts';
 import { UniqueViolation } from '../store/types.ts';
@@ -24,6 +25,7 @@ export interface InboundRequest {
 export interface InboundAnswer {
   status: number;
   body: Record<string, unknown>;
+  headers?: Record<string, string>;
 }
 
 export const MAX_INBOUND_BYTES = 1024 * 1024;
@@ -41,6 +43,8 @@ export function parseInboundBody(raw: Buffer, contentType: string | undefined): 
 export class InboundWebhooks {
   private running = false;
   private readonly wakeup = new Wakeup();
+  // The endpoint is public (providers sign, they do not log in): cap what one integration id can take.
+  private readonly limiter = new RateLimiterMemory({ keyPrefix: 'inbound', points: 200, duration: 1 });
   private loopDone: Promise<void> | undefined;
 
   constructor(
@@ -53,6 +57,12 @@ export class InboundWebhooks {
   ) {}
 
   async receive(req: InboundRequest): Promise<InboundAnswer> {
+    try {
+      await this.limiter.consume(req.integrationId);
+    } catch (res) {
+      const wait = Math.max(1, Math.ceil(((res as { msBeforeNext?: number }).msBeforeNext ?? 1000) / 1000));
+      return { status: 429, headers: { 'Retry-After': String(wait) }, body: { success: false, message: 'Too many webhook requests for this integration.', code: 'rate_limited' } };
+    }
     const integration = await this.store.integrations.getForInbound(req.integrationId);
     // Same answer for "no such integration" and "another provider's": nothing to probe.
     if (!integration || integration.provider !== req.provider) return { status: 404, body: { success: false, message: 'Not found.' } };

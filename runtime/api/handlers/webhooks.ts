@@ -139,6 +139,7 @@ export const webhookHandlers: Record<string, ApiHandler> = {
       headers: req.headers,
       url: `${publicBase}${req.originalUrl}`,
     });
+    for (const [k, v] of Object.entries(answer.headers ?? {})) res.setHeader(k, v);
     res.status(answer.status).json(answer.body);
   },
   async listInboundEvents(c, h, req, res) {
