@@ -31,7 +31,7 @@ export async function webhookThroughput(): Promise<void> {
   const target = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-bench-wh-'));
-  const env = { PLUGBOARD_DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}`, PLUGBOARD_ALLOW_PRIVATE_WEBHOOKS: '1', PLUGBOARD_JOBS_POLL_MS: '50', LOG_LEVEL: 'silent' };
+  const env = { PLUGBOARD_DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}`, PLUGBOARD_ALLOW_PRIVATE_WEBHOOKS: '1', PLUGBOARD_JOBS_POLL_MS: '50', LOG_LEVEL: 'silent', PLUGBOARD_INBOUND_RATE_PER_SECOND: '1000000' };
   const platform = await createPlatform(readConfig(env), { logger: pino({ level: 'silent' }), env });
   const app = await createApp(platform);
   const api = http.createServer(app);

@@ -28,6 +28,8 @@ export interface Config {
   webhookDisableAfterMs: number;
   /** PLUGBOARD_WEBHOOK_LEASE_MS: a crashed worker's in-flight delivery is retried after this. */
   webhookLeaseMs: number;
+  /** PLUGBOARD_INBOUND_RATE_PER_SECOND: inbound webhook requests accepted per integration per second. */
+  inboundPerSecond: number;
 }
 
 /** Reads KEY=VALUE lines of ./.env into process.env without overriding what is already set. */
@@ -73,5 +75,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const webhookLeaseMs = env.PLUGBOARD_WEBHOOK_LEASE_MS ? Number(env.PLUGBOARD_WEBHOOK_LEASE_MS) : 60_000;
   if (!Number.isInteger(webhookLeaseMs) || webhookLeaseMs < 100) throw new ConfigError(`PLUGBOARD_WEBHOOK_LEASE_MS must be an integer >= 100, got "${env.PLUGBOARD_WEBHOOK_LEASE_MS}"`);
-  return { port, host: env.HOST || '127.0.0.1', connectorsDir, logLevel, publicUrl, databaseUrl, jobsUrl, jobsPollMs, jobsLockMs, corsOrigins, webhookRetryScheduleMs, webhookDisableAfterMs, webhookLeaseMs };
+  const inboundPerSecond = env.PLUGBOARD_INBOUND_RATE_PER_SECOND ? Number(env.PLUGBOARD_INBOUND_RATE_PER_SECOND) : 200;
+  if (!Number.isInteger(inboundPerSecond) || inboundPerSecond < 1) throw new ConfigError(`PLUGBOARD_INBOUND_RATE_PER_SECOND must be a positive integer, got "${env.PLUGBOARD_INBOUND_RATE_PER_SECOND}"`);
+  return { port, host: env.HOST || '127.0.0.1', connectorsDir, logLevel, publicUrl, databaseUrl, jobsUrl, jobsPollMs, jobsLockMs, corsOrigins, webhookRetryScheduleMs, webhookDisableAfterMs, webhookLeaseMs, inboundPerSecond };
 }

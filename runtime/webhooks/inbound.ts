@@ -44,7 +44,7 @@ export class InboundWebhooks {
   private running = false;
   private readonly wakeup = new Wakeup();
   // The endpoint is public (providers sign, they do not log in): cap what one integration id can take.
-  private readonly limiter = new RateLimiterMemory({ keyPrefix: 'inbound', points: 200, duration: 1 });
+  private readonly limiter: RateLimiterMemory;
   private loopDone: Promise<void> | undefined;
 
   constructor(
@@ -53,8 +53,10 @@ export class InboundWebhooks {
     private readonly integrations: IntegrationService,
     private readonly events: EventPublisher,
     private readonly logger: Logger,
-    private readonly opts: { pollMs: number; leaseMs?: number; publicUrlSet?: boolean } = { pollMs: 1000 },
-  ) {}
+    private readonly opts: { pollMs: number; leaseMs?: number; publicUrlSet?: boolean; perSecond?: number } = { pollMs: 1000 },
+  ) {
+    this.limiter = new RateLimiterMemory({ keyPrefix: 'inbound', points: opts.perSecond ?? 200, duration: 1 });
+  }
 
   async receive(req: InboundRequest): Promise<InboundAnswer> {
     try {
