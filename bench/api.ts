@@ -25,6 +25,8 @@ async function listen(handler: http.RequestListener | express.Express): Promise<
 
 async function load(label: string, opts: autocannon.Options): Promise<number> {
   // workers: the load generator runs in its own thread, not on the event loop it measures.
+  // A 1 s warm-up first, so every variant is measured hot (JIT, statement caches, sockets).
+  await autocannon({ connections: 10, duration: 1, workers: 1, ...opts });
   const result = await autocannon({ connections: 10, duration: DURATION, workers: 1, ...opts });
   const bad = result.non2xx + result.errors;
   console.log(`  ${label.padEnd(48)} ${Math.round(result.requests.average).toLocaleString('en-US').padStart(9)} req/s  p99 ${result.latency.p99} ms${bad ? `  (${bad} non-2xx/errors)` : ''}`);
@@ -79,10 +81,19 @@ export async function apiThroughput(): Promise<void> {
   const noAuthApp = await listen(await createApp(platform, { fixedPrincipal: { tenantId, scopes: ['admin'], actor: 'bench', kind: 'api_key', credentialId: 'bench' } }));
   const client = await (await fetch(`${api.url}/api/v1/oauth/clients`, { method: 'POST', headers, body: JSON.stringify({ name: 'bench', scopes: ['read'] }) })).json() as { data: { client_id: string; client_secret: string } };
   const token = await (await fetch(`${api.url}/api/v1/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=client_credentials&client_id=${client.data.client_id}&client_secret=${client.data.client_secret}` })).json() as { access_token: string };
-  console.log(`\nAuthentication overhead (GET /api/v1/integrations; baseline: same handler, authentication skipped)`);
-  const unauth = await load('no authentication (baseline)', { url: `${noAuthApp.url}/api/v1/integrations` });
-  const withKey = await load('API key (hash lookup, rate limit)', { url: `${api.url}/api/v1/integrations`, headers });
-  const withJwt = await load('OAuth JWT (verify, revocation checks, rate limit)', { url: `${api.url}/api/v1/integrations`, headers: { authorization: `Bearer ${token.access_token}` } });
+  console.log(`\nAuthentication overhead (GET /api/v1/integrations; baseline: same handler, credentials not checked; 3 alternating rounds, median)`);
+  const variants = [
+    { label: 'no credential check (baseline)', opts: { url: `${noAuthApp.url}/api/v1/integrations` } },
+    { label: 'API key (hash lookup)', opts: { url: `${api.url}/api/v1/integrations`, headers } },
+    { label: 'OAuth JWT (verify, revocation checks)', opts: { url: `${api.url}/api/v1/integrations`, headers: { authorization: `Bearer ${token.access_token}` } } },
+  ];
+  const samples: number[][] = variants.map(() => []);
+  for (let round = 0; round < 3; round++) {
+    for (const [i, v] of variants.entries()) samples[i]!.push((await autocannon({ connections: 10, duration: DURATION, workers: 1, ...v.opts })).requests.average);
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const [unauth, withKey, withJwt] = samples.map(median) as [number, number, number];
+  variants.forEach((v, i) => console.log(`  ${v.label.padEnd(48)} ${Math.round(median(samples[i]!)).toLocaleString('en-US').padStart(9)} req/s  (rounds: ${samples[i]!.map(Math.round).join(', ')})`));
   console.log(`  ${'API key / no authentication'.padEnd(48)} ${(withKey / unauth).toFixed(2).padStart(9)} x`);
   console.log(`  ${'JWT / no authentication'.padEnd(48)} ${(withJwt / unauth).toFixed(2).padStart(9)} x`);
 

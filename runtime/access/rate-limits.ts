@@ -26,14 +26,37 @@ interface Limiters {
   settings: RateLimitSettings;
 }
 
+/**
+ * What RateLimiterSQLite needs of a better-sqlite3 connection, with statements prepared once (the
+ * library prepares on every call, which was most of its cost). Its "transactions" wrap a single
+ * INSERT ... ON CONFLICT ... RETURNING, atomic on its own in SQLite, so they can run directly.
+ */
+function preparedOnce(db: Database.Database) {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    prepare(sql: string) {
+      let st = cache.get(sql);
+      if (!st) cache.set(sql, (st = db.prepare(sql)));
+      return st;
+    },
+    transaction<F extends (...args: never[]) => unknown>(fn: F): F {
+      return fn;
+    },
+  };
+}
+
 export class ApiRateLimiter {
   private readonly limiters = new Map<string, Limiters>();
   private readonly tenantSettings = new Map<string, { settings: RateLimitSettings; at: number }>();
 
+  private readonly client: ReturnType<typeof preparedOnce> | undefined;
+
   constructor(
     private readonly store: Store,
     private readonly db?: Database.Database,
-  ) {}
+  ) {
+    this.client = db ? preparedOnce(db) : undefined;
+  }
 
   private async settingsFor(tenantId: string): Promise<RateLimitSettings> {
     const hit = this.tenantSettings.get(tenantId);
@@ -55,7 +78,7 @@ export class ApiRateLimiter {
     if (!l) {
       const mk = (prefix: string, points: number, duration: number): RateLimiterAbstract =>
         this.db
-          ? new RateLimiterSQLite({ storeClient: this.db, storeType: 'better-sqlite3', tableName: 'rate_limits', tableCreated: true, clearExpiredByTimeout: true, keyPrefix: `${prefix}:${key}`, points, duration })
+          ? new RateLimiterSQLite({ storeClient: this.client, storeType: 'better-sqlite3', tableName: 'rate_limits', tableCreated: true, clearExpiredByTimeout: true, keyPrefix: `${prefix}:${key}`, points, duration })
           : new RateLimiterMemory({ keyPrefix: `${prefix}:${key}`, points, duration });
       l = { hourly: mk('h', settings.per_hour, 3600), burst: mk('b', settings.burst, settings.burst_window_seconds ?? 60), settings };
       this.limiters.set(key, l);
