@@ -172,7 +172,17 @@ export function loadManifestText(text: string, file: string, opts: { expectedNam
     return { issues: [{ file, line: 1, column: 1, path: '', message: 'a manifest must be a YAML mapping', rule: 'type' }] };
   }
   if (!validateManifestSchema(data)) {
-    return { issues: schemaIssues(validateManifestSchema.errors ?? [], file, map) };
+    // Report the semantic problems of the parts that are well-formed too ("every error at once");
+    // a part too broken to check simply contributes nothing beyond its schema errors.
+    const issues = schemaIssues(validateManifestSchema.errors ?? [], file, map);
+    try {
+      const semantic = compileConnector(data as Manifest, { file, map }).issues;
+      const seen = new Set(issues.map((i) => i.path));
+      issues.push(...semantic.filter((i) => ![...seen].some((p) => i.path === p || i.path.startsWith(`${p}/`) || p.startsWith(`${i.path}/`))));
+    } catch {
+      /* shapes the schema already rejected */
+    }
+    return { issues };
   }
   const manifest = data as Manifest;
   const { connector, issues } = compileConnector(manifest, { file, map });

@@ -448,3 +448,20 @@ capabilities:
     expect(issues[0]).toMatchObject({ line: 3, rule: 'yaml' });
   });
 });
+
+describe('schema and semantic problems together', () => {
+  it('reports a JSONata error in one capability beside a schema error elsewhere', () => {
+    const text = `${HEAD}retry: { max_attempts: 99 }
+capabilities:
+  send_sms:
+    request:
+      method: POST
+      path: /messages
+      body: '{ "to": input.to, '
+    response: '{ "message_id": id, "status": "queued" }'
+`;
+    const issues = load(text);
+    expect(issues.map((i) => i.path).sort()).toEqual(['capabilities/send_sms/request/body', 'retry/max_attempts']);
+    expect(issues.find((i) => i.path === 'capabilities/send_sms/request/body')!.rule).toBe('jsonata_syntax');
+  });
+});
