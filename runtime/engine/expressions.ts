@@ -2,12 +2,18 @@
 // loads, evaluate it many times. JSONata is the reference implementation; a faster evaluator can
 // replace it for the expressions it supports without touching manifests.
 import jsonata from 'jsonata';
+import { BAIL, tryCompileFast } from './fast-expressions.ts';
 
 export interface CompiledExpression {
   readonly source: string;
   evaluate(data: unknown, bindings?: Record<string, unknown>): Promise<unknown>;
   /** Top-level paths the expression reads, as name lists (`credentials.api_key` -> ['credentials','api_key']). */
   readonly paths: string[][];
+  /**
+   * True when the whole expression lies in the subset the fast evaluator supports (fast-expressions.ts);
+   * it still defers to JSONata, per call, for data outside what it models.
+   */
+  readonly fast: boolean;
 }
 
 export class ExpressionSyntaxError extends Error {
@@ -54,11 +60,26 @@ export function compileExpression(source: string): CompiledExpression {
     throw new ExpressionSyntaxError(`JSONata syntax error: ${e.message ?? String(err)}`, e.position);
   }
   const paths: string[][] = [];
-  collectPaths(expr.ast(), paths);
+  const ast = expr.ast();
+  collectPaths(ast, paths);
+  const fastFn = tryCompileFast(ast);
+  if (!fastFn) {
+    return {
+      source,
+      paths,
+      fast: false,
+      async evaluate(data, bindings) {
+        return toPlain(await expr.evaluate(data, bindings));
+      },
+    };
+  }
   return {
     source,
     paths,
+    fast: true,
     async evaluate(data, bindings) {
+      const result = fastFn(data, bindings);
+      if (result !== BAIL) return toPlain(result);
       return toPlain(await expr.evaluate(data, bindings));
     },
   };
@@ -67,12 +88,22 @@ export function compileExpression(source: string): CompiledExpression {
 /** JSONata returns sequences (arrays with extra flags) and may leave undefined members; normalise to plain JSON values. */
 export function toPlain(value: unknown): unknown {
   if (value === undefined) return undefined;
-  if (Array.isArray(value)) return value.map(toPlain).filter((v) => v !== undefined);
+  // Plain loops rather than map/filter and Object.entries: the same result (own enumerable keys, in
+  // order; undefined members and holes dropped) without the intermediate arrays, on the hot path of
+  // every mapping.
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (const v of value) {
+      const p = toPlain(v);
+      if (p !== undefined) out.push(p);
+    }
+    return out;
+  }
   if (value && typeof value === 'object') {
     if (value instanceof Date) return value.toISOString();
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      const p = toPlain(v);
+    for (const k of Object.keys(value)) {
+      const p = toPlain((value as Record<string, unknown>)[k]);
       if (p !== undefined) out[k] = p;
     }
     return out;
