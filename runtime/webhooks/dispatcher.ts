@@ -11,7 +11,7 @@ import { nextAttemptAt, shouldDisableAfterContinuousFailure, DEFAULT_RETRY_SCHED
 import type { UrlPolicy } from './url-policy.ts';
 import type { SubscriptionService } from './subscriptions.ts';
 import type { EventPublisher } from './events.ts';
-import { Wakeup } from './wakeup.ts';
+import { PollingWorker } from './polling-worker.ts';
 
 export function webhookId(deliveryId: string): string {
   return `msg_${deliveryId}`;
@@ -32,12 +32,9 @@ export interface DispatcherOptions {
   onAttempt?: (outcome: string) => void;
 }
 
-export class WebhookDispatcher {
-  private running = false;
-  private readonly wakeup = new Wakeup();
+export class WebhookDispatcher extends PollingWorker {
   private readonly inFlight = new Map<string, number>();
   private total = 0;
-  private loopDone: Promise<void> | undefined;
   private readonly opts: Required<Omit<DispatcherOptions, 'onAttempt'>> & Pick<DispatcherOptions, 'onAttempt'>;
 
   constructor(
@@ -47,6 +44,7 @@ export class WebhookDispatcher {
     private readonly logger: Logger,
     opts: DispatcherOptions,
   ) {
+    super(opts.pollMs ?? 1000);
     this.opts = {
       schedule: DEFAULT_RETRY_SCHEDULE_MS,
       maxInFlight: 64,
@@ -59,56 +57,39 @@ export class WebhookDispatcher {
     };
   }
 
-  /** Something new is due: look now instead of at the next poll. */
-  notify(): void {
-    this.wakeup.notify();
-  }
-
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loopDone = this.loop();
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    this.notify();
-    await this.loopDone;
+  override async stop(): Promise<void> {
+    await super.stop();
     // let attempts in flight finish (they are bounded by the send timeout)
     const deadline = Date.now() + this.opts.timeoutMs + 1000;
     while (this.total > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   }
 
-  private async loop(): Promise<void> {
-    while (this.running) {
-      let claimed: WebhookDeliveryRow[] = [];
-      const free = this.opts.maxInFlight - this.total;
-      if (free > 0) {
-        try {
-          const saturated = [...this.inFlight].filter(([, n]) => n >= this.opts.perEndpoint).map(([id]) => id);
-          claimed = await this.store.webhookDeliveries.claimDue(Date.now(), this.opts.leaseMs, free, (sub) => this.opts.perEndpoint - (this.inFlight.get(sub) ?? 0), saturated);
-        } catch (err) {
-          this.logger.error({ err: (err as Error).message }, 'claiming webhook deliveries failed');
-        }
-      }
-      for (const d of claimed) {
-        this.inFlight.set(d.subscription_id, (this.inFlight.get(d.subscription_id) ?? 0) + 1);
-        this.total++;
-        void this.attempt(d)
-          .catch((err: Error) => this.logger.error({ deliveryId: d.id, err: err.message }, 'webhook attempt crashed'))
-          .finally(() => {
-            const left = (this.inFlight.get(d.subscription_id) ?? 1) - 1;
-            if (left) this.inFlight.set(d.subscription_id, left);
-            else this.inFlight.delete(d.subscription_id);
-            this.total--;
-            this.notify();
-          });
-      }
-      // Nothing claimable now (none due, or every due one's endpoint is busy): wait for a slot or the poll.
-      if (claimed.length === 0 || this.total >= this.opts.maxInFlight) {
-        await this.wakeup.wait(this.opts.pollMs);
+  protected async round(): Promise<boolean> {
+    let claimed: WebhookDeliveryRow[] = [];
+    const free = this.opts.maxInFlight - this.total;
+    if (free > 0) {
+      try {
+        const saturated = [...this.inFlight].filter(([, n]) => n >= this.opts.perEndpoint).map(([id]) => id);
+        claimed = await this.store.webhookDeliveries.claimDue(Date.now(), this.opts.leaseMs, free, (sub) => this.opts.perEndpoint - (this.inFlight.get(sub) ?? 0), saturated);
+      } catch (err) {
+        this.logger.error({ err: (err as Error).message }, 'claiming webhook deliveries failed');
       }
     }
+    for (const d of claimed) {
+      this.inFlight.set(d.subscription_id, (this.inFlight.get(d.subscription_id) ?? 0) + 1);
+      this.total++;
+      void this.attempt(d)
+        .catch((err: Error) => this.logger.error({ deliveryId: d.id, err: err.message }, 'webhook attempt crashed'))
+        .finally(() => {
+          const left = (this.inFlight.get(d.subscription_id) ?? 1) - 1;
+          if (left) this.inFlight.set(d.subscription_id, left);
+          else this.inFlight.delete(d.subscription_id);
+          this.total--;
+          this.notify();
+        });
+    }
+    // Nothing claimable now (none due, or every due one's endpoint is busy): wait for a slot or the poll.
+    return claimed.length > 0 && this.total < this.opts.maxInFlight;
   }
 
   /** One attempt of one delivery (also used directly by the subscription test endpoint). */

@@ -11,7 +11,7 @@ import type { IntegrationService } from '../integrations/service.ts';
 import { newId } from '../access/api-keys.ts';
 import { verify } from './inbound-signatures.ts';
 import type { EventPublisher } from './events.ts';
-import { Wakeup } from './wakeup.ts';
+import { PollingWorker } from './polling-worker.ts';
 
 export interface InboundRequest {
   provider: string;
@@ -40,12 +40,9 @@ export function parseInboundBody(raw: Buffer, contentType: string | undefined): 
   }
 }
 
-export class InboundWebhooks {
-  private running = false;
-  private readonly wakeup = new Wakeup();
+export class InboundWebhooks extends PollingWorker {
   // The endpoint is public (providers sign, they do not log in): cap what one integration id can take.
   private readonly limiter: RateLimiterMemory;
-  private loopDone: Promise<void> | undefined;
 
   constructor(
     private readonly store: Store,
@@ -55,6 +52,7 @@ export class InboundWebhooks {
     private readonly logger: Logger,
     private readonly opts: { pollMs: number; leaseMs?: number; publicUrlSet?: boolean; perSecond?: number } = { pollMs: 1000 },
   ) {
+    super(opts.pollMs);
     this.limiter = new RateLimiterMemory({ keyPrefix: 'inbound', points: opts.perSecond ?? 200, duration: 1 });
   }
 
@@ -129,34 +127,14 @@ export class InboundWebhooks {
     return { status: 202, body: { success: true, message: 'Accepted.', data: { id: base.id } } };
   }
 
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loopDone = this.loop();
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wakeup.notify();
-    await this.loopDone;
-  }
-
-  notify(): void {
-    this.wakeup.notify();
-  }
-
-  private async loop(): Promise<void> {
-    while (this.running) {
-      let batch: InboundEventRow[] = [];
-      try {
-        batch = await this.store.inboundEvents.claimDue(Date.now(), this.opts.leaseMs ?? 60_000, 50);
-        for (const ev of batch) await this.process(ev);
-      } catch (err) {
-        this.logger.error({ err: (err as Error).message }, 'processing inbound webhooks failed');
-      }
-      if (!batch.length) {
-        await this.wakeup.wait(this.opts.pollMs);
-      }
+  protected async round(): Promise<boolean> {
+    try {
+      const batch = await this.store.inboundEvents.claimDue(Date.now(), this.opts.leaseMs ?? 60_000, 50);
+      for (const ev of batch) await this.process(ev);
+      return batch.length > 0;
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message }, 'processing inbound webhooks failed');
+      return false;
     }
   }
 
