@@ -258,8 +258,21 @@ function objectBuilder(keys: string[], values: Eval[]): Eval {
     lines.push(`  v = e[${i}](d, b);`, '  if (v === BAIL) return BAIL;', `  if (v !== undefined) o[${JSON.stringify(k)}] = v;`);
   });
   lines.push('  return o;', '};');
-  const factory = new Function('BAIL', 'e', lines.join('\n')) as (bail: Bail, e: Eval[]) => Eval;
-  return factory(BAIL, values);
+  try {
+    const factory = new Function('BAIL', 'e', lines.join('\n')) as (bail: Bail, e: Eval[]) => Eval;
+    return factory(BAIL, values);
+  } catch {
+    // Code generation disallowed (--disallow-code-generation-from-strings): the same, as a loop.
+    return (d, b) => {
+      const o: Record<string, unknown> = {};
+      for (let i = 0; i < keys.length; i++) {
+        const v = values[i]!(d, b);
+        if (v === BAIL) return BAIL;
+        if (v !== undefined) o[keys[i]!] = v;
+      }
+      return o;
+    };
+  }
 }
 
 /**

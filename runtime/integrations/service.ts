@@ -183,6 +183,7 @@ export class IntegrationService {
       patch.verified_at = null; // new credentials are unverified: activate must not skip the check
       const meta = { ...(patch.metadata ?? row.metadata) };
       delete meta['verification_error'];
+      delete meta['verification_error_type'];
       patch.metadata = meta;
       reverify = patch.status === 'pending_verify';
     }
@@ -241,6 +242,7 @@ export class IntegrationService {
     const c = this.connectors.get(row.provider);
     const metadata = { ...row.metadata };
     delete metadata['verification_error'];
+    delete metadata['verification_error_type'];
     let status: IntegrationStatus;
     if (!c) {
       status = 'error';

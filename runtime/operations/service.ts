@@ -79,11 +79,21 @@ export class OperationService {
 
     const started = performance.now();
     let outcome: Omit<OperationOutcome, 'replayed'>;
+    const progress = { reachedProvider: false };
     try {
-      outcome = await this.execute(tenantId, capability, req, requestId, operationId);
+      outcome = await this.execute(tenantId, capability, req, requestId, operationId, progress);
     } catch (err) {
-      // Nothing reached a provider: free the key so the corrected request can use it.
-      if (req.idempotency_key) await this.store.operations.remove(tenantId, operationId).catch(() => undefined);
+      if (req.idempotency_key) {
+        if (!progress.reachedProvider) {
+          // Nothing reached a provider: free the key so the corrected request can use it.
+          await this.store.operations.remove(tenantId, operationId).catch(() => undefined);
+        } else {
+          // A provider may have acted: the key must never run again. Record the failure instead.
+          await this.store.operations
+            .finish(tenantId, operationId, 'failed', 500, { success: false, message: 'The operation failed after reaching the provider; check GET /deliveries before retrying with a new key.', code: 'internal_error', operation_id: operationId })
+            .catch(() => undefined);
+        }
+      }
       throw err;
     }
     this.metrics?.observe(capability, outcome.httpStatus < 300 ? 'succeeded' : outcome.httpStatus === 409 ? 'no_active_provider' : 'failed', (performance.now() - started) / 1000);
@@ -92,7 +102,7 @@ export class OperationService {
     return { ...outcome, replayed: false };
   }
 
-  private async execute(tenantId: string, capability: string, req: OperationRequest, requestId: string, operationId: string): Promise<Omit<OperationOutcome, 'replayed'>> {
+  private async execute(tenantId: string, capability: string, req: OperationRequest, requestId: string, operationId: string, progress: { reachedProvider: boolean }): Promise<Omit<OperationOutcome, 'replayed'>> {
     const targets = await this.routing.targets(tenantId, capability, req.input, req.integration_id);
     if (!targets.length) {
       return {
@@ -103,6 +113,7 @@ export class OperationService {
     const deliveries: DeliveryRow[] = [];
     let lastError: EngineFailure | undefined;
     for (const [i, target] of targets.entries()) {
+      progress.reachedProvider = true;
       const result = await this.attempt(target, capability, req.input);
       const delivery: DeliveryRow = {
         id: newId(),

@@ -70,9 +70,9 @@ export class EventBus implements EventPublisher {
       updated_at: now.toISOString(),
       delivered_at: null,
     }));
-    // An internal event nobody subscribes to needs no row (operations emit one per call). Inbound
-    // events are always stored: their id makes reprocessing idempotent.
-    if (deliveries.length || event.source !== 'internal') await this.store.webhookDeliveries.createWithEvent(event, deliveries);
+    // An operation event nobody subscribes to needs no row (one is emitted per call). Everything
+    // else is recorded: inbound events (their id makes reprocessing idempotent), integration events.
+    if (deliveries.length || !type.startsWith('operation.')) await this.store.webhookDeliveries.createWithEvent(event, deliveries);
     if (deliveries.length) for (const l of this.listeners) l();
     this.logger.debug({ tenantId, eventId: event.id, type, deliveries: deliveries.length }, 'event published');
     return { eventId: event.id, deliveries: deliveries.length, deliveryIds: deliveries.map((d) => d.id) };

@@ -33,7 +33,10 @@ export abstract class PollingWorker {
   private loopDone: Promise<void> | undefined;
   private readonly wakeup = new Wakeup();
 
-  constructor(private readonly pollMs: number) {}
+  constructor(
+    private readonly pollMs: number,
+    private readonly onError: (err: unknown) => void = () => undefined,
+  ) {}
 
   /** One round; answers true when another round should follow at once. */
   protected abstract round(): Promise<boolean>;
@@ -47,7 +50,15 @@ export abstract class PollingWorker {
     if (this.running) return;
     this.running = true;
     this.loopDone = (async () => {
-      while (this.running) if (!(await this.round())) await this.wakeup.wait(this.pollMs);
+      while (this.running) {
+        let again = false;
+        try {
+          again = await this.round();
+        } catch (err) {
+          this.onError(err); // a failed round must not end the worker
+        }
+        if (!again) await this.wakeup.wait(this.pollMs);
+      }
     })();
   }
 

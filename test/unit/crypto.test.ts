@@ -78,6 +78,7 @@ describe('plugboard keys rotate-master', () => {
     const store = await openStore(env.PLUGBOARD_DATABASE_URL);
     const keyFile = path.join(dir, 'master.key');
     const before = Keyring.fromEnvOrFile({}, keyFile);
+    const beforeId = before.active.id; // (a file keyring notices a rotation after 5 s: remember the id now)
     const cipher = new CredentialCipher(before);
     const { tenant_id } = await createTenant(store, 'Rotate');
     const now = new Date().toISOString();
@@ -92,7 +93,7 @@ describe('plugboard keys rotate-master', () => {
     expect(out.status, out.stderr).toBe(0);
     const report = JSON.parse(out.stdout) as { master_key_id: string; rewrapped: number };
     expect(report.rewrapped).toBe(3); // two integrations and one webhook subscription
-    expect(report.master_key_id).not.toBe(before.active.id);
+    expect(report.master_key_id).not.toBe(beforeId);
 
     const after = Keyring.fromEnvOrFile({}, keyFile);
     expect(after.ids()).toEqual([report.master_key_id]); // --prune dropped the old, now unused key

@@ -156,6 +156,11 @@ describe('inbound webhooks', () => {
     expect(ev.reason).toContain('customer.created');
     const again = await pb.api(t.key, 'POST', `/webhooks/inbound-events/${ev.id}/reprocess`);
     expect(again.status).toBe(202);
+    // a processed event already produced its normalized event: nothing to reprocess
+    const processed = (await pb.api(t.key, 'GET', '/webhooks/inbound-events?status=processed')).body.data[0];
+    const refused = await pb.api(t.key, 'POST', `/webhooks/inbound-events/${processed.id}/reprocess`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('not_reprocessable');
   });
 
   it('keeps webhook secrets and provider credentials out of the database file, the logs and responses', () => {

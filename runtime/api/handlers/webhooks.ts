@@ -96,7 +96,9 @@ export const webhookHandlers: Record<string, ApiHandler> = {
     if (!d) return res.status(404).json(fail('Delivery not found.'));
     const sub = await h.platform.store.webhookSubscriptions.get(h.tenantId, d.subscription_id);
     if (!sub?.enabled) return res.status(409).json(fail('The subscription is disabled or deleted: enable it first.', undefined, 'subscription_disabled'));
-    await h.platform.store.webhookDeliveries.requeue(h.tenantId, [d.id], Date.now());
+    if (!(await h.platform.store.webhookDeliveries.requeue(h.tenantId, [d.id], Date.now()))) {
+      return res.status(409).json(fail('The delivery is being sent right now; replay it once this attempt has finished.', undefined, 'delivery_in_flight'));
+    }
     await h.platform.audit.record(h, 'webhook_delivery.replayed', 'webhook_delivery', d.id);
     h.platform.dispatcher.notify();
     res.status(202).json(ok(deliveryView((await h.platform.store.webhookDeliveries.get(h.tenantId, d.id))!), 'Delivery queued again with the same webhook-id.'));
@@ -151,8 +153,14 @@ export const webhookHandlers: Record<string, ApiHandler> = {
   async reprocessInboundEvent(c, h, _req, res) {
     const ev = await h.platform.store.inboundEvents.get(h.tenantId, id(c));
     if (!ev) return res.status(404).json(fail('Inbound event not found.'));
-    if (ev.status === 'rejected') return res.status(409).json(fail('A rejected event (bad signature) cannot be reprocessed.', undefined, 'rejected_event'));
-    await h.platform.store.inboundEvents.requeue(h.tenantId, ev.id, Date.now());
+    // Processed events already produced their normalized event (same id), and rejected ones were
+    // never authenticated: only failed and ignored events (e.g. after a manifest fix) are reprocessed.
+    if (ev.status !== 'failed' && ev.status !== 'ignored') {
+      return res.status(409).json(fail(`A ${ev.status} event cannot be reprocessed; only failed and ignored ones can.`, undefined, 'not_reprocessable'));
+    }
+    if (!(await h.platform.store.inboundEvents.requeue(h.tenantId, ev.id, Date.now()))) {
+      return res.status(409).json(fail('The event is being processed right now.', undefined, 'event_in_flight'));
+    }
     await h.platform.audit.record(h, 'inbound_event.reprocessed', 'inbound_event', ev.id);
     h.platform.inbound.notify();
     res.status(202).json(ok(null, 'Queued for processing.'));

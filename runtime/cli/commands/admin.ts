@@ -93,19 +93,29 @@ then run this command to re-wrap everything with NEWKEY, then drop OLDKEY from t
       const active = keyring.source.kind === 'file' ? keyring.addActiveKey() : keyring.active;
       const cipher = new CredentialCipher(keyring);
       // Integrations' credentials and webhook subscriptions' secrets: every sealed data key.
-      let rows = await store.sealedKeys.all();
+      let rows: Awaited<ReturnType<typeof store.sealedKeys.all>> = [];
       let rewrapped = 0;
-      for (let round = 0; round < 5; round++) {
-        const todo = rows.filter((r) => r.master_key_id !== active.id);
-        if (!todo.length) break;
-        // Batches of short transactions, compare-and-swap per row: servers keep reading and writing,
-        // and a row resealed meanwhile (new credentials) is simply picked up by the next round.
-        for (let i = 0; i < todo.length; i += 500) {
-          rewrapped += await store.sealedKeys.rewrap(
-            todo.slice(i, i + 500).map((r) => ({ ...r, ...cipher.rewrap(r.tenant_id, r.id, r.data_key_wrapped, r.master_key_id), old_data_key_wrapped: r.data_key_wrapped, old_master_key_id: r.master_key_id })),
-          );
-        }
+      const rewrapAll = async () => {
         rows = await store.sealedKeys.all();
+        for (let round = 0; round < 5; round++) {
+          const todo = rows.filter((r) => r.master_key_id !== active.id);
+          if (!todo.length) break;
+          // Batches of short transactions, compare-and-swap per row: servers keep reading and writing,
+          // and a row resealed meanwhile (new credentials) is simply picked up by the next round.
+          for (let i = 0; i < todo.length; i += 500) {
+            rewrapped += await store.sealedKeys.rewrap(
+              todo.slice(i, i + 500).map((r) => ({ ...r, ...cipher.rewrap(r.tenant_id, r.id, r.data_key_wrapped, r.master_key_id), old_data_key_wrapped: r.data_key_wrapped, old_master_key_id: r.master_key_id })),
+            );
+          }
+          rows = await store.sealedKeys.all();
+        }
+      };
+      await rewrapAll();
+      if (prune && keyring.source.kind === 'file') {
+        // Running servers switch to the new active key within 5 s; until then they may still seal
+        // with an old one. Wait that out and sweep again before any old key is dropped.
+        await new Promise((r) => setTimeout(r, 6000));
+        await rewrapAll();
       }
       const left = rows.filter((r) => r.master_key_id !== active.id).length;
       if (prune && !left) keyring.retainOnly(new Set(rows.map((r) => r.master_key_id)));
