@@ -44,7 +44,7 @@ export class WebhookDispatcher extends PollingWorker {
     private readonly logger: Logger,
     opts: DispatcherOptions,
   ) {
-    super(opts.pollMs ?? 1000);
+    super(opts.pollMs ?? 1000, (err) => logger.error({ err: (err as Error).message }, 'webhook delivery round failed'));
     this.opts = {
       schedule: DEFAULT_RETRY_SCHEDULE_MS,
       maxInFlight: 64,

@@ -52,7 +52,7 @@ export class InboundWebhooks extends PollingWorker {
     private readonly logger: Logger,
     private readonly opts: { pollMs: number; leaseMs?: number; publicUrlSet?: boolean; perSecond?: number } = { pollMs: 1000 },
   ) {
-    super(opts.pollMs);
+    super(opts.pollMs, (err) => logger.error({ err: (err as Error).message }, 'inbound webhook round failed'));
     this.limiter = new RateLimiterMemory({ keyPrefix: 'inbound', points: opts.perSecond ?? 200, duration: 1 });
   }
 
