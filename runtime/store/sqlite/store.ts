@@ -48,6 +48,16 @@ function toOperation(r: Row): OperationRow {
   return { ...(r as unknown as OperationRow), response: parse(r['response'], null) };
 }
 
+/** Adds `col = @col` to `where` for each listed filter that is set. */
+function equalityFilters<F extends object>(where: string[], params: Row, filter: F, columns: Array<keyof F & string>): void {
+  for (const k of columns) {
+    const v = filter[k];
+    if (v === undefined || v === null || v === '') continue;
+    where.push(`${k} = @${k}`);
+    params[k] = v;
+  }
+}
+
 /** Builds "SET a = @a, b = @b" from a patch, serialising JSON columns. */
 function setClause(patch: Row, jsonCols: string[], boolCols: string[] = []): { sql: string; params: Row } {
   const params: Row = {};
@@ -181,12 +191,7 @@ export class SqliteStore implements Store {
     list: async (tenantId: string, f: AuditFilter) => {
       const where = ['tenant_id = @tenantId'];
       const params: Row = { tenantId };
-      for (const k of ['action', 'target_type', 'target_id', 'actor'] as const) {
-        if (f[k]) {
-          where.push(`${k} = @${k}`);
-          params[k] = f[k];
-        }
-      }
+      equalityFilters(where, params, f, ['action', 'target_type', 'target_id', 'actor']);
       if (f.from) {
         where.push('created_at >= @from');
         params['from'] = f.from;
@@ -241,12 +246,7 @@ export class SqliteStore implements Store {
     list: async (tenantId: string, f: ListQuery & { status?: string; subscription_id?: string; event_type?: string }) => {
       const where = ['tenant_id = @tenantId'];
       const params: Row = { tenantId };
-      for (const k of ['status', 'subscription_id', 'event_type'] as const) {
-        if (f[k]) {
-          where.push(`${k} = @${k}`);
-          params[k] = f[k];
-        }
-      }
+      equalityFilters(where, params, f, ['status', 'subscription_id', 'event_type']);
       return this.page(`FROM webhook_deliveries WHERE ${where.join(' AND ')}`, params, f, 'created_at DESC, id DESC', (r) => r as unknown as WebhookDeliveryRow);
     },
     claimDue: async (now: number, leaseMs: number, limit: number, free: (subscriptionId: string) => number, saturated: string[]) => {
@@ -311,12 +311,7 @@ export class SqliteStore implements Store {
     list: async (tenantId: string, f: ListQuery & { status?: string; integration_id?: string }) => {
       const where = ['tenant_id = @tenantId'];
       const params: Row = { tenantId };
-      for (const k of ['status', 'integration_id'] as const) {
-        if (f[k]) {
-          where.push(`${k} = @${k}`);
-          params[k] = f[k];
-        }
-      }
+      equalityFilters(where, params, f, ['status', 'integration_id']);
       return this.page(`FROM inbound_events WHERE ${where.join(' AND ')}`, params, f, 'received_at DESC, id DESC', (r) => r as unknown as InboundEventRow);
     },
     claimDue: async (now: number, leaseMs: number, limit: number) =>
@@ -471,12 +466,7 @@ export class SqliteStore implements Store {
     list: async (tenantId: string, f: DeliveryFilter) => {
       const where = ['tenant_id = @tenantId'];
       const params: Row = { tenantId };
-      for (const k of ['integration_id', 'capability', 'status', 'operation_id'] as const) {
-        if (f[k]) {
-          where.push(`${k} = @${k}`);
-          params[k] = f[k];
-        }
-      }
+      equalityFilters(where, params, f, ['integration_id', 'capability', 'status', 'operation_id']);
       return this.page(`FROM deliveries WHERE ${where.join(' AND ')}`, params, f, 'created_at DESC, id DESC', toDelivery);
     },
   };
