@@ -195,6 +195,123 @@ describe('semantic errors with positions', () => {
     expect(i.message).toContain('"input.media_url"');
     expect(where(i)).toBe('16:13'); // 16: "      body: '{ ... }'"
   });
+
+  it('an unknown capability name points at the capability', () => {
+    const text = `${HEAD}capabilities:
+  send_fax:
+    request: { method: POST, path: /faxes }
+    response: '{ "fax_id": id }'
+`;
+    const i = only(text);
+    expect(i).toMatchObject({ path: 'capabilities/send_fax', rule: 'unknown_capability' });
+    expect(i.message).toMatch(/^unknown capability "send_fax": no schemas\/capabilities\/send_fax\.json \(known: .*send_sms.*\)$/);
+    expect(where(i)).toBe('13:5'); // 13: "    request: ..." (the capability's mapping)
+  });
+
+  it('an unknown template helper points at the template', () => {
+    const text = `${HEAD}capabilities:
+  send_sms:
+    request:
+      method: POST
+      path: /messages
+      query:
+        to: "{{phone input.to}}"
+    response: '{ "message_id": id, "status": "queued" }'
+`;
+    const i = only(text);
+    expect(i).toMatchObject({ path: 'capabilities/send_sms/request/query/to', rule: 'template_helper' });
+    expect(i.message).toMatch(/^unknown template helper "phone" \(known: json, base64, urlencode, /);
+    expect(where(i)).toBe('17:13'); // 17: '        to: "{{phone input.to}}"'
+  });
+
+  it('a template may not read the server environment', () => {
+    const text = HEAD.replace('{{credentials.api_key}}', '{{env.PLUGBOARD_MASTER_KEY}}') +
+      `capabilities:
+  send_sms:
+    request: { method: POST, path: /messages }
+    response: '{ "message_id": id, "status": "queued" }'
+`;
+    const i = only(text);
+    expect(i).toMatchObject({ path: 'auth/token', rule: 'template_root' });
+    expect(where(i)).toBe('8:10'); // 8: '  token: "{{env.PLUGBOARD_MASTER_KEY}}"'
+  });
+});
+
+describe('every error of a file at once', () => {
+  it('reports three different semantic problems as three issues', () => {
+    const text = `${HEAD}capabilities:
+  send_sms:
+    request:
+      method: POST
+      path: "/accounts/{{credentials.account_sid}}/messages"
+      headers:
+        X-Trace: "{{trace input.to}}"
+      body: '{ "to": input.to, "body": input.body, }'
+    response: '{ "message_id": id, "status": "queued" }'
+`;
+    const issues = load(text);
+    expect(issues.map((i) => [where(i), i.path, i.rule])).toEqual([
+      ['15:13', 'capabilities/send_sms/request/path', 'undeclared_credential'], //          15: path
+      ['17:18', 'capabilities/send_sms/request/headers/X-Trace', 'template_helper'], //     17: X-Trace
+      ['18:13', 'capabilities/send_sms/request/body', 'jsonata_syntax'], //                 18: body
+    ]);
+  });
+
+  it('reports three different schema problems as three issues', () => {
+    const text = `schema_version: 1
+name: probe
+display_name: Probe
+category: communication
+base_url: https://api.example.com
+auth:
+  type: magic
+credential_schema:
+  api_key: { type: string, sensitive: true }
+capabilities:
+  verify_payment:
+    request:
+      method: GET
+      path: "/payments/{{input.payment_id}}"
+      body: '{ "expand": ["charges"] }'
+    response: '{ "payment_id": id, "status": "pending" }'
+`;
+    const issues = load(text);
+    expect(issues.map((i) => [where(i), i.path, i.rule]).sort()).toEqual(
+      [
+        ['7:9', 'auth/type', 'enum'], //                                  7: "  type: magic"
+        ['9:12', 'credential_schema/api_key', 'required'], //              9: "  api_key: { ... }"
+        ['13:7', 'capabilities/verify_payment/request', 'not'], //        13: "      method: GET"
+      ].sort(),
+    );
+  });
+});
+
+describe('plugboard validate', () => {
+  const run = (args: string[]) => spawnSync(BIN, ['validate', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PLUGBOARD_CONNECTORS_DIR: '' } });
+
+  it('exits 1 on bad files and prints one `file:line:col  path  message` line per problem, without a stack trace', () => {
+    const files = [`${INVALID}/request-get-with-body.yaml`, `${INVALID}/template-unknown-helper.yaml`, `${INVALID}/manifest-missing-capabilities.yaml`];
+    const res = run(files);
+    expect(res.status, res.stderr).toBe(1);
+    const lines = res.stdout.trim().split('\n');
+    for (const line of lines) expect(line).toMatch(/^(\S+\.yaml):(\d+):(\d+)  (\S+)  (.+)$/);
+    expect(lines).toContain(`${INVALID}/request-get-with-body.yaml:13:7  capabilities/verify_payment/request  a GET or DELETE request cannot have a body`);
+    expect(lines).toContain(`${INVALID}/manifest-missing-capabilities.yaml:2:1  (root)  missing required key "capabilities"`);
+    expect(lines.some((l) => l.startsWith(`${INVALID}/template-unknown-helper.yaml:15:20  capabilities/send_sms/request/query/to  unknown template helper "e164"`))).toBe(true);
+    // Every file is reported, not just the first bad one.
+    for (const f of files) expect(res.stdout).toContain(f);
+    expect(res.stderr).toMatch(/^\d+ problem\(s\) in 3 of 3 manifest\(s\)\n$/);
+    const all = res.stdout + res.stderr;
+    expect(all).not.toMatch(/^\s+at /m);
+    expect(all).not.toMatch(/unexpected error|Error:/);
+  });
+
+  it('exits 0 on the shipped connectors', () => {
+    const res = run(['connectors']);
+    expect(res.stderr).toBe('');
+    expect(res.stdout).toMatch(/^\d+ manifest\(s\) valid: \d+ connector\(s\), \d+ capabilities\n$/);
+    expect(res.status).toBe(0);
+  });
 });
 
 describe('fixed loader and schema bugs (regression tests)', () => {
@@ -214,6 +331,7 @@ describe('fixed loader and schema bugs (regression tests)', () => {
 `;
     const i = only(text);
     expect(i).toMatchObject({ path: 'capabilities/send_sms/request/body', rule: 'jsonata_syntax' });
+    expect(i.message).toMatch(/^JSONata syntax error: The symbol "\]" cannot be used as a unary operator \(at character \d+\)$/);
     expect(i.line).toBe(20); // 20: '          "from": ]'  (the block's indicator line is 16)
   });
 
