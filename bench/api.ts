@@ -13,7 +13,7 @@ import { readConfig } from '../runtime/config/env.ts';
 import { createPlatform } from '../runtime/platform/platform.ts';
 import { createApp } from '../runtime/api/app.ts';
 import { createTenant } from '../runtime/tenants/tenants.ts';
-import { PROJECT_ROOT } from '../runtime/manifest/paths.ts';
+import { PROJECT_ROOT } from '../runtime/config/paths.ts';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 3);
 

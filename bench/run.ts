@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { Engine } from '../runtime/engine/engine.ts';
 import { loadConnectorDir } from '../runtime/manifest/registry.ts';
-import { DEFAULT_CONNECTORS_DIR } from '../runtime/manifest/paths.ts';
+import { DEFAULT_CONNECTORS_DIR } from '../runtime/config/paths.ts';
 import { apiThroughput } from './api.ts';
 import { webhookThroughput } from './webhooks.ts';
 
@@ -104,7 +104,7 @@ async function mappingThroughput(): Promise<void> {
   // The compiled expression above uses the fast evaluator when the expression allows it
   // (runtime/engine/fast-expressions.ts); plain JSONata, compiled directly, for comparison.
   const { default: jsonataLib } = await import('jsonata');
-  const { toPlain } = await import('../runtime/engine/expressions.ts');
+  const { toPlain } = await import('../runtime/lang/expressions.ts');
   const plain = jsonataLib(cap.response.source);
   const viaPlain = await measure('plain JSONata (jsonata(src).evaluate + toPlain)', async (r) => toPlain(await plain.evaluate(r, { input: {}, status: 200, headers: {} })));
   console.log(`  compiled expression uses the fast path: ${cap.response.fast}`);

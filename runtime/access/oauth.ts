@@ -6,6 +6,7 @@ import { SignJWT, jwtVerify, decodeProtectedHeader, errors as joseErrors } from 
 import type { Store, OAuthClientRow } from '../store/types.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import { newId, SCOPES, type Principal, type Scope } from './api-keys.ts';
+import { PlugboardError } from '../errors/plugboard-error.ts';
 
 export const TOKEN_TTL_SECONDS = 3600;
 export const AUDIENCE = 'plugboard-api';
@@ -19,13 +20,14 @@ function random62(n: number): string {
 
 const hash = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
-export class OAuthError extends Error {
+/** An RFC 6749 §5.2 error of Plugboard's token endpoint (answered in OAuth's own format, not the envelope). */
+export class OAuthError extends PlugboardError {
   constructor(
     readonly error: 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope',
     readonly description: string,
     readonly status = 400,
   ) {
-    super(description);
+    super(status === 401 ? 'unauthenticated' : 'validation', description, { code: error });
   }
 }
 

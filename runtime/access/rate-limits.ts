@@ -67,11 +67,6 @@ export class ApiRateLimiter {
     return settings;
   }
 
-  /** Forget cached settings (after a plan change). */
-  invalidate(tenantId: string): void {
-    this.tenantSettings.delete(tenantId);
-  }
-
   private make(settings: RateLimitSettings): Limiters {
     const key = `${settings.per_hour}/${settings.burst}/${settings.burst_window_seconds ?? 60}`;
     let l = this.limiters.get(key);

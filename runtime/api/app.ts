@@ -10,11 +10,11 @@ import helmet from 'helmet';
 import cors from 'cors';
 import { parse as parseYaml } from 'yaml';
 import addFormatsModule from 'ajv-formats';
-import { SCHEMAS_DIR } from '../manifest/paths.ts';
+import { SCHEMAS_DIR } from '../config/paths.ts';
 import type { Platform } from '../platform/platform.ts';
 import type { Principal, Scope } from '../access/api-keys.ts';
-import { ServiceError } from '../integrations/errors.ts';
-import { ok, list, fail } from './envelope.ts';
+import { sendError } from './error-response.ts';
+import { fail } from './envelope.ts';
 import { presentedKey, hasScope } from './authentication.ts';
 import { authenticateApiKey } from '../access/api-keys.ts';
 import { integrationHandlers } from './handlers/integrations.ts';
@@ -24,6 +24,8 @@ import { providerHandlers } from './handlers/providers.ts';
 import { accessHandlers, oauthTokenError } from './handlers/access.ts';
 import { webhookHandlers } from './handlers/webhooks.ts';
 import { looksLikeJwt } from '../access/oauth.ts';
+import { MAX_INBOUND_BYTES } from '../webhooks/inbound.ts';
+import type { ApiHandler, HandlerContext } from './handler.ts';
 
 export const API_BASE = '/api/v1';
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: unknown) => void;
@@ -32,17 +34,6 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export function loadOpenApiDocument(): Record<string, any> {
   return parseYaml(fs.readFileSync(path.join(SCHEMAS_DIR, 'openapi.yaml'), 'utf8')) as Record<string, any>;
 }
-
-/** What every handler gets: the platform, the authenticated principal and paging helpers. */
-export interface HandlerContext {
-  platform: Platform;
-  principal: Principal;
-  tenantId: string;
-  requestId: string;
-  page(): { page: number; perPage: number };
-}
-
-export type ApiHandler = (c: Context, h: HandlerContext, req: Request, res: Response) => Promise<unknown> | unknown;
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -59,7 +50,6 @@ export interface AppOptions {
   fixedPrincipal?: Principal;
 }
 
-export { ok, list, fail };
 
 /** Every operation must declare its scope: a route without one cannot be added by mistake. */
 export function assertScopesDeclared(definition: Record<string, any>): void {
@@ -142,9 +132,7 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
     try {
       await fn(c, h, req, res);
     } catch (err) {
-      if (!(err instanceof ServiceError)) throw err;
-      const status = { not_found: 404, validation: 422, conflict: 409, unavailable: 503 }[err.kind];
-      res.status(status).json(fail(err.message, err.errors, err.code));
+      if (!sendError(res, err)) throw err;
     }
   };
 
@@ -262,7 +250,7 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
 
   app.use(`${API_BASE}/oauth`, express.urlencoded({ extended: false, limit: '16kb' }));
   // Providers sign the exact bytes they send: inbound webhooks keep the raw body.
-  app.use(`${API_BASE}/webhooks/inbound`, express.raw({ type: () => true, limit: '1mb' }));
+  app.use(`${API_BASE}/webhooks/inbound`, express.raw({ type: () => true, limit: MAX_INBOUND_BYTES }));
   // Strict content type: a body must be declared JSON (the OAuth endpoints take forms, above).
   app.use(API_BASE, (req: Request, res: Response, next: NextFunction) => {
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;

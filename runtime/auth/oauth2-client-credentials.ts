@@ -1,8 +1,8 @@
 // OAuth 2.0 client credentials grant (RFC 6749 §4.4) against a provider's token endpoint,
 // with tokens cached until shortly before they expire.
 import { createHash } from 'node:crypto';
-import type { HttpTransport } from '../engine/http.ts';
-import { EngineError, failure } from '../engine/errors.ts';
+import type { HttpTransport } from '../http/transport.ts';
+import { EngineError, failure } from '../http/errors.ts';
 
 export interface ClientCredentialsConfig {
   tokenUrl: string;

@@ -1,8 +1,8 @@
 // Auth strategies named by manifests. Each turns the compiled auth block and an integration's
 // credentials into headers and query parameters for one provider request.
 import type { Connector } from '../manifest/connector.ts';
-import type { HttpTransport } from '../engine/http.ts';
-import { EngineError, failure } from '../engine/errors.ts';
+import type { HttpTransport } from '../http/transport.ts';
+import { EngineError, failure } from '../http/errors.ts';
 import { OAuthClientCredentialsCache } from './oauth2-client-credentials.ts';
 
 export interface AuthContext {
@@ -115,8 +115,4 @@ export async function applyAuth(connector: Connector, ctx: AuthContext): Promise
   const strategy = strategies[connector.auth.spec.type];
   if (!strategy) throw new EngineError(failure('unsupported', `auth type "${connector.auth.spec.type}" is not supported`, { retryable: false }));
   return strategy(connector, ctx);
-}
-
-export function forgetCachedTokens(): void {
-  oauthCache.clear();
 }

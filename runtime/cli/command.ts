@@ -1,3 +1,5 @@
+import { PlugboardError } from '../errors/plugboard-error.ts';
+
 export interface Command {
   name: string;
   usage: string;
@@ -7,4 +9,8 @@ export interface Command {
 }
 
 /** A failure the user can act on: printed as one line, exit 1. */
-export class CliError extends Error {}
+export class CliError extends PlugboardError {
+  constructor(message: string) {
+    super('validation', message, { code: 'cli' });
+  }
+}

@@ -1,5 +1,6 @@
 // The `plugboard` command. Each command prints one clear line on failure and exits non-zero.
-import { loadDotEnv, ConfigError } from '../config/env.ts';
+import { loadDotEnv } from '../config/env.ts';
+import { PlugboardError } from '../errors/plugboard-error.ts';
 import { CliError, type Command } from './command.ts';
 import { validateCommand } from './commands/validate.ts';
 import { generateCommand } from './commands/generate.ts';
@@ -43,7 +44,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof CliError || err instanceof ConfigError) console.error(`plugboard: ${err.message}`);
+    if (err instanceof PlugboardError && err.kind !== 'internal') console.error(`plugboard: ${err.message}`);
     else if ((err as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')) console.error(`plugboard: ${(err as Error).message}`);
     else console.error(`plugboard: unexpected error: ${(err as Error)?.stack ?? String(err)}`);
     process.exitCode = 1;

@@ -2,10 +2,10 @@
 // with a message naming the variable.
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_CONNECTORS_DIR } from '../manifest/paths.ts';
-import { DEFAULT_RETRY_SCHEDULE_MS, parseRetrySchedule } from '../webhooks/retry-schedule.ts';
+import { DEFAULT_CONNECTORS_DIR } from './paths.ts';
+import { ConfigError } from '../errors/plugboard-error.ts';
+import { DEFAULT_WEBHOOK_RETRY_SCHEDULE, parseDuration, parseDurationList } from './durations.ts';
 
-export class ConfigError extends Error {}
 
 export interface Config {
   port: number;
@@ -61,15 +61,15 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!Number.isInteger(jobsLockMs) || jobsLockMs < 100) throw new ConfigError(`PLUGBOARD_JOBS_LOCK_MS must be an integer >= 100, got "${env.PLUGBOARD_JOBS_LOCK_MS}"`);
   const corsOrigins = (env.PLUGBOARD_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
   for (const o of corsOrigins) if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new ConfigError(`PLUGBOARD_CORS_ORIGINS: "${o}" is not an origin like https://studio.example.com`);
-  let webhookRetryScheduleMs = [...DEFAULT_RETRY_SCHEDULE_MS];
+  let webhookRetryScheduleMs = parseDurationList(DEFAULT_WEBHOOK_RETRY_SCHEDULE);
   let webhookDisableAfterMs = 24 * 3600_000;
   try {
-    if (env.PLUGBOARD_WEBHOOK_RETRY_SCHEDULE) webhookRetryScheduleMs = parseRetrySchedule(env.PLUGBOARD_WEBHOOK_RETRY_SCHEDULE);
+    if (env.PLUGBOARD_WEBHOOK_RETRY_SCHEDULE) webhookRetryScheduleMs = parseDurationList(env.PLUGBOARD_WEBHOOK_RETRY_SCHEDULE);
   } catch (err) {
     throw new ConfigError(`PLUGBOARD_WEBHOOK_RETRY_SCHEDULE: ${(err as Error).message}`);
   }
   try {
-    if (env.PLUGBOARD_WEBHOOK_DISABLE_AFTER) webhookDisableAfterMs = parseRetrySchedule(env.PLUGBOARD_WEBHOOK_DISABLE_AFTER)[0]!;
+    if (env.PLUGBOARD_WEBHOOK_DISABLE_AFTER) webhookDisableAfterMs = parseDuration(env.PLUGBOARD_WEBHOOK_DISABLE_AFTER);
   } catch (err) {
     throw new ConfigError(`PLUGBOARD_WEBHOOK_DISABLE_AFTER: ${(err as Error).message}`);
   }

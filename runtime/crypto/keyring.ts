@@ -4,13 +4,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
+import { ConfigError } from '../errors/plugboard-error.ts';
 
 export interface MasterKey {
   id: string;
   key: Buffer;
 }
 
-export class KeyringError extends Error {}
+export class KeyringError extends ConfigError {}
 
 export function keyId(key: Buffer): string {
   return 'mk_' + createHash('sha256').update('plugboard-master-key-id').update(key).digest('hex').slice(0, 16);

@@ -1,7 +1,7 @@
 // Connects the generated typed adapters (generated/index.ts) to the engine:
 // `createAdapters(engineCaller(engine, connectors, credentialsFor)).twilio.send_sms(input)`.
 import type { Connector } from '../manifest/connector.ts';
-import { EngineError, failure } from './errors.ts';
+import { EngineError, failure } from '../http/errors.ts';
 import type { Engine, RunOptions } from './engine.ts';
 
 export type CallOptionsResolver = (connector: string) => Omit<RunOptions, 'input'>;

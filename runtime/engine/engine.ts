@@ -5,8 +5,8 @@ import type { Connector, CompiledRequest, CompiledErrors } from '../manifest/con
 import { fieldErrors } from '../manifest/ajv.ts';
 import { applyAuth, type AppliedAuth } from '../auth/strategies.ts';
 import { buildRequest, type CallContext, type BuiltRequest } from './request.ts';
-import { UndiciTransport, TransportError, type HttpTransport, type HttpResponse } from './http.ts';
-import { EngineError, failure, redact, type EngineFailure } from './errors.ts';
+import { UndiciTransport, TransportError, type HttpTransport, type HttpResponse } from '../http/transport.ts';
+import { EngineError, failure, redact, type EngineFailure } from '../http/errors.ts';
 import { ProviderRateLimits } from './rate-limit.ts';
 
 export interface IntegrationRef {
@@ -183,12 +183,12 @@ export class Engine {
         response = await this.transport.send({ ...req, timeoutMs });
       } catch (err) {
         if (!(err instanceof TransportError)) throw err;
-        const retryable = err.kind === 'network' ? err.notSent || retry.on_timeout : retry.on_timeout;
+        const retryable = err.reason === 'network' ? err.notSent || retry.on_timeout : retry.on_timeout;
         if (retryable && attempt < retry.max_attempts) {
           await this.sleep(backoff(attempt, retry.initial_delay_ms, retry.max_delay_ms));
           continue;
         }
-        throw new EngineError(err.kind === 'timeout'
+        throw new EngineError(err.reason === 'timeout'
           ? failure('timeout', `${connector.displayName} did not answer: ${err.message}`)
           : failure('network_error', `cannot reach ${connector.displayName}: ${err.message}`));
       }

@@ -1,7 +1,7 @@
 // Turn a compiled request (templates + expressions) and a call's context into an HTTP request.
 import qs from 'qs';
 import type { CompiledRequest } from '../manifest/connector.ts';
-import { urlEncodedContext } from './templates.ts';
+import { urlEncodedContext } from '../lang/templates.ts';
 import type { AppliedAuth } from '../auth/strategies.ts';
 
 export interface CallContext {

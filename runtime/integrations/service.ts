@@ -7,9 +7,9 @@ import type { Connector } from '../manifest/connector.ts';
 import type { CredentialCipher } from '../crypto/envelope.ts';
 import type { Engine } from '../engine/engine.ts';
 import { fieldErrors } from '../manifest/ajv.ts';
-import { failure } from '../engine/errors.ts';
+import { failure } from '../http/errors.ts';
 import { newId } from '../access/api-keys.ts';
-import { ServiceError, notFound, invalid } from './errors.ts';
+import { PlugboardError, notFound, invalid, conflict } from '../errors/plugboard-error.ts';
 import type { EventPublisher } from '../webhooks/events.ts';
 
 export interface VerificationScheduler {
@@ -83,19 +83,19 @@ export class IntegrationService {
 
   private checkCredentials(c: Connector, credentials: Record<string, unknown>): void {
     if (!c.validateCredentials(credentials)) {
-      throw invalid('The given data was invalid.', fieldErrors(c.validateCredentials.errors, 'credentials'));
+      throw invalid(fieldErrors(c.validateCredentials.errors, 'credentials'));
     }
   }
 
   private checkCapabilities(c: Connector, caps: string[]): void {
     const unknown = caps.filter((x) => !c.capabilities.has(x));
-    if (unknown.length) throw invalid('The given data was invalid.', { enabled_capabilities: [`${c.name} does not offer: ${unknown.join(', ')} (offers: ${[...c.capabilities.keys()].join(', ')})`] });
+    if (unknown.length) throw invalid({ enabled_capabilities: [`${c.name} does not offer: ${unknown.join(', ')} (offers: ${[...c.capabilities.keys()].join(', ')})`] });
   }
 
   private checkMetadata(c: Connector, metadata: Record<string, unknown>): void {
     const env = metadata['environment'];
     if (env !== undefined && env !== null && !(typeof env === 'string' && env in c.environments)) {
-      throw invalid('The given data was invalid.', { 'metadata.environment': [Object.keys(c.environments).length ? `must be one of: ${Object.keys(c.environments).join(', ')}` : `${c.name} has no environments`] });
+      throw invalid({ 'metadata.environment': [Object.keys(c.environments).length ? `must be one of: ${Object.keys(c.environments).join(', ')}` : `${c.name} has no environments`] });
     }
   }
 
@@ -105,7 +105,7 @@ export class IntegrationService {
 
   async create(tenantId: string, input: CreateIntegrationInput): Promise<IntegrationView> {
     const c = this.connectors.get(input.provider);
-    if (!c) throw invalid('The given data was invalid.', { provider: [`unknown provider "${input.provider}"`] });
+    if (!c) throw invalid({ provider: [`unknown provider "${input.provider}"`] });
     this.checkCredentials(c, input.credentials);
     const caps = input.enabled_capabilities ?? [...c.capabilities.keys()];
     this.checkCapabilities(c, caps);
@@ -131,7 +131,7 @@ export class IntegrationService {
     try {
       await this.store.integrations.create(row);
     } catch (err) {
-      if (err instanceof UniqueViolation) throw invalid(DUPLICATE_MESSAGE, { provider: [DUPLICATE_MESSAGE] });
+      if (err instanceof UniqueViolation) throw invalid({ provider: [DUPLICATE_MESSAGE] }, DUPLICATE_MESSAGE);
       throw err;
     }
     await this.scheduler.scheduleVerification(tenantId, id, 1);
@@ -153,7 +153,7 @@ export class IntegrationService {
   async update(tenantId: string, id: string, input: UpdateIntegrationInput): Promise<IntegrationView> {
     const row = await this.get(tenantId, id);
     const c = this.connectors.get(row.provider);
-    if (!c) throw new ServiceError('conflict', `provider ${row.provider} is no longer installed`);
+    if (!c) throw conflict(`provider ${row.provider} is no longer installed`);
     const patch: Partial<IntegrationRow> = { updated_at: new Date().toISOString() };
     if (input.enabled_capabilities) {
       this.checkCapabilities(c, input.enabled_capabilities);
@@ -204,7 +204,7 @@ export class IntegrationService {
     const row = await this.get(tenantId, id);
     if (row.status === 'active') return this.view(row);
     if (row.status !== 'inactive') {
-      throw new ServiceError('conflict', row.status === 'error' ? 'The integration failed verification: fix its credentials or verify it again.' : 'The integration is still being verified.', undefined, 'invalid_status');
+      throw new PlugboardError('conflict', row.status === 'error' ? 'The integration failed verification: fix its credentials or verify it again.' : 'The integration is still being verified.', { code: 'invalid_status' });
     }
     // Credentials never verified (disabled before the check finished) go through verification first.
     const status: IntegrationStatus = row.verified_at ? 'active' : 'pending_verify';
@@ -221,7 +221,7 @@ export class IntegrationService {
 
   async requestVerification(tenantId: string, id: string): Promise<IntegrationView> {
     const row = await this.get(tenantId, id);
-    if (row.status === 'inactive') throw new ServiceError('conflict', 'The integration is disabled: activate it to verify it.', undefined, 'invalid_status');
+    if (row.status === 'inactive') throw new PlugboardError('conflict', 'The integration is disabled: activate it to verify it.', { code: 'invalid_status' });
     const updated = (await this.store.integrations.update(tenantId, id, { status: 'pending_verify', updated_at: new Date().toISOString() }))!;
     await this.scheduler.scheduleVerification(tenantId, id, row.credentials_version);
     return this.view(updated);

@@ -12,16 +12,13 @@ import { PostgresBackend } from '@agendajs/postgres-backend';
 import { MongoBackend } from '@agendajs/mongo-backend';
 import type Database from 'better-sqlite3';
 import { SqliteBackend } from './sqlite-backend.ts';
-
-export { SqliteBackend } from './sqlite-backend.ts';
+import { ConfigError } from '../errors/plugboard-error.ts';
 
 export const VERIFY_INTEGRATION = 'verify-integration';
+// Scheduled by the sync and OAuth token-refresh services (DESIGN §6); webhook deliveries and inbound
+// events are leased rows, not Agenda jobs.
 export const SYNC_STREAM = 'sync-stream';
-export const DELIVER_WEBHOOK = 'deliver-webhook';
-export const PROCESS_INBOUND_WEBHOOK = 'process-inbound-webhook';
 export const REFRESH_OAUTH_TOKEN = 'refresh-oauth-token';
-export const JOB_NAMES = [VERIFY_INTEGRATION, SYNC_STREAM, DELIVER_WEBHOOK, PROCESS_INBOUND_WEBHOOK, REFRESH_OAUTH_TOKEN] as const;
-export type JobName = (typeof JOB_NAMES)[number];
 
 export interface JobsBackendOptions {
   /** The value of PLUGBOARD_JOBS_URL (not read from the environment here). */
@@ -35,7 +32,7 @@ export interface JobsBackendOptions {
 export interface CreateAgendaOptions extends JobsBackendOptions, Omit<AgendaOptions, 'backend'> {}
 
 /** Thrown for an unusable PLUGBOARD_JOBS_URL, or when the jobs backend cannot connect. */
-export class JobsConfigError extends Error {}
+export class JobsConfigError extends ConfigError {}
 
 function redact(url: string): string {
   return url.replace(/\/\/([^/@]*)@/, '//***@');

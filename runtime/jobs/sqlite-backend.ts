@@ -777,20 +777,6 @@ export class SqliteJobRepository implements JobRepository {
     const row = this.conn.write(() => this.insert(p));
     return this.rowToJob(row) as JobParameters<DATA>;
   }
-
-  // -- extras (not part of the Agenda contract) ----------------------------------------------
-
-  /** Jobs due now that no live worker holds: enabled, nextRunAt passed, unlocked or lock older than lockLifetimeMs. */
-  countDueJobs(lockLifetimeMs = 10 * 60 * 1000): number {
-    const now = Date.now();
-    const row = this.conn
-      .stmt<{ count: number }>(
-        `SELECT COUNT(*) AS count FROM ${this.t}
-         WHERE disabled = 0 AND next_run_at <= ? AND (locked_at IS NULL OR locked_at <= ?)`,
-      )
-      .get(now, now - lockLifetimeMs);
-    return row?.count ?? 0;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ajv, type ValidateFunction } from './ajv.ts';
-import { CAPABILITY_SCHEMAS_DIR } from './paths.ts';
+import { CAPABILITY_SCHEMAS_DIR } from '../config/paths.ts';
 
 export interface JsonSchema {
   type?: string | string[];

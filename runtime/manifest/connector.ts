@@ -2,11 +2,11 @@
 // plus the semantic checks Ajv cannot do (known capabilities, template roots, declared credentials,
 // JSONata syntax, examples that match their capability schema).
 import type { Manifest, RequestSpec, ErrorsSpec, ExampleSpec, BodyFormat, HttpMethod, AuthSpec, CredentialField, RetrySpec, RateLimitSpec } from './types.ts';
-import type { ManifestIssue, SourceMap, PathSegment } from './load.ts';
+import type { ManifestIssue, SourceMap, PathSegment } from './source-map.ts';
 import { ajv, type ValidateFunction } from './ajv.ts';
 import { loadCapabilitySchemas, type CapabilitySchema, type JsonSchema } from './capability-schemas.ts';
-import { compileTemplate, TemplateSyntaxError, TEMPLATE_ROOTS, TEMPLATE_HELPERS, type CompiledTemplate } from '../engine/templates.ts';
-import { compileExpression, ExpressionSyntaxError, type CompiledExpression } from '../engine/expressions.ts';
+import { compileTemplate, TemplateSyntaxError, TEMPLATE_ROOTS, TEMPLATE_HELPERS, type CompiledTemplate } from '../lang/templates.ts';
+import { compileExpression, ExpressionSyntaxError, type CompiledExpression } from '../lang/expressions.ts';
 
 export interface CompiledRequest {
   method: HttpMethod;

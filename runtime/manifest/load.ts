@@ -4,74 +4,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, visit, isMap, isSeq, isScalar, isPair, type Document, type Node as YamlNode } from 'yaml';
 import { ajv, type ErrorObject } from './ajv.ts';
-import { MANIFEST_SCHEMA_FILE } from './paths.ts';
+import { MANIFEST_SCHEMA_FILE } from '../config/paths.ts';
 import type { Manifest } from './types.ts';
+import { SourceMap, type ManifestIssue } from './source-map.ts';
+export { formatIssue, type ManifestIssue } from './source-map.ts';
 import { compileConnector, type Connector } from './connector.ts';
 
-export interface ManifestIssue {
-  file: string;
-  line: number;
-  column: number;
-  /** JSON path inside the manifest, e.g. capabilities/send_sms/request/body ('' for the document). */
-  path: string;
-  message: string;
-  /** The rule that failed: a JSON Schema keyword, 'yaml', or a semantic check name. */
-  rule: string;
-}
-
-export class ManifestError extends Error {
-  constructor(readonly issues: ManifestIssue[]) {
-    super(issues.map(formatIssue).join('\n'));
-    this.name = 'ManifestError';
-  }
-}
-
-export function formatIssue(i: ManifestIssue): string {
-  return `${i.file}:${i.line}:${i.column}  ${i.path || '(root)'}  ${i.message}`;
-}
-
 const validateManifestSchema = ajv.compile(JSON.parse(fs.readFileSync(MANIFEST_SCHEMA_FILE, 'utf8')));
-
-export type PathSegment = string | number;
-
-/** Finds line/column for a JSON path, falling back to the nearest existing ancestor. */
-export class SourceMap {
-  constructor(
-    private readonly doc: Document,
-    private readonly lines: LineCounter,
-    private readonly text: string,
-  ) {}
-
-  position(segments: PathSegment[], opts: { key?: boolean; offsetLines?: number } = {}): { line: number; column: number } {
-    let node: YamlNode | null | undefined = this.doc.contents as YamlNode | null;
-    let offset = node?.range?.[0] ?? 0;
-    for (const seg of segments) {
-      if (isMap(node)) {
-        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
-        if (!pair) break;
-        const keyNode = pair.key as YamlNode;
-        offset = keyNode.range?.[0] ?? offset;
-        node = pair.value as YamlNode | null;
-        if (node?.range && !(opts.key && seg === segments[segments.length - 1])) offset = node.range[0];
-      } else if (isSeq(node) && /^\d+$/.test(String(seg))) {
-        const item = node.items[Number(seg)] as YamlNode | undefined;
-        if (!item) break;
-        node = item;
-        offset = item.range?.[0] ?? offset;
-      } else {
-        break;
-      }
-    }
-    const pos = this.lines.linePos(offset);
-    if (opts.offsetLines !== undefined && isScalar(node) && (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED')) {
-      // Block scalar content starts on the line after the | or > indicator; point at its first character.
-      const line = pos.line + opts.offsetLines + 1;
-      const src = this.text.split('\n')[line - 1];
-      if (src !== undefined) return { line, column: src.length - src.trimStart().length + 1 };
-    }
-    return { line: pos.line, column: pos.col };
-  }
-}
 
 function pointerToSegments(pointer: string): string[] {
   if (!pointer) return [];

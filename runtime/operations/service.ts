@@ -6,11 +6,11 @@ import type { Store, DeliveryRow, IntegrationRow } from '../store/types.ts';
 import { UniqueViolation } from '../store/types.ts';
 import type { Connector } from '../manifest/connector.ts';
 import type { Engine } from '../engine/engine.ts';
-import type { EngineFailure } from '../engine/errors.ts';
+import type { EngineFailure } from '../http/errors.ts';
 import { fieldErrors } from '../manifest/ajv.ts';
 import { loadCapabilitySchemas } from '../manifest/capability-schemas.ts';
 import { newId } from '../access/api-keys.ts';
-import { ServiceError, invalid } from '../integrations/errors.ts';
+import { PlugboardError, invalid } from '../errors/plugboard-error.ts';
 import type { RoutingService } from '../routing/rules.ts';
 import type { IntegrationService } from '../integrations/service.ts';
 import type { EventPublisher } from '../webhooks/events.ts';
@@ -57,9 +57,9 @@ export class OperationService {
   async run(tenantId: string, capability: string, req: OperationRequest, requestId: string): Promise<OperationOutcome> {
     const schema = loadCapabilitySchemas().get(capability);
     if (!schema || ![...this.connectors.values()].some((c) => c.capabilities.has(capability))) {
-      throw new ServiceError('not_found', `Unknown capability "${capability}".`);
+      throw new PlugboardError('not_found', `Unknown capability "${capability}".`);
     }
-    if (!schema.validateInput(req.input)) throw invalid('The given data was invalid.', fieldErrors(schema.validateInput.errors, 'input'));
+    if (!schema.validateInput(req.input)) throw invalid(fieldErrors(schema.validateInput.errors, 'input'));
 
     const operationId = newId();
     const requestHash = createHash('sha256').update(canonical({ capability, input: req.input, integration_id: req.integration_id ?? null })).digest('hex');
@@ -71,8 +71,8 @@ export class OperationService {
         if (!(err instanceof UniqueViolation)) throw err;
         const prior = await this.store.operations.findByKey(tenantId, req.idempotency_key);
         if (!prior) throw err;
-        if (prior.request_hash !== requestHash) throw invalid('The idempotency key was already used with a different request.', { idempotency_key: ['was already used with a different request'] });
-        if (prior.status === 'in_progress') throw new ServiceError('conflict', 'An operation with this idempotency key is still in progress.', undefined, 'operation_in_progress');
+        if (prior.request_hash !== requestHash) throw invalid({ idempotency_key: ['was already used with a different request'] }, 'The idempotency key was already used with a different request.');
+        if (prior.status === 'in_progress') throw new PlugboardError('conflict', 'An operation with this idempotency key is still in progress.', { code: 'operation_in_progress' });
         return { httpStatus: prior.http_status ?? 200, body: prior.response as Record<string, unknown>, replayed: true };
       }
     }

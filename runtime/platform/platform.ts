@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { Config } from '../config/env.ts';
+import { ConfigError } from '../errors/plugboard-error.ts';
 import { loadConnectorDir } from '../manifest/registry.ts';
 import { formatIssue } from '../manifest/load.ts';
 import type { Connector } from '../manifest/connector.ts';
@@ -30,7 +31,6 @@ import { InboundWebhooks } from '../webhooks/inbound.ts';
 import { policyFromEnv } from '../webhooks/url-policy.ts';
 import { closeSenderAgents } from '../webhooks/sender.ts';
 
-export class StartupError extends Error {}
 
 export interface Platform {
   config: Config;
@@ -63,7 +63,7 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
   const env = opts.env ?? process.env;
   const logger = opts.logger ?? pino({ level: config.logLevel, redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'], censor: '[REDACTED]' } });
   const reg = loadConnectorDir(config.connectorsDir);
-  if (reg.issues.length) throw new StartupError(`manifest problems (run plugboard validate):\n${reg.issues.map(formatIssue).join('\n')}`);
+  if (reg.issues.length) throw new ConfigError(`manifest problems (run plugboard validate):\n${reg.issues.map(formatIssue).join('\n')}`);
 
   const store = await openStore(config.databaseUrl);
   const keyFile = path.join(path.dirname(sqlitePathFromUrl(config.databaseUrl) ?? path.resolve('data/plugboard.db')), 'master.key');
@@ -79,7 +79,7 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
     defaultLockLifetime: config.jobsLockMs,
   });
   await agenda.ready;
-  if (agenda.connectError) throw new StartupError(`PLUGBOARD_JOBS_URL: cannot connect the jobs backend: ${agenda.connectError.message}`);
+  if (agenda.connectError) throw new ConfigError(`PLUGBOARD_JOBS_URL: cannot connect the jobs backend: ${agenda.connectError.message}`);
   const scheduler = new JobScheduler(agenda);
 
   const events = new EventBus(store, logger);

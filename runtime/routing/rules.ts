@@ -5,7 +5,7 @@
 import type { Store, RoutingRuleRow, IntegrationRow } from '../store/types.ts';
 import type { Connector } from '../manifest/connector.ts';
 import { newId } from '../access/api-keys.ts';
-import { ServiceError, notFound, invalid } from '../integrations/errors.ts';
+import { PlugboardError, notFound, invalid } from '../errors/plugboard-error.ts';
 
 export interface RuleInput {
   capability: string;
@@ -40,22 +40,22 @@ export class RoutingService {
 
   private async checkTarget(tenantId: string, capability: string, id: string, field: string): Promise<IntegrationRow> {
     const row = await this.store.integrations.get(tenantId, id);
-    if (!row) throw invalid('The given data was invalid.', { [field]: ['no such integration'] });
+    if (!row) throw invalid({ [field]: ['no such integration'] });
     if (!this.connectors.get(row.provider)?.capabilities.has(capability)) {
-      throw invalid('The given data was invalid.', { [field]: [`${row.provider} does not offer ${capability}`] });
+      throw invalid({ [field]: [`${row.provider} does not offer ${capability}`] });
     }
     if (!row.enabled_capabilities.includes(capability)) {
-      throw invalid('The given data was invalid.', { [field]: [`${capability} is not enabled on this integration (enabled_capabilities)`] });
+      throw invalid({ [field]: [`${capability} is not enabled on this integration (enabled_capabilities)`] });
     }
     return row;
   }
 
   private async validate(tenantId: string, r: RuleInput): Promise<void> {
     const known = new Set([...this.connectors.values()].flatMap((c) => [...c.capabilities.keys()]));
-    if (!known.has(r.capability)) throw invalid('The given data was invalid.', { capability: [`no installed provider offers "${r.capability}"`] });
+    if (!known.has(r.capability)) throw invalid({ capability: [`no installed provider offers "${r.capability}"`] });
     await this.checkTarget(tenantId, r.capability, r.integration_id, 'integration_id');
     if (r.fallback_integration_id) {
-      if (r.fallback_integration_id === r.integration_id) throw invalid('The given data was invalid.', { fallback_integration_id: ['must differ from integration_id'] });
+      if (r.fallback_integration_id === r.integration_id) throw invalid({ fallback_integration_id: ['must differ from integration_id'] });
       await this.checkTarget(tenantId, r.capability, r.fallback_integration_id, 'fallback_integration_id');
     }
   }
@@ -116,7 +116,7 @@ export class RoutingService {
       !!row && row.status === 'active' && row.enabled_capabilities.includes(capability) && !!this.connectors.get(row.provider)?.capabilities.has(capability);
     if (integrationId) {
       const row = await this.store.integrations.get(tenantId, integrationId);
-      if (!row) throw new ServiceError('validation', 'The given data was invalid.', { integration_id: ['no such integration'] });
+      if (!row) throw invalid({ integration_id: ['no such integration'] });
       return eligible(row) ? [row] : [];
     }
     const rules = await this.store.routingRules.forCapability(tenantId, capability);

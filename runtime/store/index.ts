@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Store } from './types.ts';
 import { SqliteStore } from './sqlite/store.ts';
-import { ConfigError } from '../config/env.ts';
+import { ConfigError } from '../errors/plugboard-error.ts';
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/plugboard.db';
 

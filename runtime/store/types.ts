@@ -1,5 +1,6 @@
 // The persistence interface. Services depend on this only; SQLite (default) and PostgreSQL (later)
 // implement it. Every method that reads or writes tenant data takes the tenant id and filters on it.
+import { PlugboardError } from '../errors/plugboard-error.ts';
 
 export type IntegrationStatus = 'pending_verify' | 'active' | 'inactive' | 'error';
 
@@ -258,7 +259,12 @@ export interface SealedKeyRef {
   master_key_id: string;
 }
 
-export class UniqueViolation extends Error {}
+/** A unique constraint refused a row (duplicate idempotency key, event id, integration). */
+export class UniqueViolation extends PlugboardError {
+  constructor(message: string) {
+    super('conflict', message, { code: 'unique_violation' });
+  }
+}
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
@@ -325,7 +331,6 @@ export interface Store {
     idsForSubscription(tenantId: string, subscriptionId: string, since: string): Promise<string[]>;
     /** Cancels pending deliveries of a subscription (deleted or disabled). */
     cancelPending(tenantId: string, subscriptionId: string): Promise<number>;
-    pendingCount(): Promise<number>;
   };
   inboundEvents: {
     /** Throws UniqueViolation for an already stored provider event id (a duplicate). */

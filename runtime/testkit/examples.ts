@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Connector } from '../manifest/connector.ts';
 import type { ExampleSpec } from '../manifest/types.ts';
 import { Engine } from '../engine/engine.ts';
-import type { HttpRequest, HttpResponse, HttpTransport } from '../engine/http.ts';
+import type { HttpRequest, HttpResponse, HttpTransport } from '../http/transport.ts';
 import { diffLines } from './diff.ts';
 
 const OFFLINE_BASE = 'http://provider.invalid';

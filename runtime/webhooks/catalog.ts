@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ajv, fieldErrors, type ValidateFunction } from '../manifest/ajv.ts';
-import { SCHEMAS_DIR } from '../manifest/paths.ts';
+import { SCHEMAS_DIR } from '../config/paths.ts';
 
 export const EVENT_SCHEMAS_DIR = path.join(SCHEMAS_DIR, 'events');
 
@@ -78,10 +78,6 @@ export function getEventType(type: string, dir?: string): EventTypeInfo | undefi
   if (!entry) return undefined;
   const { validate: _v, ...info } = entry;
   return info;
-}
-
-export function isKnownEventType(type: string, dir?: string): boolean {
-  return loadEventCatalog(dir).has(type);
 }
 
 /** Checks an event's `data` against its type's schema; errors are keyed `data.<path>` (or `type`). */

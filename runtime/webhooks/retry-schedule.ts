@@ -1,17 +1,10 @@
 // When to attempt a delivery again, and what a receiver's answer means (DESIGN §5).
 // Attempt 1 runs immediately, then 30 s, 2 min, 10 min, 30 min, 2 h and 6 h after the previous
 // attempt; after the last one the delivery is `failed` (dead letter, replayable).
+import { DEFAULT_WEBHOOK_RETRY_SCHEDULE, parseDurationList } from '../config/durations.ts';
 
 /** Delay before each attempt, in ms; index 0 is the first attempt. */
-export const DEFAULT_RETRY_SCHEDULE_MS: readonly number[] = Object.freeze([
-  0,
-  30_000,
-  2 * 60_000,
-  10 * 60_000,
-  30 * 60_000,
-  2 * 60 * 60_000,
-  6 * 60 * 60_000,
-]);
+export const DEFAULT_RETRY_SCHEDULE_MS: readonly number[] = Object.freeze(parseDurationList(DEFAULT_WEBHOOK_RETRY_SCHEDULE));
 
 /** Jitter spreads retries of many deliveries that failed together: each delay is scaled by 1 ± ratio. */
 export const DEFAULT_JITTER_RATIO = 0.1;
@@ -48,26 +41,6 @@ export function nextAttemptDelay(
 export function nextAttemptAt(attemptsMade: number, from: Date, opts: RetryOptions = {}): Date | undefined {
   const delay = nextAttemptDelay(attemptsMade + 1, opts.schedule ?? DEFAULT_RETRY_SCHEDULE_MS, opts.random ?? Math.random, opts.jitterRatio ?? DEFAULT_JITTER_RATIO);
   return delay === undefined ? undefined : new Date(from.getTime() + delay);
-}
-
-export function maxAttempts(schedule: readonly number[] = DEFAULT_RETRY_SCHEDULE_MS): number {
-  return schedule.length;
-}
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/**
- * Parses a configured schedule such as `0,30s,2m,10m,30m,2h,6h` (bare numbers are ms).
- * Throws with a message naming the bad entry.
- */
-export function parseRetrySchedule(text: string): number[] {
-  const parts = text.split(',').map((p) => p.trim()).filter(Boolean);
-  if (!parts.length) throw new Error('a retry schedule needs at least one entry, e.g. "0,30s,2m"');
-  return parts.map((p) => {
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(p);
-    if (!m) throw new Error(`invalid retry delay "${p}" (use e.g. 0, 500ms, 30s, 2m, 6h)`);
-    return Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']);
-  });
 }
 
 export type DeliveryOutcome = 'delivered' | 'disable' | 'retry';

@@ -3,7 +3,7 @@
 import type { Store, WebhookSubscriptionRow } from '../store/types.ts';
 import type { CredentialCipher } from '../crypto/envelope.ts';
 import { newId } from '../access/api-keys.ts';
-import { invalid, notFound } from '../integrations/errors.ts';
+import { invalid, notFound } from '../errors/plugboard-error.ts';
 import { checkWebhookUrl, type UrlPolicy, type Resolver } from './url-policy.ts';
 import { validateEventPatterns } from './catalog.ts';
 import { generateSecret, signingSecrets, ROTATION_OVERLAP_MS } from './signing.ts';
@@ -45,13 +45,13 @@ export class SubscriptionService {
 
   private async checkUrl(url: string, field = 'url'): Promise<string> {
     const r = await checkWebhookUrl(url, { policy: this.policy(), resolver: this.resolver });
-    if (!r.ok) throw invalid(r.message, field === 'url' ? r.errors : { [field]: r.errors['url'] ?? [r.message] });
+    if (!r.ok) throw invalid(field === 'url' ? r.errors : { [field]: r.errors['url'] ?? [r.message] }, r.message);
     return r.url.toString();
   }
 
   private checkEvents(events: unknown, field = 'events'): void {
     const errors = validateEventPatterns(events, field);
-    if (Object.keys(errors).length) throw invalid('The given data was invalid.', errors);
+    if (Object.keys(errors).length) throw invalid(errors);
   }
 
   private seal(tenantId: string, id: string, secrets: SealedSecrets) {

@@ -5,6 +5,7 @@
 // `guardedLookup`, which applies the same rule to the addresses it actually connects to.
 import dns from 'node:dns';
 import net from 'node:net';
+import { PlugboardError } from '../errors/plugboard-error.ts';
 
 export interface UrlPolicy {
   /** Allow `http:` targets (development, tests). */
@@ -227,9 +228,11 @@ export function checkResolvedAddress(address: string, policy: UrlPolicy, host = 
   return why ? { ok: false, message: `The webhook URL is not allowed: it ${why}.` } : { ok: true };
 }
 
-export class UrlPolicyError extends Error {
-  readonly code = 'EWEBHOOKPOLICY';
+export class UrlPolicyError extends PlugboardError {
   readonly field = 'url';
+  constructor(message: string) {
+    super('validation', message, { code: 'EWEBHOOKPOLICY' });
+  }
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;

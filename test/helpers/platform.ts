@@ -10,7 +10,7 @@ import { readConfig } from '../../runtime/config/env.ts';
 import { createPlatform, type Platform } from '../../runtime/platform/platform.ts';
 import { createApp } from '../../runtime/api/app.ts';
 import { createTenant } from '../../runtime/tenants/tenants.ts';
-import { PROJECT_ROOT } from '../../runtime/manifest/paths.ts';
+import { PROJECT_ROOT } from '../../runtime/config/paths.ts';
 
 export interface ApiResponse {
   status: number;

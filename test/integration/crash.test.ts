@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { startSpecServer, type SpecServer } from '../contract/spec-server.ts';
 import { openStore } from '../../runtime/store/index.ts';
 import { createTenant } from '../../runtime/tenants/tenants.ts';
-import { PROJECT_ROOT } from '../../runtime/manifest/paths.ts';
+import { PROJECT_ROOT } from '../../runtime/config/paths.ts';
 
 const BIN = path.join(PROJECT_ROOT, 'bin', 'plugboard');
 let spec: SpecServer;

@@ -16,12 +16,13 @@ import {
   createAgenda,
   createJobsBackend,
   queueDepth,
-  DELIVER_WEBHOOK,
-  PROCESS_INBOUND_WEBHOOK,
   REFRESH_OAUTH_TOKEN,
   SYNC_STREAM,
   VERIFY_INTEGRATION,
 } from '../../runtime/jobs/agenda.ts';
+// Job names the backend's own tests use; production leases webhook rows instead of scheduling these.
+const DELIVER_WEBHOOK = 'deliver-webhook';
+const PROCESS_INBOUND_WEBHOOK = 'process-inbound-webhook';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');

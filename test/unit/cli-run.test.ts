@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { startServer } from '../helpers/http.ts';
-import { PROJECT_ROOT } from '../../runtime/manifest/paths.ts';
+import { PROJECT_ROOT } from '../../runtime/config/paths.ts';
 
 const bin = path.join(PROJECT_ROOT, 'bin', 'plugboard');
 

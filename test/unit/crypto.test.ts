@@ -8,7 +8,7 @@ import { Keyring, KeyringError } from '../../runtime/crypto/keyring.ts';
 import { CredentialCipher } from '../../runtime/crypto/envelope.ts';
 import { openStore } from '../../runtime/store/index.ts';
 import { createTenant } from '../../runtime/tenants/tenants.ts';
-import { PROJECT_ROOT } from '../../runtime/manifest/paths.ts';
+import { PROJECT_ROOT } from '../../runtime/config/paths.ts';
 import { SubscriptionService } from '../../runtime/webhooks/subscriptions.ts';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'pb-crypto-'));

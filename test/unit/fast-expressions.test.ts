@@ -4,10 +4,10 @@
 import { describe, it, expect } from 'vitest';
 import { isDeepStrictEqual } from 'node:util';
 import jsonata from 'jsonata';
-import { compileExpression, toPlain, type CompiledExpression } from '../../runtime/engine/expressions.ts';
-import { tryCompileFast, BAIL } from '../../runtime/engine/fast-expressions.ts';
+import { compileExpression, toPlain, type CompiledExpression } from '../../runtime/lang/expressions.ts';
+import { tryCompileFast, BAIL } from '../../runtime/lang/fast-expressions.ts';
 import { loadConnectorDir } from '../../runtime/manifest/registry.ts';
-import { DEFAULT_CONNECTORS_DIR } from '../../runtime/manifest/paths.ts';
+import { DEFAULT_CONNECTORS_DIR } from '../../runtime/config/paths.ts';
 import type { Connector } from '../../runtime/manifest/connector.ts';
 
 type Bindings = Record<string, unknown> | undefined;

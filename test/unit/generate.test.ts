@@ -6,7 +6,7 @@ import ts from 'typescript';
 import { loadConnectorDir } from '../../runtime/manifest/registry.ts';
 import { loadCapabilitySchemas } from '../../runtime/manifest/capability-schemas.ts';
 import { generate, diffGenerated } from '../../runtime/codegen/generate.ts';
-import { GENERATED_DIR, PROJECT_ROOT, DEFAULT_CONNECTORS_DIR } from '../../runtime/manifest/paths.ts';
+import { GENERATED_DIR, PROJECT_ROOT, DEFAULT_CONNECTORS_DIR } from '../../runtime/config/paths.ts';
 
 function typeCheck(programText: string): string[] {
   const dir = fs.mkdtempSync(path.join(PROJECT_ROOT, 'test', '.tmp-tsc-'));

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { loadConnectorDir } from '../../runtime/manifest/registry.ts';
 import { runConnectorExamples, sampleCredentials } from '../../runtime/testkit/examples.ts';
 import { connectorFromYaml } from '../helpers/connector.ts';
-import { PROJECT_ROOT } from '../../runtime/manifest/paths.ts';
+import { PROJECT_ROOT } from '../../runtime/config/paths.ts';
 
 const bin = path.join(PROJECT_ROOT, 'bin', 'plugboard');
 

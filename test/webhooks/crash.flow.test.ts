@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { openStore } from '../../runtime/store/index.ts';
 import { createTenant } from '../../runtime/tenants/tenants.ts';
 import { EventBus } from '../../runtime/webhooks/events.ts';
-import { PROJECT_ROOT } from '../../runtime/manifest/paths.ts';
+import { PROJECT_ROOT } from '../../runtime/config/paths.ts';
 
 const BIN = path.join(PROJECT_ROOT, 'bin', 'plugboard');
 const children: ChildProcess[] = [];

@@ -3,17 +3,15 @@ import {
   DEFAULT_RETRY_SCHEDULE_MS,
   nextAttemptDelay,
   nextAttemptAt,
-  maxAttempts,
-  parseRetrySchedule,
   classifyResponse,
   shouldDisableAfterContinuousFailure,
   truncateExcerpt,
 } from '../../runtime/webhooks/retry-schedule.ts';
+import { parseDurationList } from '../../runtime/config/durations.ts';
 
 describe('retry schedule', () => {
   it('is immediately, 30 s, 2 min, 10 min, 30 min, 2 h, 6 h by default', () => {
     expect(DEFAULT_RETRY_SCHEDULE_MS).toEqual([0, 30_000, 120_000, 600_000, 1_800_000, 7_200_000, 21_600_000]);
-    expect(maxAttempts()).toBe(7);
     const mid = () => 0.5; // no jitter at the midpoint
     expect([1, 2, 3, 4, 5, 6, 7].map((n) => nextAttemptDelay(n, DEFAULT_RETRY_SCHEDULE_MS, mid))).toEqual([...DEFAULT_RETRY_SCHEDULE_MS]);
     expect(nextAttemptDelay(8)).toBeUndefined();
@@ -36,13 +34,13 @@ describe('retry schedule', () => {
   });
 
   it('accepts a configured schedule', () => {
-    const schedule = parseRetrySchedule('0, 500ms, 1s, 2m, 1.5h');
+    const schedule = parseDurationList('0, 500ms, 1s, 2m, 1.5h');
     expect(schedule).toEqual([0, 500, 1000, 120_000, 5_400_000]);
     expect(nextAttemptDelay(3, schedule, () => 0.5)).toBe(1000);
     expect(nextAttemptDelay(6, schedule)).toBeUndefined();
-    expect(parseRetrySchedule('0,30s,2m,10m,30m,2h,6h')).toEqual([...DEFAULT_RETRY_SCHEDULE_MS]);
-    expect(() => parseRetrySchedule('0,soon')).toThrow(/"soon"/);
-    expect(() => parseRetrySchedule(' , ')).toThrow(/at least one/);
+    expect(parseDurationList('0,30s,2m,10m,30m,2h,6h')).toEqual([...DEFAULT_RETRY_SCHEDULE_MS]);
+    expect(() => parseDurationList('0,soon')).toThrow(/"soon"/);
+    expect(() => parseDurationList(' , ')).toThrow(/at least one/);
   });
 
   it('computes the due time of the next attempt', () => {

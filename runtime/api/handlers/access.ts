@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import type { ApiHandler } from '../app.ts';
+import type { ApiHandler } from '../handler.ts';
 import { ok, listPage, fail } from '../envelope.ts';
 import { createApiKey, apiKeyView, type Scope } from '../../access/api-keys.ts';
 import { OAuthError, oauthClientView } from '../../access/oauth.ts';

@@ -1,4 +1,4 @@
-import type { ApiHandler } from '../app.ts';
+import type { ApiHandler } from '../handler.ts';
 import { ok, listPage, fail } from '../envelope.ts';
 import type { DeliveryRow } from '../../store/types.ts';
 

@@ -1,4 +1,4 @@
-import type { ApiHandler } from '../app.ts';
+import type { ApiHandler } from '../handler.ts';
 import { list } from '../envelope.ts';
 
 export const providerHandlers: Record<string, ApiHandler> = {

@@ -1,4 +1,4 @@
-import type { ApiHandler } from '../app.ts';
+import type { ApiHandler } from '../handler.ts';
 import { ok, listPage } from '../envelope.ts';
 import { changedFieldNames } from '../../access/audit.ts';
 

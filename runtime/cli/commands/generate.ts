@@ -6,7 +6,7 @@ import { loadConnectorDir } from '../../manifest/registry.ts';
 import { formatIssue } from '../../manifest/load.ts';
 import { loadCapabilitySchemas } from '../../manifest/capability-schemas.ts';
 import { generate, writeGenerated, diffGenerated } from '../../codegen/generate.ts';
-import { GENERATED_DIR } from '../../manifest/paths.ts';
+import { GENERATED_DIR } from '../../config/paths.ts';
 import { readConfig } from '../../config/env.ts';
 
 export const generateCommand: Command = {

@@ -1,19 +1,13 @@
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
-import { CliError } from '../command.ts';
-import { readConfig, ConfigError } from '../../config/env.ts';
-import { KeyringError } from '../../crypto/keyring.ts';
-import { createPlatform, StartupError, type Platform } from '../../platform/platform.ts';
+import { readConfig } from '../../config/env.ts';
+import { createPlatform, type Platform } from '../../platform/platform.ts';
 import { createApp } from '../../api/app.ts';
 
+// Configuration and start-up problems are PlugboardErrors of kind `config`: main() prints them as one line.
 async function boot(): Promise<Platform> {
-  try {
-    return await createPlatform(readConfig());
-  } catch (err) {
-    if (err instanceof StartupError || err instanceof ConfigError || (err as Error).name === 'KeyringError' || (err as Error).name === 'JobsConfigError' || err instanceof KeyringError) throw new CliError((err as Error).message);
-    throw err;
-  }
+  return createPlatform(readConfig());
 }
 
 function onSignals(stop: () => Promise<void>): void {

@@ -3,6 +3,7 @@
 // replace it for the expressions it supports without touching manifests.
 import jsonata from 'jsonata';
 import { BAIL, tryCompileFast } from './fast-expressions.ts';
+import { PlugboardError } from '../errors/plugboard-error.ts';
 
 export interface CompiledExpression {
   readonly source: string;
@@ -16,9 +17,9 @@ export interface CompiledExpression {
   readonly fast: boolean;
 }
 
-export class ExpressionSyntaxError extends Error {
+export class ExpressionSyntaxError extends PlugboardError {
   constructor(message: string, readonly position: number | undefined) {
-    super(message);
+    super('validation', message, { code: 'expression_syntax' });
   }
 }
 

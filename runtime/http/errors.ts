@@ -1,4 +1,5 @@
 // Typed failures of a capability call. Messages never carry credential values (see redact()).
+import { PlugboardError } from '../errors/plugboard-error.ts';
 
 export type EngineErrorType =
   | 'invalid_input'
@@ -25,10 +26,10 @@ export interface EngineFailure {
   retryable: boolean;
 }
 
-export class EngineError extends Error {
+/** A failed capability call as an error; `failure` says which kind (the API answers it as data). */
+export class EngineError extends PlugboardError {
   constructor(readonly failure: EngineFailure) {
-    super(failure.message);
-    this.name = 'EngineError';
+    super(failure.type === 'invalid_input' ? 'validation' : 'provider', failure.message, { code: failure.type, errors: failure.fields, retryAfter: failure.retry_after });
   }
 }
 

@@ -2,6 +2,7 @@
 // an overall deadline per attempt and a cap on response size. Tests and the manifest test kit
 // swap in other transports through the same interface.
 import { request, Agent, type Dispatcher } from 'undici';
+import { PlugboardError } from '../errors/plugboard-error.ts';
 
 export interface HttpRequest {
   method: string;
@@ -17,14 +18,14 @@ export interface HttpResponse {
   body: Buffer;
 }
 
-export class TransportError extends Error {
+export class TransportError extends PlugboardError {
   constructor(
-    readonly kind: 'timeout' | 'network',
+    readonly reason: 'timeout' | 'network',
     message: string,
     /** True when the request certainly never reached the server (safe to retry any method). */
     readonly notSent = false,
   ) {
-    super(message);
+    super('provider', message, { code: reason === 'timeout' ? 'timeout' : 'network_error' });
   }
 }
 

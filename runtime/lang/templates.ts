@@ -1,6 +1,7 @@
 // Handlebars renders strings: paths, headers, query values, xml and text bodies.
 // Templates are compiled once when a manifest loads.
 import Handlebars from 'handlebars';
+import { PlugboardError } from '../errors/plugboard-error.ts';
 
 // No 'env' root on purpose: a manifest must not be able to read the server's environment (master key!).
 export const TEMPLATE_ROOTS = ['credentials', 'input', 'integration'] as const;
@@ -36,9 +37,9 @@ export interface CompiledTemplate {
   render(context: object): string;
 }
 
-export class TemplateSyntaxError extends Error {
+export class TemplateSyntaxError extends PlugboardError {
   constructor(message: string, readonly line?: number, readonly column?: number) {
-    super(message);
+    super('validation', message, { code: 'template_syntax' });
   }
 }
 

@@ -1,0 +1,50 @@
+// Layers point one way (DESIGN.md §1 and §10): a folder under runtime/ may import its own rank and
+// lower ones, never a higher one, and nothing may form a cycle. Run by `npm test` (npm run lint:deps).
+const ranks = [
+  ['errors', 'config', 'lang', 'crypto'],
+  ['manifest'],
+  ['http'],
+  ['auth'],
+  ['engine'],
+  ['testkit', 'codegen'],
+  ['store'],
+  ['integrations', 'routing', 'operations', 'webhooks', 'access', 'tenants', 'oauth', 'sync'],
+  ['jobs'],
+  ['platform'],
+  ['api', 'cli', 'mcp'],
+];
+
+const layerRules = ranks.flatMap((names, rank) => {
+  const higher = ranks.slice(rank + 1).flat();
+  if (higher.length === 0) return [];
+  return [{
+    name: `layer-${names.join('-')}`,
+    comment: `${names.join(', ')} (rank ${rank}) must not import a higher layer: ${higher.join(', ')}`,
+    severity: 'error',
+    from: { path: `^runtime/(${names.join('|')})/` },
+    to: { path: `^runtime/(${higher.join('|')})/` },
+  }];
+});
+
+const known = ranks.flat();
+
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', comment: 'Cycles make layers meaningless.', from: {}, to: { circular: true } },
+    {
+      name: 'known-layer',
+      severity: 'error',
+      comment: 'Every folder under runtime/ has a rank in .dependency-cruiser.cjs.',
+      from: { path: '^runtime/', pathNot: `^runtime/(${known.join('|')})/` },
+      to: {},
+    },
+    { name: 'tests-stay-out', severity: 'error', comment: 'runtime/ never imports tests or benchmarks.', from: { path: '^runtime/' }, to: { path: '^(test|bench)/' } },
+    ...layerRules,
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+  },
+};
