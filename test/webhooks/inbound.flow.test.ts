@@ -136,6 +136,21 @@ describe('inbound webhooks', () => {
     expect(bad.status).toBe(401);
   });
 
+  it('accepts a Twilio JSON status callback signed over ?bodySHA256= (any query string reaches the signature check)', async () => {
+    const path = `/api/v1/webhooks/inbound/twilio/${twilioId}`;
+    const body = JSON.stringify({ MessageSid: 'SM' + 'f'.repeat(32), MessageStatus: 'delivered', To: '+14155550124', From: '+15005550006', AccountSid: 'AC' + 'd'.repeat(32) });
+    const signedPath = `${path}?bodySHA256=${twilio.getExpectedBodyHash(body)}`;
+    const signature = twilio.getExpectedTwilioSignature(TWILIO_TOKEN, `https://plugboard.example.com${signedPath}`, {});
+    expect(twilio.validateRequestWithBody(TWILIO_TOKEN, signature, `https://plugboard.example.com${signedPath}`, body)).toBe(true);
+    const r = await post(signedPath, body, { 'content-type': 'application/json', 'x-twilio-signature': signature });
+    expect(r.status, await r.clone().text()).toBe(202);
+    const got = await pb.waitFor(async () => delivered.find((d) => d.type === 'message.delivered' && d.data.to === '+14155550124'), 'message.delivered from JSON');
+    expect(got.data).toMatchObject({ message_id: 'SM' + 'f'.repeat(32), provider: 'twilio' });
+    // the scheme, not the route, judges the query string: a tampered body or a foreign parameter is 401, not 422
+    expect((await post(signedPath, body.replace('delivered', 'failed'), { 'content-type': 'application/json', 'x-twilio-signature': signature })).status).toBe(401);
+    expect((await post(`${signedPath}&x=1&x=2&query=a`, body, { 'content-type': 'application/json', 'x-twilio-signature': signature })).status).toBe(401);
+  });
+
   it("answers Slack's url_verification handshake and verifies Slack signatures", async () => {
     const path = `/api/v1/webhooks/inbound/slack/${slackId}`;
     const body = JSON.stringify({ token: 'x', challenge: 'c0ffee', type: 'url_verification' });
