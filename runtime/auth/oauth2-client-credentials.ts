@@ -1,7 +1,7 @@
 // OAuth 2.0 client credentials grant (RFC 6749 §4.4) against a provider's token endpoint,
 // with tokens cached until shortly before they expire.
 import { createHash } from 'node:crypto';
-import type { HttpTransport } from '../http/transport.ts';
+import { TransportError, type HttpTransport, type HttpResponse } from '../http/transport.ts';
 import { EngineError, failure } from '../http/errors.ts';
 
 export interface ClientCredentialsConfig {
@@ -19,6 +19,7 @@ interface CachedToken {
 }
 
 const EXPIRY_MARGIN_MS = 60_000;
+const REFUSED_CLIENT_CODES = new Set(['invalid_client', 'unauthorized_client', 'invalid_grant', 'invalid_scope']);
 
 export class OAuthClientCredentialsCache {
   private readonly tokens = new Map<string, CachedToken>();
@@ -60,7 +61,15 @@ export class OAuthClientCredentialsCache {
       form.set('client_id', cfg.clientId);
       form.set('client_secret', cfg.clientSecret);
     }
-    const res = await transport.send({ method: 'POST', url: cfg.tokenUrl, headers, body: form.toString(), timeoutMs });
+    let res: HttpResponse;
+    try {
+      res = await transport.send({ method: 'POST', url: cfg.tokenUrl, headers, body: form.toString(), timeoutMs });
+    } catch (err) {
+      if (!(err instanceof TransportError)) throw err;
+      throw new EngineError(err.reason === 'timeout'
+        ? failure('timeout', `the token endpoint did not answer: ${err.message}`)
+        : failure('network_error', `cannot reach the token endpoint: ${err.message}`));
+    }
     let body: Record<string, unknown> = {};
     try {
       body = JSON.parse(res.body.toString('utf8')) as Record<string, unknown>;
@@ -69,11 +78,15 @@ export class OAuthClientCredentialsCache {
     }
     if (res.status !== 200 || typeof body['access_token'] !== 'string') {
       const reason = typeof body['error'] === 'string' ? `${body['error']}${body['error_description'] ? `: ${body['error_description']}` : ''}` : `HTTP ${res.status}`;
+      const code = typeof body['error'] === 'string' ? body['error'] : undefined;
+      // RFC 6749 §5.2: a refused client (401, or invalid_client / unauthorized_client / invalid_grant /
+      // invalid_scope) means the credentials are wrong, not that the provider failed.
+      const refused = res.status === 401 || res.status === 403 || (res.status === 400 && REFUSED_CLIENT_CODES.has(code ?? ''));
       throw new EngineError(
-        failure('provider_error', `token endpoint refused the client credentials (${reason})`, {
+        failure(refused ? 'invalid_credentials' : 'provider_error', `${refused ? 'token endpoint refused the client credentials' : 'token endpoint failed'} (${reason})`, {
           status: res.status,
-          provider_code: typeof body['error'] === 'string' ? body['error'] : undefined,
-          retryable: res.status >= 500,
+          provider_code: code,
+          retryable: !refused && (res.status >= 500 || res.status === 429),
         }),
       );
     }

@@ -3,7 +3,9 @@
 import type { Connector } from '../manifest/connector.ts';
 import type { HttpTransport } from '../http/transport.ts';
 import { EngineError, failure } from '../http/errors.ts';
+import { resolveAgainstBase } from '../http/url.ts';
 import { OAuthClientCredentialsCache } from './oauth2-client-credentials.ts';
+export { OAuthClientCredentialsCache };
 
 export interface AuthContext {
   credentials: Record<string, unknown>;
@@ -12,6 +14,12 @@ export interface AuthContext {
   timeoutMs: number;
   /** Distinguishes token caches of different integrations of the same provider. */
   cacheKey: string;
+  /** The base URL of this call (override, PLUGBOARD_BASE_URL_<PROVIDER>, environment): relative URLs follow it. */
+  baseUrl: string;
+  /** Environment consulted for PLUGBOARD_OAUTH_<PROVIDER>_TOKEN_URL. */
+  env: Record<string, string | undefined>;
+  /** Client-credentials tokens, owned by the engine. */
+  tokens: OAuthClientCredentialsCache;
 }
 
 export interface AppliedAuth {
@@ -42,7 +50,15 @@ function missing(what: string): never {
   throw new EngineError(failure('invalid_credentials', `credentials are incomplete: ${what} rendered empty`, { retryable: false }));
 }
 
-const oauthCache = new OAuthClientCredentialsCache();
+/** Token URL by precedence (DESIGN §10 "OAuth hosts"): PLUGBOARD_OAUTH_<PROVIDER>_TOKEN_URL, then the
+ *  manifest's token_url, resolved against the call's base URL when relative. */
+export function tokenUrl(connector: Connector, ctx: Pick<AuthContext, 'credentials' | 'integration' | 'baseUrl' | 'env'>): string {
+  const override = ctx.env[`PLUGBOARD_OAUTH_${connector.name.toUpperCase()}_TOKEN_URL`];
+  if (override) return override;
+  const t = connector.auth.templates.get('token_url');
+  const url = t ? t.render({ credentials: ctx.credentials, integration: ctx.integration }) : '';
+  return url ? resolveAgainstBase(ctx.baseUrl, url) : '';
+}
 
 const strategies: Record<string, Strategy> = {
   none: () => ({ headers: {}, query: [], secrets: [] }),
@@ -89,9 +105,9 @@ const strategies: Record<string, Strategy> = {
 
   async oauth2_client_credentials(connector, ctx) {
     const spec = connector.auth.spec;
-    const token = await oauthCache.token(
+    const token = await ctx.tokens.token(
       {
-        tokenUrl: render(connector, 'token_url', ctx),
+        tokenUrl: tokenUrl(connector, ctx),
         clientId: render(connector, 'client_id', ctx),
         clientSecret: render(connector, 'client_secret', ctx),
         scopes: spec.scopes ?? [],

@@ -3,7 +3,7 @@
 // and never throws for provider or input problems.
 import type { Connector, CompiledRequest, CompiledErrors } from '../manifest/connector.ts';
 import { fieldErrors } from '../manifest/ajv.ts';
-import { applyAuth, type AppliedAuth } from '../auth/strategies.ts';
+import { applyAuth, OAuthClientCredentialsCache, type AppliedAuth } from '../auth/strategies.ts';
 import { buildRequest, type CallContext, type BuiltRequest } from './request.ts';
 import { UndiciTransport, TransportError, type HttpTransport, type HttpResponse } from '../http/transport.ts';
 import { EngineError, failure, redact, type EngineFailure } from '../http/errors.ts';
@@ -51,6 +51,7 @@ export class Engine {
   private readonly env: Record<string, string | undefined>;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly limits = new ProviderRateLimits();
+  private readonly tokens = new OAuthClientCredentialsCache();
   private readonly maxRetryAfterMs: number;
 
   constructor(opts: EngineOptions = {}) {
@@ -138,7 +139,11 @@ export class Engine {
   }
 
   private toFailure(err: unknown, secrets: string[]): EngineFailure {
-    const f: EngineFailure = err instanceof EngineError ? err.failure : failure('unsupported', `internal error: ${(err as Error)?.message ?? String(err)}`, { retryable: false });
+    const f: EngineFailure = err instanceof EngineError
+      ? err.failure
+      : err instanceof TransportError
+        ? failure(err.reason === 'timeout' ? 'timeout' : 'network_error', err.message)
+        : failure('unsupported', `internal error: ${(err as Error)?.message ?? String(err)}`, { retryable: false });
     return {
       ...f,
       message: redact(f.message, secrets),
@@ -162,7 +167,7 @@ export class Engine {
     }
     const integration = { id: opts.integration?.id ?? '', environment: opts.integration?.environment ?? '', metadata: opts.integration?.metadata ?? {} };
     const baseUrl = this.baseUrl(connector, opts);
-    const auth = await applyAuth(connector, { credentials, integration, transport: this.transport, timeoutMs, cacheKey: opts.integration?.id ?? 'default' });
+    const auth = await applyAuth(connector, { credentials, integration, transport: this.transport, timeoutMs, cacheKey: opts.integration?.id ?? 'default', baseUrl, env: this.env, tokens: this.tokens });
     const ctx: CallContext = { credentials, input, integration };
     const built = await buildRequest(request, baseUrl, ctx, auth);
     const response = await this.sendWithRetry(connector, built, timeoutMs, opts.integration?.id ?? 'default', meta);

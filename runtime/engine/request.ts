@@ -3,6 +3,7 @@ import qs from 'qs';
 import type { CompiledRequest } from '../manifest/connector.ts';
 import { urlEncodedContext } from '../lang/templates.ts';
 import type { AppliedAuth } from '../auth/strategies.ts';
+import { joinUrl } from '../http/url.ts';
 
 export interface CallContext {
   credentials: Record<string, unknown>;
@@ -44,10 +45,6 @@ async function encodeMultipart(value: Record<string, unknown>): Promise<{ body: 
   // Let the platform's Response serialise the multipart body so boundaries and escaping are standard.
   const res = new Response(fd);
   return { body: Buffer.from(await res.arrayBuffer()), contentType: res.headers.get('content-type')! };
-}
-
-export function joinUrl(baseUrl: string, path: string): string {
-  return baseUrl.replace(/\/+$/, '') + path;
 }
 
 export async function buildRequest(req: CompiledRequest, baseUrl: string, ctx: CallContext, auth: AppliedAuth): Promise<BuiltRequest> {

@@ -1,6 +1,7 @@
 // The HTTP transport behind the engine: undici (Node's own HTTP client) with keep-alive,
 // an overall deadline per attempt and a cap on response size. Tests and the manifest test kit
 // swap in other transports through the same interface.
+import type { LookupFunction } from 'node:net';
 import { request, Agent, type Dispatcher } from 'undici';
 import { PlugboardError } from '../errors/plugboard-error.ts';
 
@@ -40,8 +41,9 @@ const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_E
 export class UndiciTransport implements HttpTransport {
   private readonly dispatcher: Dispatcher;
 
-  constructor(opts: { connections?: number } = {}) {
-    this.dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: opts.connections ?? 128, connect: { timeout: 10_000 } });
+  /** `lookup` replaces DNS resolution (tests resolve names without the network). */
+  constructor(opts: { connections?: number; lookup?: LookupFunction } = {}) {
+    this.dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: opts.connections ?? 128, connect: { timeout: 10_000, ...(opts.lookup ? { lookup: opts.lookup } : {}) } });
   }
 
   async send(req: HttpRequest): Promise<HttpResponse> {

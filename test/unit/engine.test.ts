@@ -316,7 +316,7 @@ capabilities:
     expect(await engine.run(c, 'create_contact', opts)).toMatchObject({ ok: true });
     expect(tokenCalls).toBe(1);
     const bad = await engine.run(c, 'create_contact', { ...opts, credentials: { client_id: 'cid', client_secret: 'wrong-secret' } });
-    expect(bad).toMatchObject({ ok: false, error: { type: 'provider_error', provider_code: 'invalid_client' } });
+    expect(bad).toMatchObject({ ok: false, error: { type: 'invalid_credentials', provider_code: 'invalid_client' } });
     expect(JSON.stringify(bad)).not.toContain('wrong-secret');
   });
 });
