@@ -220,4 +220,20 @@ export const SQLITE_MIGRATIONS: string[] = [
   CREATE INDEX inbound_events_due ON inbound_events(status, next_attempt_at);
   CREATE INDEX inbound_events_tenant ON inbound_events(tenant_id, received_at);
   `,
+  // Rejected inbound requests: counters per integration and reason code (the rejected rows kept in
+  // inbound_events are only a bounded sample), and an index to trim that sample per integration.
+  `
+  CREATE TABLE inbound_rejections (
+    tenant_id TEXT NOT NULL,
+    integration_id TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    code TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    first_at TEXT NOT NULL,
+    last_at TEXT NOT NULL,
+    last_reason TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, integration_id, code)
+  );
+  CREATE INDEX inbound_events_rejected ON inbound_events(integration_id, received_at) WHERE status = 'rejected';
+  `,
 ];
