@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
 import { CliError } from '../command.ts';
-import { loadConnectorDir } from '../../manifest/registry.ts';
+import { loadNamedConnectors } from '../../manifest/registry.ts';
 import { formatIssue } from '../../manifest/load.ts';
 import { Engine } from '../../engine/engine.ts';
 import { readConfig } from '../../config/env.ts';
@@ -45,12 +45,14 @@ normalized output, or the typed error, as JSON. Exit 0 on success, 1 on any erro
     const [connectorName, capability] = positionals;
     if (!connectorName || !capability) throw new CliError('usage: plugboard run <connector> <capability> --credentials creds.json [--input input.json]');
     if (!values.credentials) throw new CliError('--credentials FILE is required');
-    const reg = loadConnectorDir(readConfig().connectorsDir);
+    // Only this connector's manifest is loaded: another broken manifest does not block it.
+    const reg = loadNamedConnectors(readConfig().connectorsDir, [connectorName]);
     const connector = reg.connectors.get(connectorName);
     if (!connector) {
-      const broken = reg.issues.filter((i) => i.file.endsWith(`${connectorName}.yaml`));
-      for (const i of broken) console.error(formatIssue(i));
-      throw new CliError(broken.length ? `connector "${connectorName}" has manifest problems` : `unknown connector "${connectorName}" (known: ${[...reg.connectors.keys()].join(', ')})`);
+      const unknown = reg.issues.find((i) => i.rule === 'unknown_connector');
+      if (unknown) throw new CliError(unknown.message);
+      for (const i of reg.issues) console.error(formatIssue(i));
+      throw new CliError(`connector "${connectorName}" has manifest problems`);
     }
     const credentials = readJson(values.credentials, 'credentials');
     const input = values.input ? readJson(values.input, 'input') : {};

@@ -1,6 +1,6 @@
 import type { Command } from '../command.ts';
 import { CliError } from '../command.ts';
-import { loadConnectorDir } from '../../manifest/registry.ts';
+import { loadConnectorDir, loadNamedConnectors } from '../../manifest/registry.ts';
 import { formatIssue } from '../../manifest/load.ts';
 import { runConnectorExamples } from '../../testkit/examples.ts';
 import { readConfig } from '../../config/env.ts';
@@ -16,17 +16,19 @@ example's recorded provider response is served in memory, and the request built 
 produced are compared with the example. Mismatches are printed as a diff (- expected, + actual).
 Exit 0 when all pass, 1 otherwise.`,
   async run(args) {
-    const reg = loadConnectorDir(readConfig().connectorsDir);
-    if (reg.issues.length) {
+    const dir = readConfig().connectorsDir;
+    const reg = args.length ? loadNamedConnectors(dir, args) : loadConnectorDir(dir);
+    const unknown = reg.issues.find((i) => i.rule === 'unknown_connector');
+    if (unknown) throw new CliError(unknown.message);
+    if (args.length && reg.issues.length) {
       for (const i of reg.issues) console.log(formatIssue(i));
       throw new CliError('fix the manifest problems above first (plugboard validate)');
     }
-    const names = args.length ? args : [...reg.connectors.keys()];
+    for (const i of reg.issues) console.log(formatIssue(i));
     let passed = 0;
     let failed = 0;
-    for (const name of names) {
-      const connector = reg.connectors.get(name);
-      if (!connector) throw new CliError(`unknown connector "${name}" (known: ${[...reg.connectors.keys()].join(', ')})`);
+    for (const connector of reg.connectors.values()) {
+      const name = connector.name;
       const results = await runConnectorExamples(connector);
       if (!results.length) console.log(`-    ${name}: no examples`);
       for (const r of results) {
@@ -37,6 +39,7 @@ Exit 0 when all pass, 1 otherwise.`,
       }
     }
     console.log(`${passed} passed, ${failed} failed`);
-    return failed ? 1 : 0;
+    if (reg.issues.length) console.log(`${new Set(reg.issues.map((i) => i.file)).size} manifest(s) with problems were not tested (plugboard validate)`);
+    return failed || reg.issues.length ? 1 : 0;
   },
 };

@@ -1,23 +1,34 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import type { Command } from '../command.ts';
-import { loadConnectorFiles, manifestFiles } from '../../manifest/registry.ts';
+import { loadConnectorFiles, loadNamedConnectors, manifestFiles } from '../../manifest/registry.ts';
 import { formatIssue } from '../../manifest/load.ts';
 import { readConfig } from '../../config/env.ts';
 
 export const validateCommand: Command = {
   name: 'validate',
-  usage: 'validate [files...]',
+  usage: 'validate [files or connectors...]',
   summary: 'check manifests against the schema and the semantic rules',
-  help: `Usage: plugboard validate [files...]
+  help: `Usage: plugboard validate [files or connectors...]
 
-Validates connector manifests (default: every *.yaml in PLUGBOARD_CONNECTORS_DIR, ./connectors).
+Validates connector manifests: the files and directories given, or connectors named (e.g.
+"validate mailgun" reads mailgun.yaml of PLUGBOARD_CONNECTORS_DIR); default: every *.yaml there.
 Prints every problem of every file as  file:line:col  json/path  message  and exits 1 if any;
 prints a one-line summary and exits 0 when all are clean.`,
   async run(args) {
-    const files = args.length ? args.flatMap((a) => (fs.existsSync(a) && fs.statSync(a).isDirectory() ? manifestFiles(a) : [a])) : manifestFiles(readConfig().connectorsDir);
+    // An argument that is no path but a connector name (mailgun) means that connector's manifest.
+    const isName = (a: string) => /^[a-z0-9_]+$/.test(a) && !fs.existsSync(a);
+    const names = args.filter(isName);
+    const paths = args.filter((a) => !isName(a));
+    const files = args.length ? paths.flatMap((a) => (fs.existsSync(a) && fs.statSync(a).isDirectory() ? manifestFiles(a) : [a])) : manifestFiles(readConfig().connectorsDir);
     const rel = files.map((f) => path.relative(process.cwd(), f) || f);
     const reg = loadConnectorFiles(rel);
+    if (names.length) {
+      const named = loadNamedConnectors(path.relative(process.cwd(), readConfig().connectorsDir) || '.', names);
+      reg.issues.push(...named.issues);
+      for (const [k, c] of named.connectors) reg.connectors.set(k, c);
+      files.push(...names);
+    }
     for (const issue of reg.issues) console.log(formatIssue(issue));
     if (reg.issues.length) {
       const bad = new Set(reg.issues.map((i) => i.file)).size;
