@@ -97,7 +97,8 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
   const integrations = new IntegrationService(store, reg.connectors, cipher, engine, scheduler, logger, events);
   const routing = new RoutingService(store, reg.connectors);
   const operations = new OperationService(store, reg.connectors, engine, routing, integrations, logger, metrics, events);
-  const inbound = new InboundWebhooks(store, reg.connectors, integrations, events, logger, { pollMs: config.jobsPollMs, leaseMs: config.webhookLeaseMs, publicUrlSet: !!config.publicUrl, perSecond: config.inboundPerSecond });
+  const inbound = new InboundWebhooks(store, reg.connectors, integrations, events, logger, { pollMs: config.jobsPollMs, leaseMs: config.webhookLeaseMs, publicUrlSet: !!config.publicUrl, perSecond: config.inboundPerSecond,
+    onRejected: (provider, code) => metrics.inboundRejected.inc({ provider, code }) });
   defineJobs(agenda, { integrations, logger, lockLifetimeMs: config.jobsLockMs });
   const oauth = new OAuthService(store, keyring, config.publicUrl ?? 'plugboard');
   const rateLimiter = new ApiRateLimiter(store, store instanceof SqliteStore ? store.db : undefined);

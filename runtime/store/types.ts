@@ -251,6 +251,18 @@ export interface InboundEventRow {
   processed_at: string | null;
 }
 
+/** Rejected inbound requests of one integration for one reason code, counted since the first. */
+export interface InboundRejectionCount {
+  tenant_id: string;
+  integration_id: string;
+  provider: string;
+  code: string;
+  count: number;
+  first_at: string;
+  last_at: string;
+  last_reason: string;
+}
+
 export interface SealedKeyRef {
   kind: 'integration' | 'webhook_subscription';
   id: string;
@@ -340,6 +352,12 @@ export interface Store {
     claimDue(now: number, leaseMs: number, limit: number): Promise<InboundEventRow[]>;
     finish(tenantId: string, id: string, patch: Pick<InboundEventRow, 'status' | 'reason' | 'normalized_event_id' | 'processed_at' | 'next_attempt_at' | 'attempts' | 'provider_event_type'>): Promise<void>;
     requeue(tenantId: string, id: string, now: number): Promise<boolean>;
+    /**
+     * Unauthenticated requests cost a counter, not a row each: adds the counts and stores the samples
+     * as `rejected` events (no bodies), keeping only the newest `keep` rejected events per integration.
+     */
+    addRejections(counts: InboundRejectionCount[], samples: InboundEventRow[], keep: number): Promise<void>;
+    rejections(tenantId: string, f: ListQuery & { integration_id?: string }): Promise<ListResult<InboundRejectionCount>>;
   };
   usage: {
     /** Adds counts into existing minute rows (upsert-add). */

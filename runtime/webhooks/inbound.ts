@@ -4,7 +4,7 @@
 import qs from 'qs';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Logger } from 'pino';
-import type { Store, InboundEventRow } from '../store/types.ts';
+import type { Store, InboundEventRow, ListQuery } from '../store/types.ts';
 import { UniqueViolation } from '../store/types.ts';
 import type { Connector } from '../manifest/connector.ts';
 import type { IntegrationService } from '../integrations/service.ts';
@@ -12,6 +12,7 @@ import { newId } from '../access/api-keys.ts';
 import { verify } from './inbound-signatures.ts';
 import type { EventPublisher } from './events.ts';
 import { PollingWorker } from './polling-worker.ts';
+import { InboundRejections } from './inbound-rejections.ts';
 
 export interface InboundRequest {
   provider: string;
@@ -43,6 +44,8 @@ export function parseInboundBody(raw: Buffer, contentType: string | undefined): 
 export class InboundWebhooks extends PollingWorker {
   // The endpoint is public (providers sign, they do not log in): cap what one integration id can take.
   private readonly limiter: RateLimiterMemory;
+  /** Counters and a bounded sample of rejected (unauthenticated) requests. */
+  readonly rejections: InboundRejections;
 
   constructor(
     private readonly store: Store,
@@ -50,10 +53,22 @@ export class InboundWebhooks extends PollingWorker {
     private readonly integrations: IntegrationService,
     private readonly events: EventPublisher,
     private readonly logger: Logger,
-    private readonly opts: { pollMs: number; leaseMs?: number; publicUrlSet?: boolean; perSecond?: number } = { pollMs: 1000 },
+    private readonly opts: { pollMs: number; leaseMs?: number; publicUrlSet?: boolean; perSecond?: number; onRejected?: (provider: string, code: string) => void } = { pollMs: 1000 },
   ) {
     super(opts.pollMs, (err) => logger.error({ err: (err as Error).message }, 'inbound webhook round failed'));
     this.limiter = new RateLimiterMemory({ keyPrefix: 'inbound', points: opts.perSecond ?? 200, duration: 1 });
+    this.rejections = new InboundRejections(store, (err) => logger.error({ err: (err as Error).message }, 'storing inbound rejection counts failed'));
+  }
+
+  /** Inbound events, newest first; rejected ones are the bounded sample (see InboundRejections). */
+  async listEvents(tenantId: string, q: ListQuery & { status?: string; integration_id?: string }) {
+    await this.rejections.flush();
+    return this.store.inboundEvents.list(tenantId, q);
+  }
+
+  override async stop(): Promise<void> {
+    await super.stop();
+    await this.rejections.flush();
   }
 
   async receive(req: InboundRequest): Promise<InboundAnswer> {
@@ -96,9 +111,10 @@ export class InboundWebhooks extends PollingWorker {
       options: { header: sig.header, prefix: sig.prefix, encoding: sig.encoding as 'hex' | 'base64' | undefined, tolerance_seconds: sig.tolerance_seconds, digest: sig.digest },
     });
     if (!result.ok) {
-      // Unauthenticated input: keep the reason, not the (up to 1 MB) body.
+      // Unauthenticated input: counted, with a bounded sample of reasons; never the body.
       const hint = sig.scheme === 'twilio' && !this.opts.publicUrlSet ? ' (Twilio signs the public URL: set PLUGBOARD_PUBLIC_URL behind a proxy)' : '';
-      await this.store.inboundEvents.create({ ...base, body: '', status: 'rejected', reason: `${result.code}: ${result.reason}${hint}`, provider_event_id: null, provider_event_type: null });
+      this.rejections.record({ tenant_id: integration.tenant_id, integration_id: integration.id, provider: integration.provider, content_type: contentType ?? null, code: result.code, reason: `${result.reason}${hint}` });
+      this.opts.onRejected?.(integration.provider, result.code);
       this.logger.warn({ integrationId: integration.id, provider: integration.provider, code: result.code }, 'inbound webhook rejected');
       return { status: 401, body: { success: false, message: 'Invalid webhook signature.', code: result.code } };
     }

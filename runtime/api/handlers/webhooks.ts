@@ -147,8 +147,14 @@ export const webhookHandlers: Record<string, ApiHandler> = {
   async listInboundEvents(c, h, req, res) {
     const q = c.request.query as Record<string, string | undefined>;
     const page = h.page();
-    const r = await h.platform.store.inboundEvents.list(h.tenantId, { ...page, status: q['status'], integration_id: q['integration_id'] });
+    const r = await h.platform.inbound.listEvents(h.tenantId, { ...page, status: q['status'], integration_id: q['integration_id'] });
     res.json(listPage(r.items.map(({ tenant_id: _t, body: _b, locked_until: _l, next_attempt_at: _n, ...e }) => e), r.total, page, req.originalUrl));
+  },
+  async listInboundRejections(c, h, req, res) {
+    const q = c.request.query as Record<string, string | undefined>;
+    const page = h.page();
+    const r = await h.platform.inbound.rejections.list(h.tenantId, { ...page, integration_id: q['integration_id'] });
+    res.json(listPage(r.items.map(({ tenant_id: _t, ...e }) => e), r.total, page, req.originalUrl));
   },
   async reprocessInboundEvent(c, h, _req, res) {
     const ev = await h.platform.store.inboundEvents.get(h.tenantId, id(c));

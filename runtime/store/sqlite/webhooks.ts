@@ -1,5 +1,5 @@
 // SQLite repositories: Webhook subscriptions, outbound deliveries (the leased outbox) and inbound events.
-import type { Store, EventRow, InboundEventRow, ListQuery, WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow } from '../types.ts';
+import type { Store, EventRow, InboundEventRow, InboundRejectionCount, ListQuery, WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow } from '../types.ts';
 import { UniqueViolation } from '../types.ts';
 import type { SqliteConnection } from './connection.ts';
 import { json, isUnique, toSubscription, equalityFilters, setClause, type Row } from './rows.ts';
@@ -102,12 +102,15 @@ export function webhookDeliveriesRepo(c: SqliteConnection): Store['webhookDelive
   return repo;
 }
 
+const insertInbound = (c: SqliteConnection) =>
+  c.sql(`INSERT INTO inbound_events (id, tenant_id, integration_id, provider, provider_event_id, provider_event_type, status, reason, content_type, body, normalized_event_id, next_attempt_at, locked_until, attempts, received_at, processed_at)
+    VALUES (@id, @tenant_id, @integration_id, @provider, @provider_event_id, @provider_event_type, @status, @reason, @content_type, @body, @normalized_event_id, @next_attempt_at, @locked_until, @attempts, @received_at, @processed_at)`);
+
 export function inboundEventsRepo(c: SqliteConnection): Store['inboundEvents'] {
   const repo: Store['inboundEvents'] = {
     create: async (row: InboundEventRow) => {
       try {
-        c.sql(`INSERT INTO inbound_events (id, tenant_id, integration_id, provider, provider_event_id, provider_event_type, status, reason, content_type, body, normalized_event_id, next_attempt_at, locked_until, attempts, received_at, processed_at)
-          VALUES (@id, @tenant_id, @integration_id, @provider, @provider_event_id, @provider_event_type, @status, @reason, @content_type, @body, @normalized_event_id, @next_attempt_at, @locked_until, @attempts, @received_at, @processed_at)`).run(row);
+        insertInbound(c).run(row);
       } catch (err) {
         if (isUnique(err)) throw new UniqueViolation('inbound event already received');
         throw err;
@@ -133,6 +136,24 @@ export function inboundEventsRepo(c: SqliteConnection): Store['inboundEvents'] {
     requeue: async (tenantId: string, id: string, now: number) =>
       c.sql(`UPDATE inbound_events SET status = 'received', next_attempt_at = ?, locked_until = NULL, attempts = 0 WHERE tenant_id = ? AND id = ? AND status != 'rejected'
         AND NOT (status = 'received' AND locked_until IS NOT NULL AND locked_until > ?)`).run(now, tenantId, id, now).changes === 1,
+    addRejections: async (counts: InboundRejectionCount[], samples: InboundEventRow[], keep: number) => {
+      const upsert = c.sql(`INSERT INTO inbound_rejections (tenant_id, integration_id, provider, code, count, first_at, last_at, last_reason)
+        VALUES (@tenant_id, @integration_id, @provider, @code, @count, @first_at, @last_at, @last_reason)
+        ON CONFLICT (tenant_id, integration_id, code) DO UPDATE SET count = count + excluded.count, last_at = excluded.last_at, last_reason = excluded.last_reason`);
+      const trim = c.sql(`DELETE FROM inbound_events WHERE integration_id = @integration_id AND status = 'rejected' AND id NOT IN
+        (SELECT id FROM inbound_events WHERE integration_id = @integration_id AND status = 'rejected' ORDER BY received_at DESC, id DESC LIMIT @keep)`);
+      c.db.transaction(() => {
+        for (const r of counts) upsert.run(r);
+        for (const r of samples) insertInbound(c).run({ ...r, body: '' });
+        for (const integration_id of new Set(samples.map((r) => r.integration_id))) trim.run({ integration_id, keep });
+      }).immediate();
+    },
+    rejections: async (tenantId: string, f: ListQuery & { integration_id?: string }) => {
+      const where = ['tenant_id = @tenantId'];
+      const params: Row = { tenantId };
+      equalityFilters(where, params, f, ['integration_id']);
+      return c.page(`FROM inbound_rejections WHERE ${where.join(' AND ')}`, params, f, 'last_at DESC, integration_id, code', (r) => r as unknown as InboundRejectionCount);
+    },
   };
   return repo;
 }
