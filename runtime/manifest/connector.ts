@@ -182,8 +182,11 @@ function compileErrors(ctx: Ctx, spec: ErrorsSpec | undefined, segs: PathSegment
   return out;
 }
 
-function checkExamples(ctx: Ctx, examples: ExampleSpec[], schema: CapabilitySchema, segs: PathSegment[]): void {
+function checkExamples(ctx: Ctx, examples: ExampleSpec[], schema: CapabilitySchema, segs: PathSegment[], authType: string): void {
   examples.forEach((ex, i) => {
+    if (ex.token_response && authType !== 'oauth2_client_credentials') {
+      issue(ctx, [...segs, i, 'token_response'], `only a connector with oauth2_client_credentials auth requests a token (this one uses ${authType})`, 'token_response');
+    }
     if (!schema.validateInput(ex.input)) {
       for (const e of schema.validateInput.errors ?? []) issue(ctx, [...segs, i, 'input'], `example input ${e.instancePath || ''} ${e.message}`.replace(/\s+/g, ' '), 'example_input');
     }
@@ -246,7 +249,7 @@ export function compileConnector(manifest: Manifest, where: { file: string; map:
       timeoutMs: spec.timeout_ms ?? manifest.timeout_ms ?? DEFAULT_TIMEOUT_MS,
       examples: spec.examples ?? [],
     });
-    checkExamples(ctx, spec.examples ?? [], schema, [...segs, 'examples']);
+    checkExamples(ctx, spec.examples ?? [], schema, [...segs, 'examples'], manifest.auth.type);
   }
 
   const verify = manifest.verify

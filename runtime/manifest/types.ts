@@ -71,6 +71,8 @@ export interface ExampleSpec {
   input: Record<string, unknown>;
   request?: { method?: string; path?: string; query?: Record<string, unknown>; headers?: Record<string, unknown>; body?: unknown };
   response: { status: number; headers?: Record<string, string>; body?: unknown };
+  /** oauth2_client_credentials: the token endpoint's answer (default: 200 with an access token). */
+  token_response?: { status: number; headers?: Record<string, string>; body?: unknown };
   output?: unknown;
   error?: { type: string; status?: number; message?: string };
 }

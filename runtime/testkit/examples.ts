@@ -5,22 +5,38 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Connector } from '../manifest/connector.ts';
 import type { ExampleSpec } from '../manifest/types.ts';
 import { Engine } from '../engine/engine.ts';
+import { tokenUrl } from '../auth/strategies.ts';
 import type { HttpRequest, HttpResponse, HttpTransport } from '../http/transport.ts';
 import { diffLines } from './diff.ts';
 
 const OFFLINE_BASE = 'http://provider.invalid';
 
+/** What the token endpoint answers when an example of a client-credentials connector gives no token_response. */
+const DEFAULT_TOKEN_RESPONSE: RecordedResponse = { status: 200, body: { access_token: 'example-access-token', token_type: 'Bearer', expires_in: 3600 } };
+
+type RecordedResponse = ExampleSpec['response'];
+
+function toHttpResponse(r: RecordedResponse): HttpResponse {
+  const body = r.body;
+  const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = v;
+  if (typeof body === 'object' && body !== null && !headers['content-type']) headers['content-type'] = 'application/json';
+  return { status: r.status, headers, body: Buffer.from(text) };
+}
+
+/** Serves the example's token response to the token request and its recorded response to every other request. */
 class RecordedTransport implements HttpTransport {
+  /** Requests other than the token request, in order: what the example's `request` describes. */
   sent: HttpRequest[] = [];
-  constructor(private readonly response: ExampleSpec['response']) {}
+  constructor(
+    private readonly response: RecordedResponse,
+    private readonly token?: { url: string; response: RecordedResponse },
+  ) {}
   async send(req: HttpRequest): Promise<HttpResponse> {
+    if (this.token && req.url === this.token.url) return toHttpResponse(this.token.response);
     this.sent.push(req);
-    const body = this.response.body;
-    const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(this.response.headers ?? {})) headers[k.toLowerCase()] = v;
-    if (typeof body === 'object' && body !== null && !headers['content-type']) headers['content-type'] = 'application/json';
-    return { status: this.response.status, headers, body: Buffer.from(text) };
+    return toHttpResponse(this.response);
   }
 }
 
@@ -33,6 +49,15 @@ export interface ExampleResult {
   problems: string[];
 }
 
+/** A valid value of each credential `format` the manifest schema allows. */
+const FORMAT_SAMPLES: Record<string, string> = {
+  e164: '+15005550006',
+  email: 'sender@example.com',
+  uri: 'https://example.com',
+  hostname: 'api.example.com',
+  uuid: '123e4567-e89b-42d3-a456-426614174000',
+};
+
 /** Placeholder credentials satisfying the credential schema, used when an example gives none. */
 export function sampleCredentials(connector: Connector): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -42,9 +67,7 @@ export function sampleCredentials(connector: Connector): Record<string, unknown>
     else if (f.enum) out[name] = f.enum[0];
     else if (f.type === 'boolean') out[name] = false;
     else if (f.type === 'integer' || f.type === 'number') out[name] = 1;
-    else if (f.format === 'e164') out[name] = '+15005550006';
-    else if (f.format === 'email') out[name] = 'sender@example.com';
-    else if (f.format === 'uri') out[name] = 'https://example.com';
+    else if (f.format) out[name] = FORMAT_SAMPLES[f.format] ?? `test_${name}`;
     else out[name] = samplePattern(f.pattern) ?? `test_${name}`;
   }
   return out;
@@ -67,32 +90,65 @@ function samplePattern(pattern: string | undefined): string | undefined {
   }
 }
 
-function compare(label: string, expected: unknown, actual: unknown, problems: string[]): void {
-  if (isDeepStrictEqual(expected, actual)) return;
+/** Compares and records a diff; false when they differ. */
+function compare(label: string, expected: unknown, actual: unknown, problems: string[]): boolean {
+  if (isDeepStrictEqual(expected, actual)) return true;
   problems.push(`${label} differs:\n${diffLines(JSON.stringify(expected, null, 2) ?? 'undefined', JSON.stringify(actual, null, 2) ?? 'undefined')}`);
+  return false;
 }
 
-function decodeBody(req: HttpRequest): unknown {
+/** Multipart and form fields as strings (repeated fields as arrays), the way they travel. */
+function fieldsOf(entries: Iterable<[string, unknown]>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of entries) {
+    const value = typeof v === 'string' ? v : String(v);
+    const prev = out[k];
+    out[k] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return out;
+}
+
+/** The example's expected fields as they travel: scalars as strings, lists of scalars as repeated fields. */
+function expectedFields(expected: Record<string, unknown>): Record<string, unknown> {
+  const str = (v: unknown) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
+  return Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, Array.isArray(v) ? (v.length === 1 ? str(v[0]) : v.map(str)) : str(v)]));
+}
+
+/**
+ * The body as the example can state it: JSON parsed; multipart (whose boundary is random) as its
+ * fields; a form body as its fields when the example gives an object, else as the encoded text.
+ */
+async function decodeBody(req: HttpRequest, expected: unknown): Promise<unknown> {
   if (req.body === undefined) return undefined;
   const text = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : req.body;
-  if ((req.headers['content-type'] ?? '').includes('json')) {
+  const type = req.headers['content-type'] ?? '';
+  if (type.includes('json')) {
     try {
       return JSON.parse(text);
     } catch {
       return text;
     }
   }
+  const wantsFields = typeof expected === 'object' && expected !== null && !Array.isArray(expected);
+  if (type.startsWith('multipart/form-data')) {
+    const form = await new Response(req.body, { headers: { 'content-type': type } }).formData();
+    return wantsFields ? fieldsOf(form.entries()) : text;
+  }
+  if (type.startsWith('application/x-www-form-urlencoded') && wantsFields) return fieldsOf(new URLSearchParams(text).entries());
   return text;
 }
 
 export async function runExample(connector: Connector, capability: string, ex: ExampleSpec): Promise<ExampleResult> {
-  const transport = new RecordedTransport(ex.response);
+  const credentials = ex.credentials ?? sampleCredentials(connector);
+  const token = connector.auth.spec.type === 'oauth2_client_credentials'
+    ? {
+        url: tokenUrl(connector, { credentials: { ...sampleCredentials(connector), ...credentials }, integration: { id: '', environment: '', metadata: {} }, baseUrl: OFFLINE_BASE, env: {} }),
+        response: ex.token_response ?? DEFAULT_TOKEN_RESPONSE,
+      }
+    : undefined;
+  const transport = new RecordedTransport(ex.response, token);
   const engine = new Engine({ transport, env: {}, sleep: async () => {} });
-  const result = await engine.run(connector, capability, {
-    credentials: ex.credentials ?? sampleCredentials(connector),
-    input: ex.input,
-    baseUrl: OFFLINE_BASE,
-  });
+  const result = await engine.run(connector, capability, { credentials, input: ex.input, baseUrl: OFFLINE_BASE });
   const problems: string[] = [];
   const sent = transport.sent[0];
   if (ex.request) {
@@ -106,7 +162,10 @@ export async function runExample(connector: Connector, capability: string, ex: E
         const picked = Object.fromEntries(Object.keys(ex.request.headers).map((k) => [k, sent.headers[k.toLowerCase()]]));
         compare('request headers', ex.request.headers, picked, problems);
       }
-      if (ex.request.body !== undefined) compare('request body', ex.request.body, decodeBody(sent), problems);
+      if (ex.request.body !== undefined) {
+        const fields = typeof ex.request.body === 'object' && ex.request.body !== null && /multipart|urlencoded/.test(sent.headers['content-type'] ?? '');
+        compare('request body', fields ? expectedFields(ex.request.body as Record<string, unknown>) : ex.request.body, await decodeBody(sent, ex.request.body), problems);
+      }
     }
   }
   if (ex.output !== undefined) {
@@ -118,7 +177,8 @@ export async function runExample(connector: Connector, capability: string, ex: E
       const actual: Record<string, unknown> = { type: result.error.type };
       if (ex.error.status !== undefined) actual['status'] = result.error.status;
       if (ex.error.message !== undefined) actual['message'] = result.error.message;
-      compare('error', ex.error, actual, problems);
+      // The diff shows only the parts the example names; the engine's own words explain the difference.
+      if (!compare('error', ex.error, actual, problems)) problems.push(`the engine said: ${result.error.type}: ${result.error.message}`);
     }
   }
   return { connector: connector.name, capability, example: ex.name, passed: problems.length === 0, problems };
