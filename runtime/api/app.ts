@@ -14,6 +14,8 @@ import { SCHEMAS_DIR } from '../config/paths.ts';
 import type { Platform } from '../platform/platform.ts';
 import type { Principal, Scope } from '../access/api-keys.ts';
 import { sendError } from './error-response.ts';
+import { boundJsonDepth, dateTimeFormat, pageParams, requireDecodablePath } from './request-input.ts';
+import { metricsEndpoint, recordRequests } from './metrics-route.ts';
 import { fail } from './envelope.ts';
 import { presentedKey, hasScope } from './authentication.ts';
 import { authenticateApiKey } from '../access/api-keys.ts';
@@ -30,6 +32,14 @@ import type { ApiHandler, HandlerContext } from './handler.ts';
 export const API_BASE = '/api/v1';
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: unknown) => void;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Endpoints that take application/x-www-form-urlencoded bodies (OAuth), not JSON. */
+const FORM_ENDPOINTS = ['/oauth/token', '/oauth/revoke'];
+
+/** Notes the OpenAPI route template a request matched, for metric and usage labels. */
+function matched(c: Context, req: Request): Context {
+  if (c.operation?.path) req.routeTemplate = `${API_BASE}${c.operation.path}`;
+  return c;
+}
 
 export function loadOpenApiDocument(): Record<string, any> {
   return parseYaml(fs.readFileSync(path.join(SCHEMAS_DIR, 'openapi.yaml'), 'utf8')) as Record<string, any>;
@@ -76,17 +86,21 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
     apiRoot: '/',
     validate: true,
     quick: true,
-    ajvOpts: { coerceTypes: true },
+    // Every invalid field at once; bodies are not coerced (a number is not a string). openapi-backend
+    // coerces query and path parameters itself.
+    ajvOpts: { allErrors: true },
     // date-time, email, uri...: validated, not ignored.
     customizeAjv: (ajv) => {
       addFormats(ajv as never);
+      // No leap seconds: a date-time must also be a JavaScript Date (else handlers answered 500).
+      (ajv as unknown as { addFormat(name: string, f: typeof dateTimeFormat): void }).addFormat('date-time', dateTimeFormat);
       return ajv;
     },
   });
 
   // openapi-backend runs the handlers of alternative schemes concurrently: authenticate (and count
   // against the rate limit) once per request.
-  const securityHandler = (c: Context, req: Request, res: Response) => (req.authCheck ??= checkAccess(c, req, res));
+  const securityHandler = (c: Context, req: Request, res: Response) => (req.authCheck ??= checkAccess(matched(c, req), req, res));
   const checkAccess = async (c: Context, req: Request, res: Response): Promise<boolean> => {
     const presented = presentedKey(req);
     const principal = options.fixedPrincipal ?? (presented ? (looksLikeJwt(presented) ? await platform.oauth.verifyToken(presented) : await authenticateApiKey(platform.store, presented)) : undefined);
@@ -118,16 +132,14 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
   api.registerSecurityHandler('apiKeyHeader', securityHandler as Handler);
 
   const wrap = (fn: ApiHandler) => async (c: Context, req: Request, res: Response) => {
+    matched(c, req);
     const principal = req.principal ?? { tenantId: '', scopes: [], actor: 'anonymous', kind: 'api_key' as const, credentialId: '' };
     const h: HandlerContext = {
       platform,
       principal,
       tenantId: principal.tenantId,
       requestId: String(req.id),
-      page: () => {
-        const q = c.request.query as Record<string, string | undefined>;
-        return { page: Number(q['page'] ?? 1), perPage: Number(q['per_page'] ?? 25) };
-      },
+      page: () => pageParams(c.request.query as Record<string, unknown>),
     };
     try {
       await fn(c, h, req, res);
@@ -139,7 +151,8 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
   const handlers: Record<string, ApiHandler> = { ...providerHandlers, ...integrationHandlers, ...routingHandlers, ...operationHandlers, ...accessHandlers, ...webhookHandlers };
   api.register(Object.fromEntries(Object.entries(handlers).map(([k, fn]) => [k, wrap(fn)])));
   api.register({
-    unauthorizedHandler: (_c: Context, req: Request, res: Response) => {
+    unauthorizedHandler: (c: Context, req: Request, res: Response) => {
+      matched(c, req);
       if (req.authFailure === 'rate_limited') {
         res.setHeader('Retry-After', String(req.retryAfter ?? 1));
         return res.status(429).json(fail(`Rate limit exceeded; retry in ${req.retryAfter ?? 1} s.`, undefined, 'rate_limited'));
@@ -150,7 +163,8 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
       res.setHeader('WWW-Authenticate', 'Bearer realm="plugboard"');
       return res.status(401).json(fail('Missing or invalid API key.', undefined, 'unauthenticated'));
     },
-    validationFail: (c: Context, _req: Request, res: Response) => {
+    validationFail: (c: Context, req: Request, res: Response) => {
+      matched(c, req);
       if (c.operation?.operationId === 'oauthToken') return oauthTokenError(res, 'invalid_request', 'the request is malformed');
       const errors: Record<string, string[]> = {};
       for (const e of c.validation.errors ?? []) {
@@ -194,18 +208,7 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
     }),
   );
-  app.use((req, res, next) => {
-    const end = platform.metrics.httpDuration.startTimer();
-    const started = performance.now();
-    res.on('finish', () => {
-      const route = (req.route?.path as string | undefined) ?? (req.baseUrl === API_BASE ? `${API_BASE}${routeTemplate(req.path)}` : req.path);
-      const labels = { method: req.method, route, status: String(res.statusCode) };
-      platform.metrics.httpRequests.inc(labels);
-      end(labels);
-      if (req.principal) platform.usage.record(req.principal.tenantId, req.principal.actor, `${req.method} ${route}`, res.statusCode, performance.now() - started);
-    });
-    next();
-  });
+  app.use(recordRequests(platform));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -227,15 +230,7 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
     const ready = Object.values(checks).every((v) => v === 'ok');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
   });
-  app.get('/metrics', async (_req, res) => {
-    try {
-      platform.metrics.jobQueueDepth.set(await platform.jobsQueueDepth());
-    } catch {
-      /* reported by /readyz */
-    }
-    res.setHeader('Content-Type', platform.metrics.registry.contentType);
-    res.send(await platform.metrics.registry.metrics());
-  });
+  app.get('/metrics', metricsEndpoint(platform));
   app.get('/openapi.json', (_req, res) => {
     res.json(definition);
   });
@@ -251,15 +246,18 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
   app.use(`${API_BASE}/oauth`, express.urlencoded({ extended: false, limit: '16kb' }));
   // Providers sign the exact bytes they send: inbound webhooks keep the raw body.
   app.use(`${API_BASE}/webhooks/inbound`, express.raw({ type: () => true, limit: MAX_INBOUND_BYTES }));
-  // Strict content type: a body must be declared JSON (the OAuth endpoints take forms, above).
+  // Strict content type: a body must be declared JSON; the OAuth endpoints take forms only (RFC 6749
+  // §4.4.2, RFC 7009 §2.1), and answer anything else in their own error format.
   app.use(API_BASE, (req: Request, res: Response, next: NextFunction) => {
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-    if (hasBody && !req.is('application/json') && !req.path.startsWith('/oauth/') && !req.path.startsWith('/webhooks/inbound/')) {
-      return res.status(415).json(fail('Request bodies must be JSON (Content-Type: application/json).', { 'content-type': ['must be application/json'] }));
+    if (!hasBody || req.path.startsWith('/webhooks/inbound/')) return next();
+    if (FORM_ENDPOINTS.includes(req.path)) {
+      return req.is('application/x-www-form-urlencoded') ? next() : oauthTokenError(res, 'invalid_request', 'the body must be application/x-www-form-urlencoded');
     }
+    if (!req.is('application/json')) return res.status(415).json(fail('Request bodies must be JSON (Content-Type: application/json).', { 'content-type': ['must be application/json'] }));
     next();
   });
-  app.use(API_BASE, express.json({ limit: '1mb' }), (req: Request, res: Response, next: NextFunction) => {
+  app.use(API_BASE, requireDecodablePath, express.json({ limit: '1mb' }), boundJsonDepth, (req: Request, res: Response, next: NextFunction) => {
     api
       .handleRequest({ method: req.method, path: req.path, query: req.query as Record<string, string>, headers: req.headers as Record<string, string>, body: Buffer.isBuffer(req.body) ? undefined : req.body }, req, res)
       .catch(next);
@@ -270,15 +268,11 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
   app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
     if (err.type === 'entity.too.large') return res.status(413).json(fail('Request body too large (limit 1 MB).'));
     if (err.type === 'entity.parse.failed') return res.status(422).json(fail('The request body is not valid JSON.', { body: ['is not valid JSON'] }));
-    req.log?.error({ err: { message: err.message, stack: err.stack } }, 'unhandled error');
+    // Every 500 is a bug: logged at error level with the error (type, message, stack).
+    (req.log ?? platform.logger).error({ err }, 'unhandled error');
     return res.status(500).json(fail('Internal server error.'));
   });
   return app;
-}
-
-/** Collapses ids in a path for metric labels: /integrations/01h.../verify -> /integrations/{id}/verify. */
-function routeTemplate(p: string): string {
-  return p.replace(/\/[0-9a-hjkmnp-tv-z]{26}(?=\/|$)/g, '/{id}').replace(/^\/operations\/[a-z0-9_]+$/, '/operations/{capability}');
 }
 
 const DOCS_PAGE = `<!doctype html>

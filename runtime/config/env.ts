@@ -30,6 +30,8 @@ export interface Config {
   webhookLeaseMs: number;
   /** PLUGBOARD_INBOUND_RATE_PER_SECOND: inbound webhook requests accepted per integration per second. */
   inboundPerSecond: number;
+  /** PLUGBOARD_METRICS_TOKEN: when set, GET /metrics requires `Authorization: Bearer <token>`. */
+  metricsToken?: string;
 }
 
 /** Reads KEY=VALUE lines of ./.env into process.env without overriding what is already set. */
@@ -77,5 +79,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!Number.isInteger(webhookLeaseMs) || webhookLeaseMs < 100) throw new ConfigError(`PLUGBOARD_WEBHOOK_LEASE_MS must be an integer >= 100, got "${env.PLUGBOARD_WEBHOOK_LEASE_MS}"`);
   const inboundPerSecond = env.PLUGBOARD_INBOUND_RATE_PER_SECOND ? Number(env.PLUGBOARD_INBOUND_RATE_PER_SECOND) : 200;
   if (!Number.isInteger(inboundPerSecond) || inboundPerSecond < 1) throw new ConfigError(`PLUGBOARD_INBOUND_RATE_PER_SECOND must be a positive integer, got "${env.PLUGBOARD_INBOUND_RATE_PER_SECOND}"`);
-  return { port, host: env.HOST || '127.0.0.1', connectorsDir, logLevel, publicUrl, databaseUrl, jobsUrl, jobsPollMs, jobsLockMs, corsOrigins, webhookRetryScheduleMs, webhookDisableAfterMs, webhookLeaseMs, inboundPerSecond };
+  const metricsToken = env.PLUGBOARD_METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && !/^[\x21-\x7e]{16,}$/.test(metricsToken)) throw new ConfigError('PLUGBOARD_METRICS_TOKEN must be at least 16 printable characters without spaces');
+  return { port, host: env.HOST || '127.0.0.1', connectorsDir, logLevel, publicUrl, databaseUrl, jobsUrl, jobsPollMs, jobsLockMs, corsOrigins, webhookRetryScheduleMs, webhookDisableAfterMs, webhookLeaseMs, inboundPerSecond, metricsToken };
 }

@@ -4,6 +4,8 @@ import { ok, listPage, fail } from '../envelope.ts';
 import { createApiKey, apiKeyView, type Scope } from '../../access/api-keys.ts';
 import { OAuthError, oauthClientView } from '../../access/oauth.ts';
 import type { UsageGroup } from '../../access/usage.ts';
+import { invalid } from '../../errors/plugboard-error.ts';
+import { dateParam } from '../request-input.ts';
 
 /** RFC 6749 §5.2 error body (not the API envelope: OAuth client libraries parse this shape). */
 export function oauthTokenError(res: Response, error: string, description: string, status = 400, basic = false) {
@@ -37,8 +39,9 @@ export const accessHandlers: Record<string, ApiHandler> = {
   },
   async createApiKey(c, h, _req, res) {
     const body = c.request.requestBody as { name: string; scopes: Scope[]; expires_at?: string };
-    if (body.expires_at && Date.parse(body.expires_at) <= Date.now()) return res.status(422).json(fail('The given data was invalid.', { expires_at: ['must be in the future'] }));
-    const { row, key } = await createApiKey(h.platform.store, h.tenantId, { name: body.name, scopes: body.scopes, expiresAt: body.expires_at ? new Date(body.expires_at).toISOString() : null });
+    const expiresAt = dateParam(body, 'expires_at');
+    if (expiresAt && expiresAt.getTime() <= Date.now()) throw invalid({ expires_at: ['must be in the future'] });
+    const { row, key } = await createApiKey(h.platform.store, h.tenantId, { name: body.name, scopes: body.scopes, expiresAt: expiresAt?.toISOString() ?? null });
     await h.platform.audit.record(h, 'api_key.created', 'api_key', row.id, ['name', 'scopes', ...(body.expires_at ? ['expires_at'] : [])]);
     res.status(201).json(ok({ ...apiKeyView(row), key }, 'API key created. Store the key now: it is not shown again.'));
   },
@@ -89,17 +92,16 @@ export const accessHandlers: Record<string, ApiHandler> = {
   },
   async getUsage(c, h, _req, res) {
     const q = c.request.query as Record<string, string | undefined>;
-    const to = q['to'] ? new Date(q['to']) : new Date();
-    const from = q['from'] ? new Date(q['from']) : new Date(to.getTime() - 24 * 3600_000);
-    if (from >= to) return res.status(422).json(fail('The given data was invalid.', { from: ['must be before to'] }));
+    const to = dateParam(q, 'to') ?? new Date();
+    const from = dateParam(q, 'from') ?? new Date(to.getTime() - 24 * 3600_000);
+    if (from >= to) throw invalid({ from: ['must be before to'] });
     res.json(ok(await h.platform.usage.report(h.tenantId, from, to, (q['group_by'] ?? 'route') as UsageGroup)));
   },
   async listAuditLog(c, h, req, res) {
     const q = c.request.query as Record<string, string | undefined>;
     const page = h.page();
     // Timestamps are stored as UTC ISO strings: normalise offsets before comparing.
-    const iso = (v: string | undefined) => (v ? new Date(v).toISOString() : undefined);
-    const r = await h.platform.store.audit.list(h.tenantId, { ...page, action: q['action'], target_type: q['target_type'], target_id: q['target_id'], actor: q['actor'], from: iso(q['from']), to: iso(q['to']) });
+    const r = await h.platform.store.audit.list(h.tenantId, { ...page, action: q['action'], target_type: q['target_type'], target_id: q['target_id'], actor: q['actor'], from: dateParam(q, 'from')?.toISOString(), to: dateParam(q, 'to')?.toISOString() });
     res.json(listPage(r.items.map(({ tenant_id: _t, ...e }) => e), r.total, page, req.originalUrl));
   },
 };

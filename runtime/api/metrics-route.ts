@@ -1,0 +1,64 @@
+// Request metrics and usage, labelled by route template (never the raw path, so the number of
+// series is bounded by the OpenAPI document), and the Prometheus endpoint behind an optional token.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Request, Response, NextFunction } from 'express';
+import type { Platform } from '../platform/platform.ts';
+import { fail } from './envelope.ts';
+
+/** The label of every request no route matched (unknown paths, methods, undecodable URLs). */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The OpenAPI path template the request matched, e.g. /api/v1/integrations/{id}. */
+    routeTemplate?: string;
+  }
+}
+
+/** The route label: an OpenAPI template, an Express route of the app itself, or "unmatched". */
+export function routeLabel(req: Request, status: number): string {
+  if (req.routeTemplate) return req.routeTemplate;
+  const expressRoute = req.route?.path;
+  if (typeof expressRoute === 'string') return expressRoute;
+  if (req.baseUrl === '/docs/assets' && status < 400) return '/docs/assets';
+  return UNMATCHED_ROUTE;
+}
+
+/** Counts every request by method, route label and status (and, when authenticated, as usage). */
+export function recordRequests(platform: Platform) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const end = platform.metrics.httpDuration.startTimer();
+    const started = performance.now();
+    res.on('finish', () => {
+      const route = routeLabel(req, res.statusCode);
+      const labels = { method: req.method, route, status: String(res.statusCode) };
+      platform.metrics.httpRequests.inc(labels);
+      end(labels);
+      if (req.principal) platform.usage.record(req.principal.tenantId, req.principal.actor, `${req.method} ${route}`, res.statusCode, performance.now() - started);
+    });
+    next();
+  };
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** GET /metrics: Prometheus text; with PLUGBOARD_METRICS_TOKEN set, only for `Authorization: Bearer <token>`. */
+export function metricsEndpoint(platform: Platform) {
+  const expected = platform.config.metricsToken ? digest(platform.config.metricsToken) : undefined;
+  return async (req: Request, res: Response) => {
+    if (expected) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers['authorization'] ?? '');
+      if (!m || !timingSafeEqual(digest(m[1]!), expected)) {
+        res.setHeader('WWW-Authenticate', 'Bearer realm="plugboard-metrics"');
+        return res.status(401).json(fail('Missing or invalid metrics token.', undefined, 'unauthenticated'));
+      }
+    }
+    try {
+      platform.metrics.jobQueueDepth.set(await platform.jobsQueueDepth());
+    } catch {
+      /* reported by /readyz */
+    }
+    res.setHeader('Content-Type', platform.metrics.registry.contentType);
+    res.send(await platform.metrics.registry.metrics());
+  };
+}
