@@ -25,120 +25,19 @@
 // Not supported (JSONata is used): every other operator and function, predicates / filters / index
 // steps, object constructors applied to paths (a.{...}), wildcards, parent and descendant steps,
 // sort, group, variable binding, lambdas, regexes, transforms, `a[]`.
+//
+// Parts: fast-ast.ts (shape checks of the AST), fast-values.ts (JSONata value semantics),
+// fast-functions.ts ($exists, $lookup); this file compiles the nodes and runs the result.
+import { BAIL, concatOperand, isEnumerable, isWeird, last, step, truthy, type Bail } from './fast-values.ts';
+import { Unsupported, asNode, literalValue, onlyKeys, unsupported, type Eval, type Node } from './fast-ast.ts';
+import { compileFunction } from './fast-functions.ts';
 
-export const BAIL: unique symbol = Symbol('jsonata-fast-bail');
-export type Bail = typeof BAIL;
+export { BAIL } from './fast-values.ts';
 
 export type FastFunction = (data: unknown, bindings?: Record<string, unknown>) => unknown;
 
-interface Node {
-  type: string;
-  value?: unknown;
-  [key: string]: unknown;
-}
-
-type Bindings = Record<string, unknown> | undefined;
-/** A compiled node: evaluated against the input document and the bindings of one call. */
-type Eval = (data: unknown, bindings: Bindings) => unknown;
-
 /** Variables the subset reads from the bindings (`$input`, `$status`, `$headers`). */
 const BINDING_VARIABLES = new Set(['input', 'status', 'headers']);
-/** The built-in functions the subset implements. A binding of the same name would shadow them. */
-const FUNCTIONS = new Set(['exists', 'lookup']);
-
-const hasOwn = Object.prototype.hasOwnProperty;
-const isEnumerable = Object.prototype.propertyIsEnumerable;
-
-/** Thrown inside the compiler only, to abandon compilation. */
-class Unsupported extends Error {}
-
-function unsupported(): never {
-  throw new Unsupported();
-}
-
-/** Node must have exactly these keys (`position` aside): unknown annotations (predicate, stages, group, keepArray, focus, ...) mean unsupported. */
-function onlyKeys(node: Node, allowed: readonly string[]): void {
-  for (const k of Object.keys(node)) if (k !== 'position' && !allowed.includes(k)) unsupported();
-}
-
-function asNode(v: unknown): Node {
-  if (!v || typeof v !== 'object' || Array.isArray(v) || typeof (v as Node).type !== 'string') unsupported();
-  return v as Node;
-}
-
-/**
- * Values JSONata treats specially or that this evaluator does not model: functions and
- * function-like objects (jsonata's isFunction), symbols, bigints, NaN and ±Infinity (isNumeric throws).
- */
-function isWeird(v: unknown): boolean {
-  switch (typeof v) {
-    case 'string':
-    case 'boolean':
-    case 'undefined':
-      return false;
-    case 'number':
-      return !Number.isFinite(v);
-    case 'object':
-      if (v === null) return false;
-      return (v as { _jsonata_function?: unknown })._jsonata_function === true || (v as { _jsonata_lambda?: unknown })._jsonata_lambda === true;
-    default:
-      return true; // function, symbol, bigint
-  }
-}
-
-/**
- * jsonata's fn.boolean (the effective boolean value), with undefined -> false as in boolize and
- * evaluateCondition. BAIL for values fn.boolean would throw on or treats as functions.
- */
-function truthy(v: unknown): boolean | Bail {
-  if (v === undefined || v === null) return false;
-  switch (typeof v) {
-    case 'boolean':
-      return v;
-    case 'string':
-      return v.length > 0;
-    case 'number':
-      if (!Number.isFinite(v)) return BAIL; // isNumeric throws D1001 on ±Infinity; NaN is not modelled
-      return v !== 0;
-    case 'object': {
-      if (isWeird(v)) return BAIL;
-      if (Array.isArray(v)) {
-        if (v.length === 0) return false;
-        if (v.length === 1) return truthy(v[0]);
-        let any = false;
-        for (const item of v) {
-          const t = truthy(item);
-          if (t === BAIL) return BAIL;
-          if (t) any = true;
-        }
-        return any;
-      }
-      return Object.keys(v).length > 0;
-    }
-    default:
-      return BAIL;
-  }
-}
-
-/** jsonata's fn.string for the operand types `&` supports here; BAIL for arrays, objects and non-finite numbers. */
-function concatOperand(v: unknown): string | Bail {
-  switch (typeof v) {
-    case 'undefined':
-      return '';
-    case 'string':
-      return v;
-    case 'number':
-      if (!Number.isFinite(v)) return BAIL; // D3001
-      // fn.string: JSON.stringify with a replacer that rounds non-integers to 15 significant digits.
-      return JSON.stringify(Number.isInteger(v) ? v : Number(v.toPrecision(15)));
-    case 'boolean':
-      return v ? 'true' : 'false';
-    case 'object':
-      return v === null ? 'null' : BAIL;
-    default:
-      return BAIL;
-  }
-}
 
 function compileVariable(node: Node): Eval {
   onlyKeys(node, ['type', 'value']);
@@ -200,25 +99,6 @@ function compilePath(node: Node): Eval {
   // A name path starts from the context, which is the input document everywhere in this subset
   // (nothing here changes the context). An array document is wrapped by jsonata: bailed on up front.
   return walk;
-}
-
-/** One name step from a single value (fn.lookup). undefined ends the path; BAIL passes through. */
-function step(cur: unknown, name: string): unknown {
-  if (cur === null || typeof cur !== 'object') return cur === BAIL ? BAIL : undefined; // lookup on a primitive, null or undefined
-  if (Array.isArray(cur) || isWeird(cur)) return BAIL;
-  return hasOwn.call(cur, name) ? (cur as Record<string, unknown>)[name] : undefined;
-}
-
-/** The value a path hands back. */
-function last(v: unknown): unknown {
-  return isWeird(v) ? BAIL : v;
-}
-
-function literalValue(node: Node): { ok: true; value: unknown } | { ok: false } {
-  if (node.type === 'string' && typeof node.value === 'string') return { ok: true, value: node.value };
-  if (node.type === 'number' && typeof node.value === 'number') return { ok: true, value: node.value };
-  if (node.type === 'value' && (node.value === true || node.value === false || node.value === null)) return { ok: true, value: node.value };
-  return { ok: false };
 }
 
 /**
@@ -385,48 +265,6 @@ function compileCondition(node: Node): Eval {
   };
 }
 
-function compileFunction(node: Node): Eval {
-  onlyKeys(node, ['type', 'name', 'value', 'arguments', 'procedure']);
-  if (node.name !== undefined) unsupported(); // the parser copies an (absent) name onto function nodes
-  const proc = asNode(node.procedure);
-  onlyKeys(proc, ['type', 'value']);
-  if (node.value !== '(' || proc.type !== 'variable' || typeof proc.value !== 'string' || !FUNCTIONS.has(proc.value)) unsupported();
-  const args = node.arguments;
-  if (!Array.isArray(args)) unsupported();
-  const name = proc.value;
-  const shadowed = (b: Bindings) => b != null && isEnumerable.call(b, name);
-  if (name === 'exists') {
-    // fn.exists, signature <x:b>: false only for undefined.
-    if (args.length !== 1) unsupported();
-    const arg = compileNode(asNode(args[0]));
-    return (d, b) => {
-      if (shadowed(b)) return BAIL;
-      const v = arg(d, b);
-      if (v === BAIL) return BAIL;
-      return v !== undefined;
-    };
-  }
-  // fn.lookup, signature <x-s:x>: own property of an object. A missing object argument would be
-  // replaced by the context (the `-` in the signature), a non-string key fails validation, an array
-  // maps the lookup: all BAIL. A primitive or null object argument also BAIL (not worth modelling).
-  if (args.length !== 2) unsupported();
-  const obj = compileNode(asNode(args[0]));
-  const key = compileNode(asNode(args[1]));
-  return (d, b) => {
-    if (shadowed(b)) return BAIL;
-    const o = obj(d, b);
-    if (o === BAIL) return BAIL;
-    const k = key(d, b);
-    if (k === BAIL) return BAIL;
-    if (typeof k !== 'string' || o === null || typeof o !== 'object' || Array.isArray(o) || isWeird(o)) return BAIL;
-    if (!hasOwn.call(o, k)) return undefined;
-    const v = (o as Record<string, unknown>)[k];
-    // applyInner awaits a promise-like result and steps an iterator-like one: not modelled.
-    if (v !== null && typeof v === 'object' && (typeof (v as { then?: unknown }).then === 'function' || typeof (v as { next?: unknown }).next === 'function')) return BAIL;
-    return isWeird(v) ? BAIL : v;
-  };
-}
-
 function compileNode(node: Node): Eval {
   switch (node.type) {
     case 'string':
@@ -457,7 +295,7 @@ function compileNode(node: Node): Eval {
       return compileNode(asNode(exprs[0]));
     }
     case 'function':
-      return compileFunction(node);
+      return compileFunction(node, compileNode);
     default:
       return unsupported();
   }
