@@ -32,6 +32,8 @@ export interface Config {
   inboundPerSecond: number;
   /** PLUGBOARD_METRICS_TOKEN: when set, GET /metrics requires `Authorization: Bearer <token>`. */
   metricsToken?: string;
+  /** PLUGBOARD_OPERATION_LEASE_MS: an operation whose process died mid-call settles as unknown after this. */
+  operationLeaseMs: number;
 }
 
 /** Reads KEY=VALUE lines of ./.env into process.env without overriding what is already set. */
@@ -79,7 +81,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!Number.isInteger(webhookLeaseMs) || webhookLeaseMs < 100) throw new ConfigError(`PLUGBOARD_WEBHOOK_LEASE_MS must be an integer >= 100, got "${env.PLUGBOARD_WEBHOOK_LEASE_MS}"`);
   const inboundPerSecond = env.PLUGBOARD_INBOUND_RATE_PER_SECOND ? Number(env.PLUGBOARD_INBOUND_RATE_PER_SECOND) : 200;
   if (!Number.isInteger(inboundPerSecond) || inboundPerSecond < 1) throw new ConfigError(`PLUGBOARD_INBOUND_RATE_PER_SECOND must be a positive integer, got "${env.PLUGBOARD_INBOUND_RATE_PER_SECOND}"`);
+  const operationLeaseMs = env.PLUGBOARD_OPERATION_LEASE_MS ? Number(env.PLUGBOARD_OPERATION_LEASE_MS) : 60_000;
+  if (!Number.isInteger(operationLeaseMs) || operationLeaseMs < 100) throw new ConfigError(`PLUGBOARD_OPERATION_LEASE_MS must be an integer >= 100, got "${env.PLUGBOARD_OPERATION_LEASE_MS}"`);
   const metricsToken = env.PLUGBOARD_METRICS_TOKEN || undefined;
   if (metricsToken !== undefined && !/^[\x21-\x7e]{16,}$/.test(metricsToken)) throw new ConfigError('PLUGBOARD_METRICS_TOKEN must be at least 16 printable characters without spaces');
-  return { port, host: env.HOST || '127.0.0.1', connectorsDir, logLevel, publicUrl, databaseUrl, jobsUrl, jobsPollMs, jobsLockMs, corsOrigins, webhookRetryScheduleMs, webhookDisableAfterMs, webhookLeaseMs, inboundPerSecond, metricsToken };
+  return { port, host: env.HOST || '127.0.0.1', connectorsDir, logLevel, publicUrl, databaseUrl, jobsUrl, jobsPollMs, jobsLockMs, corsOrigins, webhookRetryScheduleMs, webhookDisableAfterMs, webhookLeaseMs, inboundPerSecond, operationLeaseMs, metricsToken };
 }

@@ -1,8 +1,11 @@
 // POST /operations/{capability}: route, run through the engine, fall back on provider failure,
 // record every attempt as a delivery, and make retries with the same idempotency key safe.
+// Every operation is recorded before its first provider call (in progress, with a lease the running
+// process renews); a process that dies mid-call leaves a row that settles as `unknown` once the
+// lease expires (lazily when its key or its deliveries are read, and by OperationSweeper).
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Store, DeliveryRow, IntegrationRow } from '../store/types.ts';
+import type { Store, DeliveryRow, DeliveryFilter, IntegrationRow, OperationRow, ListResult } from '../store/types.ts';
 import { UniqueViolation } from '../store/types.ts';
 import type { Connector } from '../manifest/connector.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -10,21 +13,21 @@ import type { EngineFailure } from '../http/errors.ts';
 import { fieldErrors } from '../manifest/ajv.ts';
 import { loadCapabilitySchemas } from '../manifest/capability-schemas.ts';
 import { newId } from '../access/api-keys.ts';
-import { PlugboardError, invalid } from '../errors/plugboard-error.ts';
+import { PlugboardError, invalid, notFound } from '../errors/plugboard-error.ts';
 import type { RoutingService } from '../routing/rules.ts';
 import type { IntegrationService } from '../integrations/service.ts';
 import type { EventPublisher } from '../webhooks/events.ts';
+import { legacyResult, type OperationResult, type OperationOutcome } from './result.ts';
+
+export type { OperationResult, OperationOutcome } from './result.ts';
+
+/** Default lease of an operation in progress (PLUGBOARD_OPERATION_LEASE_MS). */
+const DEFAULT_LEASE_MS = 60_000;
 
 export interface OperationRequest {
   input: Record<string, unknown>;
   integration_id?: string;
   idempotency_key?: string;
-}
-
-export interface OperationOutcome {
-  httpStatus: number;
-  body: Record<string, unknown>;
-  replayed: boolean;
 }
 
 export interface OperationMetrics {
@@ -43,6 +46,8 @@ function shouldFallBack(e: EngineFailure): boolean {
 }
 
 export class OperationService {
+  readonly leaseMs: number;
+
   constructor(
     private readonly store: Store,
     private readonly connectors: Map<string, Connector>,
@@ -52,7 +57,10 @@ export class OperationService {
     private readonly logger: Logger,
     private readonly metrics?: OperationMetrics,
     private readonly events?: EventPublisher,
-  ) {}
+    opts: { leaseMs?: number } = {},
+  ) {
+    this.leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+  }
 
   async run(tenantId: string, capability: string, req: OperationRequest, requestId: string): Promise<OperationOutcome> {
     const schema = loadCapabilitySchemas().get(capability);
@@ -63,58 +71,94 @@ export class OperationService {
 
     const operationId = newId();
     const requestHash = createHash('sha256').update(canonical({ capability, input: req.input, integration_id: req.integration_id ?? null })).digest('hex');
-    if (req.idempotency_key) {
-      const now = new Date().toISOString();
-      try {
-        await this.store.operations.begin({ id: operationId, tenant_id: tenantId, capability, idempotency_key: req.idempotency_key, request_hash: requestHash, status: 'in_progress', http_status: null, response: null, created_at: now, updated_at: now });
-      } catch (err) {
-        if (!(err instanceof UniqueViolation)) throw err;
-        const prior = await this.store.operations.findByKey(tenantId, req.idempotency_key);
-        if (!prior) throw err;
-        if (prior.request_hash !== requestHash) throw invalid({ idempotency_key: ['was already used with a different request'] }, 'The idempotency key was already used with a different request.');
-        if (prior.status === 'in_progress') throw new PlugboardError('conflict', 'An operation with this idempotency key is still in progress.', { code: 'operation_in_progress' });
-        return { httpStatus: prior.http_status ?? 200, body: prior.response as Record<string, unknown>, replayed: true };
-      }
+    const now = Date.now();
+    const at = new Date(now).toISOString();
+    try {
+      await this.store.operations.begin({ id: operationId, tenant_id: tenantId, capability, idempotency_key: req.idempotency_key ?? null, request_hash: requestHash, status: 'in_progress', http_status: null, response: null, lease_expires_at: now + this.leaseMs, created_at: at, updated_at: at });
+    } catch (err) {
+      if (!(err instanceof UniqueViolation) || !req.idempotency_key) throw err;
+      return { ...(await this.replay(tenantId, req.idempotency_key, requestHash, err)), replayed: true };
     }
 
     const started = performance.now();
-    let outcome: Omit<OperationOutcome, 'replayed'>;
+    const seconds = () => (performance.now() - started) / 1000;
     const progress = { reachedProvider: false };
+    // While this process runs the operation it keeps the lease; if it dies, the lease runs out.
+    const heartbeat = setInterval(() => {
+      this.store.operations.renew(tenantId, operationId, Date.now() + this.leaseMs).catch((err: Error) => this.logger.warn({ operationId, err: err.message }, 'cannot renew operation lease'));
+    }, Math.max(20, Math.floor(this.leaseMs / 3)));
+    heartbeat.unref();
+    let result: OperationResult;
     try {
-      outcome = await this.execute(tenantId, capability, req, requestId, operationId, progress);
+      result = await this.execute(tenantId, capability, req, requestId, operationId, progress);
+      await this.store.operations.finish(tenantId, operationId, result.status, result);
     } catch (err) {
-      if (req.idempotency_key) {
-        if (!progress.reachedProvider) {
-          // Nothing reached a provider: free the key so the corrected request can use it.
-          await this.store.operations.remove(tenantId, operationId).catch(() => undefined);
-        } else {
-          // A provider may have acted: the key must never run again. Record the failure instead.
-          await this.store.operations
-            .finish(tenantId, operationId, 'failed', 500, { success: false, message: 'The operation failed after reaching the provider; check GET /deliveries before retrying with a new key.', code: 'internal_error', operation_id: operationId })
-            .catch(() => undefined);
-        }
+      if (!progress.reachedProvider) {
+        // Nothing reached a provider: free the key so the corrected request can use it.
+        await this.store.operations.remove(tenantId, operationId).catch(() => undefined);
+      } else {
+        // A provider may have acted: the key must never run again, and nobody knows the outcome.
+        await this.store.operations.finish(tenantId, operationId, 'unknown', null).catch(() => undefined);
+      }
+      if (err instanceof PlugboardError && err.code === 'no_active_provider') {
+        this.metrics?.observe(capability, 'no_active_provider', seconds());
+        await this.publish(tenantId, 'operation.failed', { operation_id: operationId, capability, attempts: 0, error: { type: 'no_active_provider', message: err.message } });
       }
       throw err;
+    } finally {
+      clearInterval(heartbeat);
     }
-    this.metrics?.observe(capability, outcome.httpStatus < 300 ? 'succeeded' : outcome.httpStatus === 409 ? 'no_active_provider' : 'failed', (performance.now() - started) / 1000);
-    if (req.idempotency_key) await this.store.operations.finish(tenantId, operationId, outcome.httpStatus < 300 ? 'succeeded' : 'failed', outcome.httpStatus, outcome.body);
-    await this.emit(tenantId, capability, operationId, outcome, (performance.now() - started));
-    return { ...outcome, replayed: false };
+    this.metrics?.observe(capability, result.status, seconds());
+    await this.emit(tenantId, result, seconds() * 1000);
+    return { ...result, replayed: false };
   }
 
-  private async execute(tenantId: string, capability: string, req: OperationRequest, requestId: string, operationId: string, progress: { reachedProvider: boolean }): Promise<Omit<OperationOutcome, 'replayed'>> {
+  /** Provider attempts, newest first; operations whose process died are settled first. */
+  async deliveries(tenantId: string, filter: DeliveryFilter): Promise<ListResult<DeliveryRow>> {
+    await this.store.operations.settleExpired(Date.now(), { tenantId });
+    return this.store.deliveries.list(tenantId, filter);
+  }
+
+  async delivery(tenantId: string, id: string): Promise<DeliveryRow> {
+    let d = await this.store.deliveries.get(tenantId, id);
+    if (d?.status === 'in_progress' && (await this.store.operations.settleExpired(Date.now(), { tenantId, id: d.operation_id }))) d = await this.store.deliveries.get(tenantId, id);
+    if (!d) throw notFound('Delivery');
+    return d;
+  }
+
+  /** Settles every operation whose lease expired (OperationSweeper); returns how many. */
+  settleExpired(): Promise<number> {
+    return this.store.operations.settleExpired(Date.now());
+  }
+
+  /** The answer of an idempotency key already used. */
+  private async replay(tenantId: string, key: string, requestHash: string, taken: UniqueViolation): Promise<OperationResult> {
+    let prior = await this.store.operations.findByKey(tenantId, key);
+    if (!prior) throw taken;
+    if (prior.request_hash !== requestHash) throw invalid({ idempotency_key: ['was already used with a different request'] }, 'The idempotency key was already used with a different request.');
+    if (prior.status === 'in_progress' && (await this.store.operations.settleExpired(Date.now(), { tenantId, id: prior.id }))) {
+      prior = (await this.store.operations.findByKey(tenantId, key)) ?? prior;
+    }
+    if (prior.status === 'in_progress') throw new PlugboardError('conflict', 'An operation with this idempotency key is still in progress.', { code: 'operation_in_progress' });
+    return this.stored(prior);
+  }
+
+  private async stored(row: OperationRow): Promise<OperationResult> {
+    if (row.status === 'unknown') {
+      const attempts = await this.store.deliveries.list(row.tenant_id, { page: 1, perPage: 100, operation_id: row.id });
+      return { status: 'unknown', operation_id: row.id, capability: row.capability, deliveries: attempts.items.sort((a, b) => a.attempt - b.attempt).map((d) => d.id) };
+    }
+    return row.http_status !== null ? legacyResult(row) : (row.response as OperationResult);
+  }
+
+  private async execute(tenantId: string, capability: string, req: OperationRequest, requestId: string, operationId: string, progress: { reachedProvider: boolean }): Promise<OperationResult> {
     const targets = await this.routing.targets(tenantId, capability, req.input, req.integration_id);
     if (!targets.length) {
-      return {
-        httpStatus: 409,
-        body: { success: false, message: `No active integration can run ${capability}.`, code: 'no_active_provider', errors: { capability: ['no active integration is routed for this capability'] } },
-      };
+      throw new PlugboardError('conflict', `No active integration can run ${capability}.`, { code: 'no_active_provider', errors: { capability: ['no active integration is routed for this capability'] } });
     }
-    const deliveries: DeliveryRow[] = [];
+    const deliveries: string[] = [];
     let lastError: EngineFailure | undefined;
     for (const [i, target] of targets.entries()) {
-      progress.reachedProvider = true;
-      const result = await this.attempt(target, capability, req.input);
       const delivery: DeliveryRow = {
         id: newId(),
         tenant_id: tenantId,
@@ -123,60 +167,53 @@ export class OperationService {
         integration_id: target.id,
         provider: target.provider,
         attempt: i + 1,
+        status: 'in_progress',
+        provider_status_code: null,
+        duration_ms: 0,
+        error: null,
+        request_id: requestId,
+        provider_request_id: null,
+        created_at: new Date().toISOString(),
+      };
+      // Recorded before the call: a crash during it leaves this attempt to settle as unknown.
+      await this.store.operations.startAttempt(delivery, Date.now() + this.leaseMs);
+      progress.reachedProvider = true;
+      deliveries.push(delivery.id);
+      const result = await this.attempt(target, capability, req.input);
+      await this.store.operations.finishAttempt(tenantId, delivery.id, {
         status: result.ok ? 'succeeded' : 'failed',
         provider_status_code: result.meta.status ?? null,
         duration_ms: result.meta.duration_ms,
         error: result.ok ? null : { type: result.error.type, message: result.error.message, ...(result.error.provider_code ? { provider_code: result.error.provider_code } : {}) },
-        request_id: requestId,
         provider_request_id: result.meta.request_id ?? null,
-        created_at: new Date().toISOString(),
-      };
-      await this.store.deliveries.create(delivery);
-      deliveries.push(delivery);
+      });
       if (result.ok) {
-        return {
-          httpStatus: 200,
-          body: {
-            success: true,
-            message: 'Operation succeeded.',
-            data: {
-              operation_id: operationId,
-              capability,
-              integration_id: target.id,
-              provider: target.provider,
-              output: result.output,
-              fallback_used: i > 0,
-              deliveries: deliveries.map((d) => d.id),
-            },
-          },
-        };
+        return { status: 'succeeded', operation_id: operationId, capability, integration_id: target.id, provider: target.provider, output: result.output, fallback_used: i > 0, deliveries };
       }
       lastError = result.error;
       this.logger.warn({ tenantId, operationId, capability, provider: target.provider, errorType: result.error.type, status: result.meta.status }, 'operation attempt failed');
       if (!shouldFallBack(result.error)) break;
     }
     const e = lastError!;
-    const httpStatus = e.type === 'invalid_input' ? 422 : e.type === 'timeout' ? 504 : 502;
     return {
-      httpStatus,
-      body: {
-        success: false,
-        message: `The operation failed: ${e.message}`,
-        code: e.type,
-        errors: { provider: [e.provider_message ?? e.message] },
-        operation_id: operationId,
-        deliveries: deliveries.map((d) => d.id),
-      },
+      status: 'failed',
+      operation_id: operationId,
+      capability,
+      error: { type: e.type, message: e.message, ...(e.provider_message !== undefined ? { provider_message: e.provider_message } : {}) },
+      deliveries,
     };
   }
 
-  private async emit(tenantId: string, capability: string, operationId: string, outcome: Omit<OperationOutcome, 'replayed'>, ms: number): Promise<void> {
-    if (!this.events) return;
-    const body = outcome.body as { data?: { integration_id?: string; provider?: string; output?: unknown; fallback_used?: boolean; deliveries?: string[] }; code?: string; message?: string; deliveries?: string[] };
-    const data = outcome.httpStatus < 300
-      ? { operation_id: operationId, capability, integration_id: body.data?.integration_id, provider: body.data?.provider, output: body.data?.output ?? {}, fallback_used: body.data?.fallback_used ?? false, attempts: body.data?.deliveries?.length ?? 1, duration_ms: Math.round(ms) }
-      : { operation_id: operationId, capability, attempts: body.deliveries?.length ?? 0, error: { type: body.code ?? 'provider_error', message: body.message ?? 'failed' } };
-    await this.events.publish(tenantId, outcome.httpStatus < 300 ? 'operation.succeeded' : 'operation.failed', data).catch((err: Error) => this.logger.error({ err: err.message }, 'cannot publish operation event'));
+  private async emit(tenantId: string, r: OperationResult, ms: number): Promise<void> {
+    if (r.status === 'succeeded') {
+      await this.publish(tenantId, 'operation.succeeded', { operation_id: r.operation_id, capability: r.capability, integration_id: r.integration_id, provider: r.provider, output: r.output ?? {}, fallback_used: r.fallback_used, attempts: r.deliveries.length, duration_ms: Math.round(ms) });
+    } else if (r.status === 'failed') {
+      await this.publish(tenantId, 'operation.failed', { operation_id: r.operation_id, capability: r.capability, attempts: r.deliveries.length, error: { type: r.error.type, message: `The operation failed: ${r.error.message}` } });
+    }
+  }
+
+  private async publish(tenantId: string, type: string, data: Record<string, unknown>): Promise<void> {
+    await this.events?.publish(tenantId, type, data).catch((err: Error) => this.logger.error({ err: err.message }, 'cannot publish operation event'));
   }
 
   private async attempt(target: IntegrationRow, capability: string, input: Record<string, unknown>) {

@@ -16,6 +16,7 @@ import { Engine } from '../engine/engine.ts';
 import { IntegrationService } from '../integrations/service.ts';
 import { RoutingService } from '../routing/rules.ts';
 import { OperationService } from '../operations/service.ts';
+import { OperationSweeper } from '../operations/sweeper.ts';
 import { createAgenda, queueDepth, type PlugboardAgenda } from '../jobs/agenda.ts';
 import { JobScheduler, defineJobs } from '../jobs/definitions.ts';
 import { Metrics } from './metrics.ts';
@@ -96,7 +97,8 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
   events.onDeliveries(() => dispatcher.notify());
   const integrations = new IntegrationService(store, reg.connectors, cipher, engine, scheduler, logger, events);
   const routing = new RoutingService(store, reg.connectors);
-  const operations = new OperationService(store, reg.connectors, engine, routing, integrations, logger, metrics, events);
+  const operations = new OperationService(store, reg.connectors, engine, routing, integrations, logger, metrics, events, { leaseMs: config.operationLeaseMs });
+  const operationSweeper = new OperationSweeper(operations, logger);
   const inbound = new InboundWebhooks(store, reg.connectors, integrations, events, logger, { pollMs: config.jobsPollMs, leaseMs: config.webhookLeaseMs, publicUrlSet: !!config.publicUrl, perSecond: config.inboundPerSecond,
     onRejected: (provider, code) => metrics.inboundRejected.inc({ provider, code }) });
   defineJobs(agenda, { integrations, logger, lockLifetimeMs: config.jobsLockMs });
@@ -115,10 +117,11 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
       // deliver-webhook and process-inbound-webhook: durable rows leased by the workers.
       dispatcher.start();
       inbound.start();
+      operationSweeper.start();
     },
     async close() {
       // stop() unlocks jobs this process holds so another worker can take them at once.
-      await Promise.all([dispatcher.stop(), inbound.stop()]);
+      await Promise.all([dispatcher.stop(), inbound.stop(), operationSweeper.stop()]);
       await agenda.stop().catch((err: Error) => logger.warn({ err: err.message }, 'stopping jobs failed'));
       await closeSenderAgents();
       await usage.close();

@@ -1,6 +1,10 @@
 // The persistence interface. Services depend on this only; SQLite (default) and PostgreSQL (later)
 // implement it. Every method that reads or writes tenant data takes the tenant id and filters on it.
 import { PlugboardError } from '../errors/plugboard-error.ts';
+import type { OperationStore, DeliveryRow, DeliveryFilter } from './operation-types.ts';
+
+export type { OperationStore, OperationRow, DeliveryRow, DeliveryFilter, AttemptResult } from './operation-types.ts';
+export { UNKNOWN_ATTEMPT_ERROR } from './operation-types.ts';
 
 export type IntegrationStatus = 'pending_verify' | 'active' | 'inactive' | 'error';
 
@@ -114,36 +118,6 @@ export interface RoutingRuleRow {
   updated_at: string;
 }
 
-export interface DeliveryRow {
-  id: string;
-  tenant_id: string;
-  operation_id: string;
-  capability: string;
-  integration_id: string;
-  provider: string;
-  attempt: number;
-  status: 'succeeded' | 'failed';
-  provider_status_code: number | null;
-  duration_ms: number;
-  error: { type: string; message: string; provider_code?: string } | null;
-  request_id: string | null;
-  provider_request_id: string | null;
-  created_at: string;
-}
-
-export interface OperationRow {
-  id: string;
-  tenant_id: string;
-  capability: string;
-  idempotency_key: string | null;
-  request_hash: string;
-  status: 'in_progress' | 'succeeded' | 'failed';
-  http_status: number | null;
-  response: unknown;
-  created_at: string;
-  updated_at: string;
-}
-
 export interface ListQuery {
   page: number;
   perPage: number;
@@ -157,13 +131,6 @@ export interface ListResult<T> {
 export interface IntegrationFilter extends ListQuery {
   status?: IntegrationStatus;
   providers?: string[];
-}
-
-export interface DeliveryFilter extends ListQuery {
-  integration_id?: string;
-  capability?: string;
-  status?: string;
-  operation_id?: string;
 }
 
 export interface WebhookSubscriptionRow {
@@ -393,17 +360,10 @@ export interface Store {
     /** An integration was deleted: drop rules that route to it, clear it as a fallback. */
     detachIntegration(tenantId: string, integrationId: string): Promise<void>;
   };
+  /** Provider attempts of operations (written through `operations`). */
   deliveries: {
-    create(row: DeliveryRow): Promise<void>;
     get(tenantId: string, id: string): Promise<DeliveryRow | undefined>;
     list(tenantId: string, filter: DeliveryFilter): Promise<ListResult<DeliveryRow>>;
   };
-  operations: {
-    /** Inserts an in-progress operation; throws UniqueViolation if the idempotency key is taken. */
-    begin(row: OperationRow): Promise<void>;
-    findByKey(tenantId: string, key: string): Promise<OperationRow | undefined>;
-    finish(tenantId: string, id: string, status: OperationRow['status'], httpStatus: number, response: unknown): Promise<void>;
-    /** Forget an in-progress operation that never reached a provider (so its key can be used again). */
-    remove(tenantId: string, id: string): Promise<void>;
-  };
+  operations: OperationStore;
 }

@@ -1,5 +1,7 @@
 // A server killed with SIGKILL while verification jobs are queued (and some in flight) loses none:
-// a restarted process finishes them all.
+// a restarted process finishes them all. A server killed while a provider holds an operation's call
+// leaves that operation recorded; it settles as unknown when its lease expires, and its idempotency
+// key then answers that outcome (DESIGN §6).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -7,6 +9,7 @@ import path from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { startSpecServer, type SpecServer } from '../contract/spec-server.ts';
 import { openStore } from '../../runtime/store/index.ts';
 import { createTenant } from '../../runtime/tenants/tenants.ts';
@@ -124,5 +127,120 @@ describe('crash recovery of verification jobs', () => {
     expect(last).toEqual(ids.map(() => 'active'));
     expect(spec.violations).toEqual([]);
     second.child.kill('SIGTERM');
+  }, 60_000);
+});
+
+/** A provider in front of the spec server that never answers a message send: the call is held until the process making it dies. */
+function startHoldingProvider(target: string, held: http.IncomingMessage[]): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    if (req.method === 'POST' && req.url?.endsWith('/Messages.json')) {
+      held.push(req);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const up = http.request(target + req.url, { method: req.method, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      up.on('error', () => res.destroy());
+      up.end(Buffer.concat(chunks));
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+const until = async (what: string, check: () => Promise<boolean> | boolean, ms = 15_000) => {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+describe('crash recovery of operations', () => {
+  it('records an operation before the provider call; after SIGKILL it settles as unknown and its key answers that', async () => {
+    const held: http.IncomingMessage[] = [];
+    const holding = await startHoldingProvider(spec.origin, held);
+    const dbFile = path.join(dir, 'operations.db');
+    const leaseMs = 1000;
+    const env = {
+      PORT: '0',
+      PLUGBOARD_DATABASE_URL: `sqlite:${dbFile}`,
+      PLUGBOARD_BASE_URL_TWILIO: `http://127.0.0.1:${(holding.address() as AddressInfo).port}`,
+      PLUGBOARD_JOBS_POLL_MS: '50',
+      PLUGBOARD_OPERATION_LEASE_MS: String(leaseMs),
+      LOG_LEVEL: 'info', // the server announces its address at info
+    };
+    const operationsInDb = () => {
+      const db = new Database(dbFile, { readonly: true });
+      try {
+        return db.prepare('SELECT id, idempotency_key, status, lease_expires_at FROM operations ORDER BY id').all() as Array<{ id: string; idempotency_key: string | null; status: string; lease_expires_at: number | null }>;
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      const store = await openStore(env.PLUGBOARD_DATABASE_URL);
+      const t = await createTenant(store, 'Crash Mid Call');
+      await store.close();
+      const first = await startServer(env);
+      const api = (base: string, method: string, p: string, body?: unknown) =>
+        fetch(`${base}/api/v1${p}`, { method, headers: { authorization: `Bearer ${t.api_key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const created = await api(first.url, 'POST', '/integrations', { provider: 'twilio', credentials: { account_sid: 'AC' + '7'.repeat(32), auth_token: 'e'.repeat(32), from_number: '+15005550006' } });
+      expect(created.status).toBe(201);
+      const integrationId = ((await created.json()) as { data: { id: string } }).data.id;
+      await until('integration active', async () => ((await (await api(first.url, 'GET', `/integrations/${integrationId}`)).json()) as { data: { status: string } }).data.status === 'active');
+
+      // Two sends, one with an idempotency key and one without; the provider holds both calls.
+      const keyed = { input: { to: '+14155550123', body: 'exactly once' }, idempotency_key: 'crash-order-1' };
+      void api(first.url, 'POST', '/operations/send_sms', keyed).catch(() => undefined);
+      void api(first.url, 'POST', '/operations/send_sms', { input: { to: '+14155550124', body: 'no key' } }).catch(() => undefined);
+      await until('both calls held by the provider', () => held.length === 2);
+      // While the calls are held the process renews the leases: the key answers 409, the attempts show in progress.
+      await new Promise((r) => setTimeout(r, leaseMs * 1.5));
+      const busy = await api(first.url, 'POST', '/operations/send_sms', keyed);
+      expect(busy.status).toBe(409);
+      expect(((await busy.json()) as { code: string }).code).toBe('operation_in_progress');
+      const inFlight = (await (await api(first.url, 'GET', '/deliveries')).json()) as { data: Array<{ status: string }> };
+      expect(inFlight.data.map((d) => d.status)).toEqual(['in_progress', 'in_progress']);
+
+      first.child.kill('SIGKILL');
+      await new Promise((r) => first.child.once('exit', r));
+      // Every call that reached the provider has its row, recorded before the call, in progress with a lease.
+      const afterKill = operationsInDb();
+      expect(afterKill).toHaveLength(held.length);
+      expect(afterKill.map((o) => o.status)).toEqual(['in_progress', 'in_progress']);
+      for (const o of afterKill) expect(o.lease_expires_at).toBeGreaterThan(0);
+
+      const second = await startServer(env);
+      // The sweep settles the operation without a key by itself (nothing reads it).
+      await until('the sweep settles the keyless operation', () => operationsInDb().find((o) => o.idempotency_key === null)?.status === 'unknown');
+      // Retrying the key answers the stored unknown outcome (lazily settled if the sweep was not first), never 409 again.
+      const retry = await api(second.url, 'POST', '/operations/send_sms', keyed);
+      const retryBody = (await retry.json()) as { success: boolean; code: string; operation_id: string; deliveries: string[] };
+      expect(retry.status).toBe(502);
+      expect(retry.headers.get('idempotent-replayed')).toBe('true');
+      expect(retryBody).toMatchObject({ success: false, code: 'outcome_unknown' });
+      const keyedRow = operationsInDb().find((o) => o.idempotency_key === keyed.idempotency_key)!;
+      expect(keyedRow.status).toBe('unknown');
+      expect(retryBody.operation_id).toBe(keyedRow.id);
+      expect(retryBody.deliveries).toHaveLength(1);
+      const again = await api(second.url, 'POST', '/operations/send_sms', keyed);
+      expect(again.status).toBe(502);
+      expect(await again.json()).toEqual(retryBody);
+      expect(held).toHaveLength(2); // nothing was sent again
+
+      // GET /deliveries shows every attempt that reached the provider, honestly.
+      const list = (await (await api(second.url, 'GET', '/deliveries')).json()) as { meta: { total: number }; data: Array<{ id: string; status: string; error: { type: string } }> };
+      expect(list.meta.total).toBe(held.length);
+      expect(list.data.map((d) => [d.status, d.error?.type])).toEqual([['unknown', 'outcome_unknown'], ['unknown', 'outcome_unknown']]);
+      expect(list.data.map((d) => d.id)).toContain(retryBody.deliveries[0]);
+      second.child.kill('SIGTERM');
+    } finally {
+      holding.closeAllConnections();
+      holding.close();
+    }
   }, 60_000);
 });

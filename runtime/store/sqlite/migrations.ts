@@ -236,4 +236,11 @@ export const SQLITE_MIGRATIONS: string[] = [
   );
   CREATE INDEX inbound_events_rejected ON inbound_events(integration_id, received_at) WHERE status = 'rejected';
   `,
+  `
+  -- Operations are recorded before their provider call, leased (epoch ms) by the process running
+  -- them; an expired lease settles as unknown. Rows left in progress by older versions expire now.
+  ALTER TABLE operations ADD COLUMN lease_expires_at INTEGER;
+  UPDATE operations SET lease_expires_at = 0 WHERE status = 'in_progress';
+  CREATE INDEX operations_in_progress ON operations(lease_expires_at) WHERE status = 'in_progress';
+  `,
 ];

@@ -1,4 +1,4 @@
-// SQLite repositories: Routing rules and operation delivery attempts.
+// SQLite repositories: Routing rules and reads of operation delivery attempts (operations.ts writes them).
 import type { Store, DeliveryFilter, DeliveryRow, ListQuery, RoutingRuleRow } from '../types.ts';
 import type { SqliteConnection } from './connection.ts';
 import { json, toRule, toDelivery, equalityFilters, setClause, type Row } from './rows.ts';
@@ -42,10 +42,6 @@ export function routingRulesRepo(c: SqliteConnection): Store['routingRules'] {
 
 export function deliveriesRepo(c: SqliteConnection): Store['deliveries'] {
   const repo: Store['deliveries'] = {
-    create: async (row: DeliveryRow) => {
-      c.sql(`INSERT INTO deliveries (id, tenant_id, operation_id, capability, integration_id, provider, attempt, status, provider_status_code, duration_ms, error, request_id, provider_request_id, created_at)
-        VALUES (@id, @tenant_id, @operation_id, @capability, @integration_id, @provider, @attempt, @status, @provider_status_code, @duration_ms, @error, @request_id, @provider_request_id, @created_at)`).run({ ...row, error: row.error ? json(row.error) : null });
-    },
     get: async (tenantId: string, id: string) => {
       const r = c.sql('SELECT * FROM deliveries WHERE tenant_id = ? AND id = ?').get(tenantId, id) as Row | undefined;
       return r ? toDelivery(r) : undefined;
