@@ -6,10 +6,11 @@ import { validateCommand } from './commands/validate.ts';
 import { generateCommand } from './commands/generate.ts';
 import { testCommand } from './commands/test.ts';
 import { runCommand } from './commands/run.ts';
+import { contractCommand } from './commands/contract.ts';
 import { serveCommand, workerCommand } from './commands/serve.ts';
 import { tenantsCommand, migrateCommand, keysCommand } from './commands/admin.ts';
 
-const commands: Command[] = [serveCommand, workerCommand, validateCommand, generateCommand, testCommand, runCommand, tenantsCommand, keysCommand, migrateCommand];
+const commands: Command[] = [serveCommand, workerCommand, validateCommand, generateCommand, testCommand, runCommand, contractCommand, tenantsCommand, keysCommand, migrateCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.usage.length));

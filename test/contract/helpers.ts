@@ -1,13 +1,13 @@
-// Shared helpers of the connector contract tests (see spec-server.ts for the judging server).
+// Shared helpers of the connector contract tests (the judging server is runtime/testkit/contract/).
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { loadConnectorDir } from '../../runtime/manifest/registry.ts';
-import { loadManifestText, formatIssue } from '../../runtime/manifest/load.ts';
+import { loadManifestFile, loadManifestText, formatIssue } from '../../runtime/manifest/load.ts';
 import type { Connector } from '../../runtime/manifest/connector.ts';
 import type { RunResult } from '../../runtime/engine/engine.ts';
-import type { SpecServer, CapturedRequest } from './spec-server.ts';
+import { runContract, formatContractReport } from '../../runtime/testkit/contract/run-contract.ts';
+import { PROVIDER_SPECS, type SpecServer, type CapturedRequest } from './spec-server.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CONNECTORS_DIR = path.join(ROOT, 'connectors');
@@ -16,21 +16,11 @@ export function manifestPath(name: string): string {
   return path.join(CONNECTORS_DIR, `${name}.yaml`);
 }
 
-export function hasManifest(name: string): boolean {
-  return fs.existsSync(manifestPath(name));
-}
-
-let registry: ReturnType<typeof loadConnectorDir> | undefined;
-
-/** The connector as the product loads it: loadConnectorDir over connectors/. Throws with the file's issues. */
+/** The connector as the product loads it, from its own file (a missing or broken manifest throws, so its contract test fails). */
 export function loadConnector(name: string): Connector {
-  registry ??= loadConnectorDir(CONNECTORS_DIR);
-  const connector = registry.connectors.get(name);
-  if (!connector) {
-    const issues = registry.issues.filter((i) => path.basename(i.file) === `${name}.yaml`).map(formatIssue);
-    throw new Error(`connector ${name} did not load from ${CONNECTORS_DIR}:\n${issues.join('\n') || '(no such manifest)'}`);
-  }
-  return connector;
+  const res = loadManifestFile(manifestPath(name));
+  if (!res.connector) throw new Error(`connector ${name} did not load from ${manifestPath(name)}:\n${res.issues.map(formatIssue).join('\n')}`);
+  return res.connector;
 }
 
 /** Loads an edited copy of a manifest (negative tests). `edit` must change the text. */
@@ -55,7 +45,7 @@ export function replaceOnce(text: string, from: string | RegExp, to: string): st
 export function describeResult(result: RunResult, server: SpecServer): string {
   const parts: string[] = [];
   if (!result.ok) parts.push(`engine error: ${JSON.stringify(result.error, null, 2)}`);
-  if (server.violations.length) parts.push(`spec violations:\n${server.violations.map((v) => `  ${v.method} ${v.path} [${v.operationId ?? '-'}] ${v.location}: ${v.message}`).join('\n')}`);
+  if (server.violations.length) parts.push(`spec violations:\n${server.violations.map((v) => `  ${v.method} ${v.path} [${v.operationId ?? '-'}] ${v.location} (${v.rule}): ${v.message}`).join('\n')}`);
   if (server.responseIssues.length) parts.push(`mock response issues:\n${server.responseIssues.map((r) => `  ${r.operationId} ${r.status}: ${r.message}`).join('\n')}`);
   parts.push(`requests: ${server.requests.map((r) => `${r.method} ${r.path}${r.rawQuery ? `?${r.rawQuery}` : ''} -> ${r.operationId ?? 'no operation'} ${r.status}`).join(', ') || 'none'}`);
   return parts.join('\n');
@@ -77,6 +67,20 @@ export function expectContract(result: RunResult, server: SpecServer, operationI
     if (operationId) expect(r.operationId, info).toBe(operationId);
   }
   return server.requests[server.requests.length - 1]!;
+}
+
+/**
+ * What `plugboard contract <name> --spec …` runs, in process: every capability example and verify
+ * against the provider's spec files. Asserts that every run passed and that the runs cover every
+ * capability and verify.
+ */
+export async function expectConnectorContract(name: string): Promise<void> {
+  const connector = loadConnector(name);
+  const report = await runContract(connector, { spec: PROVIDER_SPECS[name]! });
+  const info = formatContractReport(report).join('\n');
+  expect(report.failed, info).toBe(0);
+  expect(new Set(report.runs.map((r) => r.capability)), info).toEqual(new Set([...connector.capabilities.keys(), ...(connector.verify ? ['verify'] : [])]));
+  for (const run of report.runs) expect(run.violations, info).toEqual([]);
 }
 
 /** Base URL of a connector pointed at the spec server: server origin + the path of the connector's own base URL. */

@@ -6,14 +6,14 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Engine } from '../../runtime/engine/engine.ts';
 import type { Connector } from '../../runtime/manifest/connector.ts';
 import { startSpecServer, type SpecServer, type MockResponse } from './spec-server.ts';
-import { loadConnector, loadEditedManifest, replaceOnce, hasManifest, expectContract, baseUrlOf, describeResult } from './helpers.ts';
+import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract } from './helpers.ts';
 
 const credentials = { client_id: '5f3c9a1b2d4e6f7081920a1b', secret: 'a1b2c3d4e5f60718293a4b5c6d7e8f' };
 const ACCESS_TOKEN = 'access-sandbox-de3ce8ef-33f8-452c-a685-8671031fc0f6';
 
 let override: MockResponse | undefined;
 
-describe.skipIf(!hasManifest('plaid'))('plaid connector vs the official Plaid spec', () => {
+describe('plaid connector vs the official Plaid spec', () => {
   let server: SpecServer;
   let plaid: Connector;
   let baseUrl: string;
@@ -95,5 +95,8 @@ describe.skipIf(!hasManifest('plaid'))('plaid connector vs the official Plaid sp
     const v = server.violations.find((x) => x.location === 'security');
     expect(v?.message, info).toMatch(/Plaid-Version/);
     expect(!result.ok && result.error.status, info).toBe(401);
+  });
+  it('plugboard contract plaid: every capability example and verify pass against the spec (the command\'s own run)', async () => {
+    await expectConnectorContract('plaid');
   });
 });

@@ -4,7 +4,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Engine } from '../../runtime/engine/engine.ts';
 import type { Connector } from '../../runtime/manifest/connector.ts';
 import { startSpecServer, minimalSuccessBody, type SpecServer, type CapturedRequest, type MockResponse } from './spec-server.ts';
-import { loadConnector, loadEditedManifest, replaceOnce, hasManifest, expectContract, baseUrlOf, describeResult } from './helpers.ts';
+import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract } from './helpers.ts';
 
 const credentials = { secret_key: 'sk_test_4eC39HqLyjWDarjtT1zdp7dc', publishable_key: 'pk_test_TYooMQauvdEDq54NiTphI7jx' };
 const PI = 'pi_3NtUQk2eZvKYlo2C0Xg5yXa1';
@@ -36,7 +36,7 @@ function respond(req: CapturedRequest, op: { operationId?: string }): MockRespon
   }
 }
 
-describe.skipIf(!hasManifest('stripe'))('stripe connector vs the official Stripe spec', () => {
+describe('stripe connector vs the official Stripe spec', () => {
   let server: SpecServer;
   let stripe: Connector;
   let baseUrl: string;
@@ -121,5 +121,8 @@ describe.skipIf(!hasManifest('stripe'))('stripe connector vs the official Stripe
     expect(server.violations.find((v) => v.location === 'request.body.customer_id')?.message, info).toMatch(/unknown field "customer_id"/);
     expect(result.ok, info).toBe(false);
     expect(!result.ok && result.error.status).toBe(400);
+  });
+  it('plugboard contract stripe: every capability example and verify pass against the spec (the command\'s own run)', async () => {
+    await expectConnectorContract('stripe');
   });
 });

@@ -5,7 +5,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Engine } from '../../runtime/engine/engine.ts';
 import type { Connector } from '../../runtime/manifest/connector.ts';
 import { startSpecServer, type SpecServer } from './spec-server.ts';
-import { loadConnector, loadEditedManifest, replaceOnce, hasManifest, expectContract, baseUrlOf, describeResult } from './helpers.ts';
+import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract } from './helpers.ts';
 
 const credentials = {
   account_sid: 'AC3f1c5b0e2d4a6978b1c2d3e4f5a6b7c8',
@@ -15,7 +15,7 @@ const credentials = {
 };
 const MESSAGES = `/2010-04-01/Accounts/${credentials.account_sid}/Messages.json`;
 
-describe.skipIf(!hasManifest('twilio'))('twilio connector vs the official Twilio spec', () => {
+describe('twilio connector vs the official Twilio spec', () => {
   let server: SpecServer;
   let twilio: Connector;
   let baseUrl: string;
@@ -75,5 +75,8 @@ describe.skipIf(!hasManifest('twilio'))('twilio connector vs the official Twilio
     const v = server.violations.find((x) => x.location === 'request.body.To');
     expect(v?.message, info).toMatch(/missing required field "To"/);
     expect(result.ok, info).toBe(false);
+  });
+  it('plugboard contract twilio: every capability example and verify pass against the spec (the command\'s own run)', async () => {
+    await expectConnectorContract('twilio');
   });
 });

@@ -1,4 +1,4 @@
-// Minimal types for swagger2openapi (ships none), as used by spec-server.ts.
+// Minimal types for swagger2openapi (ships none), as used by spec-document.ts.
 declare module 'swagger2openapi' {
   interface ConvertOptions {
     patch?: boolean;

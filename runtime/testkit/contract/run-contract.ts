@@ -1,0 +1,145 @@
+// `plugboard contract`: runs every capability example and verify of a connector against the
+// contract server (spec-server.ts), and gives each run a verdict. A run passes when it reached the
+// server, every request matched an operation of the spec without a violation, and the engine's
+// result is what the example expects (its output, or an error of its type). Capabilities send the
+// inputs of the manifest's examples and are answered with the example's recorded response (checked
+// against the spec's response schema); verify sends no input and gets the spec's own answer.
+import type { Connector } from '../../manifest/connector.ts';
+import type { ExampleSpec } from '../../manifest/types.ts';
+import { Engine, type RunResult } from '../../engine/engine.ts';
+import { UndiciTransport, type HttpRequest, type HttpResponse, type HttpTransport } from '../../http/transport.ts';
+import { sampleCredentials } from '../examples.ts';
+import { loadSpec, type LoadedSpec } from './spec-document.ts';
+import { startSpecServer, type CapturedRequest, type MockResponse, type ResponseIssue, type SpecServer, type Violation } from './spec-server.ts';
+
+export interface ContractRun {
+  /** Capability name, or "verify". */
+  capability: string;
+  /** The example whose input was sent (capabilities only). */
+  example?: string;
+  passed: boolean;
+  requests: Array<Pick<CapturedRequest, 'method' | 'path' | 'operationId' | 'status'>>;
+  violations: Violation[];
+  /** The example's recorded response does not match the spec's response schema (reported, not failing). */
+  responseIssues: ResponseIssue[];
+  /** Why the run failed besides violations (no request, unexpected engine result). */
+  problems: string[];
+}
+
+export interface ContractReport {
+  connector: string;
+  specFiles: string[];
+  fixups: string[];
+  runs: ContractRun[];
+  passed: number;
+  failed: number;
+}
+
+export interface ContractOptions {
+  /** Spec files (the first is the provider's document; later ones are merged in), or a loaded spec. */
+  spec: string[] | LoadedSpec;
+  /** One of the manifest's environments (default: base_url, else the first environment). */
+  environment?: string;
+}
+
+/** Sends every request to the contract server: absolute URLs (token endpoints, next pages) keep their path but never leave the machine. */
+class LoopbackTransport implements HttpTransport {
+  private readonly inner = new UndiciTransport({ connections: 4 });
+  constructor(private readonly origin: string) {}
+  send(req: HttpRequest): Promise<HttpResponse> {
+    const url = new URL(req.url);
+    return this.inner.send({ ...req, url: this.origin + url.pathname + url.search });
+  }
+}
+
+function connectorBase(connector: Connector, environment?: string): string | undefined {
+  if (environment) {
+    const url = connector.environments[environment];
+    if (!url) throw new Error(`connector ${connector.name} has no environment "${environment}" (known: ${Object.keys(connector.environments).join(', ') || 'none'})`);
+    return url;
+  }
+  return connector.baseUrl ?? Object.values(connector.environments)[0];
+}
+
+function tokenPaths(connector: Connector, base: string | undefined): string[] {
+  const url = connector.manifest.auth.token_url;
+  if (!url || url.includes('{{')) return [];
+  try {
+    return [new URL(url, base ? `${base.replace(/\/+$/, '')}/` : 'http://x/').pathname];
+  } catch {
+    return [];
+  }
+}
+
+function judge(capability: string, example: ExampleSpec | undefined, result: RunResult, server: SpecServer): ContractRun {
+  const problems: string[] = [];
+  if (!server.requests.length) problems.push(`no request reached the server${result.ok ? '' : ` (${result.error.type}: ${result.error.message})`}`);
+  for (const r of server.requests) if (!r.operationId && !r.violations.length) problems.push(`${r.method} ${r.path} matched no operation`);
+  if (!server.violations.length && server.requests.length) {
+    const expected = example?.error?.type;
+    if (expected && result.ok) problems.push(`the example expects a ${expected} error, the engine returned output`);
+    else if (expected && !result.ok && result.error.type !== expected) problems.push(`the example expects a ${expected} error, got ${result.error.type}: ${result.error.message}`);
+    else if (!expected && !result.ok) problems.push(`engine: ${result.error.type}: ${result.error.message}`);
+  }
+  return {
+    capability,
+    ...(example ? { example: example.name } : {}),
+    passed: problems.length === 0 && server.violations.length === 0,
+    requests: server.requests.map(({ method, path, operationId, status }) => ({ method, path, operationId, status })),
+    violations: [...server.violations],
+    responseIssues: [...server.responseIssues],
+    problems,
+  };
+}
+
+export async function runContract(connector: Connector, opts: ContractOptions): Promise<ContractReport> {
+  const spec = Array.isArray(opts.spec) ? await loadSpec(opts.spec) : opts.spec;
+  const base = connectorBase(connector, opts.environment);
+  let answer: MockResponse | undefined;
+  const server = await startSpecServer(spec, { respond: () => answer, tokenPaths: tokenPaths(connector, base) });
+  const baseUrl = server.baseUrlFor(base);
+  // A fresh engine per run: manifest rate limits (Slack: 1/s) must not slow the command down.
+  const engine = () => new Engine({ transport: new LoopbackTransport(server.origin), env: {}, sleep: async () => {} });
+  const runs: ContractRun[] = [];
+  try {
+    for (const [name, cap] of connector.capabilities) {
+      for (const ex of cap.examples) {
+        server.reset();
+        answer = { status: ex.response.status, headers: ex.response.headers, body: ex.response.body };
+        const result = await engine().run(connector, name, { credentials: ex.credentials ?? sampleCredentials(connector), input: ex.input, baseUrl });
+        runs.push(judge(name, ex, result, server));
+      }
+      if (!cap.examples.length) runs.push({ capability: name, passed: false, requests: [], violations: [], responseIssues: [], problems: ['the capability has no examples: nothing to send'] });
+    }
+    if (connector.verify) {
+      server.reset();
+      answer = undefined;
+      const firstCredentials = [...connector.capabilities.values()].flatMap((c) => c.examples).find((e) => e.credentials)?.credentials;
+      const result = await engine().verify(connector, { credentials: firstCredentials ?? sampleCredentials(connector), baseUrl });
+      runs.push(judge('verify', undefined, result, server));
+    }
+  } finally {
+    await server.close();
+  }
+  const passed = runs.filter((r) => r.passed).length;
+  return { connector: connector.name, specFiles: spec.files, fixups: spec.fixups, runs, passed, failed: runs.length - passed };
+}
+
+/** The report as the command prints it: a verdict line per run, then each violation (method, path, field, rule) and problem. */
+export function formatContractReport(report: ContractReport): string[] {
+  const lines: string[] = [`contract ${report.connector} against ${report.specFiles.join(' + ')}`];
+  for (const f of report.fixups) lines.push(`  spec: ${f}`);
+  for (const run of report.runs) {
+    const sent = run.requests.map((r) => `${r.method} ${r.path} -> ${r.operationId ?? 'no operation'} ${r.status ?? ''}`.trim()).join(', ') || 'no request';
+    lines.push(`${run.passed ? 'ok  ' : 'FAIL'} ${report.connector}.${run.capability}${run.example ? ` (${run.example})` : ''}: ${sent}`);
+    for (const v of run.violations) lines.push(`       ${v.method} ${v.path}  ${v.location}  [${v.rule}] ${v.message}`);
+    for (const p of run.problems) lines.push(`       ${p}`);
+    const issues = run.responseIssues;
+    if (issues.length) {
+      const shown = issues.slice(0, 3).map((i) => i.message).join('; ');
+      lines.push(`       note: the example's recorded ${issues[0]!.status} answer differs from the spec's ${issues[0]!.operationId} response (${issues.length} issue${issues.length > 1 ? 's' : ''}): ${shown}${issues.length > 3 ? '; …' : ''}`);
+    }
+  }
+  lines.push(`${report.passed} passed, ${report.failed} failed`);
+  return lines;
+}

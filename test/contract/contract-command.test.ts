@@ -1,0 +1,77 @@
+// `plugboard contract <connector> --spec FILE` as a user runs it (spawned): verdicts, violations
+// naming the field, exit codes, one-line errors.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { describe, it, expect, afterAll } from 'vitest';
+import { ROOT, manifestPath, replaceOnce } from './helpers.ts';
+import { PROVIDER_SPECS } from './spec-server.ts';
+
+const BIN = path.join(ROOT, 'bin/plugboard');
+
+function plugboard(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(BIN, args, { cwd: ROOT, env: { ...process.env, ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const specArgs = (name: string) => PROVIDER_SPECS[name]!.flatMap((f) => ['--spec', f]);
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'plugboard-contract-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('plugboard contract', () => {
+  it('--help describes the command', async () => {
+    const r = await plugboard(['contract', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Usage: plugboard contract <connector> --spec FILE/);
+  });
+
+  it('passes for twilio: a verdict per capability example and verify, exit 0', async () => {
+    const r = await plugboard(['contract', 'twilio', ...specArgs('twilio')]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ok {3}twilio\.send_sms \(queued SMS\): POST \/2010-04-01\/Accounts\/AC\w+\/Messages\.json -> CreateMessage 201$/m);
+    expect(r.stdout).toMatch(/^ok {3}twilio\.send_whatsapp /m);
+    expect(r.stdout).toMatch(/^ok {3}twilio\.verify: GET .* -> FetchAccount 200$/m);
+    expect(r.stdout).toMatch(/^4 passed, 0 failed$/m);
+  });
+
+  it('passes for sendgrid with the recorded GET /v3/scopes fragment merged into the mail spec', async () => {
+    const r = await plugboard(['contract', 'sendgrid', ...specArgs('sendgrid')]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/sendgrid-scopes\.yaml merged: GET \/v3\/scopes/);
+    expect(r.stdout).toMatch(/^ok {3}sendgrid\.verify: GET \/v3\/scopes -> ListScope 200$/m);
+  });
+
+  it('fails on a deliberately wrong manifest, naming the method, path, field and rule', async () => {
+    const broken = replaceOnce(fs.readFileSync(manifestPath('stripe'), 'utf8'), '"description": input.description,', '"descripton": input.description,');
+    const file = path.join(tmp, 'stripe.yaml');
+    fs.writeFileSync(file, broken);
+    const r = await plugboard(['contract', file, ...specArgs('stripe')]);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/^FAIL stripe\.initiate_payment \(card payment confirmed at once\): POST \/v1\/payment_intents -> PostPaymentIntents 400$/m);
+    expect(r.stdout).toMatch(/^ {7}POST \/v1\/payment_intents {2}request\.body\.descripton {2}\[additionalProperties\] unknown field "descripton"/m);
+    expect(r.stdout).toMatch(/^ok {3}stripe\.verify: /m);
+    expect(r.stdout).toMatch(/^\d+ passed, 1 failed$/m);
+  });
+
+  it('a missing connector fails with one line', async () => {
+    const r = await plugboard(['contract', 'nosuch', ...specArgs('twilio')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^plugboard: unknown connector "nosuch": .*nosuch\.yaml: cannot read file: ENOENT$/);
+  });
+
+  it('usage errors are one clear line', async () => {
+    const noSpec = await plugboard(['contract', 'twilio']);
+    expect(noSpec.code).toBe(1);
+    expect(noSpec.stderr.trim()).toBe("plugboard: --spec FILE is required: the provider's OpenAPI document");
+    const badSpec = await plugboard(['contract', 'twilio', '--spec', path.join(tmp, 'missing.json')]);
+    expect(badSpec.code).toBe(1);
+    expect(badSpec.stderr.trim()).toMatch(/^plugboard: cannot read spec file .*missing\.json: ENOENT$/);
+    fs.writeFileSync(path.join(tmp, 'not-a-spec.json'), '{"hello": 1}');
+    const notSpec = await plugboard(['contract', 'twilio', '--spec', path.join(tmp, 'not-a-spec.json')]);
+    expect(notSpec.stderr.trim()).toMatch(/^plugboard: spec file .* is not an OpenAPI or Swagger document/);
+  });
+});
