@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { describe, it, expect, afterAll } from 'vitest';
-import { ROOT, manifestPath, replaceOnce } from './helpers.ts';
+import { ROOT, CONNECTORS_DIR, manifestPath, replaceOnce, loadConnector } from './helpers.ts';
 import { PROVIDER_SPECS } from './spec-server.ts';
 
 const BIN = path.join(ROOT, 'bin/plugboard');
@@ -73,5 +73,18 @@ describe('plugboard contract', () => {
     fs.writeFileSync(path.join(tmp, 'not-a-spec.json'), '{"hello": 1}');
     const notSpec = await plugboard(['contract', 'twilio', '--spec', path.join(tmp, 'not-a-spec.json')]);
     expect(notSpec.stderr.trim()).toMatch(/^plugboard: spec file .* is not an OpenAPI or Swagger document/);
+  });
+
+  it('every shipped connector has a spec and a contract test, none is skipped, and a missing manifest fails its test', () => {
+    const shipped = fs.readdirSync(CONNECTORS_DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, ''));
+    expect(shipped.length).toBeGreaterThan(0);
+    for (const name of shipped) {
+      expect(PROVIDER_SPECS[name], `no spec files for ${name} in test/contract/spec-server.ts`).toBeDefined();
+      const test = path.join(ROOT, 'test/contract', `${name}.contract.test.ts`);
+      expect(fs.existsSync(test), `missing ${test}`).toBe(true);
+      expect(fs.readFileSync(test, 'utf8')).not.toMatch(/\.(skip|skipIf|todo)\b/);
+      expect(fs.readFileSync(test, 'utf8')).toContain(`expectConnectorContract('${name}')`);
+    }
+    expect(() => loadConnector('no_such_connector')).toThrow(/did not load .*no_such_connector\.yaml[\s\S]*cannot read file: ENOENT/);
   });
 });

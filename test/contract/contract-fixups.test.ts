@@ -151,6 +151,15 @@ describe('token endpoints absent from the spec', () => {
     ]);
   });
 
+  it('--environment picks the base path; an unknown one is a clear error', async () => {
+    const loaded = loadManifestText(CLIENT_CREDENTIALS_MANIFEST.replace('base_url: https://api.acme.example/v2', 'environments: { live: "https://api.acme.example/v2", old: "https://api.acme.example/v1" }'), 'acme.yaml');
+    const spec = { document: ACME_SPEC, fixups: [], files: ['acme.json'] };
+    expect((await runContract(loaded.connector!, { spec, environment: 'live' })).failed).toBe(0);
+    const v1 = await runContract(loaded.connector!, { spec, environment: 'old' });
+    expect(v1.runs[0]!.violations.map((v) => `${v.method} ${v.path} ${v.rule}`)).toEqual(['POST /v1/messages route']);
+    await expect(runContract(loaded.connector!, { spec, environment: 'nope' })).rejects.toThrow('connector acme has no environment "nope" (known: live, old)');
+  });
+
   it('a token request that is not an RFC 6749 form post is a violation', () => {
     const problems = judgeTokenRequest('POST', 'application/json', { grant_type: 'password' }, {});
     expect(problems.map((p) => p.location)).toEqual(['content-type', 'request.body.grant_type', 'security']);

@@ -57,7 +57,7 @@ lacks judged by RFC 6749 (client credentials, refresh) and answered with a token
     try {
       report = await runContract(loaded.connector, { spec, environment: values.environment });
     } catch (err) {
-      throw new CliError(`the spec cannot be judged by: ${(err as Error).message.split('\n')[0]}`);
+      throw new CliError((err as Error).message.split('\n')[0]!);
     }
     for (const line of formatContractReport(report)) console.log(line);
     return report.failed ? 1 : 0;
