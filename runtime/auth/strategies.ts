@@ -92,8 +92,8 @@ const strategies: Record<string, Strategy> = {
     return { headers: { authorization: value }, query: [], secrets: [token, value] };
   },
 
-  // Tokens of the authorization-code flow are obtained by the integrations layer (connect/callback)
-  // and handed to the engine as credentials.access_token.
+  // The access token is the integration's `access_token` credential, given when it is created or
+  // updated: no connect/callback flow obtains or refreshes it yet (the OAuth issue adds one).
   oauth2_authorization_code(connector, ctx) {
     const token = ctx.credentials['access_token'];
     if (typeof token !== 'string' || !token) {

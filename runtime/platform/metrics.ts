@@ -10,7 +10,7 @@ export class Metrics {
   readonly operationDuration = new Histogram({ name: 'plugboard_operation_duration_seconds', help: 'Operation latency by capability', labelNames: ['capability', 'outcome'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });
   readonly inboundRejected = new Counter({ name: 'plugboard_inbound_webhooks_rejected_total', help: 'Inbound webhook requests refused for their signature, by provider and reason code', labelNames: ['provider', 'code'], registers: [this.registry] });
   readonly webhookAttempts = new Counter({ name: 'plugboard_webhook_attempts_total', help: 'Outbound webhook attempts by outcome', labelNames: ['outcome'], registers: [this.registry] });
-  readonly jobQueueDepth = new Gauge({ name: 'plugboard_job_queue_depth', help: 'Jobs due but not yet run', registers: [this.registry] });
+  readonly jobQueueDepth = new Gauge({ name: 'plugboard_job_queue_depth', help: 'Work due but not yet done: Agenda jobs (e.g. verify-integration), webhook deliveries and inbound webhook events', registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'plugboard_' });

@@ -54,6 +54,7 @@ export interface Platform {
   subscriptions: SubscriptionService;
   dispatcher: WebhookDispatcher;
   inbound: InboundWebhooks;
+  /** Agenda jobs, webhook deliveries and inbound events due and not done yet (the queue-depth metric). */
   jobsQueueDepth(): Promise<number>;
   /** Starts processing jobs (serve without --no-jobs, worker). */
   startJobs(): Promise<void>;
@@ -111,7 +112,12 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
   return {
     config, logger, connectors: reg.connectors, store, keyring, engine, integrations, routing, operations, agenda, metrics,
     oauth, rateLimiter, audit, usage, lastUsed, events, subscriptions, dispatcher, inbound,
-    jobsQueueDepth: () => queueDepth(agenda),
+    // Everything due and not done: Agenda jobs, and the rows the webhook workers lease.
+    jobsQueueDepth: async () => {
+      const now = Date.now();
+      const [jobs, deliveries, inboundEvents] = await Promise.all([queueDepth(agenda), store.webhookDeliveries.countDue(now), store.inboundEvents.countDue(now)]);
+      return jobs + deliveries + inboundEvents;
+    },
     async startJobs() {
       await agenda.start();
       // deliver-webhook and process-inbound-webhook: durable rows leased by the workers.

@@ -310,6 +310,8 @@ export interface Store {
     idsForSubscription(tenantId: string, subscriptionId: string, since: string): Promise<string[]>;
     /** Cancels pending deliveries of a subscription (deleted or disabled). */
     cancelPending(tenantId: string, subscriptionId: string): Promise<number>;
+    /** Pending deliveries due at `now` (all tenants; for the queue-depth metric). */
+    countDue(now: number): Promise<number>;
   };
   inboundEvents: {
     /** Throws UniqueViolation for an already stored provider event id (a duplicate). */
@@ -325,6 +327,8 @@ export interface Store {
      */
     addRejections(counts: InboundRejectionCount[], samples: InboundEventRow[], keep: number): Promise<void>;
     rejections(tenantId: string, f: ListQuery & { integration_id?: string }): Promise<ListResult<InboundRejectionCount>>;
+    /** Received events due for processing at `now` (all tenants; for the queue-depth metric). */
+    countDue(now: number): Promise<number>;
   };
   usage: {
     /** Adds counts into existing minute rows (upsert-add). */

@@ -60,7 +60,8 @@ export const workerCommand: Command = {
   summary: 'process jobs only (pairs with serve --no-jobs)',
   help: `Usage: plugboard worker
 
-Runs the job worker (verification, sync, webhook delivery) without the HTTP API, against the same
+Runs the background work (integration verification, outbound webhook delivery, inbound webhook
+processing, settling operations whose lease expired) without the HTTP API, against the same
 PLUGBOARD_DATABASE_URL and PLUGBOARD_JOBS_URL as the servers.`,
   async run() {
     const platform = await boot();

@@ -98,6 +98,7 @@ export function webhookDeliveriesRepo(c: SqliteConnection): Store['webhookDelive
       (c.sql('SELECT id FROM webhook_deliveries WHERE tenant_id = ? AND subscription_id = ? AND created_at >= ? ORDER BY created_at').all(tenantId, subscriptionId, since) as Array<{ id: string }>).map((r) => r.id),
     cancelPending: async (tenantId: string, subscriptionId: string) =>
       c.sql(`UPDATE webhook_deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = ? WHERE tenant_id = ? AND subscription_id = ? AND status = 'pending'`).run(new Date().toISOString(), tenantId, subscriptionId).changes,
+    countDue: async (now: number) => (c.sql(`SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?`).get(now) as { n: number }).n,
   };
   return repo;
 }
@@ -154,6 +155,7 @@ export function inboundEventsRepo(c: SqliteConnection): Store['inboundEvents'] {
       equalityFilters(where, params, f, ['integration_id']);
       return c.page(`FROM inbound_rejections WHERE ${where.join(' AND ')}`, params, f, 'last_at DESC, integration_id, code', (r) => r as unknown as InboundRejectionCount);
     },
+    countDue: async (now: number) => (c.sql(`SELECT COUNT(*) AS n FROM inbound_events WHERE status = 'received' AND next_attempt_at <= ?`).get(now) as { n: number }).n,
   };
   return repo;
 }
