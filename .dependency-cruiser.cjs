@@ -39,6 +39,20 @@ module.exports = {
       to: {},
     },
     { name: 'tests-stay-out', severity: 'error', comment: 'runtime/ never imports tests or benchmarks.', from: { path: '^runtime/' }, to: { path: '^(test|bench)/' } },
+    {
+      name: 'store-implementations-private',
+      severity: 'error',
+      comment: 'Only runtime/store opens a store implementation; everything else sees the Store port (types.ts), never a SQLite (or PostgreSQL) store class or its connection.',
+      from: { path: '^runtime/', pathNot: '^runtime/store/' },
+      to: { path: '^runtime/store/(sqlite|postgres)/' },
+    },
+    {
+      name: 'sqlite-driver-in-store',
+      severity: 'error',
+      comment: 'better-sqlite3 is used by the SQLite store and by Agenda\'s SQLite backend (jobs) only.',
+      from: { path: '^runtime/', pathNot: '^runtime/(store/sqlite|jobs)/' },
+      to: { path: 'node_modules/better-sqlite3' },
+    },
     ...layerRules,
   ],
   options: {

@@ -1,8 +1,7 @@
 // API rate limits per tenant and per credential, sustained (per hour) and burst, by plan tier
-// (DESIGN.md §4) or per-tenant settings. rate-limiter-flexible keeps the counters; on the embedded
-// default they live in the SQLite file, so every process on it shares one budget.
-import type Database from 'better-sqlite3';
-import { RateLimiterMemory, RateLimiterSQLite, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+// (DESIGN.md §4) or per-tenant settings. rate-limiter-flexible keeps the counters in the store
+// (Store.rateLimits: the SQLite file, later PostgreSQL), so every process on it shares one budget.
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Store, RateLimitSettings } from '../store/types.ts';
 
 export const PLAN_LIMITS: Record<string, RateLimitSettings> = {
@@ -26,37 +25,11 @@ interface Limiters {
   settings: RateLimitSettings;
 }
 
-/**
- * What RateLimiterSQLite needs of a better-sqlite3 connection, with statements prepared once (the
- * library prepares on every call, which was most of its cost). Its "transactions" wrap a single
- * INSERT ... ON CONFLICT ... RETURNING, atomic on its own in SQLite, so they can run directly.
- */
-function preparedOnce(db: Database.Database) {
-  const cache = new Map<string, Database.Statement>();
-  return {
-    prepare(sql: string) {
-      let st = cache.get(sql);
-      if (!st) cache.set(sql, (st = db.prepare(sql)));
-      return st;
-    },
-    transaction<F extends (...args: never[]) => unknown>(fn: F): F {
-      return fn;
-    },
-  };
-}
-
 export class ApiRateLimiter {
   private readonly limiters = new Map<string, Limiters>();
   private readonly tenantSettings = new Map<string, { settings: RateLimitSettings; at: number }>();
 
-  private readonly client: ReturnType<typeof preparedOnce> | undefined;
-
-  constructor(
-    private readonly store: Store,
-    private readonly db?: Database.Database,
-  ) {
-    this.client = db ? preparedOnce(db) : undefined;
-  }
+  constructor(private readonly store: Store) {}
 
   private async settingsFor(tenantId: string): Promise<RateLimitSettings> {
     const hit = this.tenantSettings.get(tenantId);
@@ -71,10 +44,7 @@ export class ApiRateLimiter {
     const key = `${settings.per_hour}/${settings.burst}/${settings.burst_window_seconds ?? 60}`;
     let l = this.limiters.get(key);
     if (!l) {
-      const mk = (prefix: string, points: number, duration: number): RateLimiterAbstract =>
-        this.db
-          ? new RateLimiterSQLite({ storeClient: this.client, storeType: 'better-sqlite3', tableName: 'rate_limits', tableCreated: true, clearExpiredByTimeout: true, keyPrefix: `${prefix}:${key}`, points, duration })
-          : new RateLimiterMemory({ keyPrefix: `${prefix}:${key}`, points, duration });
+      const mk = (prefix: string, points: number, duration: number): RateLimiterAbstract => this.store.rateLimits.limiter({ keyPrefix: `${prefix}:${key}`, points, duration });
       l = { hourly: mk('h', settings.per_hour, 3600), burst: mk('b', settings.burst, settings.burst_window_seconds ?? 60), settings };
       this.limiters.set(key, l);
     }

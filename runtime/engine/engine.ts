@@ -66,10 +66,10 @@ export class Engine {
     if (opts.baseUrl) return opts.baseUrl;
     const fromEnv = this.env[`PLUGBOARD_BASE_URL_${connector.name.toUpperCase()}`];
     if (fromEnv) return fromEnv;
-    const envName = opts.integration?.environment ?? (opts.integration?.metadata?.['environment'] as string | undefined);
+    const envName = opts.integration?.environment; // metadata is the tenant's own: never interpreted
     if (envName) {
       const url = connector.environments[envName];
-      if (!url) throw new EngineError(failure('invalid_input', `unknown environment "${envName}" (known: ${Object.keys(connector.environments).join(', ') || 'none'})`, { fields: { 'metadata.environment': ['is not one of the connector\'s environments'] }, retryable: false }));
+      if (!url) throw new EngineError(failure('invalid_input', `unknown environment "${envName}" (known: ${Object.keys(connector.environments).join(', ') || 'none'})`, { fields: { environment: ['is not one of the connector\'s environments'] }, retryable: false }));
       return url;
     }
     const url = connector.baseUrl ?? Object.values(connector.environments)[0];

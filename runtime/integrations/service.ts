@@ -11,6 +11,7 @@ import { failure } from '../http/errors.ts';
 import { newId } from '../access/api-keys.ts';
 import { PlugboardError, notFound, invalid, conflict } from '../errors/plugboard-error.ts';
 import type { EventPublisher } from '../webhooks/events.ts';
+import { checkTenantMetadata, checkEnvironment, mergedMetadata, withoutVerification } from './metadata.ts';
 
 export interface VerificationScheduler {
   /** Queues the verify-integration job (durably) for this credentials version. */
@@ -24,6 +25,7 @@ export interface IntegrationView {
   category: string;
   status: IntegrationStatus;
   enabled_capabilities: string[];
+  environment: string | null;
   credentials: Record<string, unknown>;
   metadata: Record<string, unknown>;
   verified_at: string | null;
@@ -36,12 +38,14 @@ export interface CreateIntegrationInput {
   credentials: Record<string, unknown>;
   enabled_capabilities?: string[];
   metadata?: Record<string, unknown>;
+  environment?: string | null;
 }
 
 export interface UpdateIntegrationInput {
   credentials?: Record<string, unknown>;
   enabled_capabilities?: string[];
   metadata?: Record<string, unknown>;
+  environment?: string | null;
 }
 
 export const DUPLICATE_MESSAGE = 'An integration for this provider already exists.';
@@ -73,8 +77,9 @@ export class IntegrationService {
       category: c?.category ?? 'unknown',
       status: row.status,
       enabled_capabilities: row.enabled_capabilities,
+      environment: row.environment,
       credentials,
-      metadata: row.metadata,
+      metadata: mergedMetadata(row.metadata, row.system_metadata),
       verified_at: row.verified_at,
       created_at: row.created_at,
       updated_at: row.updated_at,
@@ -92,13 +97,6 @@ export class IntegrationService {
     if (unknown.length) throw invalid({ enabled_capabilities: [`${c.name} does not offer: ${unknown.join(', ')} (offers: ${[...c.capabilities.keys()].join(', ')})`] });
   }
 
-  private checkMetadata(c: Connector, metadata: Record<string, unknown>): void {
-    const env = metadata['environment'];
-    if (env !== undefined && env !== null && !(typeof env === 'string' && env in c.environments)) {
-      throw invalid({ 'metadata.environment': [Object.keys(c.environments).length ? `must be one of: ${Object.keys(c.environments).join(', ')}` : `${c.name} has no environments`] });
-    }
-  }
-
   private publicPart(c: Connector, credentials: Record<string, unknown>): Record<string, unknown> {
     return Object.fromEntries(Object.entries(credentials).filter(([k]) => c.credentialSchema[k] && !c.credentialSchema[k]!.sensitive));
   }
@@ -110,7 +108,8 @@ export class IntegrationService {
     const caps = input.enabled_capabilities ?? [...c.capabilities.keys()];
     this.checkCapabilities(c, caps);
     const metadata = input.metadata ?? {};
-    this.checkMetadata(c, metadata);
+    checkTenantMetadata(metadata);
+    const environment = checkEnvironment(c, input.environment);
     const id = newId();
     const now = new Date().toISOString();
     const row: IntegrationRow = {
@@ -119,7 +118,9 @@ export class IntegrationService {
       provider: c.name,
       status: 'pending_verify',
       enabled_capabilities: caps,
+      environment,
       metadata,
+      system_metadata: {},
       credentials_public: this.publicPart(c, input.credentials),
       ...this.cipher.seal(tenantId, id, input.credentials),
       credentials_version: 1,
@@ -160,15 +161,18 @@ export class IntegrationService {
       patch.enabled_capabilities = input.enabled_capabilities;
     }
     if (input.metadata) {
+      checkTenantMetadata(input.metadata);
       const merged: Record<string, unknown> = { ...row.metadata };
       for (const [k, v] of Object.entries(input.metadata)) {
         if (v === null) delete merged[k];
         else merged[k] = v;
       }
-      this.checkMetadata(c, merged);
       patch.metadata = merged;
     }
     let reverify = false;
+    // Another environment is another base URL (often other accounts): verified again, like new credentials.
+    const environment = input.environment === undefined ? row.environment : checkEnvironment(c, input.environment);
+    if (environment !== row.environment) patch.environment = environment;
     if (input.credentials) {
       // Partial updates keep the fields not given (e.g. rotate only auth_token).
       const current = this.cipher.open(tenantId, id, row);
@@ -177,14 +181,13 @@ export class IntegrationService {
       this.checkCredentials(c, next);
       Object.assign(patch, this.cipher.seal(tenantId, id, next));
       patch.credentials_public = this.publicPart(c, next);
+    }
+    if (input.credentials || patch.environment !== undefined) {
       patch.credentials_version = row.credentials_version + 1;
       // A disabled integration stays disabled; activate verifies the new credentials then.
       patch.status = row.status === 'inactive' ? 'inactive' : 'pending_verify';
       patch.verified_at = null; // new credentials are unverified: activate must not skip the check
-      const meta = { ...(patch.metadata ?? row.metadata) };
-      delete meta['verification_error'];
-      delete meta['verification_error_type'];
-      patch.metadata = meta;
+      patch.system_metadata = withoutVerification(row.system_metadata);
       reverify = patch.status === 'pending_verify';
     }
     const updated = await this.store.integrations.update(tenantId, id, patch);
@@ -227,6 +230,18 @@ export class IntegrationService {
     return this.view(updated);
   }
 
+  /**
+   * Start-up step after the migration that added `environment`: an integration created before it
+   * whose metadata.environment named one of its manifest's environments gets it as `environment`.
+   * Runs once per row (the migration lists them); later metadata is never interpreted.
+   */
+  async adoptLegacyEnvironments(): Promise<number> {
+    const environments = Object.fromEntries([...this.connectors.values()].map((c) => [c.name, Object.keys(c.environments)]));
+    const moved = await this.store.integrations.adoptLegacyEnvironments(environments);
+    if (moved) this.logger.info({ moved }, 'integrations: metadata.environment moved to the environment field');
+    return moved;
+  }
+
   /** Credentials in plaintext, for the engine only. Never returned or logged. */
   openCredentials(row: IntegrationRow): Record<string, unknown> {
     return this.cipher.open(row.tenant_id, row.id, row);
@@ -234,22 +249,22 @@ export class IntegrationService {
 
   /**
    * The verify-integration job: run the manifest's verify request and record the outcome.
-   * A failure that may be transient (timeout, network, 429/5xx) answers 'retry' while `canRetry`.
+   * A failure that may be transient (timeout, network, 429/5xx) answers `{ retryAt }` when
+   * `retryInMs` is given: the integration stays pending_verify but already shows the error and the
+   * time of the next try as metadata.verification_error and metadata.next_verification_at.
    */
-  async runVerification(tenantId: string, id: string, version: number, canRetry = false): Promise<IntegrationStatus | 'stale' | 'retry'> {
+  async runVerification(tenantId: string, id: string, version: number, retryInMs?: number): Promise<IntegrationStatus | 'stale' | { retryAt: Date }> {
     const row = await this.store.integrations.get(tenantId, id);
     if (!row || row.credentials_version !== version || row.status !== 'pending_verify') return 'stale';
     const c = this.connectors.get(row.provider);
-    const metadata = { ...row.metadata };
-    delete metadata['verification_error'];
-    delete metadata['verification_error_type'];
+    const system = withoutVerification(row.system_metadata);
     let status: IntegrationStatus;
     if (!c) {
       status = 'error';
-      metadata['verification_error'] = `provider ${row.provider} is not installed`;
+      system['verification_error'] = `provider ${row.provider} is not installed`;
     } else if (!c.verify) {
       status = 'active';
-      metadata['verification'] = 'skipped: the connector declares no verify request';
+      system['verification'] = 'skipped: the connector declares no verify request';
     } else {
       let credentials: Record<string, unknown> | undefined;
       try {
@@ -258,24 +273,30 @@ export class IntegrationService {
         this.logger.error({ integrationId: id, err: (err as Error).message }, 'cannot open integration credentials');
       }
       const result = credentials
-        ? await this.engine.verify(c, { credentials, integration: { id: row.id, metadata: row.metadata } })
+        ? await this.engine.verify(c, { credentials, integration: { id: row.id, environment: row.environment ?? undefined, metadata: row.metadata } })
         : { ok: false as const, error: failure('unsupported', 'the stored credentials cannot be opened (is the master key available?)', { retryable: false }) };
-      if (!result.ok && result.error.retryable && canRetry) return 'retry';
+      if (!result.ok && result.error.retryable && retryInMs !== undefined) {
+        const retryAt = new Date(Date.now() + retryInMs);
+        const pending = { ...system, verification_error: result.error.message, verification_error_type: result.error.type, next_verification_at: retryAt.toISOString() };
+        const recorded = await this.store.integrations.setVerificationResult(tenantId, id, version, 'pending_verify', pending, null);
+        this.logger.info({ tenantId, integrationId: id, provider: row.provider, error: result.error.type, next: pending.next_verification_at }, 'integration verification will be retried');
+        return recorded ? { retryAt } : 'stale';
+      }
       if (result.ok) status = 'active';
       else {
         status = 'error';
-        metadata['verification_error'] = result.error.message;
-        metadata['verification_error_type'] = result.error.type;
+        system['verification_error'] = result.error.message;
+        system['verification_error_type'] = result.error.type;
       }
     }
-    const applied = await this.store.integrations.setVerificationResult(tenantId, id, version, status, metadata, status === 'active' ? new Date().toISOString() : null);
+    const applied = await this.store.integrations.setVerificationResult(tenantId, id, version, status, system, status === 'active' ? new Date().toISOString() : null);
     this.logger.info({ tenantId, integrationId: id, provider: row.provider, status, applied }, 'integration verification finished');
     if (applied && this.events) {
       const at = new Date().toISOString();
       const common = { integration_id: id, provider: row.provider, category: c?.category ?? 'unknown', previous_status: 'pending_verify' };
       const data = status === 'active'
         ? { ...common, status, enabled_capabilities: row.enabled_capabilities, activated_at: at }
-        : { ...common, status, error: { message: String(metadata['verification_error'] ?? 'verification failed'), code: String(metadata['verification_error_type'] ?? 'unsupported') }, failed_at: at };
+        : { ...common, status, error: { message: String(system['verification_error'] ?? 'verification failed'), code: String(system['verification_error_type'] ?? 'unsupported') }, failed_at: at };
       await this.events.publish(tenantId, status === 'active' ? 'integration.activated' : 'integration.error', data).catch((err: Error) => this.logger.error({ err: err.message }, 'cannot publish integration event'));
     }
     return applied ? status : 'stale';

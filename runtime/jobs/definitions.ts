@@ -12,7 +12,7 @@ interface VerifyJobData {
   retry?: number;
 }
 
-const VERIFY_RETRY_DELAYS = ['in 15 seconds', 'in 2 minutes'];
+const VERIFY_RETRY_DELAYS_MS = [15_000, 120_000];
 
 export class JobScheduler implements VerificationScheduler {
   constructor(private readonly agenda: Agenda) {}
@@ -28,9 +28,10 @@ export function defineJobs(agenda: Agenda, deps: { integrations: IntegrationServ
     VERIFY_INTEGRATION,
     async (job: Job<VerifyJobData>) => {
       const { tenant_id, integration_id, credentials_version, retry = 0 } = job.attrs.data;
-      const status = await deps.integrations.runVerification(tenant_id, integration_id, credentials_version, retry < VERIFY_RETRY_DELAYS.length);
-      if (status === 'retry') {
-        await agenda.schedule(VERIFY_RETRY_DELAYS[retry]!, VERIFY_INTEGRATION, { tenant_id, integration_id, credentials_version, retry: retry + 1 } satisfies VerifyJobData);
+      const status = await deps.integrations.runVerification(tenant_id, integration_id, credentials_version, VERIFY_RETRY_DELAYS_MS[retry]);
+      if (typeof status === 'object') {
+        // The integration already shows this time as metadata.next_verification_at.
+        await agenda.schedule(status.retryAt, VERIFY_INTEGRATION, { tenant_id, integration_id, credentials_version, retry: retry + 1 } satisfies VerifyJobData);
       }
       deps.logger.debug({ job: VERIFY_INTEGRATION, integrationId: integration_id, status }, 'job done');
       // Done jobs are not kept: the integration row holds the outcome.

@@ -9,7 +9,6 @@ import { formatIssue } from '../manifest/load.ts';
 import type { Connector } from '../manifest/connector.ts';
 import { openStore, sqlitePathFromUrl } from '../store/index.ts';
 import type { Store } from '../store/types.ts';
-import { SqliteStore } from '../store/sqlite/store.ts';
 import { Keyring } from '../crypto/keyring.ts';
 import { CredentialCipher } from '../crypto/envelope.ts';
 import { Engine } from '../engine/engine.ts';
@@ -61,6 +60,12 @@ export interface Platform {
   close(): Promise<void>;
 }
 
+/** The jobs backend URL for the application's own database (PLUGBOARD_JOBS_URL unset). */
+function jobsUrlOf(databaseUrl: string): string {
+  const file = sqlitePathFromUrl(databaseUrl);
+  return file ? `sqlite:${file}` : databaseUrl;
+}
+
 export async function createPlatform(config: Config, opts: { logger?: Logger; env?: NodeJS.ProcessEnv } = {}): Promise<Platform> {
   const env = opts.env ?? process.env;
   const logger = opts.logger ?? pino({ level: config.logLevel, redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'], censor: '[REDACTED]' } });
@@ -74,9 +79,11 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
   const engine = new Engine({ env });
   const metrics = new Metrics();
 
+  // Jobs live in the application's database unless PLUGBOARD_JOBS_URL names another. The jobs
+  // backend opens its own connection to it (the same file, or later the same PostgreSQL
+  // database), so the store never hands its connection out.
   const agenda = createAgenda({
-    jobsUrl: config.jobsUrl,
-    sqlite: store instanceof SqliteStore ? store.db : undefined,
+    jobsUrl: config.jobsUrl ?? jobsUrlOf(config.databaseUrl),
     processEvery: config.jobsPollMs,
     defaultLockLifetime: config.jobsLockMs,
   });
@@ -97,6 +104,7 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
   });
   events.onDeliveries(() => dispatcher.notify());
   const integrations = new IntegrationService(store, reg.connectors, cipher, engine, scheduler, logger, events);
+  await integrations.adoptLegacyEnvironments();
   const routing = new RoutingService(store, reg.connectors);
   const operations = new OperationService(store, reg.connectors, engine, routing, integrations, logger, metrics, events, { leaseMs: config.operationLeaseMs });
   const operationSweeper = new OperationSweeper(operations, logger);
@@ -104,7 +112,7 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
     onRejected: (provider, code) => metrics.inboundRejected.inc({ provider, code }) });
   defineJobs(agenda, { integrations, logger, lockLifetimeMs: config.jobsLockMs });
   const oauth = new OAuthService(store, keyring, config.publicUrl ?? 'plugboard');
-  const rateLimiter = new ApiRateLimiter(store, store instanceof SqliteStore ? store.db : undefined);
+  const rateLimiter = new ApiRateLimiter(store);
   const audit = new AuditLog(store);
   const usage = new UsageCollector(store);
   const lastUsed = new LastUsedTracker(store);
@@ -128,7 +136,8 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
     async close() {
       // stop() unlocks jobs this process holds so another worker can take them at once.
       await Promise.all([dispatcher.stop(), inbound.stop(), operationSweeper.stop()]);
-      await agenda.stop().catch((err: Error) => logger.warn({ err: err.message }, 'stopping jobs failed'));
+      // close(): stop, then close the jobs backend's own connection even when jobs never started.
+      await agenda.close().catch((err: Error) => logger.warn({ err: err.message }, 'stopping jobs failed'));
       await closeSenderAgents();
       await usage.close();
       await lastUsed.close();

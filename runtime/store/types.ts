@@ -1,12 +1,16 @@
 // The persistence interface. Services depend on this only; SQLite (default) and PostgreSQL (later)
 // implement it. Every method that reads or writes tenant data takes the tenant id and filters on it.
 import { PlugboardError } from '../errors/plugboard-error.ts';
+import type { IntegrationStore } from './integration-types.ts';
+import type { RateLimitStore } from './rate-limits.ts';
+import type { ListQuery, ListResult } from './list.ts';
 import type { OperationStore, DeliveryRow, DeliveryFilter } from './operation-types.ts';
 
+export type { IntegrationStatus, IntegrationRow, IntegrationFilter, IntegrationStore } from './integration-types.ts';
+export type { RateLimitStore } from './rate-limits.ts';
+export type { ListQuery, ListResult } from './list.ts';
 export type { OperationStore, OperationRow, DeliveryRow, DeliveryFilter, AttemptResult } from './operation-types.ts';
 export { UNKNOWN_ATTEMPT_ERROR } from './operation-types.ts';
-
-export type IntegrationStatus = 'pending_verify' | 'active' | 'inactive' | 'error';
 
 export interface RateLimitSettings {
   per_hour: number;
@@ -83,28 +87,6 @@ export interface ApiKeyRow {
   created_at: string;
 }
 
-export interface IntegrationRow {
-  id: string;
-  tenant_id: string;
-  provider: string;
-  status: IntegrationStatus;
-  enabled_capabilities: string[];
-  metadata: Record<string, unknown>;
-  /** Non-sensitive credential fields, shown in responses. */
-  credentials_public: Record<string, unknown>;
-  /** All credential fields, sealed by runtime/crypto (never plaintext). */
-  credentials_sealed: Buffer;
-  /** The integration's data key, wrapped by the master key `master_key_id`. */
-  data_key_wrapped: Buffer;
-  master_key_id: string;
-  /** Bumped on every credentials change so a stale verification job cannot activate new credentials. */
-  credentials_version: number;
-  verified_at: string | null;
-  created_at: string;
-  updated_at: string;
-  deleted_at: string | null;
-}
-
 export interface RoutingRuleRow {
   id: string;
   tenant_id: string;
@@ -116,21 +98,6 @@ export interface RoutingRuleRow {
   conditions: Record<string, unknown>;
   created_at: string;
   updated_at: string;
-}
-
-export interface ListQuery {
-  page: number;
-  perPage: number;
-}
-
-export interface ListResult<T> {
-  items: T[];
-  total: number;
-}
-
-export interface IntegrationFilter extends ListQuery {
-  status?: IntegrationStatus;
-  providers?: string[];
 }
 
 export interface WebhookSubscriptionRow {
@@ -250,6 +217,8 @@ export interface Store {
   migrate(): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** Rate-limit counters shared by every process on this store (never per-process). */
+  readonly rateLimits: RateLimitStore;
 
   tenants: {
     create(row: TenantRow): Promise<void>;
@@ -298,10 +267,11 @@ export interface Store {
     get(tenantId: string, id: string): Promise<WebhookDeliveryRow | undefined>;
     list(tenantId: string, f: ListQuery & { status?: string; subscription_id?: string; event_type?: string }): Promise<ListResult<WebhookDeliveryRow>>;
     /**
-     * Atomically leases up to `limit` due pending deliveries, at most `free(subscription_id)` per
-     * subscription (per-endpoint concurrency), oldest due first.
+     * Atomically leases (until now + leaseMs) up to `limit` due pending deliveries, oldest due
+     * first, at most `perSubscription - inFlight[subscription_id]` per subscription (per-endpoint
+     * concurrency: `inFlight` counts the caller's attempts still running). A pure store operation.
      */
-    claimDue(now: number, leaseMs: number, limit: number, free: (subscriptionId: string) => number, saturated: string[]): Promise<WebhookDeliveryRow[]>;
+    claimDue(q: { now: number; leaseMs: number; limit: number; perSubscription: number; inFlight: Record<string, number> }): Promise<WebhookDeliveryRow[]>;
     /** Records one attempt and the delivery's new state together. */
     recordAttempt(attempt: WebhookAttemptRow, update: Pick<WebhookDeliveryRow, 'status' | 'attempts' | 'next_attempt_at' | 'last_status_code' | 'last_error' | 'delivered_at'>): Promise<void>;
     attempts(tenantId: string, deliveryId: string): Promise<WebhookAttemptRow[]>;
@@ -335,19 +305,7 @@ export interface Store {
     add(rows: UsageRow[]): Promise<void>;
     range(tenantId: string, from: string, to: string): Promise<UsageRow[]>;
   };
-  integrations: {
-    /** Throws UniqueViolation when the tenant already has a live integration for the provider. */
-    create(row: IntegrationRow): Promise<void>;
-    get(tenantId: string, id: string): Promise<IntegrationRow | undefined>;
-    /** Inbound webhooks only: the URL names the integration, which names its tenant. */
-    getForInbound(id: string): Promise<IntegrationRow | undefined>;
-    list(tenantId: string, filter: IntegrationFilter): Promise<ListResult<IntegrationRow>>;
-    /** Providers for which the tenant has a live integration. */
-    configuredProviders(tenantId: string): Promise<string[]>;
-    update(tenantId: string, id: string, patch: Partial<Omit<IntegrationRow, 'id' | 'tenant_id' | 'created_at'>>): Promise<IntegrationRow | undefined>;
-    /** Sets the status only if credentials_version still matches (verification results). */
-    setVerificationResult(tenantId: string, id: string, version: number, status: IntegrationStatus, metadata: Record<string, unknown>, verifiedAt: string | null): Promise<boolean>;
-  };
+  integrations: IntegrationStore;
   /** Every sealed secret's key material (integrations, webhook subscriptions), for master key rotation. Not tenant-scoped by design. */
   sealedKeys: {
     all(): Promise<SealedKeyRef[]>;

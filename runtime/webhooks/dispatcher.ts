@@ -69,8 +69,7 @@ export class WebhookDispatcher extends PollingWorker {
     const free = this.opts.maxInFlight - this.total;
     if (free > 0) {
       try {
-        const saturated = [...this.inFlight].filter(([, n]) => n >= this.opts.perEndpoint).map(([id]) => id);
-        claimed = await this.store.webhookDeliveries.claimDue(Date.now(), this.opts.leaseMs, free, (sub) => this.opts.perEndpoint - (this.inFlight.get(sub) ?? 0), saturated);
+        claimed = await this.store.webhookDeliveries.claimDue({ now: Date.now(), leaseMs: this.opts.leaseMs, limit: free, perSubscription: this.opts.perEndpoint, inFlight: Object.fromEntries(this.inFlight) });
       } catch (err) {
         this.logger.error({ err: (err as Error).message }, 'claiming webhook deliveries failed');
       }

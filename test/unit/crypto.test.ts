@@ -83,7 +83,7 @@ describe('plugboard keys rotate-master', () => {
     const { tenant_id } = await createTenant(store, 'Rotate');
     const now = new Date().toISOString();
     for (const id of ['01aaaaaaaaaaaaaaaaaaaaaaaa', '01bbbbbbbbbbbbbbbbbbbbbbbb']) {
-      await store.integrations.create({ id, tenant_id, provider: id === '01aaaaaaaaaaaaaaaaaaaaaaaa' ? 'stripe' : 'twilio', status: 'active', enabled_capabilities: [], metadata: {}, credentials_public: {}, ...cipher.seal(tenant_id, id, { secret: `value-${id}` }), credentials_version: 1, verified_at: now, created_at: now, updated_at: now, deleted_at: null });
+      await store.integrations.create({ id, tenant_id, provider: id === '01aaaaaaaaaaaaaaaaaaaaaaaa' ? 'stripe' : 'twilio', status: 'active', enabled_capabilities: [], environment: null, metadata: {}, system_metadata: {}, credentials_public: {}, ...cipher.seal(tenant_id, id, { secret: `value-${id}` }), credentials_version: 1, verified_at: now, created_at: now, updated_at: now, deleted_at: null });
     }
     const subs = new SubscriptionService(store, cipher, () => ({ allowHttp: true, allowPrivate: true }));
     const { row: sub, secret: whsec } = await subs.create(tenant_id, { url: 'https://hooks.example.com/in', events: ['payment.*'] });

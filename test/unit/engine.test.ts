@@ -153,7 +153,9 @@ capabilities:
     response: '{ "accounts": [] }'
 `);
     expect(new Engine({ env: {} }).baseUrl(c)).toBe('https://prod.envy.invalid');
-    expect(new Engine({ env: {} }).baseUrl(c, { integration: { metadata: { environment: 'sandbox' } } })).toBe('https://sandbox.envy.invalid');
+    expect(new Engine({ env: {} }).baseUrl(c, { integration: { environment: 'sandbox' } })).toBe('https://sandbox.envy.invalid');
+    // metadata is the tenant's free-form object: never read as an environment
+    expect(new Engine({ env: {} }).baseUrl(c, { integration: { metadata: { environment: 'sandbox' } } })).toBe('https://prod.envy.invalid');
     expect(new Engine({ env: { PLUGBOARD_BASE_URL_ENVY: 'http://127.0.0.1:4010' } }).baseUrl(c, { integration: { environment: 'sandbox' } })).toBe('http://127.0.0.1:4010');
     expect(new Engine({ env: { PLUGBOARD_BASE_URL_ENVY: 'http://127.0.0.1:4010' } }).baseUrl(c, { baseUrl: 'http://127.0.0.1:9' })).toBe('http://127.0.0.1:9');
     expect(() => new Engine({ env: {} }).baseUrl(c, { integration: { environment: 'staging' } })).toThrow(/unknown environment "staging"/);

@@ -8,13 +8,15 @@ export function integrationsRepo(c: SqliteConnection): Store['integrations'] {
   const repo: Store['integrations'] = {
     create: async (row: IntegrationRow) => {
       try {
-        c.sql(`INSERT INTO integrations (id, tenant_id, provider, status, enabled_capabilities, metadata, credentials_public,
+        c.sql(`INSERT INTO integrations (id, tenant_id, provider, status, enabled_capabilities, environment, metadata, system_metadata, credentials_public,
           credentials_sealed, data_key_wrapped, master_key_id, credentials_version, verified_at, created_at, updated_at, deleted_at)
-          VALUES (@id, @tenant_id, @provider, @status, @enabled_capabilities, @metadata, @credentials_public,
+          VALUES (@id, @tenant_id, @provider, @status, @enabled_capabilities, @environment, @metadata, @system_metadata, @credentials_public,
           @credentials_sealed, @data_key_wrapped, @master_key_id, @credentials_version, @verified_at, @created_at, @updated_at, @deleted_at)`).run({
           ...row,
           enabled_capabilities: json(row.enabled_capabilities),
+          environment: row.environment ?? null,
           metadata: json(row.metadata),
+          system_metadata: json(row.system_metadata ?? {}),
           credentials_public: json(row.credentials_public),
         });
       } catch (err) {
@@ -47,7 +49,7 @@ export function integrationsRepo(c: SqliteConnection): Store['integrations'] {
     configuredProviders: async (tenantId: string) =>
       (c.sql('SELECT provider FROM integrations WHERE tenant_id = ? AND deleted_at IS NULL').all(tenantId) as Array<{ provider: string }>).map((r) => r.provider),
     update: async (tenantId: string, id: string, patch: Partial<IntegrationRow>) => {
-      const { sql, params } = setClause(patch as Row, ['enabled_capabilities', 'metadata', 'credentials_public']);
+      const { sql, params } = setClause(patch as Row, ['enabled_capabilities', 'metadata', 'system_metadata', 'credentials_public']);
       if (sql) {
         try {
           c.sql(`UPDATE integrations SET ${sql} WHERE tenant_id = @__tenant AND id = @__id AND deleted_at IS NULL`).run({ ...params, __tenant: tenantId, __id: id });
@@ -58,11 +60,28 @@ export function integrationsRepo(c: SqliteConnection): Store['integrations'] {
       }
       return repo.get(tenantId, id);
     },
-    setVerificationResult: async (tenantId: string, id: string, version: number, status: IntegrationStatus, metadata: Record<string, unknown>, verifiedAt: string | null) => {
-      const res = c.sql(`UPDATE integrations SET status = @status, metadata = @metadata, verified_at = COALESCE(@verifiedAt, verified_at), updated_at = @now
+    setVerificationResult: async (tenantId: string, id: string, version: number, status: IntegrationStatus, systemMetadata: Record<string, unknown>, verifiedAt: string | null) => {
+      const res = c.sql(`UPDATE integrations SET status = @status, system_metadata = @systemMetadata, verified_at = COALESCE(@verifiedAt, verified_at), updated_at = @now
         WHERE tenant_id = @tenantId AND id = @id AND credentials_version = @version AND status = 'pending_verify' AND deleted_at IS NULL`)
-        .run({ status, metadata: json(metadata), verifiedAt, now: new Date().toISOString(), tenantId, id, version });
+        .run({ status, systemMetadata: json(systemMetadata), verifiedAt, now: new Date().toISOString(), tenantId, id, version });
       return res.changes === 1;
+    },
+    adoptLegacyEnvironments: async (environments: Record<string, string[]>) => {
+      // Rows listed by the migration that added `environment` (integration_environment_backfill).
+      const pending = c.sql(`SELECT b.integration_id AS id, b.environment, i.provider FROM integration_environment_backfill b
+        LEFT JOIN integrations i ON i.id = b.integration_id`);
+      const adopt = c.sql(`UPDATE integrations SET environment = @environment, metadata = json_remove(metadata, '$.environment')
+        WHERE id = @id AND environment IS NULL AND json_extract(metadata, '$.environment') = @environment`);
+      const done = c.sql('DELETE FROM integration_environment_backfill WHERE integration_id = ?');
+      return c.db.transaction(() => {
+        let moved = 0;
+        for (const r of pending.all() as Array<{ id: string; environment: string; provider: string | null }>) {
+          if (r.provider !== null && !(r.provider in environments)) continue; // provider not installed: wait
+          if (r.provider !== null && environments[r.provider]!.includes(r.environment)) moved += adopt.run(r).changes;
+          done.run(r.id);
+        }
+        return moved;
+      }).immediate();
     },
   };
   return repo;

@@ -243,4 +243,22 @@ export const SQLITE_MIGRATIONS: string[] = [
   UPDATE operations SET lease_expires_at = 0 WHERE status = 'in_progress';
   CREATE INDEX operations_in_progress ON operations(lease_expires_at) WHERE status = 'in_progress';
   `,
+  // Integrations: the environment is its own field, and state the system sets is kept apart from the
+  // tenant's free-form metadata. Keys the system wrote into metadata move to system_metadata;
+  // rows whose metadata.environment may have picked an environment are listed for a code step
+  // (IntegrationService.adoptLegacyEnvironments: only the manifest knows the environments).
+  `
+  ALTER TABLE integrations ADD COLUMN environment TEXT;
+  ALTER TABLE integrations ADD COLUMN system_metadata TEXT NOT NULL DEFAULT '{}';
+  UPDATE integrations SET
+    system_metadata = (SELECT json_group_object(key, CASE WHEN type IN ('object', 'array', 'true', 'false') THEN json(CASE type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE value END) ELSE value END)
+      FROM json_each(integrations.metadata) WHERE key IN ('verification_error', 'verification_error_type', 'next_verification_at', 'needs_reauth', 'reauth_reason') OR (key = 'verification' AND value LIKE 'skipped:%')),
+    metadata = (SELECT json_group_object(key, CASE WHEN type IN ('object', 'array', 'true', 'false') THEN json(CASE type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE value END) ELSE value END)
+      FROM json_each(integrations.metadata) WHERE NOT (key IN ('verification_error', 'verification_error_type', 'next_verification_at', 'needs_reauth', 'reauth_reason') OR (key = 'verification' AND value LIKE 'skipped:%')))
+  WHERE json_valid(metadata) AND json_type(metadata) = 'object';
+  CREATE TABLE integration_environment_backfill (integration_id TEXT PRIMARY KEY, environment TEXT NOT NULL);
+  INSERT INTO integration_environment_backfill (integration_id, environment)
+    SELECT id, json_extract(metadata, '$.environment') FROM integrations
+    WHERE json_valid(metadata) AND json_type(metadata, '$.environment') = 'text';
+  `,
 ];

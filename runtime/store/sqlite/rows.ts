@@ -18,7 +18,9 @@ export function toIntegration(r: Row): IntegrationRow {
   return {
     ...(r as unknown as IntegrationRow),
     enabled_capabilities: parse(r['enabled_capabilities'], []),
+    environment: (r['environment'] as string | null | undefined) ?? null,
     metadata: parse(r['metadata'], {}),
+    system_metadata: parse(r['system_metadata'], {}),
     credentials_public: parse(r['credentials_public'], {}),
   };
 }

@@ -9,11 +9,13 @@ import { webhookSubscriptionsRepo, webhookDeliveriesRepo, inboundEventsRepo } fr
 import { integrationsRepo, sealedKeysRepo } from './integrations.ts';
 import { routingRulesRepo, deliveriesRepo } from './routing.ts';
 import { operationsRepo } from './operations.ts';
+import { sqliteRateLimits } from './rate-limits.ts';
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
   private readonly c: SqliteConnection;
+  readonly rateLimits: Store['rateLimits'];
   readonly tenants: Store['tenants'];
   readonly apiKeys: Store['apiKeys'];
   readonly oauthClients: Store['oauthClients'];
@@ -32,6 +34,7 @@ export class SqliteStore implements Store {
   constructor(readonly file: string) {
     const c = (this.c = new SqliteConnection(file));
     this.db = c.db;
+    this.rateLimits = sqliteRateLimits(c.db);
     this.tenants = tenantsRepo(c);
     this.apiKeys = apiKeysRepo(c);
     this.oauthClients = oauthClientsRepo(c);

@@ -53,10 +53,11 @@ export function webhookDeliveriesRepo(c: SqliteConnection): Store['webhookDelive
       equalityFilters(where, params, f, ['status', 'subscription_id', 'event_type']);
       return c.page(`FROM webhook_deliveries WHERE ${where.join(' AND ')}`, params, f, 'created_at DESC, id DESC', (r) => r as unknown as WebhookDeliveryRow);
     },
-    claimDue: async (now: number, leaseMs: number, limit: number, free: (subscriptionId: string) => number, saturated: string[]) => {
+    claimDue: async ({ now, leaseMs, limit, perSubscription, inFlight }) => {
       // One IMMEDIATE transaction: two workers on the same file never lease the same delivery.
       // Busy endpoints are excluded in SQL, so a backlog for one slow receiver never hides the others.
-      const excluded = saturated.slice(0, 500);
+      const free = (subscriptionId: string) => perSubscription - (inFlight[subscriptionId] ?? 0);
+      const excluded = Object.keys(inFlight).filter((id) => free(id) <= 0).slice(0, 500);
       const notIn = excluded.length ? `AND subscription_id NOT IN (${excluded.map((_, i) => `@s${i}`).join(', ')})` : '';
       return c.db.transaction(() => {
         const rows = c.db.prepare(`SELECT id, subscription_id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= @now AND (locked_until IS NULL OR locked_until <= @now) ${notIn}

@@ -1,0 +1,61 @@
+// The integrations part of the Store port: a tenant's configured provider, its sealed credentials,
+// the environment it runs against, the tenant's own metadata and the state the system keeps beside it.
+import type { ListQuery, ListResult } from './list.ts';
+
+export type IntegrationStatus = 'pending_verify' | 'active' | 'inactive' | 'error';
+
+export interface IntegrationRow {
+  id: string;
+  tenant_id: string;
+  provider: string;
+  status: IntegrationStatus;
+  enabled_capabilities: string[];
+  /** One of the manifest's `environments` (picks the base URL), or null for the manifest's default. */
+  environment: string | null;
+  /** The tenant's own free-form object: stored and returned, never interpreted. */
+  metadata: Record<string, unknown>;
+  /** Keys the system sets (verification_error, next_verification_at, needs_reauth, ...), kept apart from `metadata`. */
+  system_metadata: Record<string, unknown>;
+  /** Non-sensitive credential fields, shown in responses. */
+  credentials_public: Record<string, unknown>;
+  /** All credential fields, sealed by runtime/crypto (never plaintext). */
+  credentials_sealed: Buffer;
+  /** The integration's data key, wrapped by the master key `master_key_id`. */
+  data_key_wrapped: Buffer;
+  master_key_id: string;
+  /** Bumped on every credentials (or environment) change so a stale verification job cannot activate them. */
+  credentials_version: number;
+  verified_at: string | null;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+export interface IntegrationFilter extends ListQuery {
+  status?: IntegrationStatus;
+  providers?: string[];
+}
+
+export interface IntegrationStore {
+  /** Throws UniqueViolation when the tenant already has a live integration for the provider. */
+  create(row: IntegrationRow): Promise<void>;
+  get(tenantId: string, id: string): Promise<IntegrationRow | undefined>;
+  /** Inbound webhooks only: the URL names the integration, which names its tenant. */
+  getForInbound(id: string): Promise<IntegrationRow | undefined>;
+  list(tenantId: string, filter: IntegrationFilter): Promise<ListResult<IntegrationRow>>;
+  /** Providers for which the tenant has a live integration. */
+  configuredProviders(tenantId: string): Promise<string[]>;
+  update(tenantId: string, id: string, patch: Partial<Omit<IntegrationRow, 'id' | 'tenant_id' | 'created_at'>>): Promise<IntegrationRow | undefined>;
+  /**
+   * Records a verification outcome (status and system metadata) only while the row is still
+   * pending_verify at credentials_version `version`; false when it changed meanwhile (stale job).
+   */
+  setVerificationResult(tenantId: string, id: string, version: number, status: IntegrationStatus, systemMetadata: Record<string, unknown>, verifiedAt: string | null): Promise<boolean>;
+  /**
+   * One-time step after the migration that added `environment`: rows that existed before it and
+   * whose `metadata.environment` named one of their provider's environments (`environments`:
+   * provider -> names) get it as `environment` and lose it from `metadata`. Rows of providers not
+   * in the map wait for a later run. Returns the rows moved.
+   */
+  adoptLegacyEnvironments(environments: Record<string, string[]>): Promise<number>;
+}

@@ -1,0 +1,32 @@
+// SQLite rate-limit counters: rate-limiter-flexible's RateLimiterSQLite on the store's own database
+// (table rate_limits, created by a migration), so every process on the file shares one budget.
+import type Database from 'better-sqlite3';
+import { RateLimiterSQLite } from 'rate-limiter-flexible';
+import type { RateLimitStore, RateLimiterOptions } from '../rate-limits.ts';
+
+/**
+ * What RateLimiterSQLite needs of a better-sqlite3 connection, with statements prepared once (the
+ * library prepares on every call, which was most of its cost). Its "transactions" wrap a single
+ * INSERT ... ON CONFLICT ... RETURNING, atomic on its own in SQLite, so they can run directly.
+ */
+function preparedOnce(db: Database.Database) {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    prepare(sql: string) {
+      let st = cache.get(sql);
+      if (!st) cache.set(sql, (st = db.prepare(sql)));
+      return st;
+    },
+    transaction<F extends (...args: never[]) => unknown>(fn: F): F {
+      return fn;
+    },
+  };
+}
+
+export function sqliteRateLimits(db: Database.Database): RateLimitStore {
+  const client = preparedOnce(db);
+  return {
+    limiter: (opts: RateLimiterOptions) =>
+      new RateLimiterSQLite({ storeClient: client, storeType: 'better-sqlite3', tableName: 'rate_limits', tableCreated: true, clearExpiredByTimeout: true, ...opts }),
+  };
+}

@@ -1,0 +1,84 @@
+// The Store port keeps SQLite to itself: rate-limit counters come from the store (shared by every
+// process on the file, never silently per-process), and the webhook delivery claim is a pure store
+// operation with plain parameters (no caller code inside its transaction).
+import { describe, it, expect, afterEach } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SqliteStore } from '../../runtime/store/sqlite/store.ts';
+import type { Store, WebhookDeliveryRow } from '../../runtime/store/types.ts';
+import { ApiRateLimiter } from '../../runtime/access/rate-limits.ts';
+import { newId } from '../../runtime/access/api-keys.ts';
+
+const open: Store[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+async function storeOn(file: string): Promise<Store> {
+  const s = new SqliteStore(file);
+  await s.migrate();
+  open.push(s);
+  return s;
+}
+
+const tmpFile = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pb-port-')), 'plugboard.db');
+
+describe('Store.rateLimits', () => {
+  it('shares one budget between two processes on the same database', async () => {
+    const file = tmpFile();
+    const a = await storeOn(file);
+    const b = await storeOn(file); // a second connection, as a second process would have
+    const tenantId = newId();
+    await a.tenants.create({ id: tenantId, name: 'Acme', plan: 'basic', rate_limits: { per_hour: 1000, burst: 3 }, created_at: new Date().toISOString() });
+    const first = new ApiRateLimiter(a);
+    const second = new ApiRateLimiter(b);
+    expect((await first.consume(tenantId, 'key:1')).allowed).toBe(true);
+    expect((await second.consume(tenantId, 'key:1')).allowed).toBe(true);
+    expect((await first.consume(tenantId, 'key:1')).allowed).toBe(true);
+    const fourth = await second.consume(tenantId, 'key:1');
+    expect(fourth.allowed).toBe(false);
+    expect(fourth.retryAfterSeconds).toBeGreaterThan(0);
+  });
+
+  it('hands out limiters whose counters live in the database file', async () => {
+    const file = tmpFile();
+    const a = await storeOn(file);
+    const b = await storeOn(file);
+    const opts = { keyPrefix: 'test', points: 2, duration: 60 };
+    await a.rateLimits.limiter(opts).consume('k');
+    await b.rateLimits.limiter(opts).consume('k');
+    await expect(a.rateLimits.limiter(opts).consume('k')).rejects.toMatchObject({ remainingPoints: 0 });
+  });
+});
+
+describe('Store.webhookDeliveries.claimDue', () => {
+  const now = Date.now();
+  const delivery = (tenantId: string, subscriptionId: string, i: number): WebhookDeliveryRow => ({
+    id: newId(), tenant_id: tenantId, event_id: `evt_${i}`, event_type: 'test.event', subscription_id: subscriptionId, body: '{}', status: 'pending', attempts: 0,
+    next_attempt_at: now - 1000 + i, locked_until: null, last_status_code: null, last_error: null, created_at: new Date().toISOString(), updated_at: new Date().toISOString(), delivered_at: null,
+  });
+
+  it('leases due deliveries up to the limit and the per-subscription room, from plain parameters', async () => {
+    const store = await storeOn(tmpFile());
+    const tenantId = newId();
+    await store.tenants.create({ id: tenantId, name: 'Acme', plan: 'basic', created_at: new Date().toISOString() });
+    const [busy, slow, idle] = [newId(), newId(), newId()];
+    let i = 0;
+    for (const sub of [busy, slow, idle]) {
+      const rows = [delivery(tenantId, sub, i++), delivery(tenantId, sub, i++), delivery(tenantId, sub, i++)];
+      await store.webhookDeliveries.createWithEvent({ id: newId(), tenant_id: tenantId, type: 'test.event', schema_version: 1, occurred_at: new Date().toISOString(), data: {}, source: 'test', created_at: new Date().toISOString() }, rows.map((r) => ({ ...r, event_id: `e_${sub}_${r.event_id}` })));
+    }
+    // busy: 2 in flight of 2 allowed (none claimable); slow: 1 in flight (1 more); idle: none (2).
+    const claimed = await store.webhookDeliveries.claimDue({ now, leaseMs: 30_000, limit: 10, perSubscription: 2, inFlight: { [busy]: 2, [slow]: 1 } });
+    const per = (sub: string) => claimed.filter((d) => d.subscription_id === sub).length;
+    expect([per(busy), per(slow), per(idle)]).toEqual([0, 1, 2]);
+    expect(claimed.every((d) => d.locked_until === now + 30_000)).toBe(true);
+    // Leased rows are not claimed again until the lease ends.
+    const again = await store.webhookDeliveries.claimDue({ now, leaseMs: 30_000, limit: 10, perSubscription: 8, inFlight: {} });
+    expect(again.map((d) => d.id).filter((id) => claimed.some((c) => c.id === id))).toEqual([]);
+    expect(again).toHaveLength(6);
+    const limited = await store.webhookDeliveries.claimDue({ now: now + 60_000, leaseMs: 30_000, limit: 4, perSubscription: 8, inFlight: {} });
+    expect(limited).toHaveLength(4);
+  });
+});
