@@ -22,7 +22,7 @@ const specArgs = (name: string) => PROVIDER_SPECS[name]!.flatMap((f) => ['--spec
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'plugboard-contract-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-describe('plugboard contract', () => {
+describe('plugboard contract', { timeout: 120_000 }, () => {
   it('--help describes the command', async () => {
     const r = await plugboard(['contract', '--help']);
     expect(r.code).toBe(0);
