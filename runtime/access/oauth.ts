@@ -7,10 +7,12 @@ import type { Store, OAuthClientRow } from '../store/types.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import { newId, SCOPES, type Principal, type Scope } from './api-keys.ts';
 import { PlugboardError } from '../errors/plugboard-error.ts';
+import type { AuthThrottle } from './auth-throttle.ts';
 
 export const TOKEN_TTL_SECONDS = 3600;
 export const AUDIENCE = 'plugboard-api';
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const CLIENT_ID_PATTERN = /^pbc_[0-9A-Za-z]{24}$/;
 
 function random62(n: number): string {
   let s = '';
@@ -23,11 +25,12 @@ const hash = (secret: string) => createHash('sha256').update(secret).digest('hex
 /** An RFC 6749 §5.2 error of Plugboard's token endpoint (answered in OAuth's own format, not the envelope). */
 export class OAuthError extends PlugboardError {
   constructor(
-    readonly error: 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope',
+    readonly error: 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope' | 'temporarily_unavailable',
     readonly description: string,
     readonly status = 400,
+    retryAfter?: number,
   ) {
-    super(status === 401 ? 'unauthenticated' : 'validation', description, { code: error });
+    super(status === 401 ? 'unauthenticated' : status === 429 ? 'rate_limited' : 'validation', description, { code: error, retryAfter });
   }
 }
 
@@ -40,6 +43,7 @@ export class OAuthService {
     private readonly store: Store,
     private readonly keyring: Keyring,
     readonly issuer: string,
+    private readonly throttle: AuthThrottle,
   ) {}
 
   /** The signing key for a master key id: derived (HKDF) so the master key itself never signs anything. */
@@ -66,18 +70,35 @@ export class OAuthService {
     return { row, secret };
   }
 
-  /** Client authentication + scope check + token issue. Throws OAuthError in RFC 6749 §5.2 terms. */
-  async issueToken(clientId: string | undefined, clientSecret: string | undefined, requestedScope: string | undefined): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number; scope: string }> {
-    if (!clientId || !clientSecret) throw new OAuthError('invalid_client', 'client authentication failed', 401);
-    const client = await this.store.oauthClients.findByClientId(clientId);
+  /**
+   * RFC 6749 §2.3.1 client authentication, throttled: after too many failures from `address` (or
+   * for this client id) it answers 429 before looking at the secret. Throws OAuthError.
+   */
+  async authenticateClient(clientId: string | undefined, clientSecret: string | undefined, address: string | undefined): Promise<OAuthClientRow> {
+    // Only well-formed client ids get a counter of their own (no unbounded keys from made-up ids).
+    const throttledId = clientId && CLIENT_ID_PATTERN.test(clientId) ? clientId : undefined;
+    const wait = await this.throttle.retryAfter(address, throttledId);
+    if (wait !== undefined) throw new OAuthError('temporarily_unavailable', `too many failed client authentications; retry in ${wait} s`, 429, wait);
+    const client = clientId && clientSecret ? await this.store.oauthClients.findByClientId(clientId) : undefined;
     // Compare digests in constant time; an unknown client costs the same as a wrong secret.
-    const given = Buffer.from(hash(clientSecret), 'hex');
+    const given = Buffer.from(hash(clientSecret ?? ''), 'hex');
     const expected = Buffer.from(client?.secret_hash ?? hash(`no-such-client:${clientId}`), 'hex');
-    if (!client || client.revoked_at || !timingSafeEqual(given, expected)) throw new OAuthError('invalid_client', 'client authentication failed', 401);
+    if (!client || client.revoked_at || !timingSafeEqual(given, expected)) {
+      if (clientId || clientSecret) await this.throttle.failed(address, throttledId);
+      throw new OAuthError('invalid_client', 'client authentication failed', 401);
+    }
+    return client;
+  }
+
+  /** Client authentication + scope check + token issue. Throws OAuthError in RFC 6749 §5.2 terms. */
+  async issueToken(clientId: string | undefined, clientSecret: string | undefined, requestedScope: string | undefined, address: string | undefined): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number; scope: string }> {
+    const client = await this.authenticateClient(clientId, clientSecret, address);
     let scopes = client.scopes as Scope[];
     if (requestedScope !== undefined && requestedScope.trim() !== '') {
       const asked = requestedScope.trim().split(/\s+/);
-      const bad = asked.filter((s) => !(SCOPES as readonly string[]).includes(s) || !client.scopes.includes(s));
+      // admin includes every other scope: an admin client may ask for a narrower token.
+      const granted = (s: string) => client.scopes.includes(s) || client.scopes.includes('admin');
+      const bad = asked.filter((s) => !(SCOPES as readonly string[]).includes(s) || !granted(s));
       if (bad.length) throw new OAuthError('invalid_scope', `scope not granted to this client: ${bad.join(' ')}`);
       scopes = asked as Scope[];
     }
@@ -120,12 +141,16 @@ export class OAuthService {
     }
   }
 
-  /** RFC 7009: revoking an unknown or invalid token is not an error. Only the tenant's own tokens are revoked. */
-  async revokeToken(tenantId: string, token: string): Promise<void> {
+  /**
+   * RFC 7009: revoking an unknown or invalid token is not an error. An admin of the tenant revokes
+   * any of the tenant's tokens; a client (`clientId`: its row id) only tokens issued to itself, and
+   * another's token is treated as unknown (nothing is revealed about it).
+   */
+  async revokeToken(by: { tenantId: string; clientId?: string }, token: string): Promise<void> {
     const p = await this.verifyToken(token);
-    if (!p || p.tenantId !== tenantId) return;
+    if (!p || p.tenantId !== by.tenantId || (by.clientId !== undefined && p.credentialId !== by.clientId)) return;
     const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { jti: string; exp: number };
-    await this.store.revokedTokens.add(payload.jti, tenantId, new Date(payload.exp * 1000).toISOString());
+    await this.store.revokedTokens.add(payload.jti, by.tenantId, new Date(payload.exp * 1000).toISOString());
   }
 }
 

@@ -10,9 +10,12 @@ export const PLAN_LIMITS: Record<string, RateLimitSettings> = {
   enterprise: { per_hour: 100_000, burst: 2_000, burst_window_seconds: 60 },
 };
 
+/** One request's verdict; limit, remaining and resetSeconds all describe the same (binding) window. */
 export interface RateDecision {
   allowed: boolean;
+  /** Requests the binding window allows (the burst or the hourly allowance). */
   limit: number;
+  /** Requests left in the binding window. */
   remaining: number;
   /** Seconds until the binding window resets. */
   resetSeconds: number;
@@ -54,25 +57,28 @@ export class ApiRateLimiter {
   /** One request by `credentialId` of `tenantId`: counts against both the tenant's and the credential's budgets. */
   async consume(tenantId: string, credentialId: string): Promise<RateDecision> {
     const l = this.make(await this.settingsFor(tenantId));
-    const results: RateLimiterRes[] = [];
-    let blocked: RateLimiterRes | undefined;
-    for (const limiter of [l.burst, l.hourly]) {
+    const windows: Array<{ limit: number; res: RateLimiterRes; over: boolean }> = [];
+    for (const [limiter, limit] of [[l.burst, l.settings.burst], [l.hourly, l.settings.per_hour]] as const) {
       for (const key of [`tenant:${tenantId}`, `cred:${credentialId}`]) {
         try {
-          results.push(await limiter.consume(key));
+          windows.push({ limit, res: await limiter.consume(key), over: false });
         } catch (res) {
           if (!(res instanceof RateLimiterRes)) throw res;
-          results.push(res);
-          if (!blocked || res.msBeforeNext > blocked.msBeforeNext) blocked = res;
+          windows.push({ limit, res, over: true });
         }
       }
     }
-    const hourly = results.slice(2);
-    const remaining = Math.max(0, Math.min(...results.map((r) => r.remainingPoints)));
-    if (blocked) {
-      const retry = Math.max(1, Math.ceil(blocked.msBeforeNext / 1000));
-      return { allowed: false, limit: l.settings.per_hour, remaining: 0, resetSeconds: retry, retryAfterSeconds: retry };
-    }
-    return { allowed: true, limit: l.settings.per_hour, remaining, resetSeconds: Math.ceil(Math.max(...hourly.map((r) => r.msBeforeNext)) / 1000) };
+    // The headers describe one window, the one that binds: when refused, the exhausted window that
+    // frees last; otherwise the one with the fewest requests left (on a tie, the one resetting last).
+    const over = windows.filter((w) => w.over);
+    const pool = over.length ? over : windows;
+    const binding = pool.reduce((a, b) => {
+      const left = (w: typeof a) => (w.over ? 0 : w.res.remainingPoints);
+      if (left(b) !== left(a)) return left(b) < left(a) ? b : a;
+      return b.res.msBeforeNext > a.res.msBeforeNext ? b : a;
+    });
+    const reset = Math.max(1, Math.ceil(binding.res.msBeforeNext / 1000));
+    if (over.length) return { allowed: false, limit: binding.limit, remaining: 0, resetSeconds: reset, retryAfterSeconds: reset };
+    return { allowed: true, limit: binding.limit, remaining: Math.max(0, binding.res.remainingPoints), resetSeconds: reset };
   }
 }

@@ -12,20 +12,18 @@ import { parse as parseYaml } from 'yaml';
 import addFormatsModule from 'ajv-formats';
 import { SCHEMAS_DIR } from '../config/paths.ts';
 import type { Platform } from '../platform/platform.ts';
-import type { Principal, Scope } from '../access/api-keys.ts';
+import type { Principal } from '../access/api-keys.ts';
 import { sendError } from './error-response.ts';
 import { boundJsonDepth, dateTimeFormat, pageParams, requireDecodablePath } from './request-input.ts';
 import { metricsEndpoint, recordRequests } from './metrics-route.ts';
 import { fail } from './envelope.ts';
-import { presentedKey, hasScope } from './authentication.ts';
-import { authenticateApiKey } from '../access/api-keys.ts';
+import { registerSecurity } from './security.ts';
 import { integrationHandlers } from './handlers/integrations.ts';
 import { routingHandlers } from './handlers/routing.ts';
 import { operationHandlers } from './handlers/operations.ts';
 import { providerHandlers } from './handlers/providers.ts';
 import { accessHandlers, oauthTokenError } from './handlers/access.ts';
 import { webhookHandlers } from './handlers/webhooks.ts';
-import { looksLikeJwt } from '../access/oauth.ts';
 import { MAX_INBOUND_BYTES } from '../webhooks/inbound.ts';
 import type { ApiHandler, HandlerContext } from './handler.ts';
 
@@ -43,16 +41,6 @@ function matched(c: Context, req: Request): Context {
 
 export function loadOpenApiDocument(): Record<string, any> {
   return parseYaml(fs.readFileSync(path.join(SCHEMAS_DIR, 'openapi.yaml'), 'utf8')) as Record<string, any>;
-}
-
-declare module 'express-serve-static-core' {
-  interface Request {
-    principal?: Principal;
-    authFailure?: 'unauthenticated' | 'forbidden' | 'rate_limited';
-    requiredScope?: Scope;
-    retryAfter?: number;
-    authCheck?: Promise<boolean>;
-  }
 }
 
 export interface AppOptions {
@@ -98,38 +86,7 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
     },
   });
 
-  // openapi-backend runs the handlers of alternative schemes concurrently: authenticate (and count
-  // against the rate limit) once per request.
-  const securityHandler = (c: Context, req: Request, res: Response) => (req.authCheck ??= checkAccess(matched(c, req), req, res));
-  const checkAccess = async (c: Context, req: Request, res: Response): Promise<boolean> => {
-    const presented = presentedKey(req);
-    const principal = options.fixedPrincipal ?? (presented ? (looksLikeJwt(presented) ? await platform.oauth.verifyToken(presented) : await authenticateApiKey(platform.store, presented)) : undefined);
-    if (!principal) {
-      req.authFailure = 'unauthenticated';
-      return false;
-    }
-    // Budgets count every authenticated request, allowed or not, before any other work.
-    const decision = await platform.rateLimiter.consume(principal.tenantId, principal.credentialId);
-    res.setHeader('X-RateLimit-Limit', String(decision.limit));
-    res.setHeader('X-RateLimit-Remaining', String(decision.remaining));
-    res.setHeader('X-RateLimit-Reset', String(decision.resetSeconds));
-    if (!decision.allowed) {
-      req.authFailure = 'rate_limited';
-      req.retryAfter = decision.retryAfterSeconds;
-      return false;
-    }
-    if (principal.kind === 'api_key') platform.lastUsed.used(principal.credentialId);
-    const scope = (c.operation as Record<string, any>)['x-required-scope'] as Scope;
-    req.requiredScope = scope;
-    req.principal = principal;
-    if (!hasScope(principal, scope)) {
-      req.authFailure = 'forbidden';
-      return false;
-    }
-    return true;
-  };
-  api.registerSecurityHandler('bearerAuth', securityHandler as Handler);
-  api.registerSecurityHandler('apiKeyHeader', securityHandler as Handler);
+  registerSecurity(api, platform, options.fixedPrincipal, matched);
 
   const wrap = (fn: ApiHandler) => async (c: Context, req: Request, res: Response) => {
     matched(c, req);
@@ -151,21 +108,9 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
   const handlers: Record<string, ApiHandler> = { ...providerHandlers, ...integrationHandlers, ...routingHandlers, ...operationHandlers, ...accessHandlers, ...webhookHandlers };
   api.register(Object.fromEntries(Object.entries(handlers).map(([k, fn]) => [k, wrap(fn)])));
   api.register({
-    unauthorizedHandler: (c: Context, req: Request, res: Response) => {
-      matched(c, req);
-      if (req.authFailure === 'rate_limited') {
-        res.setHeader('Retry-After', String(req.retryAfter ?? 1));
-        return res.status(429).json(fail(`Rate limit exceeded; retry in ${req.retryAfter ?? 1} s.`, undefined, 'rate_limited'));
-      }
-      if (req.authFailure === 'forbidden') {
-        return res.status(403).json(fail(`This API key lacks the "${req.requiredScope}" scope.`, undefined, 'insufficient_scope'));
-      }
-      res.setHeader('WWW-Authenticate', 'Bearer realm="plugboard"');
-      return res.status(401).json(fail('Missing or invalid API key.', undefined, 'unauthenticated'));
-    },
     validationFail: (c: Context, req: Request, res: Response) => {
       matched(c, req);
-      if (c.operation?.operationId === 'oauthToken') return oauthTokenError(res, 'invalid_request', 'the request is malformed');
+      if (c.operation?.operationId === 'oauthToken' || c.operation?.operationId === 'oauthRevoke') return oauthTokenError(res, 'invalid_request', 'the request is malformed');
       const errors: Record<string, string[]> = {};
       for (const e of c.validation.errors ?? []) {
         let field = (e.instancePath || '').replace(/^\/?(query|requestBody|body|path|params|headers)\/?/, '').replace(/\//g, '.');

@@ -21,6 +21,7 @@ import { JobScheduler, defineJobs } from '../jobs/definitions.ts';
 import { Metrics } from './metrics.ts';
 import { OAuthService } from '../access/oauth.ts';
 import { ApiRateLimiter } from '../access/rate-limits.ts';
+import { AuthThrottle } from '../access/auth-throttle.ts';
 import { AuditLog } from '../access/audit.ts';
 import { UsageCollector } from '../access/usage.ts';
 import { LastUsedTracker } from '../access/api-keys.ts';
@@ -46,6 +47,8 @@ export interface Platform {
   metrics: Metrics;
   oauth: OAuthService;
   rateLimiter: ApiRateLimiter;
+  /** Failed authentications per client address and OAuth client id (brute-force throttling). */
+  authThrottle: AuthThrottle;
   audit: AuditLog;
   usage: UsageCollector;
   lastUsed: LastUsedTracker;
@@ -111,7 +114,8 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
   const inbound = new InboundWebhooks(store, reg.connectors, integrations, events, logger, { pollMs: config.jobsPollMs, leaseMs: config.webhookLeaseMs, publicUrlSet: !!config.publicUrl, perSecond: config.inboundPerSecond,
     onRejected: (provider, code) => metrics.inboundRejected.inc({ provider, code }) });
   defineJobs(agenda, { integrations, logger, lockLifetimeMs: config.jobsLockMs });
-  const oauth = new OAuthService(store, keyring, config.publicUrl ?? 'plugboard');
+  const authThrottle = new AuthThrottle(store);
+  const oauth = new OAuthService(store, keyring, config.publicUrl ?? 'plugboard', authThrottle);
   const rateLimiter = new ApiRateLimiter(store);
   const audit = new AuditLog(store);
   const usage = new UsageCollector(store);
@@ -119,7 +123,7 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
 
   return {
     config, logger, connectors: reg.connectors, store, keyring, engine, integrations, routing, operations, agenda, metrics,
-    oauth, rateLimiter, audit, usage, lastUsed, events, subscriptions, dispatcher, inbound,
+    oauth, rateLimiter, authThrottle, audit, usage, lastUsed, events, subscriptions, dispatcher, inbound,
     // Everything due and not done: Agenda jobs, and the rows the webhook workers lease.
     jobsQueueDepth: async () => {
       const now = Date.now();

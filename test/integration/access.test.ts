@@ -111,7 +111,73 @@ describe('OAuth2 client credentials', () => {
   });
 });
 
+describe('OAuth2 details (RFC 6749, RFC 7009)', () => {
+  const form = (body: string, headers: Record<string, string> = {}) =>
+    fetch(`${pb.url}/api/v1/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
+  const revoke = (body: string, headers: Record<string, string> = {}) =>
+    fetch(`${pb.url}/api/v1/oauth/revoke`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
+  const basic = (c: { client_id: string; client_secret: string }, secret = c.client_secret) => ({ authorization: `Basic ${Buffer.from(`${c.client_id}:${secret}`).toString('base64')}` });
+
+  it('gives an admin client a narrower scope when it asks for one', async () => {
+    const c = await newClient(['admin']);
+    const r = await form(`grant_type=client_credentials&scope=read&client_id=${c.client_id}&client_secret=${c.client_secret}`);
+    expect(r.status).toBe(200);
+    const token = (await r.json()) as { access_token: string; scope: string };
+    expect(token.scope).toBe('read');
+    expect((await pb.api(token.access_token, 'GET', '/integrations')).status).toBe(200);
+    expect((await pb.api(token.access_token, 'POST', '/api-keys', { name: 'x', scopes: ['read'] })).status).toBe(403);
+    // a read client still cannot ask for more
+    const reader = await newClient(['read']);
+    expect(await (await form(`grant_type=client_credentials&scope=write&client_id=${reader.client_id}&client_secret=${reader.client_secret}`)).json()).toMatchObject({ error: 'invalid_scope' });
+  });
+
+  it('takes form-encoded requests only: JSON is invalid_request, even with good credentials', async () => {
+    const c = await newClient(['read']);
+    const r = await fetch(`${pb.url}/api/v1/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant_type: 'client_credentials', client_id: c.client_id, client_secret: c.client_secret }) });
+    expect(r.status).toBe(400);
+    expect(await r.json()).toMatchObject({ error: 'invalid_request' });
+    expect(r.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('lets a client revoke its own token with its own credentials (Basic or in the form), and only its own', async () => {
+    const c = await newClient(['read']);
+    const other = await newClient(['read']);
+    const tokenOf = async (x: { client_id: string; client_secret: string }) => (await oauthClient(x).getToken({})).token['access_token'] as string;
+    const t1 = await tokenOf(c);
+    const r1 = await revoke(`token=${t1}`, basic(c));
+    expect(r1.status).toBe(200);
+    expect((await pb.api(t1, 'GET', '/integrations')).status).toBe(401);
+    const t2 = await tokenOf(c);
+    expect((await revoke(`token=${t2}&client_id=${c.client_id}&client_secret=${c.client_secret}`)).status).toBe(200);
+    expect((await pb.api(t2, 'GET', '/integrations')).status).toBe(401);
+    // another client's token is answered like an unknown one and keeps working
+    const theirs = await tokenOf(other);
+    expect((await revoke(`token=${theirs}`, basic(c))).status).toBe(200);
+    expect((await pb.api(theirs, 'GET', '/integrations')).status).toBe(200);
+    // a wrong secret is invalid_client in RFC 6749 form
+    const wrong = await revoke(`token=${theirs}`, basic(other, 'nope'));
+    expect(wrong.status).toBe(401);
+    expect(await wrong.json()).toMatchObject({ error: 'invalid_client' });
+    expect((await pb.api(theirs, 'GET', '/integrations')).status).toBe(200);
+    // no credentials at all: 401
+    expect((await revoke(`token=${theirs}`)).status).toBe(401);
+  });
+});
+
 describe('API keys and scopes', () => {
+  it('refuses key and client names with NUL, CR/LF or lone surrogates, naming the field', async () => {
+    for (const name of ['a\u0000b', 'line\r\nInjected: yes', 'half \ud800 pair', '\u2028']) {
+      for (const p of ['/api-keys', '/oauth/clients']) {
+        const r = await pb.api(admin.key, 'POST', p, { name, scopes: ['read'] });
+        expect(r.status, `${p} ${JSON.stringify(name)}`).toBe(422);
+        expect(Object.keys(r.body.errors)).toEqual(['name']);
+      }
+    }
+    const emoji = await pb.api(admin.key, 'POST', '/api-keys', { name: 'CI 🚀 — Zoë', scopes: ['read'] });
+    expect(emoji.status).toBe(201);
+    secretsSeen.push(emoji.body.data.key);
+  });
+
   it('a read key gets 403 on POST /integrations; a deleted key stops working at once', async () => {
     const created = await pb.api(admin.key, 'POST', '/api-keys', { name: 'reporting', scopes: ['read'] });
     expect(created.status, created.text).toBe(201);
@@ -169,21 +235,40 @@ describe('rate limits', () => {
     const results = [];
     for (let i = 0; i < 4; i++) results.push(await pb.api(tiny.key, 'GET', '/integrations'));
     expect(results.slice(0, 3).map((r) => r.status)).toEqual([200, 200, 200]);
-    expect(results[0]!.headers.get('x-ratelimit-limit')).toBe('1000');
-    expect(Number(results[1]!.headers.get('x-ratelimit-remaining'))).toBe(1);
-    expect(Number(results[0]!.headers.get('x-ratelimit-reset'))).toBeGreaterThan(0);
+    // Limit, Remaining and Reset describe one window, the one that binds (here the 2-second burst of 3)
+    const window = (r: { headers: Headers }) => ['limit', 'remaining', 'reset'].map((h) => Number(r.headers.get(`x-ratelimit-${h}`)));
+    expect(window(results[0]!).slice(0, 2)).toEqual([3, 2]);
+    expect(window(results[1]!).slice(0, 2)).toEqual([3, 1]);
+    for (const r of results.slice(0, 3)) {
+      expect(window(r)[2]).toBeGreaterThanOrEqual(1);
+      expect(window(r)[2]).toBeLessThanOrEqual(2);
+    }
     const limited = results[3]!;
     expect(limited.status).toBe(429);
     expect(limited.body.code).toBe('rate_limited');
     const retryAfter = Number(limited.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(2);
-    expect(limited.headers.get('x-ratelimit-remaining')).toBe('0');
+    expect(window(limited)).toEqual([3, 0, retryAfter]);
     // another tenant is not affected
     expect((await pb.api(other.key, 'GET', '/integrations')).status).toBe(200);
     // after the window the tenant can call again
     await new Promise((r) => setTimeout(r, retryAfter * 1000 + 100));
     expect((await pb.api(tiny.key, 'GET', '/integrations')).status).toBe(200);
+  });
+});
+
+describe('rate limit headers', () => {
+  it('report the hourly window when it is the one that binds, and keep Reset the same kind of number', async () => {
+    const t = await pb.tenant('Hourly Tier');
+    await pb.platform.store.tenants.update(t.id, { rate_limits: { per_hour: 3, burst: 100, burst_window_seconds: 60 } });
+    const rs = [];
+    for (let i = 0; i < 4; i++) rs.push(await pb.api(t.key, 'GET', '/integrations'));
+    expect(rs.map((r) => r.status)).toEqual([200, 200, 200, 429]);
+    expect(rs.map((r) => r.headers.get('x-ratelimit-limit'))).toEqual(['3', '3', '3', '3']);
+    expect(rs.map((r) => r.headers.get('x-ratelimit-remaining'))).toEqual(['2', '1', '0', '0']);
+    for (const r of rs) expect(Number(r.headers.get('x-ratelimit-reset'))).toBeGreaterThan(60); // the hour, not the burst minute
+    expect(rs[3]!.headers.get('x-ratelimit-reset')).toBe(rs[3]!.headers.get('retry-after'));
   });
 });
 

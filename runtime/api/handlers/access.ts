@@ -4,31 +4,21 @@ import { ok, listPage, fail } from '../envelope.ts';
 import { createApiKey, apiKeyView, type Scope } from '../../access/api-keys.ts';
 import { OAuthError, oauthClientView } from '../../access/oauth.ts';
 import type { UsageGroup } from '../../access/usage.ts';
+import { clientCredentials } from '../authentication.ts';
 import { invalid } from '../../errors/plugboard-error.ts';
 import { dateParam } from '../request-input.ts';
+
+/** An OAuthError in RFC 6749 §5.2 form, with Retry-After when it is a throttle (429). */
+export function oauthErrorResponse(res: Response, err: OAuthError, basic: boolean) {
+  if (err.retryAfter !== undefined) res.setHeader('Retry-After', String(err.retryAfter));
+  return oauthTokenError(res, err.error, err.description, err.status, basic);
+}
 
 /** RFC 6749 §5.2 error body (not the API envelope: OAuth client libraries parse this shape). */
 export function oauthTokenError(res: Response, error: string, description: string, status = 400, basic = false) {
   res.setHeader('Cache-Control', 'no-store');
   if (status === 401 && basic) res.setHeader('WWW-Authenticate', 'Basic realm="plugboard"');
   return res.status(status).json({ error, error_description: description });
-}
-
-function basicCredentials(header: string | undefined): { id: string; secret: string } | undefined {
-  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
-  if (!m) return undefined;
-  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
-  const i = decoded.indexOf(':');
-  if (i < 0) return undefined;
-  // RFC 6749 §2.3.1: both parts are form-urlencoded inside Basic.
-  const dec = (s: string) => {
-    try {
-      return decodeURIComponent(s.replace(/\+/g, ' '));
-    } catch {
-      return s;
-    }
-  };
-  return { id: dec(decoded.slice(0, i)), secret: dec(decoded.slice(i + 1)) };
 }
 
 export const accessHandlers: Record<string, ApiHandler> = {
@@ -70,23 +60,24 @@ export const accessHandlers: Record<string, ApiHandler> = {
   },
   async oauthToken(_c, h, req, res) {
     const body = (req.body ?? {}) as Record<string, string | undefined>;
-    const basic = basicCredentials(req.headers['authorization']);
-    if (basic && (body['client_id'] || body['client_secret'])) return oauthTokenError(res, 'invalid_request', 'use one client authentication method, not both');
+    const client = clientCredentials(req);
+    if (client?.both) return oauthTokenError(res, 'invalid_request', 'use one client authentication method, not both');
     if (body['grant_type'] === undefined) return oauthTokenError(res, 'invalid_request', 'grant_type is required');
     if (body['grant_type'] !== 'client_credentials') return oauthTokenError(res, 'unsupported_grant_type', 'only client_credentials is supported');
     try {
-      const token = await h.platform.oauth.issueToken(basic?.id ?? body['client_id'], basic?.secret ?? body['client_secret'], body['scope']);
+      const token = await h.platform.oauth.issueToken(client?.id, client?.secret, body['scope'], req.ip);
       res.setHeader('Cache-Control', 'no-store');
       res.setHeader('Pragma', 'no-cache');
       res.json(token);
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err;
-      return oauthTokenError(res, err.error, err.description, err.status, !!basic);
+      return oauthErrorResponse(res, err, !!client?.basic);
     }
   },
+  /** RFC 7009. Authenticated as the client itself (its own tokens) or with an admin key (the tenant's tokens). */
   async oauthRevoke(_c, h, req, res) {
     const token = String((req.body as Record<string, unknown>)?.['token'] ?? '');
-    await h.platform.oauth.revokeToken(h.tenantId, token);
+    await h.platform.oauth.revokeToken({ tenantId: h.tenantId, clientId: req.authenticatedClient }, token);
     await h.platform.audit.record(h, 'oauth_token.revoked', 'oauth_token', null);
     res.status(200).json(ok(null, 'Token revoked.'));
   },
