@@ -225,7 +225,10 @@ export class IntegrationService {
   async requestVerification(tenantId: string, id: string): Promise<IntegrationView> {
     const row = await this.get(tenantId, id);
     if (row.status === 'inactive') throw new PlugboardError('conflict', 'The integration is disabled: activate it to verify it.', { code: 'invalid_status' });
-    const updated = (await this.store.integrations.update(tenantId, id, { status: 'pending_verify', updated_at: new Date().toISOString() }))!;
+    const now = new Date().toISOString();
+    // A retry that was due later is now due at once (the check is queued now).
+    const system = row.system_metadata['next_verification_at'] ? { system_metadata: { ...row.system_metadata, next_verification_at: now } } : {};
+    const updated = (await this.store.integrations.update(tenantId, id, { status: 'pending_verify', updated_at: now, ...system }))!;
     await this.scheduler.scheduleVerification(tenantId, id, row.credentials_version);
     return this.view(updated);
   }

@@ -155,6 +155,8 @@ describe('a retried verification shows why', () => {
     try {
       const queued = await pb.api(t.key, 'POST', `/integrations/${id}/verify`);
       expect(queued.status).toBe(202);
+      // the check is queued now: the retry that was due later is not what comes next any more
+      expect(Date.parse(queued.body.data.metadata.next_verification_at)).toBeLessThanOrEqual(Date.now());
       const active = await waitFor(id, 'active', (d) => d?.status === 'active', t.key);
       expect(active.metadata).toEqual({ label: 'offline' });
     } finally {
