@@ -30,7 +30,8 @@ export class InboundRejections {
     private readonly flushMs = FLUSH_MS,
   ) {}
 
-  record(r: Rejection): void {
+  /** Counts one rejection; true when it is the first of its integration and reason since the last flush. */
+  record(r: Rejection): boolean {
     const at = new Date().toISOString();
     const key = `${r.tenant_id}|${r.integration_id}|${r.code}`;
     const c = this.counts.get(key);
@@ -50,6 +51,7 @@ export class InboundRejections {
     if (list.length > REJECTION_SAMPLES_PER_INTEGRATION) list.shift();
     this.samples.set(r.integration_id, list);
     this.schedule();
+    return !c;
   }
 
   private schedule(): void {

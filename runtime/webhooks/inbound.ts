@@ -85,6 +85,26 @@ export class InboundWebhooks extends PollingWorker {
     const hooks = connector?.webhooks;
     if (!hooks) return { status: 404, body: { success: false, message: `${req.provider} does not send webhooks to Plugboard.` } };
     const contentType = typeof req.headers['content-type'] === 'string' ? req.headers['content-type'] : undefined;
+    const credentials = this.integrations.openCredentials(integration);
+    const secret = hooks.secret?.render({ credentials, integration: { id: integration.id, metadata: integration.metadata } });
+    const sig = hooks.spec.signature;
+    const result = verify(sig.scheme, {
+      rawBody: req.rawBody,
+      headers: req.headers,
+      url: req.url,
+      secret: secret || undefined,
+      options: { header: sig.header, prefix: sig.prefix, encoding: sig.encoding as 'hex' | 'base64' | undefined, tolerance_seconds: sig.tolerance_seconds, digest: sig.digest },
+    });
+    if (!result.ok) {
+      // Unauthenticated input: counted, with a bounded sample of reasons; never the body.
+      const hint = sig.scheme === 'twilio' && !this.opts.publicUrlSet ? ' (Twilio signs the public URL: set PLUGBOARD_PUBLIC_URL behind a proxy)' : '';
+      const first = this.rejections.record({ tenant_id: integration.tenant_id, integration_id: integration.id, provider: integration.provider, content_type: contentType ?? null, code: result.code, reason: `${result.reason}${hint}` });
+      this.opts.onRejected?.(integration.provider, result.code);
+      // One log line per integration and reason per flush interval, not one per forged request.
+      if (first) this.logger.warn({ integrationId: integration.id, provider: integration.provider, code: result.code }, 'inbound webhook rejected (further ones are counted: GET /webhooks/inbound-rejections)');
+      return { status: 401, body: { success: false, message: 'Invalid webhook signature.', code: result.code } };
+    }
+
     const base: Omit<InboundEventRow, 'status' | 'reason' | 'provider_event_id' | 'provider_event_type'> = {
       id: newId(),
       tenant_id: integration.tenant_id,
@@ -99,26 +119,6 @@ export class InboundWebhooks extends PollingWorker {
       received_at: new Date().toISOString(),
       processed_at: null,
     };
-
-    const credentials = this.integrations.openCredentials(integration);
-    const secret = hooks.secret?.render({ credentials, integration: { id: integration.id, metadata: integration.metadata } });
-    const sig = hooks.spec.signature;
-    const result = verify(sig.scheme, {
-      rawBody: req.rawBody,
-      headers: req.headers,
-      url: req.url,
-      secret: secret || undefined,
-      options: { header: sig.header, prefix: sig.prefix, encoding: sig.encoding as 'hex' | 'base64' | undefined, tolerance_seconds: sig.tolerance_seconds, digest: sig.digest },
-    });
-    if (!result.ok) {
-      // Unauthenticated input: counted, with a bounded sample of reasons; never the body.
-      const hint = sig.scheme === 'twilio' && !this.opts.publicUrlSet ? ' (Twilio signs the public URL: set PLUGBOARD_PUBLIC_URL behind a proxy)' : '';
-      this.rejections.record({ tenant_id: integration.tenant_id, integration_id: integration.id, provider: integration.provider, content_type: contentType ?? null, code: result.code, reason: `${result.reason}${hint}` });
-      this.opts.onRejected?.(integration.provider, result.code);
-      this.logger.warn({ integrationId: integration.id, provider: integration.provider, code: result.code }, 'inbound webhook rejected');
-      return { status: 401, body: { success: false, message: 'Invalid webhook signature.', code: result.code } };
-    }
-
     const payload = parseInboundBody(req.rawBody, contentType);
     if (hooks.handshake && (await hooks.handshake.when.evaluate(payload).catch(() => false))) {
       const answer = await hooks.handshake.response.evaluate(payload).catch(() => undefined);

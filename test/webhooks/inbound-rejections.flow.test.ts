@@ -1,6 +1,7 @@
 // Unsigned inbound requests cost a counter, not a row each: N forged requests leave at most the
 // bounded sample of rejected events (no bodies) and a counter equal to N, shown by the API and /metrics.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
@@ -63,6 +64,11 @@ describe('inbound rejections', () => {
     expect(again.body.data.reduce((a: number, c: any) => a + c.count, 0)).toBe(N + 30);
     const n2 = (pb.platform.store as any).db.prepare("SELECT COUNT(*) AS n FROM inbound_events WHERE integration_id = ? AND status = 'rejected'").get(stripeId).n;
     expect(n2).toBeLessThanOrEqual(REJECTION_SAMPLES_PER_INTEGRATION);
+
+    // and the log gets a line per integration and reason per flush interval, not one per request
+    const logLines = fs.readFileSync(pb.logFile, 'utf8').split('\n').filter((l) => l.includes('inbound webhook rejected'));
+    expect(logLines.length).toBeGreaterThan(0);
+    expect(logLines.length).toBeLessThan(40);
 
     // another tenant sees none of it
     const other = await pb.tenant('Other Co');
