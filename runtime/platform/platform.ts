@@ -29,6 +29,7 @@ import { EventBus } from '../webhooks/events.ts';
 import { SubscriptionService } from '../webhooks/subscriptions.ts';
 import { WebhookDispatcher } from '../webhooks/dispatcher.ts';
 import { InboundWebhooks } from '../webhooks/inbound.ts';
+import { WebhookManagement } from '../webhooks/management.ts';
 import { policyFromEnv } from '../webhooks/url-policy.ts';
 import { closeSenderAgents } from '../webhooks/sender.ts';
 
@@ -56,6 +57,8 @@ export interface Platform {
   subscriptions: SubscriptionService;
   dispatcher: WebhookDispatcher;
   inbound: InboundWebhooks;
+  /** Testing and replaying subscriptions, deliveries, REST-hook samples, reprocessing inbound events. */
+  webhooks: WebhookManagement;
   /** Agenda jobs, webhook deliveries and inbound events due and not done yet (the queue-depth metric). */
   jobsQueueDepth(): Promise<number>;
   /** Starts processing jobs (serve without --no-jobs, worker). */
@@ -124,6 +127,7 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
   return {
     config, logger, connectors: reg.connectors, store, keyring, engine, integrations, routing, operations, agenda, metrics,
     oauth, rateLimiter, authThrottle, audit, usage, lastUsed, events, subscriptions, dispatcher, inbound,
+    webhooks: new WebhookManagement(store, subscriptions, events, dispatcher, inbound),
     // Everything due and not done: Agenda jobs, and the rows the webhook workers lease.
     jobsQueueDepth: async () => {
       const now = Date.now();

@@ -1,5 +1,12 @@
 // Fallback, tenant isolation, request validation and access over real HTTP.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PlugboardError } from '../../runtime/errors/plugboard-error.ts';
+import { SqliteStore } from '../../runtime/store/sqlite/store.ts';
+import { PROJECT_ROOT } from '../../runtime/config/paths.ts';
 import { startSpecServer, type SpecServer } from '../contract/spec-server.ts';
 import { startTestPlatform, connectorsDirWith, secondTwilioManifest, type TestPlatform } from '../helpers/platform.ts';
 
@@ -19,6 +26,7 @@ beforeAll(async () => {
     PLUGBOARD_CONNECTORS_DIR: connectorsDirWith({ twilio_secondary: secondTwilioManifest() }),
     PLUGBOARD_BASE_URL_TWILIO: failing.baseUrlFor('https://api.twilio.com'),
     PLUGBOARD_BASE_URL_TWILIO_SECONDARY: healthy.baseUrlFor('https://api.twilio.com'),
+    PLUGBOARD_ALLOW_PRIVATE_WEBHOOKS: '1',
   });
 }, 60_000);
 
@@ -162,5 +170,109 @@ describe('requests and access', () => {
     const docs = await fetch(`${pb.url}/docs`);
     expect(await docs.text()).toContain('swagger-ui');
     expect((await fetch(`${pb.url}/docs/assets/swagger-ui-bundle.js`)).status).toBe(200);
+  });
+});
+
+describe('operation leases while the process lives', () => {
+  it('keeps renewing the lease of a call that outlasts it: the key answers 409 meanwhile, then the real outcome', async () => {
+    // A provider that takes 4 leases to answer a message send (verification passes at once).
+    const slow = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const forward = () => {
+          const up = http.request(healthy.baseUrlFor('https://api.twilio.com') + req.url, { method: req.method, headers: req.headers }, (r) => {
+            res.writeHead(r.statusCode ?? 502, r.headers);
+            r.pipe(res);
+          });
+          up.on('error', () => res.destroy());
+          up.end(Buffer.concat(chunks));
+        };
+        if (req.method === 'POST' && req.url?.endsWith('/Messages.json')) setTimeout(forward, 1200);
+        else forward();
+      });
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', () => r()));
+    const short = await startTestPlatform({ PLUGBOARD_OPERATION_LEASE_MS: '300', PLUGBOARD_BASE_URL_TWILIO: `http://127.0.0.1:${(slow.address() as AddressInfo).port}` });
+    try {
+      const t = await short.tenant('Slow Provider Co');
+      const created = await short.api(t.key, 'POST', '/integrations', { provider: 'twilio', credentials: creds('9') });
+      expect(created.status, created.text).toBe(201);
+      await short.waitFor(async () => (await short.api(t.key, 'GET', `/integrations/${created.body.data.id}`)).body.data.status === 'active', 'active');
+      const body = { input: { to: '+14155550123', body: 'slow' }, idempotency_key: 'slow-1' };
+      const first = short.api(t.key, 'POST', '/operations/send_sms', body);
+      await new Promise((r) => setTimeout(r, 800)); // well past one lease: renewed, not settled
+      const meanwhile = await short.api(t.key, 'POST', '/operations/send_sms', body);
+      expect(meanwhile.status, meanwhile.text).toBe(409);
+      expect(meanwhile.body.code).toBe('operation_in_progress');
+      expect((await short.api(t.key, 'GET', '/deliveries')).body.data.map((d: any) => d.status)).toEqual(['in_progress']);
+      const done = await first;
+      expect(done.status, done.text).toBe(200);
+      await new Promise((r) => setTimeout(r, 700)); // the sweep runs meanwhile: a finished operation stays finished
+      const replay = await short.api(t.key, 'POST', '/operations/send_sms', body);
+      expect(replay.status).toBe(200);
+      expect(replay.body).toEqual(done.body);
+      expect((await short.api(t.key, 'GET', '/deliveries')).body.data.map((d: any) => d.status)).toEqual(['succeeded']);
+    } finally {
+      await short.close();
+      slow.close();
+    }
+  });
+
+  it('replays keys stored before results were domain results with the same bytes as then', async () => {
+    const t = await pb.tenant('Legacy Keys');
+    const db = (pb.platform.store as SqliteStore).db;
+    const old = { success: false, message: 'The operation failed: Twilio answered 500: Internal Server Error', code: 'provider_error', errors: { provider: ['Internal Server Error'] }, operation_id: '01hzzzzzzzzzzzzzzzzzzzzzzz', deliveries: ['01hyyyyyyyyyyyyyyyyyyyyyyy'] };
+    const input = { to: '+14155550123', body: 'legacy' };
+    const { createHash } = await import('node:crypto');
+    const hash = createHash('sha256').update(`{"capability":"send_sms","input":{"body":"legacy","to":"+14155550123"},"integration_id":null}`).digest('hex');
+    const now = new Date().toISOString();
+    db.prepare(`INSERT INTO operations (id, tenant_id, capability, idempotency_key, request_hash, status, http_status, response, created_at, updated_at) VALUES (?, ?, 'send_sms', 'legacy-1', ?, 'failed', 502, ?, ?, ?)`).run(old.operation_id, t.id, hash, JSON.stringify(old), now, now);
+    const r = await pb.api(t.key, 'POST', '/operations/send_sms', { input, idempotency_key: 'legacy-1' });
+    expect(r.status).toBe(502);
+    expect(r.text).toBe(JSON.stringify(old));
+  });
+});
+
+describe('handlers translate HTTP; services hold the rules', () => {
+  it('OperationService answers a domain result, not an HTTP status and body', async () => {
+    const t = await pb.tenant('Domain Results');
+    const integration = await activeIntegration(t.key, 'twilio_secondary', creds('f'));
+    const r = await pb.platform.operations.run(t.id, 'send_sms', { input: { to: '+14155550123', body: 'domain' } }, 'req-1');
+    expect(r).toMatchObject({ status: 'succeeded', capability: 'send_sms', integration_id: integration, provider: 'twilio_secondary', fallback_used: false, replayed: false });
+    expect(r).not.toHaveProperty('httpStatus');
+    expect(r).not.toHaveProperty('body');
+    await pb.api(t.key, 'POST', `/integrations/${integration}/disable`);
+    const none = await pb.platform.operations.run(t.id, 'send_sms', { input: { to: '+14155550123', body: 'domain' } }, 'req-2').catch((e: unknown) => e);
+    expect(none).toBeInstanceOf(PlugboardError);
+    expect(none).toMatchObject({ kind: 'conflict', code: 'no_active_provider' });
+  });
+
+  it('webhook management refusals are typed errors of the service, answered with the same bytes as before', async () => {
+    const t = await pb.tenant('Webhook Rules');
+    const sub = await pb.api(t.key, 'POST', '/webhooks/subscriptions', { url: 'http://127.0.0.1:9/hook', events: ['operation.*'] });
+    expect(sub.status, sub.text).toBe(201);
+    await pb.api(t.key, 'PATCH', `/webhooks/subscriptions/${sub.body.data.id}`, { enabled: false });
+    const refused = await pb.platform.webhooks.test(t.id, sub.body.data.id).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ kind: 'conflict', code: 'subscription_disabled' });
+    const viaApi = await pb.api(t.key, 'POST', `/webhooks/subscriptions/${sub.body.data.id}/test`);
+    expect(viaApi.status).toBe(409);
+    expect(viaApi.text).toBe('{"success":false,"message":"The subscription is disabled: enable it first.","code":"subscription_disabled"}');
+    const replay = await pb.api(t.key, 'POST', `/webhooks/subscriptions/${sub.body.data.id}/replay?since=2020-01-01T00:00:00Z`);
+    expect(replay.text).toBe(viaApi.text);
+    const missing = await pb.api(t.key, 'POST', '/webhooks/deliveries/01hzzzzzzzzzzzzzzzzzzzzzzz/replay');
+    expect([missing.status, missing.text]).toEqual([404, '{"success":false,"message":"Delivery not found."}']);
+    await expect(pb.platform.webhooks.samples(t.id, 'no.such_event')).rejects.toMatchObject({ kind: 'not_found', message: 'Unknown event type "no.such_event".' });
+    const sample = await pb.api(t.key, 'GET', '/hooks/sample/no.such_event');
+    expect([sample.status, sample.text]).toEqual([404, '{"success":false,"message":"Unknown event type \\"no.such_event\\"."}']);
+    const inbound = await pb.api(t.key, 'POST', '/webhooks/inbound-events/01hzzzzzzzzzzzzzzzzzzzzzzz/reprocess');
+    expect([inbound.status, inbound.text]).toEqual([404, '{"success":false,"message":"Inbound event not found."}']);
+  });
+
+  it('the operations and webhooks handlers do not reach into the store', () => {
+    for (const f of ['operations.ts', 'webhooks.ts']) {
+      const src = fs.readFileSync(path.join(PROJECT_ROOT, 'runtime/api/handlers', f), 'utf8');
+      expect(src, f).not.toMatch(/platform\.store\b/);
+    }
   });
 });
