@@ -4,12 +4,27 @@
 import jsonata from 'jsonata';
 import { BAIL, tryCompileFast } from './fast-expressions.ts';
 import { PlugboardError } from '../errors/plugboard-error.ts';
+import { MANIFEST_FUNCTIONS } from './money.ts';
+
+/** JSONata's built-in functions (jsonata 2.x), plus $now and $millis bound per evaluation. */
+export const JSONATA_FUNCTIONS: readonly string[] = [
+  'sum', 'count', 'max', 'min', 'average', 'string', 'substring', 'substringBefore', 'substringAfter', 'lowercase', 'uppercase', 'length', 'trim', 'pad',
+  'match', 'contains', 'replace', 'split', 'join', 'formatNumber', 'formatBase', 'formatInteger', 'parseInteger', 'number', 'floor', 'ceil', 'round', 'abs',
+  'sqrt', 'power', 'random', 'boolean', 'not', 'map', 'zip', 'filter', 'single', 'reduce', 'sift', 'keys', 'lookup', 'append', 'exists', 'spread', 'merge',
+  'reverse', 'each', 'error', 'assert', 'type', 'sort', 'shuffle', 'distinct', 'base64encode', 'base64decode', 'encodeUrlComponent', 'encodeUrl',
+  'decodeUrlComponent', 'decodeUrl', 'eval', 'toMillis', 'fromMillis', 'clone', 'now', 'millis',
+];
+
+/** Every function a manifest expression may call: JSONata's and the runtime's own ($minorToDecimal, ...). */
+export const KNOWN_FUNCTIONS: ReadonlySet<string> = new Set([...JSONATA_FUNCTIONS, ...MANIFEST_FUNCTIONS.map((f) => f.name)]);
 
 export interface CompiledExpression {
   readonly source: string;
   evaluate(data: unknown, bindings?: Record<string, unknown>): Promise<unknown>;
-  /** Top-level paths the expression reads, as name lists (`credentials.api_key` -> ['credentials','api_key']). */
-  readonly paths: string[][];
+  /** Paths the expression reads, as name lists (`credentials.api_key` -> ['credentials','api_key']), with the 0-based offset where each starts. */
+  readonly refs: ReadonlyArray<{ path: string[]; offset: number }>;
+  /** Functions it calls that it does not define itself (`$f := function...`, lambda parameters), with offsets of their `$`. */
+  readonly calls: ReadonlyArray<{ name: string; offset: number }>;
   /**
    * True when the whole expression lies in the subset the fast evaluator supports (fast-expressions.ts);
    * it still defers to JSONata, per call, for data outside what it models.
@@ -18,7 +33,8 @@ export interface CompiledExpression {
 }
 
 export class ExpressionSyntaxError extends PlugboardError {
-  constructor(message: string, readonly position: number | undefined) {
+  /** `offset`: 0-based index in the source where the offending token starts, when JSONata says. */
+  constructor(message: string, readonly offset: number | undefined) {
     super('validation', message, { code: 'expression_syntax' });
   }
 }
@@ -30,10 +46,22 @@ interface JsonataNode {
   [key: string]: unknown;
 }
 
-/** Collects paths made only of name steps, e.g. `credentials.api_key`, wherever they appear. */
-function collectPaths(node: unknown, out: string[][]): void {
+interface Collected {
+  refs: Array<{ path: string[]; offset: number }>;
+  calls: Array<{ name: string; offset: number }>;
+  /** Variables the expression binds itself ($x := ..., lambda parameters). */
+  bound: Set<string>;
+}
+
+/** JSONata positions point just past a token; the start is the position minus the token's length. */
+function startOf(position: unknown, token: string): number {
+  return typeof position === 'number' ? Math.max(0, position - token.length) : 0;
+}
+
+/** Collects paths made only of name steps (e.g. `credentials.api_key`) and function calls, wherever they appear. */
+function collect(node: unknown, out: Collected): void {
   if (Array.isArray(node)) {
-    for (const n of node) collectPaths(n, out);
+    for (const n of node) collect(n, out);
     return;
   }
   if (!node || typeof node !== 'object') return;
@@ -44,11 +72,18 @@ function collectPaths(node: unknown, out: string[][]): void {
       if (step.type !== 'name') break;
       names.push(String(step.value));
     }
-    if (names.length) out.push(names);
+    if (names.length) out.refs.push({ path: names, offset: startOf(n.steps[0].position, names[0]) });
   }
+  const proc = n['procedure'] as JsonataNode | undefined;
+  if ((n.type === 'function' || n.type === 'partial') && proc?.type === 'variable' && typeof proc.value === 'string' && proc.value !== '') {
+    out.calls.push({ name: proc.value, offset: startOf(proc.position, `$${proc.value}`) });
+  }
+  const lhs = n['lhs'] as JsonataNode | undefined;
+  if (n.type === 'bind' && lhs?.type === 'variable') out.bound.add(String(lhs.value));
+  if (n.type === 'lambda' && Array.isArray(n['arguments'])) for (const a of n['arguments'] as JsonataNode[]) out.bound.add(String(a.value));
   for (const [key, value] of Object.entries(n)) {
     if (key === 'position' || key === 'value' && typeof value !== 'object') continue;
-    if (value && typeof value === 'object') collectPaths(value, out);
+    if (value && typeof value === 'object') collect(value, out);
   }
 }
 
@@ -57,17 +92,22 @@ export function compileExpression(source: string): CompiledExpression {
   try {
     expr = jsonata(source);
   } catch (err) {
-    const e = err as { message?: string; position?: number; token?: string };
-    throw new ExpressionSyntaxError(`JSONata syntax error: ${e.message ?? String(err)}`, e.position);
+    const e = err as { message?: string; position?: number; token?: unknown };
+    const offset = e.position === undefined ? undefined : e.token === undefined || e.token === '(end)' ? Math.max(0, e.position - (e.token === undefined ? 1 : 0)) : startOf(e.position, String(e.token));
+    throw new ExpressionSyntaxError(`JSONata syntax error: ${e.message ?? String(err)}`, offset);
   }
-  const paths: string[][] = [];
+  for (const f of MANIFEST_FUNCTIONS) expr.registerFunction(f.name, f.implementation, f.signature);
   const ast = expr.ast();
-  collectPaths(ast, paths);
+  const found: Collected = { refs: [], calls: [], bound: new Set() };
+  collect(ast, found);
+  const refs = found.refs;
+  const calls = found.calls.filter((c) => !found.bound.has(c.name));
   const fastFn = tryCompileFast(ast);
   if (!fastFn) {
     return {
       source,
-      paths,
+      refs,
+      calls,
       fast: false,
       async evaluate(data, bindings) {
         return toPlain(await expr.evaluate(data, bindings));
@@ -76,7 +116,8 @@ export function compileExpression(source: string): CompiledExpression {
   }
   return {
     source,
-    paths,
+    refs,
+    calls,
     fast: true,
     async evaluate(data, bindings) {
       const result = fastFn(data, bindings);

@@ -8,8 +8,9 @@ const addFormats = (addFormatsModule as unknown as { default?: typeof addFormats
 
 export const E164 = /^\+[1-9][0-9]{1,14}$/;
 
-export function createAjv(): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true, useDefaults: false });
+/** `verbose` adds each failing keyword's schema to its error (the manifest loader suggests known keys from it). */
+export function createAjv(opts: { verbose?: boolean } = {}): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true, useDefaults: false, verbose: opts.verbose ?? false });
   (addFormats as unknown as (a: Ajv2020) => void)(ajv);
   ajv.addFormat('e164', E164);
   ajv.addKeyword({ keyword: 'sensitive', schemaType: 'boolean' });

@@ -6,7 +6,8 @@ import type { ManifestIssue, SourceMap, PathSegment } from './source-map.ts';
 import { ajv, type ValidateFunction } from './ajv.ts';
 import { loadCapabilitySchemas, type CapabilitySchema, type JsonSchema } from './capability-schemas.ts';
 import { compileTemplate, TemplateSyntaxError, TEMPLATE_ROOTS, TEMPLATE_HELPERS, type CompiledTemplate } from '../lang/templates.ts';
-import { compileExpression, ExpressionSyntaxError, type CompiledExpression } from '../lang/expressions.ts';
+import { compileExpression, ExpressionSyntaxError, KNOWN_FUNCTIONS, type CompiledExpression } from '../lang/expressions.ts';
+import { didYouMean } from './suggest.ts';
 
 export interface CompiledRequest {
   method: HttpMethod;
@@ -102,59 +103,65 @@ interface Ctx {
   credentials: Record<string, CredentialField>;
 }
 
-function issue(ctx: Ctx, segs: PathSegment[], message: string, rule: string, lineOffset = 0): void {
-  const pos = ctx.map.position(segs, { offsetLines: lineOffset });
+/** Where inside a template or expression a problem is: 0-based line and column of its source. */
+type Inside = { line: number; column?: number };
+
+function issue(ctx: Ctx, segs: PathSegment[], message: string, rule: string, inside?: Inside): void {
+  const pos = ctx.map.position(segs, { inside });
   ctx.issues.push({ file: ctx.file, ...pos, path: segs.join('/'), message, rule });
+}
+
+/** 0-based line and column of a character offset in a source text. */
+function insideAt(source: string, offset: number): Inside {
+  const before = source.slice(0, offset).split('\n');
+  return { line: before.length - 1, column: before[before.length - 1].length };
 }
 
 /** Where `input.*` may be read: the capability's input properties, or nothing (verify, auth). */
 type InputScope = { kind: 'capability'; schema: JsonSchema } | { kind: 'none' };
 
-function checkRef(ctx: Ctx, segs: PathSegment[], ref: string[], scope: InputScope, lineOffset: number, what: string): void {
+function checkRef(ctx: Ctx, segs: PathSegment[], ref: string[], scope: InputScope, at: Inside, what: string): void {
   const [root, field] = ref;
   if (!(TEMPLATE_ROOTS as readonly string[]).includes(root)) {
-    issue(ctx, segs, `${what} reads "${ref.join('.')}": the root must be one of ${TEMPLATE_ROOTS.join(', ')}`, 'template_root', lineOffset);
+    issue(ctx, segs, `${what} reads "${ref.join('.')}": the root must be one of ${TEMPLATE_ROOTS.join(', ')}${didYouMean(root, TEMPLATE_ROOTS)}`, 'template_root', at);
     return;
   }
   if (root === 'credentials' && field !== undefined && !(field in ctx.credentials)) {
-    issue(ctx, segs, `${what} reads "credentials.${field}", which credential_schema does not declare`, 'undeclared_credential', lineOffset);
+    issue(ctx, segs, `${what} reads "credentials.${field}", which credential_schema does not declare${didYouMean(field, Object.keys(ctx.credentials))}`, 'undeclared_credential', at);
   }
   if (root === 'input') {
-    if (scope.kind === 'none') issue(ctx, segs, `${what} reads "${ref.join('.')}", but no input exists here`, 'no_input', lineOffset);
+    if (scope.kind === 'none') issue(ctx, segs, `${what} reads "${ref.join('.')}", but no input exists here`, 'no_input', at);
     else if (field !== undefined && !(field in (scope.schema.properties ?? {})))
-      issue(ctx, segs, `${what} reads "input.${field}", which the capability's input schema does not define`, 'undeclared_input', lineOffset);
+      issue(ctx, segs, `${what} reads "input.${field}", which the capability's input schema does not define${didYouMean(field, Object.keys(scope.schema.properties ?? {}))}`, 'undeclared_input', at);
   }
 }
 
 function template(ctx: Ctx, source: string, segs: PathSegment[], scope: InputScope): CompiledTemplate {
   try {
     const t = compileTemplate(source);
-    for (const ref of t.refs) checkRef(ctx, segs, ref.path, scope, ref.line - 1, 'template');
-    for (const h of t.helpers) if (!TEMPLATE_HELPERS.includes(h)) issue(ctx, segs, `unknown template helper "${h}" (known: ${TEMPLATE_HELPERS.join(', ')})`, 'template_helper');
+    for (const ref of t.refs) checkRef(ctx, segs, ref.path, scope, { line: ref.line - 1, column: ref.column }, 'template');
+    for (const h of t.helpers) if (!TEMPLATE_HELPERS.includes(h)) issue(ctx, segs, `unknown template helper "${h}" (known: ${TEMPLATE_HELPERS.join(', ')})${didYouMean(h, TEMPLATE_HELPERS)}`, 'template_helper');
     return t;
   } catch (err) {
-    const line = err instanceof TemplateSyntaxError && err.line ? err.line - 1 : 0;
-    issue(ctx, segs, (err as Error).message, 'template_syntax', line);
+    const at = err instanceof TemplateSyntaxError && err.line ? { line: err.line - 1, column: err.column } : undefined;
+    issue(ctx, segs, (err as Error).message, 'template_syntax', at);
     return compileTemplate('');
   }
-}
-
-function lineOf(source: string, position: number | undefined): number {
-  if (position === undefined) return 0;
-  // JSONata positions point just past the offending token.
-  return source.slice(0, Math.max(0, position - 1)).split('\n').length - 1;
 }
 
 function expression(ctx: Ctx, source: string, segs: PathSegment[], scope: InputScope | 'response'): CompiledExpression {
   try {
     const e = compileExpression(source);
     if (scope !== 'response') {
-      for (const p of e.paths) if ((TEMPLATE_ROOTS as readonly string[]).includes(p[0])) checkRef(ctx, segs, p, scope, 0, 'expression');
+      for (const r of e.refs) if ((TEMPLATE_ROOTS as readonly string[]).includes(r.path[0])) checkRef(ctx, segs, r.path, scope, insideAt(source, r.offset), 'expression');
+    }
+    for (const c of e.calls) {
+      if (!KNOWN_FUNCTIONS.has(c.name)) issue(ctx, segs, `expression calls "$${c.name}", which is no known function${didYouMean(c.name, KNOWN_FUNCTIONS, '$')}`, 'unknown_function', insideAt(source, c.offset));
     }
     return e;
   } catch (err) {
-    const pos = err instanceof ExpressionSyntaxError ? err.position : undefined;
-    issue(ctx, segs, `${(err as Error).message}${pos !== undefined ? ` (at character ${pos})` : ''}`, 'jsonata_syntax', lineOf(source, pos));
+    const offset = err instanceof ExpressionSyntaxError ? err.offset : undefined;
+    issue(ctx, segs, (err as Error).message, 'jsonata_syntax', offset === undefined ? undefined : insideAt(source, offset));
     return compileExpression('$');
   }
 }

@@ -3,14 +3,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, visit, isMap, isSeq, isScalar, isPair, type Document, type Node as YamlNode } from 'yaml';
-import { ajv, type ErrorObject } from './ajv.ts';
+import { createAjv, type ErrorObject } from './ajv.ts';
+import { didYouMean } from './suggest.ts';
 import { MANIFEST_SCHEMA_FILE } from '../config/paths.ts';
 import type { Manifest } from './types.ts';
 import { SourceMap, type ManifestIssue } from './source-map.ts';
 export { formatIssue, type ManifestIssue } from './source-map.ts';
 import { compileConnector, type Connector } from './connector.ts';
 
-const validateManifestSchema = ajv.compile(JSON.parse(fs.readFileSync(MANIFEST_SCHEMA_FILE, 'utf8')));
+const validateManifestSchema = createAjv({ verbose: true }).compile(JSON.parse(fs.readFileSync(MANIFEST_SCHEMA_FILE, 'utf8')));
 
 function pointerToSegments(pointer: string): string[] {
   if (!pointer) return [];
@@ -48,7 +49,8 @@ function schemaIssues(errors: ErrorObject[], file: string, map: SourceMap): Mani
     if (e.keyword === 'additionalProperties') {
       const prop = (e.params as { additionalProperty: string }).additionalProperty;
       pathSegs = [...segs, prop];
-      message = `unknown key "${prop}"`;
+      const known = Object.keys((e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {});
+      message = `unknown key "${prop}"${didYouMean(prop, known)}`;
       key = true;
     } else if (e.keyword === 'required') {
       message = `missing required key "${(e.params as { missingProperty: string }).missingProperty}"`;
@@ -80,6 +82,24 @@ function schemaIssues(errors: ErrorObject[], file: string, map: SourceMap): Mani
   return out;
 }
 
+/**
+ * yaml reports an over-indented line as a problem of the value on the line above ("Nested mappings
+ * are not allowed in compact mappings", "Implicit keys need to be on a single line"); the line to fix
+ * is the next non-blank one, when it is indented deeper than the line the error names.
+ */
+function overIndentedLine(text: string, e: { code: string; pos: [number, number] }): { line: number; column: number } | undefined {
+  if (e.code !== 'BLOCK_AS_IMPLICIT_KEY' && e.code !== 'MULTILINE_IMPLICIT_KEY') return undefined;
+  const all = text.split('\n');
+  const errLine = text.slice(0, e.pos[0]).split('\n').length; // 1-based
+  const indent = (l: string) => l.search(/\S|$/);
+  for (let n = errLine + 1; n <= all.length; n++) {
+    const l = all[n - 1];
+    if (l.trim() === '' || l.trimStart().startsWith('#')) continue;
+    return indent(l) > indent(all[errLine - 1]) ? { line: n, column: indent(l) + 1 } : undefined;
+  }
+  return undefined;
+}
+
 export interface LoadResult {
   connector?: Connector;
   manifest?: Manifest;
@@ -90,12 +110,16 @@ export function loadManifestText(text: string, file: string, opts: { expectedNam
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
-    return {
-      issues: doc.errors.map((e) => {
-        const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
-        return { file, line: pos.line, column: pos.col, path: '', message: `YAML: ${e.message.split('\n')[0]}`, rule: 'yaml' };
-      }),
-    };
+    const issues: ManifestIssue[] = [];
+    for (const e of doc.errors) {
+      const over = overIndentedLine(text, e);
+      const pos = over ?? (() => { const p = e.linePos?.[0] ?? lines.linePos(e.pos[0]); return { line: p.line, column: p.col }; })();
+      const message = over ? `YAML: this line is indented deeper than the line above allows (${e.message.split('\n')[0]})` : `YAML: ${e.message.split('\n')[0]}`;
+      // An over-indented line makes yaml report two errors about the line above; keep one, at the line itself.
+      if (over && issues.some((i) => i.line === pos.line && i.message.startsWith('YAML: this line is indented'))) continue;
+      issues.push({ file, ...pos, path: '', message, rule: 'yaml' });
+    }
+    return { issues };
   }
   const map = new SourceMap(doc, lines, text);
   let data: unknown;

@@ -26,10 +26,16 @@ export class SourceMap {
     private readonly text: string,
   ) {}
 
-  position(segments: PathSegment[], opts: { key?: boolean; offsetLines?: number } = {}): { line: number; column: number } {
+  /**
+   * `inside`: a place inside the scalar at the path (a template or expression), as a 0-based line and
+   * column of the scalar's value; the result then points at that character in the file.
+   */
+  position(segments: PathSegment[], opts: { key?: boolean; inside?: { line: number; column?: number } } = {}): { line: number; column: number } {
     let node: YamlNode | null | undefined = this.doc.contents as YamlNode | null;
     let offset = node?.range?.[0] ?? 0;
+    let resolved = true;
     for (const seg of segments) {
+      resolved = false;
       if (isMap(node)) {
         const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
         if (!pair) break;
@@ -45,14 +51,39 @@ export class SourceMap {
       } else {
         break;
       }
+      resolved = true;
     }
     const pos = this.lines.linePos(offset);
-    if (opts.offsetLines !== undefined && isScalar(node) && (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED')) {
-      // Block scalar content starts on the line after the | or > indicator; point at its first character.
-      const line = pos.line + opts.offsetLines + 1;
-      const src = this.text.split('\n')[line - 1];
-      if (src !== undefined) return { line, column: src.length - src.trimStart().length + 1 };
+    if (opts.inside && resolved && isScalar(node)) {
+      const at = this.inside(node, pos, opts.inside);
+      if (at) return at;
     }
     return { line: pos.line, column: pos.col };
+  }
+
+  private inside(node: YamlNode & { type?: string }, pos: { line: number; col: number }, at: { line: number; column?: number }): { line: number; column: number } | undefined {
+    const srcLines = this.text.split('\n');
+    if (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED') {
+      // Content starts on the line after the | or > indicator, indented by the block's indentation.
+      const first = pos.line + 1;
+      const line = first + at.line;
+      const src = srcLines[line - 1];
+      if (src === undefined) return undefined;
+      const blockIndent = (srcLines.slice(first - 1).find((l) => l.trim() !== '') ?? '').search(/\S|$/);
+      const column = at.column === undefined ? src.search(/\S|$/) + 1 : blockIndent + at.column + 1;
+      return { line, column: Math.min(column, src.length + 1) };
+    }
+    if (at.line !== 0 || at.column === undefined || !node.range) return undefined;
+    // A one-line plain or quoted scalar: walk its source, counting escapes ('' or \x) as one character.
+    const raw = this.text.slice(node.range[0], node.range[1]);
+    const quote = node.type === 'QUOTE_SINGLE' ? "'" : node.type === 'QUOTE_DOUBLE' ? '"' : '';
+    let i = quote ? 1 : 0;
+    for (let n = 0; n < at.column && i < raw.length; n++) {
+      if (quote === "'" && raw.startsWith("''", i)) i += 2;
+      else if (quote === '"' && raw[i] === '\\') i += raw[i + 1] === 'u' ? 6 : raw[i + 1] === 'x' ? 4 : 2;
+      else if (raw[i] === '\n') return undefined; // folded onto several lines: keep the scalar's start
+      else i++;
+    }
+    return { line: pos.line, column: pos.col + i };
   }
 }

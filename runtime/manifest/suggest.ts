@@ -31,8 +31,8 @@ export function closest(name: string, candidates: Iterable<string>): string | un
   return bestDistance <= limit ? best : undefined;
 }
 
-/** ` (did you mean "x"?)` or '' — for appending to a message. */
-export function didYouMean(name: string, candidates: Iterable<string>): string {
+/** ` (did you mean "x"?)` or '' — for appending to a message; `prefix` is shown before the name ($ for functions). */
+export function didYouMean(name: string, candidates: Iterable<string>, prefix = ''): string {
   const c = closest(name, candidates);
-  return c ? ` (did you mean "${c}"?)` : '';
+  return c ? ` (did you mean "${prefix}${c}"?)` : '';
 }

@@ -131,7 +131,7 @@ async function decodeBody(req: HttpRequest, expected: unknown): Promise<unknown>
   }
   const wantsFields = typeof expected === 'object' && expected !== null && !Array.isArray(expected);
   if (type.startsWith('multipart/form-data')) {
-    const form = await new Response(req.body, { headers: { 'content-type': type } }).formData();
+    const form = await new Response(typeof req.body === 'string' ? req.body : new Uint8Array(req.body), { headers: { 'content-type': type } }).formData();
     return wantsFields ? fieldsOf(form.entries()) : text;
   }
   if (type.startsWith('application/x-www-form-urlencoded') && wantsFields) return fieldsOf(new URLSearchParams(text).entries());

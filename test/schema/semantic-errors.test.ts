@@ -7,6 +7,7 @@ import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { loadManifestText, formatIssue, type ManifestIssue } from '../../runtime/manifest/load.ts';
+import { closest, editDistance } from '../../runtime/manifest/suggest.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin/plugboard');
@@ -160,7 +161,7 @@ describe('semantic errors with positions', () => {
       rule: 'undeclared_credential',
       message: 'template reads "credentials.nope", which credential_schema does not declare',
     });
-    expect(where(i)).toBe('18:20'); // 18: '        X-Account: "{{credentials.nope}}"'
+    expect(where(i)).toBe('18:23'); // 18: '        X-Account: "{{credentials.nope}}"' (at "credentials.nope")
     expect(lineAt(text, 18)).toContain('{{credentials.nope}}');
   });
 
@@ -178,7 +179,7 @@ describe('semantic errors with positions', () => {
       rule: 'undeclared_input',
       message: `template reads "input.recipient", which the capability's input schema does not define`,
     });
-    expect(where(i)).toBe('15:13'); // 15: '      path: "/messages/{{input.recipient}}"'
+    expect(where(i)).toBe('15:26'); // 15: '      path: "/messages/{{input.recipient}}"' (at "input.recipient")
   });
 
   it('a JSONata expression reading an undeclared input field is caught too', () => {
@@ -193,7 +194,7 @@ describe('semantic errors with positions', () => {
     const i = only(text);
     expect(i).toMatchObject({ path: 'capabilities/send_sms/request/body', rule: 'undeclared_input' });
     expect(i.message).toContain('"input.media_url"');
-    expect(where(i)).toBe('16:13'); // 16: "      body: '{ ... }'"
+    expect(where(i)).toBe('16:41'); // 16: "      body: '{ ... }'" (at "input.media_url")
   });
 
   it('an unknown capability name points at the capability', () => {
@@ -233,7 +234,7 @@ describe('semantic errors with positions', () => {
 `;
     const i = only(text);
     expect(i).toMatchObject({ path: 'auth/token', rule: 'template_root' });
-    expect(where(i)).toBe('8:10'); // 8: '  token: "{{env.PLUGBOARD_MASTER_KEY}}"'
+    expect(where(i)).toBe('8:13'); // 8: '  token: "{{env.PLUGBOARD_MASTER_KEY}}"' (at "env...")
   });
 });
 
@@ -251,9 +252,9 @@ describe('every error of a file at once', () => {
 `;
     const issues = load(text);
     expect(issues.map((i) => [where(i), i.path, i.rule])).toEqual([
-      ['15:13', 'capabilities/send_sms/request/path', 'undeclared_credential'], //          15: path
+      ['15:26', 'capabilities/send_sms/request/path', 'undeclared_credential'], //          15: path, at credentials.account_sid
       ['17:18', 'capabilities/send_sms/request/headers/X-Trace', 'template_helper'], //     17: X-Trace
-      ['18:13', 'capabilities/send_sms/request/body', 'jsonata_syntax'], //                 18: body
+      ['18:52', 'capabilities/send_sms/request/body', 'jsonata_syntax'], //                 18: body, at the stray "}"
     ]);
   });
 
@@ -331,8 +332,8 @@ describe('fixed loader and schema bugs (regression tests)', () => {
 `;
     const i = only(text);
     expect(i).toMatchObject({ path: 'capabilities/send_sms/request/body', rule: 'jsonata_syntax' });
-    expect(i.message).toMatch(/^JSONata syntax error: The symbol "\]" cannot be used as a unary operator \(at character \d+\)$/);
-    expect(i.line).toBe(20); // 20: '          "from": ]'  (the block's indicator line is 16)
+    expect(i.message).toBe('JSONata syntax error: The symbol "]" cannot be used as a unary operator');
+    expect(where(i)).toBe('20:19'); // 20: '          "from": ]'  (the block's indicator line is 16)
   });
 
   it('error on the first line of a block scalar points at the content, not at "body: |"', () => {
@@ -442,5 +443,114 @@ capabilities:
     const issues = load(text);
     expect(issues.map((i) => i.path).sort()).toEqual(['capabilities/send_sms/request/body', 'retry/max_attempts']);
     expect(issues.find((i) => i.path === 'capabilities/send_sms/request/body')!.rule).toBe('jsonata_syntax');
+  });
+});
+
+// Issue 8, item 13: messages a new integrator can act on. "did you mean" for misspelt keys,
+// credentials, input fields and functions; YAML errors at the offending line; JSONata problems at
+// the line and column inside the block where they are, not at the block's start.
+describe('did you mean', () => {
+  it('edit distance and the closest candidate', () => {
+    expect(editDistance('body_fromat', 'body_format')).toBe(2);
+    expect(editDistance('', 'abc')).toBe(3);
+    expect(closest('body_fromat', ['method', 'path', 'body_format', 'body'])).toBe('body_format');
+    expect(closest('zzzzzz', ['method', 'path'])).toBeUndefined();
+  });
+
+  it('an unknown key suggests the key the schema allows there', () => {
+    const i = only(`${HEAD}capabilities:
+  send_sms:
+    request:
+      method: POST
+      path: /messages
+      body_fromat: form
+    response: '{ "message_id": id, "status": "queued" }'
+`);
+    expect(i).toMatchObject({ path: 'capabilities/send_sms/request/body_fromat', message: 'unknown key "body_fromat" (did you mean "body_format"?)' });
+    expect(where(i)).toBe('16:7');
+  });
+
+  it('an undeclared credential and an undeclared input field suggest the declared ones', () => {
+    const issues = load(`${HEAD}capabilities:
+  send_sms:
+    request:
+      method: POST
+      path: "/x/{{credentials.apikey}}"
+      body: '{ "to": input.too }'
+    response: '{ "message_id": id, "status": "queued" }'
+`);
+    expect(issues.map((i) => i.message)).toEqual([
+      'template reads "credentials.apikey", which credential_schema does not declare (did you mean "api_key"?)',
+      `expression reads "input.too", which the capability's input schema does not define (did you mean "to"?)`,
+    ]);
+  });
+});
+
+describe('positions', () => {
+  it('an over-indented line is reported at that line, once', () => {
+    const text = `${HEAD}capabilities:
+  send_sms:
+    request:
+      method: POST
+        path: /messages
+    response: '{ "message_id": id, "status": "queued" }'
+`;
+    const i = only(text);
+    expect(i).toMatchObject({ rule: 'yaml', line: 15, column: 9 }); // 15: "        path: /messages"
+    expect(i.message).toContain('indented deeper');
+  });
+
+  it('a JSONata syntax error deep in a block is at its line and column, without "at character"', () => {
+    const body = Array.from({ length: 12 }, (_, n) => `          "field_${n}": input.to,`).join('\n');
+    const text = `${HEAD}capabilities:
+  send_sms:
+    request:
+      method: POST
+      path: /messages
+      body: |
+        {
+${body}
+          "broken": input.body input.to
+        }
+    response: '{ "message_id": id, "status": "queued" }'
+`;
+    const i = only(text);
+    expect(i.rule).toBe('jsonata_syntax');
+    expect(i.message).not.toMatch(/at character/);
+    expect(i.line).toBe(30); // 16: "body: |", 17: "{", 18-29: the fields, 30: the broken line
+    expect(text.split('\n')[29].slice(i.column - 1)).toBe('input.to'); // the unexpected token
+  });
+
+  it('an unknown input field in a block is reported where it is read', () => {
+    const text = `${HEAD}capabilities:
+  send_sms:
+    request:
+      method: POST
+      path: /messages
+      body: |
+        {
+          "to": input.to,
+          "text": input.body,
+          "media": input.media_url
+        }
+    response: '{ "message_id": id, "status": "queued" }'
+`;
+    const i = only(text);
+    expect(i).toMatchObject({ rule: 'undeclared_input', line: 20 });
+    expect(text.split('\n')[19].slice(i.column - 1)).toBe('input.media_url');
+  });
+
+  it('a misspelt function is reported where it is called, with a suggestion', () => {
+    const text = `${HEAD}capabilities:
+  send_sms:
+    request:
+      method: POST
+      path: /messages
+      body: '{ "to": $uppercas(input.to) }'
+    response: '{ "message_id": id, "status": "queued" }'
+`;
+    const i = only(text);
+    expect(i).toMatchObject({ rule: 'unknown_function', message: 'expression calls "$uppercas", which is no known function (did you mean "$uppercase"?)' });
+    expect(text.split('\n')[15].slice(i.column - 1)).toMatch(/^\$uppercas\(/);
   });
 });
