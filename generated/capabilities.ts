@@ -80,6 +80,10 @@ export interface InitiatePaymentOutput {
   amount?: number;
   currency?: string;
   client_secret?: string | null;
+  /**
+   * Where to send the payer to approve or authenticate the payment (PayPal approval link, Stripe next_action.redirect_to_url.url), when the provider needs it.
+   */
+  redirect_url?: string;
   provider_status?: string;
 }
 
