@@ -3,6 +3,7 @@
 import { describe, it, expect } from 'vitest';
 import { minorToDecimal, decimalToMinor, currencyExponent } from '../../runtime/lang/money.ts';
 import { compileExpression } from '../../runtime/lang/expressions.ts';
+import { loadCapabilitySchemas } from '../../runtime/manifest/capability-schemas.ts';
 
 describe('minor units', () => {
   it('knows the exponent of zero-, two-, three- and four-decimal currencies', () => {
@@ -63,5 +64,15 @@ describe('in manifest expressions', () => {
 
   it('a bad amount fails the evaluation with the reason', async () => {
     await expect(compileExpression('$decimalToMinor("1.999", "usd")').evaluate({})).rejects.toThrow(/more decimals than USD allows/);
+  });
+});
+
+describe('initiate_payment output', () => {
+  it('has an optional redirect_url that must be a URI', () => {
+    const { validateOutput } = loadCapabilitySchemas().get('initiate_payment')!;
+    const base = { payment_id: 'pi_1', status: 'requires_action' };
+    expect(validateOutput(base)).toBe(true);
+    expect(validateOutput({ ...base, redirect_url: 'https://www.sandbox.paypal.com/checkoutnow?token=5O190127TN364715T' })).toBe(true);
+    expect(validateOutput({ ...base, redirect_url: 'not a url' })).toBe(false);
   });
 });

@@ -4,9 +4,12 @@
 // example shows the engine's error message.
 import { describe, it, expect } from 'vitest';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { runConnectorExamples, sampleCredentials } from '../../runtime/testkit/examples.ts';
 import { connectorFromYaml } from '../helpers/connector.ts';
-import { MANIFEST_SCHEMA_FILE } from '../../runtime/config/paths.ts';
+import { MANIFEST_SCHEMA_FILE, PROJECT_ROOT } from '../../runtime/config/paths.ts';
 
 const oauthManifest = `
 schema_version: 1
@@ -58,6 +61,19 @@ describe('offline examples: client credentials', () => {
       ['client refused by the token endpoint', []],
       ['provider fails after a good token', []],
     ]);
+  });
+
+  it('`plugboard test` runs a connector with a relative token_url (no "Invalid URL" crash)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-cc-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'crmz.yaml'), oauthManifest);
+      const r = spawnSync(path.join(PROJECT_ROOT, 'bin', 'plugboard'), ['test', 'crmz'], { encoding: 'utf8', env: { ...process.env, PLUGBOARD_CONNECTORS_DIR: dir } });
+      expect(r.stderr).not.toMatch(/Invalid URL|^\s+at /m);
+      expect(r.stdout).toContain('4 passed, 0 failed');
+      expect(r.status).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('an error example cannot pass because the token request got the error response', async () => {
