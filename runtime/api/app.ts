@@ -145,6 +145,8 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
       },
       customAttributeKeys: { reqId: 'requestId' },
       quietReqLogger: true,
+      // A 500 is a bug wherever it was answered: its request line is logged at error level, with err.
+      customLogLevel: (_req, res, err) => (err || res.statusCode === 500 ? 'error' : 'info'),
       // Method, path and status only: no bodies, no query strings, no auth headers.
       serializers: {
         req: (req: { method: string; url: string }) => ({ method: req.method, path: req.url.split('?')[0] }),

@@ -241,4 +241,24 @@ describe('the suite above', () => {
     const errors = fs.readFileSync(pb.logFile, 'utf8').split('\n').filter((l) => l.includes('"level":50'));
     expect(errors.map((l) => l.slice(0, 300))).toEqual([]);
   });
+
+  it('(and a 500, when there is one, is logged at error level with its err)', async () => {
+    const apiKeys = pb.platform.store.apiKeys;
+    const list = apiKeys.list;
+    apiKeys.list = async () => {
+      throw new Error('deliberate failure for the log test');
+    };
+    try {
+      const r = await fetch(`${pb.url}/api/v1/api-keys`, { headers: { authorization: `Bearer ${adminKey}`, 'x-request-id': 'log-test-500' } });
+      expect(r.status).toBe(500);
+      expect(await r.json()).toEqual({ success: false, message: 'Internal server error.' });
+    } finally {
+      apiKeys.list = list;
+    }
+    const lines = fs.readFileSync(pb.logFile, 'utf8').split('\n').filter((l) => l.includes('"requestId":"log-test-500"')).map((l) => JSON.parse(l));
+    const errors = lines.filter((l) => l.level === 50);
+    expect(errors.length).toBeGreaterThanOrEqual(1);
+    expect(errors.some((l) => l.err?.message === 'deliberate failure for the log test' && /Error/.test(l.err?.stack))).toBe(true);
+    expect(errors.every((l) => l.err)).toBe(true);
+  });
 });
