@@ -51,10 +51,13 @@ function missing(what: string): never {
 }
 
 /** Token URL by precedence (DESIGN §10 "OAuth hosts"): PLUGBOARD_OAUTH_<PROVIDER>_TOKEN_URL, then the
- *  manifest's token_url, resolved against the call's base URL when relative. */
+ *  integration's environment's token_url, then the manifest's; a relative one follows the call's base URL. */
 export function tokenUrl(connector: Connector, ctx: Pick<AuthContext, 'credentials' | 'integration' | 'baseUrl' | 'env'>): string {
   const override = ctx.env[`PLUGBOARD_OAUTH_${connector.name.toUpperCase()}_TOKEN_URL`];
   if (override) return override;
+  const environment = ctx.integration['environment'];
+  const fromEnvironment = typeof environment === 'string' ? connector.environmentOAuth[environment]?.token_url : undefined;
+  if (fromEnvironment) return resolveAgainstBase(ctx.baseUrl, fromEnvironment);
   const t = connector.auth.templates.get('token_url');
   const url = t ? t.render({ credentials: ctx.credentials, integration: ctx.integration }) : '';
   return url ? resolveAgainstBase(ctx.baseUrl, url) : '';

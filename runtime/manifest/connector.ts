@@ -59,7 +59,10 @@ export interface Connector {
   validateCredentials: ValidateFunction;
   sensitiveFields: string[];
   baseUrl?: string;
+  /** Base URL of each environment. */
   environments: Record<string, string>;
+  /** OAuth hosts an environment sets instead of the auth block's (DESIGN §10 "OAuth hosts"). */
+  environmentOAuth: Record<string, { authorization_url?: string; token_url?: string }>;
   verify?: { request: CompiledRequest; success?: CompiledExpression };
   capabilities: Map<string, CompiledCapability>;
   errors: CompiledErrors;
@@ -307,7 +310,10 @@ export function compileConnector(manifest: Manifest, where: { file: string; map:
     validateCredentials: ajv.compile(credsSchema),
     sensitiveFields: Object.entries(manifest.credential_schema).filter(([, f]) => f.sensitive).map(([k]) => k),
     baseUrl: manifest.base_url,
-    environments: manifest.environments ?? {},
+    environments: Object.fromEntries(Object.entries(manifest.environments ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : v.base_url])),
+    environmentOAuth: Object.fromEntries(
+      Object.entries(manifest.environments ?? {}).flatMap(([k, v]) => (typeof v === 'string' ? [] : [[k, { authorization_url: v.authorization_url, token_url: v.token_url }]])),
+    ),
     verify,
     capabilities,
     errors: compileErrors(ctx, manifest.errors, ['errors']),

@@ -65,6 +65,9 @@ export interface ErrorsSpec {
   code?: string;
 }
 
+/** A base URL, or one with the OAuth hosts of that environment (DESIGN §10). */
+export type EnvironmentSpec = string | { base_url: string; authorization_url?: string; token_url?: string };
+
 export interface ExampleSpec {
   name: string;
   credentials?: Record<string, unknown>;
@@ -128,7 +131,7 @@ export interface Manifest {
   category: string;
   docs_url?: string;
   base_url?: string;
-  environments?: Record<string, string>;
+  environments?: Record<string, EnvironmentSpec>;
   auth: AuthSpec;
   credential_schema: Record<string, CredentialField>;
   verify?: { request: RequestSpec; success?: string };

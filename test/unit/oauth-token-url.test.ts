@@ -64,6 +64,18 @@ describe('client credentials: token_url', () => {
     expect(s.seen.map((r) => r.url)).toEqual(['/v1/oauth2/token', '/contacts', '/sandbox/v1/oauth2/token', '/sandbox/contacts']);
   });
 
+  it("an environment's own token_url replaces the manifest's; the override variable beats both", async () => {
+    const s = await serve(tokenThenContact);
+    const envs = `environments:
+  live: https://crm.invalid
+  sandbox: { base_url: "${s.url}/sb", token_url: "${s.url}/sandbox-login/oauth2/token" }`;
+    const c = manifest('/v1/oauth2/token', envs);
+    expect(await new Engine({ env: {} }).run(c, 'create_contact', { credentials, input, integration: { environment: 'sandbox' } })).toMatchObject({ ok: true });
+    const overridden = new Engine({ env: { PLUGBOARD_OAUTH_CRMY_TOKEN_URL: `${s.url}/proxy/oauth2/token` } });
+    expect(await overridden.run(c, 'create_contact', { credentials, input, integration: { environment: 'sandbox' } })).toMatchObject({ ok: true });
+    expect(s.seen.map((r) => r.url)).toEqual(['/sandbox-login/oauth2/token', '/sb/contacts', '/proxy/oauth2/token', '/sb/contacts']);
+  });
+
   it('PLUGBOARD_OAUTH_<PROVIDER>_TOKEN_URL overrides an absolute token_url', async () => {
     const s = await serve(tokenThenContact);
     const engine = new Engine({ env: { PLUGBOARD_OAUTH_CRMY_TOKEN_URL: `${s.url}/proxy/oauth2/token` } });
