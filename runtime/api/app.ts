@@ -76,7 +76,7 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
     quick: true,
     // Every invalid field at once; bodies are not coerced (a number is not a string). openapi-backend
     // coerces query and path parameters itself.
-    ajvOpts: { allErrors: true },
+    ajvOpts: { allErrors: true, verbose: true },
     // date-time, email, uri...: validated, not ignored.
     customizeAjv: (ajv) => {
       addFormats(ajv as never);
@@ -117,7 +117,9 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
         const params = e.params as { missingProperty?: string; additionalProperty?: string };
         if (params.missingProperty) field = [field, params.missingProperty].filter(Boolean).join('.');
         if (params.additionalProperty) field = [field, params.additionalProperty].filter(Boolean).join('.');
-        const msg = params.additionalProperty ? 'is not allowed' : params.missingProperty ? 'is required' : e.message ?? 'is invalid';
+        // A schema may word its own message (x-error-message), e.g. instead of quoting a unicode pattern.
+        const own = (e.parentSchema as Record<string, unknown> | undefined)?.['x-error-message'];
+        const msg = params.additionalProperty ? 'is not allowed' : params.missingProperty ? 'is required' : typeof own === 'string' && e.keyword === 'pattern' ? own : e.message ?? 'is invalid';
         (errors[field || 'body'] ??= []).push(msg);
       }
       res.status(422).json(fail('The given data was invalid.', errors));
