@@ -3,6 +3,7 @@
 // Past the budget, further attempts are refused with 429 *before* the credential is checked, so a
 // blocked address cannot tell a right guess from a wrong one; other addresses are not affected.
 // Counters live in the store (rate-limiter-flexible), so every process on one database shares them.
+import { isIPv6 } from 'node:net';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Store } from '../store/types.ts';
 
@@ -18,6 +19,22 @@ export const AUTH_FAILURE_BUDGETS: { perAddress: FailureBudget; perClientId: Fai
   perClientId: { failures: 50, windowSeconds: 600 },
 };
 
+/**
+ * The throttled unit of an address: an IPv4 address (also when IPv4-mapped, ::ffff:a.b.c.d), or the
+ * /64 network of an IPv6 address, since one IPv6 client commonly holds a whole /64.
+ */
+export function addressKey(address: string | undefined): string {
+  if (!address) return 'unknown';
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (!isIPv6(address)) return address;
+  const [head = '', tail = ''] = address.toLowerCase().split('%')[0]!.split('::');
+  const left = head ? head.split(':') : [];
+  const right = address.includes('::') ? (tail ? tail.split(':') : []) : [];
+  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
 export class AuthThrottle {
   private readonly byAddress: RateLimiterAbstract;
   private readonly byClientId: RateLimiterAbstract;
@@ -29,7 +46,7 @@ export class AuthThrottle {
 
   /** Seconds to wait when this address (or client id) has used up its failures; undefined when it may try. */
   async retryAfter(address: string | undefined, clientId?: string): Promise<number | undefined> {
-    const checks: Array<[RateLimiterAbstract, string, number]> = [[this.byAddress, `a:${address ?? 'unknown'}`, this.budgets.perAddress.failures]];
+    const checks: Array<[RateLimiterAbstract, string, number]> = [[this.byAddress, `a:${addressKey(address)}`, this.budgets.perAddress.failures]];
     if (clientId) checks.push([this.byClientId, `c:${clientId}`, this.budgets.perClientId.failures]);
     let wait: number | undefined;
     for (const [limiter, key, failures] of checks) {
@@ -48,7 +65,7 @@ export class AuthThrottle {
         if (!(res instanceof RateLimiterRes)) throw res; // already over: nothing more to count
       }
     };
-    await spend(this.byAddress, `a:${address ?? 'unknown'}`);
+    await spend(this.byAddress, `a:${addressKey(address)}`);
     if (clientId) await spend(this.byClientId, `c:${clientId}`);
   }
 }
