@@ -11,6 +11,7 @@ import { UndiciTransport, type HttpRequest, type HttpResponse, type HttpTranspor
 import { sampleCredentials } from '../examples.ts';
 import { loadSpec, type LoadedSpec } from './spec-document.ts';
 import { startSpecServer, type CapturedRequest, type MockResponse, type ResponseIssue, type SpecServer, type Violation } from './spec-server.ts';
+import { resolveAgainstBase } from '../../http/url.ts';
 
 export interface ContractRun {
   /** Capability name, or "verify". */
@@ -64,8 +65,9 @@ function connectorBase(connector: Connector, environment?: string): string | und
 function tokenPaths(connector: Connector, base: string | undefined): string[] {
   const url = connector.manifest.auth.token_url;
   if (!url || url.includes('{{')) return [];
+  // Resolved as the engine resolves it (a base URL's path prefix is kept).
   try {
-    return [new URL(url, base ? `${base.replace(/\/+$/, '')}/` : 'http://x/').pathname];
+    return [new URL(resolveAgainstBase(base ?? 'http://x', url)).pathname];
   } catch {
     return [];
   }
