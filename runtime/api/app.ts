@@ -26,6 +26,7 @@ import { accessHandlers, oauthTokenError } from './handlers/access.ts';
 import { webhookHandlers } from './handlers/webhooks.ts';
 import { MAX_INBOUND_BYTES } from '../webhooks/inbound.ts';
 import type { ApiHandler, HandlerContext } from './handler.ts';
+import { invalid } from '../errors/plugboard-error.ts';
 
 export const API_BASE = '/api/v1';
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: unknown) => void;
@@ -122,7 +123,7 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
         const msg = params.additionalProperty ? 'is not allowed' : params.missingProperty ? 'is required' : typeof own === 'string' && e.keyword === 'pattern' ? own : e.message ?? 'is invalid';
         (errors[field || 'body'] ??= []).push(msg);
       }
-      res.status(422).json(fail('The given data was invalid.', errors));
+      sendError(res, invalid(errors));
     },
     notFound: (_c: Context, _req: Request, res: Response) => res.status(404).json(fail('Not found.')),
     methodNotAllowed: (_c: Context, _req: Request, res: Response) => res.status(405).json(fail('Method not allowed.')),

@@ -12,6 +12,7 @@ import { newId } from '../access/api-keys.ts';
 import { PlugboardError, notFound, invalid, conflict } from '../errors/plugboard-error.ts';
 import type { EventPublisher } from '../webhooks/events.ts';
 import { checkTenantMetadata, checkEnvironment, mergedMetadata, withoutVerification } from './metadata.ts';
+import { listProviders } from './providers.ts';
 
 export interface VerificationScheduler {
   /** Queues the verify-integration job (durably) for this credentials version. */
@@ -60,6 +61,11 @@ export class IntegrationService {
     private readonly logger: Logger,
     private readonly events?: EventPublisher,
   ) {}
+
+  /** The provider catalogue for a tenant (GET /providers). */
+  providers(tenantId: string, category?: string) {
+    return listProviders(this.store, this.connectors, tenantId, category);
+  }
 
   connector(provider: string): Connector | undefined {
     return this.connectors.get(provider);

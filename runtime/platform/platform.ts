@@ -23,6 +23,7 @@ import { OAuthService } from '../access/oauth.ts';
 import { ApiRateLimiter } from '../access/rate-limits.ts';
 import { AuthThrottle } from '../access/auth-throttle.ts';
 import { AuditLog } from '../access/audit.ts';
+import { AccessService } from '../access/service.ts';
 import { UsageCollector } from '../access/usage.ts';
 import { LastUsedTracker } from '../access/api-keys.ts';
 import { EventBus } from '../webhooks/events.ts';
@@ -51,6 +52,7 @@ export interface Platform {
   /** Failed authentications per client address and OAuth client id (brute-force throttling). */
   authThrottle: AuthThrottle;
   audit: AuditLog;
+  access: AccessService;
   usage: UsageCollector;
   lastUsed: LastUsedTracker;
   events: EventBus;
@@ -121,12 +123,13 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
   const oauth = new OAuthService(store, keyring, config.publicUrl ?? 'plugboard', authThrottle);
   const rateLimiter = new ApiRateLimiter(store);
   const audit = new AuditLog(store);
+  const access = new AccessService(store, oauth, audit);
   const usage = new UsageCollector(store);
   const lastUsed = new LastUsedTracker(store);
 
   return {
     config, logger, connectors: reg.connectors, store, keyring, engine, integrations, routing, operations, agenda, metrics,
-    oauth, rateLimiter, authThrottle, audit, usage, lastUsed, events, subscriptions, dispatcher, inbound,
+    oauth, rateLimiter, authThrottle, audit, access, usage, lastUsed, events, subscriptions, dispatcher, inbound,
     webhooks: new WebhookManagement(store, subscriptions, events, dispatcher, inbound),
     // Everything due and not done: Agenda jobs, and the rows the webhook workers lease.
     jobsQueueDepth: async () => {

@@ -1,8 +1,8 @@
 import type { Response } from 'express';
 import type { ApiHandler } from '../handler.ts';
-import { ok, listPage, fail } from '../envelope.ts';
-import { createApiKey, apiKeyView, type Scope } from '../../access/api-keys.ts';
-import { OAuthError, oauthClientView } from '../../access/oauth.ts';
+import { ok, listPage } from '../envelope.ts';
+import type { Scope } from '../../access/api-keys.ts';
+import { OAuthError } from '../../access/oauth.ts';
 import type { UsageGroup } from '../../access/usage.ts';
 import { clientCredentials } from '../authentication.ts';
 import { invalid } from '../../errors/plugboard-error.ts';
@@ -24,38 +24,30 @@ export function oauthTokenError(res: Response, error: string, description: strin
 export const accessHandlers: Record<string, ApiHandler> = {
   async listApiKeys(_c, h, req, res) {
     const page = h.page();
-    const r = await h.platform.store.apiKeys.list(h.tenantId, page);
-    res.json(listPage(r.items.map(apiKeyView), r.total, page, req.originalUrl));
+    const r = await h.platform.access.listApiKeys(h.tenantId, page);
+    res.json(listPage(r.items, r.total, page, req.originalUrl));
   },
   async createApiKey(c, h, _req, res) {
     const body = c.request.requestBody as { name: string; scopes: Scope[]; expires_at?: string };
-    const expiresAt = dateParam(body, 'expires_at');
-    if (expiresAt && expiresAt.getTime() <= Date.now()) throw invalid({ expires_at: ['must be in the future'] });
-    const { row, key } = await createApiKey(h.platform.store, h.tenantId, { name: body.name, scopes: body.scopes, expiresAt: expiresAt?.toISOString() ?? null });
-    await h.platform.audit.record(h, 'api_key.created', 'api_key', row.id, ['name', 'scopes', ...(body.expires_at ? ['expires_at'] : [])]);
-    res.status(201).json(ok({ ...apiKeyView(row), key }, 'API key created. Store the key now: it is not shown again.'));
+    const created = await h.platform.access.createApiKey(h, { name: body.name, scopes: body.scopes, expiresAt: dateParam(body, 'expires_at') });
+    res.status(201).json(ok(created, 'API key created. Store the key now: it is not shown again.'));
   },
   async deleteApiKey(c, h, _req, res) {
-    const id = c.request.params['id'] as string;
-    if (!(await h.platform.store.apiKeys.revoke(h.tenantId, id, new Date().toISOString()))) return res.status(404).json(fail('API key not found.'));
-    await h.platform.audit.record(h, 'api_key.revoked', 'api_key', id);
+    await h.platform.access.revokeApiKey(h, c.request.params['id'] as string);
     res.json(ok(null, 'API key revoked.'));
   },
   async listOAuthClients(_c, h, req, res) {
     const page = h.page();
-    const r = await h.platform.store.oauthClients.list(h.tenantId, page);
-    res.json(listPage(r.items.map(oauthClientView), r.total, page, req.originalUrl));
+    const r = await h.platform.access.listOAuthClients(h.tenantId, page);
+    res.json(listPage(r.items, r.total, page, req.originalUrl));
   },
   async createOAuthClient(c, h, _req, res) {
     const body = c.request.requestBody as { name: string; scopes: Scope[] };
-    const { row, secret } = await h.platform.oauth.createClient(h.tenantId, body.name, body.scopes);
-    await h.platform.audit.record(h, 'oauth_client.created', 'oauth_client', row.id, ['name', 'scopes']);
-    res.status(201).json(ok({ ...oauthClientView(row), client_secret: secret }, 'OAuth client created. Store the secret now: it is not shown again.'));
+    const created = await h.platform.access.createOAuthClient(h, body);
+    res.status(201).json(ok(created, 'OAuth client created. Store the secret now: it is not shown again.'));
   },
   async deleteOAuthClient(c, h, _req, res) {
-    const id = c.request.params['id'] as string;
-    if (!(await h.platform.store.oauthClients.revoke(h.tenantId, id, new Date().toISOString()))) return res.status(404).json(fail('OAuth client not found.'));
-    await h.platform.audit.record(h, 'oauth_client.revoked', 'oauth_client', id);
+    await h.platform.access.revokeOAuthClient(h, c.request.params['id'] as string);
     res.json(ok(null, 'OAuth client revoked; its tokens no longer work.'));
   },
   async oauthToken(_c, h, req, res) {
@@ -77,8 +69,7 @@ export const accessHandlers: Record<string, ApiHandler> = {
   /** RFC 7009. Authenticated as the client itself (its own tokens) or with an admin key (the tenant's tokens). */
   async oauthRevoke(_c, h, req, res) {
     const token = String((req.body as Record<string, unknown>)?.['token'] ?? '');
-    await h.platform.oauth.revokeToken({ tenantId: h.tenantId, clientId: req.authenticatedClient }, token);
-    await h.platform.audit.record(h, 'oauth_token.revoked', 'oauth_token', null);
+    await h.platform.access.revokeToken(h, token, req.authenticatedClient);
     res.status(200).json(ok(null, 'Token revoked.'));
   },
   async getUsage(c, h, _req, res) {
@@ -91,8 +82,7 @@ export const accessHandlers: Record<string, ApiHandler> = {
   async listAuditLog(c, h, req, res) {
     const q = c.request.query as Record<string, string | undefined>;
     const page = h.page();
-    // Timestamps are stored as UTC ISO strings: normalise offsets before comparing.
-    const r = await h.platform.store.audit.list(h.tenantId, { ...page, action: q['action'], target_type: q['target_type'], target_id: q['target_id'], actor: q['actor'], from: dateParam(q, 'from')?.toISOString(), to: dateParam(q, 'to')?.toISOString() });
-    res.json(listPage(r.items.map(({ tenant_id: _t, ...e }) => e), r.total, page, req.originalUrl));
+    const r = await h.platform.access.auditLog(h.tenantId, { ...page, action: q['action'], target_type: q['target_type'], target_id: q['target_id'], actor: q['actor'], from: dateParam(q, 'from'), to: dateParam(q, 'to') });
+    res.json(listPage(r.items, r.total, page, req.originalUrl));
   },
 };

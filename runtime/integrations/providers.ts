@@ -1,0 +1,22 @@
+// The provider catalogue a tenant sees: every installed connector, and whether the tenant has
+// configured an integration for it.
+import type { Connector } from '../manifest/connector.ts';
+import type { Store } from '../store/types.ts';
+
+export async function listProviders(store: Store, connectors: Map<string, Connector>, tenantId: string, category?: string) {
+  const configured = new Set(await store.integrations.configuredProviders(tenantId));
+  return [...connectors.values()]
+    .filter((p) => !category || p.category === category)
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((p) => ({
+      name: p.name,
+      display_name: p.displayName,
+      description: p.description,
+      category: p.category,
+      auth_type: p.manifest.auth.type,
+      capabilities: [...p.capabilities.keys()],
+      environments: Object.keys(p.environments),
+      credential_schema: p.credentialSchema,
+      is_configured: configured.has(p.name),
+    }));
+}
