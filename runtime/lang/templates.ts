@@ -4,7 +4,11 @@ import Handlebars from 'handlebars';
 import { PlugboardError } from '../errors/plugboard-error.ts';
 
 // No 'env' root on purpose: a manifest must not be able to read the server's environment (master key!).
-export const TEMPLATE_ROOTS = ['credentials', 'input', 'integration'] as const;
+// `connection` is what an OAuth token response mapped into the integration (non-secret); `app` is the
+// operator's OAuth app (PLUGBOARD_OAUTH_<PROVIDER>_CLIENT_ID/_SECRET), readable only in auth.client_id
+// and auth.client_secret (the manifest loader refuses it elsewhere).
+export const TEMPLATE_ROOTS = ['credentials', 'input', 'integration', 'connection', 'app'] as const;
+export type TemplateRoot = (typeof TEMPLATE_ROOTS)[number];
 
 const hbs = Handlebars.create();
 hbs.registerHelper('json', (value: unknown) => JSON.stringify(value ?? null));

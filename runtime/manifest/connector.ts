@@ -5,7 +5,7 @@ import type { Manifest, RequestSpec, ErrorsSpec, ExampleSpec, BodyFormat, HttpMe
 import type { ManifestIssue, SourceMap, PathSegment } from './source-map.ts';
 import { ajv, type ValidateFunction } from './ajv.ts';
 import { loadCapabilitySchemas, type CapabilitySchema, type JsonSchema } from './capability-schemas.ts';
-import { compileTemplate, TemplateSyntaxError, TEMPLATE_ROOTS, TEMPLATE_HELPERS, type CompiledTemplate } from '../lang/templates.ts';
+import { compileTemplate, TemplateSyntaxError, TEMPLATE_ROOTS, TEMPLATE_HELPERS, type CompiledTemplate, type TemplateRoot } from '../lang/templates.ts';
 import { compileExpression, ExpressionSyntaxError, KNOWN_FUNCTIONS, type CompiledExpression } from '../lang/expressions.ts';
 import { didYouMean } from './suggest.ts';
 
@@ -41,8 +41,11 @@ export interface CompiledCapability {
 
 export interface CompiledAuth {
   spec: AuthSpec;
-  /** Every string field of the auth block that is a template, compiled (username, token, headers.X, ...). */
+  /** Every string field of the auth block that is a template, compiled (username, token, client_id, token_url,
+   *  authorization_url, revocation_url, headers.X, extra_authorize_params.X, ...). */
   templates: Map<string, CompiledTemplate>;
+  /** oauth2_authorization_code: JSONata mapping a token response (object) to the connection object. */
+  connection?: CompiledExpression;
 }
 
 export interface Connector {
@@ -58,7 +61,10 @@ export interface Connector {
   credentialsJsonSchema: JsonSchema;
   validateCredentials: ValidateFunction;
   sensitiveFields: string[];
+  /** The manifest's base_url when it is a plain URL. */
   baseUrl?: string;
+  /** The manifest's base_url when it is a template (it reads only connection.*). */
+  baseUrlTemplate?: CompiledTemplate;
   /** Base URL of each environment. */
   environments: Record<string, string>;
   /** OAuth hosts an environment sets instead of the auth block's (DESIGN §10 "OAuth hosts"). */
@@ -83,7 +89,13 @@ export interface CompiledWebhooks {
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
-const AUTH_TEMPLATE_FIELDS = ['value', 'username', 'password', 'token', 'client_id', 'client_secret', 'token_url', 'host', 'port'] as const;
+const AUTH_TEMPLATE_FIELDS = ['value', 'username', 'password', 'token', 'client_id', 'client_secret', 'token_url', 'authorization_url', 'revocation_url', 'host', 'port'] as const;
+const OAUTH_CODE = 'oauth2_authorization_code';
+/** Roots a template may read unless its place narrows them; `app` only where a place allows it. */
+const DEFAULT_ROOTS: readonly TemplateRoot[] = ['credentials', 'input', 'integration', 'connection'];
+/** Before the token exchange only the tenant's own values are known. */
+const PRE_CONNECTION: Place = { kind: 'none', allow: ['credentials', 'integration'], why: 'the OAuth endpoints are called before a connection exists, so they may read only credentials.* and integration.*' };
+const APP_FIELDS = ['client_id', 'client_secret'];
 const AUTH_TEMPLATE_MAPS = ['headers', 'query', 'extra_authorize_params'] as const;
 
 export function credentialsJsonSchema(fields: Record<string, CredentialField>): JsonSchema {
@@ -104,6 +116,7 @@ interface Ctx {
   map: SourceMap;
   issues: ManifestIssue[];
   credentials: Record<string, CredentialField>;
+  authType: string;
 }
 
 /** Where inside a template or expression a problem is: 0-based line and column of its source. */
@@ -122,11 +135,24 @@ function insideAt(source: string, offset: number): Inside {
 
 /** Where `input.*` may be read: the capability's input properties, or nothing (verify, auth). */
 type InputScope = { kind: 'capability'; schema: JsonSchema } | { kind: 'none' };
+/** A place in the manifest: its input scope, and the roots it may read when narrower than DEFAULT_ROOTS (with why). */
+type Place = InputScope & { allow?: readonly TemplateRoot[]; why?: string };
 
-function checkRef(ctx: Ctx, segs: PathSegment[], ref: string[], scope: InputScope, at: Inside, what: string): void {
+function checkRef(ctx: Ctx, segs: PathSegment[], ref: string[], scope: Place, at: Inside, what: string): void {
   const [root, field] = ref;
   if (!(TEMPLATE_ROOTS as readonly string[]).includes(root)) {
     issue(ctx, segs, `${what} reads "${ref.join('.')}": the root must be one of ${TEMPLATE_ROOTS.join(', ')}${didYouMean(root, TEMPLATE_ROOTS)}`, 'template_root', at);
+    return;
+  }
+  if (root === 'connection' && ctx.authType !== OAUTH_CODE) {
+    issue(ctx, segs, `${what} reads "${ref.join('.')}": connection.* exists only for ${OAUTH_CODE} connectors (this one uses ${ctx.authType})`, 'connection_root', at);
+    return;
+  }
+  if (!(scope.allow ?? DEFAULT_ROOTS).includes(root as TemplateRoot)) {
+    const why = root === 'app'
+      ? `app.* (the operator's OAuth app) may be read only in auth.client_id and auth.client_secret of an ${OAUTH_CODE} connector`
+      : scope.why ?? `${root}.* cannot be read here`;
+    issue(ctx, segs, `${what} reads "${ref.join('.')}": ${why}`, root === 'app' ? 'app_root' : 'template_root', at);
     return;
   }
   if (root === 'credentials' && field !== undefined && !(field in ctx.credentials)) {
@@ -139,7 +165,7 @@ function checkRef(ctx: Ctx, segs: PathSegment[], ref: string[], scope: InputScop
   }
 }
 
-function template(ctx: Ctx, source: string, segs: PathSegment[], scope: InputScope): CompiledTemplate {
+function template(ctx: Ctx, source: string, segs: PathSegment[], scope: Place): CompiledTemplate {
   try {
     const t = compileTemplate(source);
     for (const ref of t.refs) checkRef(ctx, segs, ref.path, scope, { line: ref.line - 1, column: ref.column }, 'template');
@@ -152,7 +178,7 @@ function template(ctx: Ctx, source: string, segs: PathSegment[], scope: InputSco
   }
 }
 
-function expression(ctx: Ctx, source: string, segs: PathSegment[], scope: InputScope | 'response'): CompiledExpression {
+function expression(ctx: Ctx, source: string, segs: PathSegment[], scope: Place | 'response'): CompiledExpression {
   try {
     const e = compileExpression(source);
     if (scope !== 'response') {
@@ -197,6 +223,9 @@ function checkExamples(ctx: Ctx, examples: ExampleSpec[], schema: CapabilitySche
     if (ex.token_response && authType !== 'oauth2_client_credentials') {
       issue(ctx, [...segs, i, 'token_response'], `only a connector with oauth2_client_credentials auth requests a token (this one uses ${authType})`, 'token_response');
     }
+    if (ex.connection && authType !== OAUTH_CODE) {
+      issue(ctx, [...segs, i, 'connection'], `only an ${OAUTH_CODE} connector has a connection (this one uses ${authType})`, 'example_connection');
+    }
     if (!schema.validateInput(ex.input)) {
       for (const e of schema.validateInput.errors ?? []) issue(ctx, [...segs, i, 'input'], `example input ${e.instancePath || ''} ${e.message}`.replace(/\s+/g, ' '), 'example_input');
     }
@@ -207,7 +236,7 @@ function checkExamples(ctx: Ctx, examples: ExampleSpec[], schema: CapabilitySche
 }
 
 export function compileConnector(manifest: Manifest, where: { file: string; map: SourceMap }): { connector: Connector; issues: ManifestIssue[] } {
-  const ctx: Ctx = { ...where, issues: [], credentials: manifest.credential_schema };
+  const ctx: Ctx = { ...where, issues: [], credentials: manifest.credential_schema, authType: manifest.auth.type };
   const capabilitySchemas = loadCapabilitySchemas();
   const none: InputScope = { kind: 'none' };
 
@@ -231,14 +260,24 @@ export function compileConnector(manifest: Manifest, where: { file: string; map:
     }
   }
 
+  const isOAuthCode = manifest.auth.type === OAUTH_CODE;
+  const authPlace = (f: string): Place => {
+    if (!isOAuthCode) return none;
+    if (APP_FIELDS.includes(f)) return { kind: 'none', allow: ['credentials', 'integration', 'app'] };
+    return f === 'token_url' || f === 'authorization_url' || f === 'revocation_url' || f === 'extra_authorize_params' ? PRE_CONNECTION : none;
+  };
   const authTemplates = new Map<string, CompiledTemplate>();
   for (const f of AUTH_TEMPLATE_FIELDS) {
     const v = manifest.auth[f];
-    if (typeof v === 'string') authTemplates.set(f, template(ctx, v, ['auth', f], none));
+    if (typeof v === 'string') authTemplates.set(f, template(ctx, v, ['auth', f], authPlace(f)));
   }
   for (const m of AUTH_TEMPLATE_MAPS) {
-    for (const [k, v] of Object.entries(manifest.auth[m] ?? {})) authTemplates.set(`${m}.${k}`, template(ctx, v, ['auth', m, k], none));
+    for (const [k, v] of Object.entries(manifest.auth[m] ?? {})) authTemplates.set(`${m}.${k}`, template(ctx, v, ['auth', m, k], authPlace(m)));
   }
+  const authConnection = manifest.auth.connection ? expression(ctx, manifest.auth.connection, ['auth', 'connection'], 'response') : undefined;
+  const baseUrlTemplate = manifest.base_url?.includes('{{')
+    ? template(ctx, manifest.base_url, ['base_url'], { kind: 'none', allow: ['connection'], why: 'a templated base_url may read only connection.*' })
+    : undefined;
 
   const capabilities = new Map<string, CompiledCapability>();
   for (const [name, spec] of Object.entries(manifest.capabilities)) {
@@ -304,12 +343,13 @@ export function compileConnector(manifest: Manifest, where: { file: string; map:
     description: manifest.description ?? '',
     file: where.file,
     manifest,
-    auth: { spec: manifest.auth, templates: authTemplates },
+    auth: { spec: manifest.auth, templates: authTemplates, ...(authConnection ? { connection: authConnection } : {}) },
     credentialSchema: manifest.credential_schema,
     credentialsJsonSchema: credsSchema,
     validateCredentials: ajv.compile(credsSchema),
     sensitiveFields: Object.entries(manifest.credential_schema).filter(([, f]) => f.sensitive).map(([k]) => k),
-    baseUrl: manifest.base_url,
+    baseUrl: baseUrlTemplate ? undefined : manifest.base_url,
+    ...(baseUrlTemplate ? { baseUrlTemplate } : {}),
     environments: Object.fromEntries(Object.entries(manifest.environments ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : v.base_url])),
     environmentOAuth: Object.fromEntries(
       Object.entries(manifest.environments ?? {}).flatMap(([k, v]) => (typeof v === 'string' ? [] : [[k, { authorization_url: v.authorization_url, token_url: v.token_url }]])),

@@ -25,13 +25,19 @@ export interface AuthSpec {
   scheme?: string;
   authorization_url?: string;
   token_url?: string;
+  /** oauth2_authorization_code: RFC 7009 endpoint called on disconnect. */
+  revocation_url?: string;
   scopes?: string[];
+  /** oauth2_authorization_code: joins scopes in the authorize request (default " "). */
+  scope_separator?: string;
   pkce?: boolean;
   client_id?: string;
   client_secret?: string;
   client_auth?: 'basic' | 'body';
   audience?: string;
   extra_authorize_params?: Record<string, string>;
+  /** oauth2_authorization_code: JSONata over the token response giving the connection object. */
+  connection?: string;
   host?: string;
   port?: number | string;
   secure?: boolean;
@@ -70,7 +76,10 @@ export type EnvironmentSpec = string | { base_url: string; authorization_url?: s
 
 export interface ExampleSpec {
   name: string;
+  /** oauth2_authorization_code examples may also give access_token (default: example-access-token). */
   credentials?: Record<string, unknown>;
+  /** oauth2_authorization_code: what connection.* reads in this example. */
+  connection?: Record<string, unknown>;
   input: Record<string, unknown>;
   request?: { method?: string; path?: string; query?: Record<string, unknown>; headers?: Record<string, unknown>; body?: unknown };
   response: { status: number; headers?: Record<string, string>; body?: unknown };
@@ -130,6 +139,7 @@ export interface Manifest {
   description?: string;
   category: string;
   docs_url?: string;
+  /** An absolute URL, or a template reading connection.* (oauth2_authorization_code). */
   base_url?: string;
   environments?: Record<string, EnvironmentSpec>;
   auth: AuthSpec;
