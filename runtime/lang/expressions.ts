@@ -4,7 +4,7 @@
 import jsonata from 'jsonata';
 import { BAIL, tryCompileFast } from './fast-expressions.ts';
 import { PlugboardError } from '../errors/plugboard-error.ts';
-import { MANIFEST_FUNCTIONS } from './money.ts';
+import { MANIFEST_FUNCTIONS } from './functions.ts';
 
 /** JSONata's built-in functions (jsonata 2.x), plus $now and $millis bound per evaluation. */
 export const JSONATA_FUNCTIONS: readonly string[] = [

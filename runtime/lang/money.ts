@@ -52,11 +52,3 @@ export function decimalToMinor(amount: unknown, currency: string): number | unde
   if (!Number.isSafeInteger(value)) throw new Error(`$decimalToMinor: ${text} is too large`);
   return value;
 }
-
-/** The functions the runtime registers in JSONata, with their JSONata signatures. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSONata passes whatever the expression gives
-type JsonataFunction = (...args: any[]) => unknown;
-export const MANIFEST_FUNCTIONS: ReadonlyArray<{ name: string; implementation: JsonataFunction; signature: string }> = [
-  { name: 'minorToDecimal', implementation: minorToDecimal, signature: '<(ns)s:s>' },
-  { name: 'decimalToMinor', implementation: decimalToMinor, signature: '<(ns)s:n>' },
-];
