@@ -60,6 +60,20 @@ export class CredentialCipher {
     return JSON.parse(open(dataKey, sealed.credentials_sealed, CredentialCipher.aad(tenantId, integrationId, 'credentials')).toString('utf8')) as Record<string, unknown>;
   }
 
+  /**
+   * Seals another secret of the same integration (OAuth tokens) under its existing data key, so
+   * master key rotation (which re-wraps that key) keeps it readable. `what` separates its AAD.
+   */
+  sealBeside(tenantId: string, integrationId: string, key: Omit<SealedCredentials, 'credentials_sealed'>, what: string, value: unknown): Buffer {
+    const dataKey = this.unwrap(tenantId, integrationId, key.data_key_wrapped, key.master_key_id);
+    return seal(dataKey, Buffer.from(JSON.stringify(value)), CredentialCipher.aad(tenantId, integrationId, what));
+  }
+
+  openBeside(tenantId: string, integrationId: string, key: Omit<SealedCredentials, 'credentials_sealed'>, what: string, blob: Buffer): unknown {
+    const dataKey = this.unwrap(tenantId, integrationId, key.data_key_wrapped, key.master_key_id);
+    return JSON.parse(open(dataKey, blob, CredentialCipher.aad(tenantId, integrationId, what)).toString('utf8'));
+  }
+
   /** Re-wraps a data key with the active master key (master key rotation); the sealed credentials are untouched. */
   rewrap(tenantId: string, integrationId: string, wrapped: Buffer, masterKeyId: string): { data_key_wrapped: Buffer; master_key_id: string } {
     const dataKey = this.unwrap(tenantId, integrationId, wrapped, masterKeyId);

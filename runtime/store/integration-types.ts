@@ -25,6 +25,14 @@ export interface IntegrationRow {
   master_key_id: string;
   /** Bumped on every credentials (or environment) change so a stale verification job cannot activate them. */
   credentials_version: number;
+  /** OAuth: {access_token, refresh_token, expires_at, scope, token_type}, sealed under the integration's data key. */
+  oauth_tokens_sealed?: Buffer | null;
+  /** OAuth: when the access token expires (not secret; schedules the refresh). */
+  token_expires_at?: string | null;
+  /** OAuth: bumped on every token write (compare-and-swap for concurrent refreshes). */
+  token_version?: number;
+  /** OAuth: values the token response named (instance_url, api_domain, ...): not secret, shown in responses. */
+  connection?: Record<string, unknown>;
   verified_at: string | null;
   created_at: string;
   updated_at: string;

@@ -5,12 +5,14 @@ import type { IntegrationStore } from './integration-types.ts';
 import type { RateLimitStore } from './rate-limits.ts';
 import type { ListQuery, ListResult } from './list.ts';
 import type { OperationStore, DeliveryRow, DeliveryFilter } from './operation-types.ts';
+import type { OAuthStore } from './oauth-types.ts';
 
 export type { IntegrationStatus, IntegrationRow, IntegrationFilter, IntegrationStore } from './integration-types.ts';
 export type { RateLimitStore } from './rate-limits.ts';
 export type { ListQuery, ListResult } from './list.ts';
 export type { OperationStore, OperationRow, DeliveryRow, DeliveryFilter, AttemptResult } from './operation-types.ts';
 export { UNKNOWN_ATTEMPT_ERROR } from './operation-types.ts';
+export type { OAuthStore, OAuthStateRow, OAuthTokenWrite } from './oauth-types.ts';
 
 export interface RateLimitSettings {
   per_hour: number;
@@ -328,4 +330,6 @@ export interface Store {
     list(tenantId: string, filter: DeliveryFilter): Promise<ListResult<DeliveryRow>>;
   };
   operations: OperationStore;
+  /** OAuth connections: authorization states, refresh leases, token writes. */
+  oauthConnections: OAuthStore;
 }

@@ -9,15 +9,21 @@ export function integrationsRepo(c: SqliteConnection): Store['integrations'] {
     create: async (row: IntegrationRow) => {
       try {
         c.sql(`INSERT INTO integrations (id, tenant_id, provider, status, enabled_capabilities, environment, metadata, system_metadata, credentials_public,
-          credentials_sealed, data_key_wrapped, master_key_id, credentials_version, verified_at, created_at, updated_at, deleted_at)
+          credentials_sealed, data_key_wrapped, master_key_id, credentials_version, verified_at, created_at, updated_at, deleted_at,
+          oauth_tokens_sealed, token_expires_at, token_version, connection)
           VALUES (@id, @tenant_id, @provider, @status, @enabled_capabilities, @environment, @metadata, @system_metadata, @credentials_public,
-          @credentials_sealed, @data_key_wrapped, @master_key_id, @credentials_version, @verified_at, @created_at, @updated_at, @deleted_at)`).run({
+          @credentials_sealed, @data_key_wrapped, @master_key_id, @credentials_version, @verified_at, @created_at, @updated_at, @deleted_at,
+          @oauth_tokens_sealed, @token_expires_at, @token_version, @connection)`).run({
           ...row,
           enabled_capabilities: json(row.enabled_capabilities),
           environment: row.environment ?? null,
           metadata: json(row.metadata),
           system_metadata: json(row.system_metadata ?? {}),
           credentials_public: json(row.credentials_public),
+          oauth_tokens_sealed: row.oauth_tokens_sealed ?? null,
+          token_expires_at: row.token_expires_at ?? null,
+          token_version: row.token_version ?? 0,
+          connection: json(row.connection ?? {}),
         });
       } catch (err) {
         if (isUnique(err)) throw new UniqueViolation('integration for this provider exists');
@@ -49,7 +55,7 @@ export function integrationsRepo(c: SqliteConnection): Store['integrations'] {
     configuredProviders: async (tenantId: string) =>
       (c.sql('SELECT provider FROM integrations WHERE tenant_id = ? AND deleted_at IS NULL').all(tenantId) as Array<{ provider: string }>).map((r) => r.provider),
     update: async (tenantId: string, id: string, patch: Partial<IntegrationRow>) => {
-      const { sql, params } = setClause(patch as Row, ['enabled_capabilities', 'metadata', 'system_metadata', 'credentials_public']);
+      const { sql, params } = setClause(patch as Row, ['enabled_capabilities', 'metadata', 'system_metadata', 'credentials_public', 'connection']);
       if (sql) {
         try {
           c.sql(`UPDATE integrations SET ${sql} WHERE tenant_id = @__tenant AND id = @__id AND deleted_at IS NULL`).run({ ...params, __tenant: tenantId, __id: id });

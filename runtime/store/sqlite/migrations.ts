@@ -261,4 +261,33 @@ export const SQLITE_MIGRATIONS: string[] = [
     SELECT id, json_extract(metadata, '$.environment') FROM integrations
     WHERE json_valid(metadata) AND json_type(metadata, '$.environment') = 'text';
   `,
+  // OAuth connections (Plugboard as an OAuth client of providers): pending authorization states
+  // (stored hashed, single use, the PKCE verifier sealed), one refresh lease per integration so two
+  // processes never refresh its grant at once, and the integration's sealed tokens (under its own
+  // data key), their non-secret expiry and version, and the non-secret connection object.
+  `
+  CREATE TABLE oauth_states (
+    state_hash TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    verifier_sealed BLOB,
+    data_key_wrapped BLOB,
+    master_key_id TEXT,
+    return_to TEXT,
+    expires_at TEXT NOT NULL,
+    used_at TEXT,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX oauth_states_expiry ON oauth_states(expires_at);
+  CREATE TABLE oauth_refresh_leases (
+    integration_id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  ALTER TABLE integrations ADD COLUMN oauth_tokens_sealed BLOB;
+  ALTER TABLE integrations ADD COLUMN token_expires_at TEXT;
+  ALTER TABLE integrations ADD COLUMN token_version INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE integrations ADD COLUMN connection TEXT NOT NULL DEFAULT '{}';
+  `,
 ];

@@ -22,6 +22,7 @@ export function toIntegration(r: Row): IntegrationRow {
     metadata: parse(r['metadata'], {}),
     system_metadata: parse(r['system_metadata'], {}),
     credentials_public: parse(r['credentials_public'], {}),
+    connection: parse(r['connection'], {}),
   };
 }
 

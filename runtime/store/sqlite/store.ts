@@ -10,6 +10,7 @@ import { integrationsRepo, sealedKeysRepo } from './integrations.ts';
 import { routingRulesRepo, deliveriesRepo } from './routing.ts';
 import { operationsRepo } from './operations.ts';
 import { sqliteRateLimits } from './rate-limits.ts';
+import { oauthConnectionsRepo } from './oauth.ts';
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -30,6 +31,7 @@ export class SqliteStore implements Store {
   readonly routingRules: Store['routingRules'];
   readonly deliveries: Store['deliveries'];
   readonly operations: Store['operations'];
+  readonly oauthConnections: Store['oauthConnections'];
 
   constructor(readonly file: string) {
     const c = (this.c = new SqliteConnection(file));
@@ -49,6 +51,7 @@ export class SqliteStore implements Store {
     this.routingRules = routingRulesRepo(c);
     this.deliveries = deliveriesRepo(c);
     this.operations = operationsRepo(c);
+    this.oauthConnections = oauthConnectionsRepo(c);
   }
 
   async migrate(): Promise<void> {
