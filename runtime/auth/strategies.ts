@@ -5,6 +5,7 @@ import type { HttpTransport } from '../http/transport.ts';
 import { EngineError, failure } from '../http/errors.ts';
 import { resolveAgainstBase } from '../http/url.ts';
 import { OAuthClientCredentialsCache } from './oauth2-client-credentials.ts';
+import { fromTokenSource, type TokenSource } from './token-source.ts';
 export { OAuthClientCredentialsCache };
 
 export interface AuthContext {
@@ -20,6 +21,8 @@ export interface AuthContext {
   env: Record<string, string | undefined>;
   /** Client-credentials tokens, owned by the engine. */
   tokens: OAuthClientCredentialsCache;
+  /** oauth2_authorization_code: where the access token comes from (the runtime's, or a static one). */
+  tokenSource?: TokenSource;
 }
 
 export interface AppliedAuth {
@@ -27,6 +30,8 @@ export interface AppliedAuth {
   query: Array<[string, string]>;
   /** Values derived from secrets (tokens, Authorization headers) that must be redacted from errors. */
   secrets: string[];
+  /** oauth2_authorization_code: the access token sent, handed back to the token source if the provider rejects it. */
+  accessToken?: string;
 }
 
 type Strategy = (connector: Connector, ctx: AuthContext) => Promise<AppliedAuth> | AppliedAuth;
@@ -95,15 +100,14 @@ const strategies: Record<string, Strategy> = {
     return { headers: { authorization: value }, query: [], secrets: [token, value] };
   },
 
-  // The access token is the integration's `access_token` credential, given when it is created or
-  // updated: no connect/callback flow obtains or refreshes it yet (the OAuth issue adds one).
-  oauth2_authorization_code(connector, ctx) {
-    const token = ctx.credentials['access_token'];
-    if (typeof token !== 'string' || !token) {
-      throw new EngineError(failure('invalid_credentials', 'this integration has no OAuth access token yet: complete the connect flow first', { retryable: false }));
+  // The token comes from the token source: the runtime's (connect flow, refresh) or a static one
+  // (credentials.access_token of a CLI run, an offline example, a contract test).
+  async oauth2_authorization_code(connector, ctx) {
+    if (!ctx.tokenSource) {
+      throw new EngineError(failure('invalid_credentials', `this ${connector.displayName} integration has no OAuth access token: connect it first (GET /api/v1/integrations/connect/${connector.name}), or give credentials.access_token for a dry run`, { retryable: false }));
     }
-    const value = `${connector.auth.spec.scheme ?? 'Bearer'} ${token}`;
-    return { headers: { authorization: value }, query: [], secrets: [token, value] };
+    const source = ctx.tokenSource;
+    return oauthBearer(connector, await fromTokenSource(() => source.accessToken()));
   },
 
   async oauth2_client_credentials(connector, ctx) {
@@ -129,6 +133,12 @@ const strategies: Record<string, Strategy> = {
     throw new EngineError(failure('unsupported', 'smtp connectors are sent by the SMTP transport, not over HTTP', { retryable: false }));
   },
 };
+
+/** The Authorization header of an oauth2_authorization_code call with this access token. */
+export function oauthBearer(connector: Connector, token: string): AppliedAuth {
+  const value = `${connector.auth.spec.scheme ?? 'Bearer'} ${token}`;
+  return { headers: { authorization: value }, query: [], secrets: [token, value], accessToken: token };
+}
 
 export async function applyAuth(connector: Connector, ctx: AuthContext): Promise<AppliedAuth> {
   const strategy = strategies[connector.auth.spec.type];

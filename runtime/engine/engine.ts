@@ -3,7 +3,8 @@
 // and never throws for provider or input problems.
 import type { Connector, CompiledRequest, CompiledErrors } from '../manifest/connector.ts';
 import { fieldErrors } from '../manifest/ajv.ts';
-import { applyAuth, OAuthClientCredentialsCache, type AppliedAuth } from '../auth/strategies.ts';
+import { applyAuth, oauthBearer, OAuthClientCredentialsCache } from '../auth/strategies.ts';
+import { fromTokenSource, StaticTokenSource, type TokenSource } from '../auth/token-source.ts';
 import { buildRequest, type CallContext, type BuiltRequest } from './request.ts';
 import { UndiciTransport, TransportError, type HttpTransport, type HttpResponse } from '../http/transport.ts';
 import { EngineError, failure, redact, type EngineFailure } from '../http/errors.ts';
@@ -21,7 +22,15 @@ export interface RunOptions {
   integration?: IntegrationRef;
   /** Overrides the manifest's base URL (dry runs, tests, PLUGBOARD_BASE_URL_<PROVIDER>). */
   baseUrl?: string;
+  /** oauth2_authorization_code: the integration's tokens (refreshed by the runtime). Without one the
+   *  engine uses credentials.access_token as a static token (CLI run, offline examples, contract tests). */
+  tokenSource?: TokenSource;
+  /** oauth2_authorization_code: what the token response mapped into the integration; templates,
+   *  expressions and a templated base_url read it as connection.*. */
+  connection?: Record<string, unknown>;
 }
+
+const OAUTH_CODE = 'oauth2_authorization_code';
 
 export interface RunMeta {
   attempts: number;
@@ -61,11 +70,19 @@ export class Engine {
     this.maxRetryAfterMs = opts.maxRetryAfterMs ?? 60_000;
   }
 
-  /** Base URL in order: explicit override, PLUGBOARD_BASE_URL_<NAME>, chosen environment, base_url, first environment. */
-  baseUrl(connector: Connector, opts: Pick<RunOptions, 'baseUrl' | 'integration'> = {}): string {
+  /** Base URL in order (DESIGN §10): explicit override, PLUGBOARD_BASE_URL_<NAME>, a templated base_url
+   *  rendered from connection.*, chosen environment, base_url, first environment. */
+  baseUrl(connector: Connector, opts: Pick<RunOptions, 'baseUrl' | 'integration' | 'connection'> = {}): string {
     if (opts.baseUrl) return opts.baseUrl;
     const fromEnv = this.env[`PLUGBOARD_BASE_URL_${connector.name.toUpperCase()}`];
     if (fromEnv) return fromEnv;
+    if (connector.baseUrlTemplate) {
+      const url = connector.baseUrlTemplate.render({ connection: opts.connection ?? {} }).trim();
+      if (/^https?:\/\/[^\s/]/.test(url)) return url;
+      if (!opts.integration?.environment && !Object.keys(connector.environments).length) {
+        throw new EngineError(failure('invalid_credentials', `the base URL of ${connector.displayName} comes from the connection (${connector.baseUrlTemplate.source}), which this integration lacks: connect it again`, { retryable: false }));
+      }
+    }
     const envName = opts.integration?.environment; // metadata is the tenant's own: never interpreted
     if (envName) {
       const url = connector.environments[envName];
@@ -89,8 +106,7 @@ export class Engine {
         const fields = fieldErrors(cap.schema.validateInput.errors, 'input');
         throw new EngineError(failure('invalid_input', `invalid input: ${summarise(fields)}`, { fields, retryable: false }));
       }
-      const { response, auth } = await this.exchange(connector, cap.request, cap.timeoutMs, opts, input, meta);
-      secrets.push(...auth.secrets);
+      const response = await this.exchange(connector, cap.request, cap.timeoutMs, opts, input, meta, secrets);
       const body = parseBody(response);
       await this.raiseProviderError(connector, cap.errors, response, body);
       let output: unknown;
@@ -119,8 +135,7 @@ export class Engine {
     try {
       const v = connector.verify;
       if (!v) throw new EngineError(failure('unsupported', `connector ${connector.name} declares no verify request`, { retryable: false }));
-      const { response, auth } = await this.exchange(connector, v.request, connector.timeoutMs, opts, {}, meta);
-      secrets.push(...auth.secrets);
+      const response = await this.exchange(connector, v.request, connector.timeoutMs, opts, {}, meta, secrets);
       const body = parseBody(response);
       await this.raiseProviderError(connector, {}, response, body);
       if (v.success && !(await v.success.evaluate(body, { status: response.status, headers: response.headers }))) {
@@ -135,7 +150,8 @@ export class Engine {
   }
 
   private secretValues(connector: Connector, credentials: Record<string, unknown>): string[] {
-    return connector.sensitiveFields.map((f) => credentials[f]).filter((v): v is string => typeof v === 'string' && v.length > 0);
+    const fields = connector.auth.spec.type === OAUTH_CODE ? [...connector.sensitiveFields, 'access_token'] : connector.sensitiveFields;
+    return fields.map((f) => credentials[f]).filter((v): v is string => typeof v === 'string' && v.length > 0);
   }
 
   private toFailure(err: unknown, secrets: string[]): EngineFailure {
@@ -151,7 +167,9 @@ export class Engine {
     };
   }
 
-  /** Validate credentials, authenticate, build and send the request with retries. */
+  /** Validate credentials, authenticate, build and send the request with retries; an OAuth token the
+   *  provider rejects (401) is refreshed once and the request sent once more. Secrets of the call are
+   *  added to `secrets` as soon as they are known, so every later error is redacted. */
   private async exchange(
     connector: Connector,
     request: CompiledRequest,
@@ -159,19 +177,42 @@ export class Engine {
     opts: RunOptions,
     input: Record<string, unknown>,
     meta: RunMeta,
-  ): Promise<{ response: HttpResponse; auth: AppliedAuth }> {
-    const credentials = withDefaults(connector, opts.credentials);
+    secrets: string[],
+  ): Promise<HttpResponse> {
+    const { credentials, tokenSource } = this.credentialsOf(connector, opts);
     if (!connector.validateCredentials(credentials)) {
       const fields = fieldErrors(connector.validateCredentials.errors, 'credentials');
       throw new EngineError(failure('invalid_credentials', `invalid credentials: ${summarise(fields)}`, { fields, retryable: false }));
     }
     const integration = { id: opts.integration?.id ?? '', environment: opts.integration?.environment ?? '', metadata: opts.integration?.metadata ?? {} };
     const baseUrl = this.baseUrl(connector, opts);
-    const auth = await applyAuth(connector, { credentials, integration, transport: this.transport, timeoutMs, cacheKey: opts.integration?.id ?? 'default', baseUrl, env: this.env, tokens: this.tokens });
-    const ctx: CallContext = { credentials, input, integration };
-    const built = await buildRequest(request, baseUrl, ctx, auth);
-    const response = await this.sendWithRetry(connector, built, timeoutMs, opts.integration?.id ?? 'default', meta);
-    return { response, auth };
+    const key = opts.integration?.id ?? 'default';
+    const auth = await applyAuth(connector, { credentials, integration, transport: this.transport, timeoutMs, cacheKey: key, baseUrl, env: this.env, tokens: this.tokens, tokenSource });
+    secrets.push(...auth.secrets);
+    const ctx: CallContext = { credentials, input, integration, connection: opts.connection ?? {} };
+    const response = await this.sendWithRetry(connector, await buildRequest(request, baseUrl, ctx, auth), timeoutMs, key, meta);
+    if (response.status !== 401 || !auth.accessToken || !tokenSource) return response;
+    const rejected = auth.accessToken;
+    const fresh = await fromTokenSource(() => tokenSource.refreshAfterRejection(rejected));
+    if (fresh === rejected) return response; // nothing newer (a static token): the 401 stands
+    const renewed = oauthBearer(connector, fresh);
+    secrets.push(...renewed.secrets);
+    const attempts = meta.attempts;
+    const retried = await this.sendWithRetry(connector, await buildRequest(request, baseUrl, ctx, renewed), timeoutMs, key, meta);
+    meta.attempts += attempts;
+    return retried;
+  }
+
+  /** The credentials to validate and, for oauth2_authorization_code, the token source: the caller's, else
+   *  a static one over credentials.access_token (a token is never a credential field). */
+  private credentialsOf(connector: Connector, opts: RunOptions): { credentials: Record<string, unknown>; tokenSource?: TokenSource } {
+    const credentials = withDefaults(connector, opts.credentials);
+    if (connector.auth.spec.type !== OAUTH_CODE) return { credentials };
+    const { access_token: token, ...rest } = credentials;
+    if (token !== undefined && typeof token !== 'string') {
+      throw new EngineError(failure('invalid_credentials', 'invalid credentials: access_token must be a string', { fields: { 'credentials.access_token': ['must be a string'] }, retryable: false }));
+    }
+    return { credentials: rest, tokenSource: opts.tokenSource ?? (token ? new StaticTokenSource(token) : undefined) };
   }
 
   private async sendWithRetry(connector: Connector, req: BuiltRequest, timeoutMs: number, integrationKey: string, meta: RunMeta): Promise<HttpResponse> {
@@ -217,8 +258,10 @@ export class Engine {
     const code = errors.code ? await safeEval(errors.code, body) : undefined;
     const providerMessage = typeof message === 'string' && message ? message.slice(0, 1000) : undefined;
     const retryAfter = retryAfterMs(response.headers['retry-after']);
+    // An OAuth token still rejected after the one refresh: the grant needs the tenant (reconnect).
+    const tokenRejected = response.status === 401 && connector.auth.spec.type === OAUTH_CODE;
     throw new EngineError(
-      failure('provider_error', `${connector.displayName} answered ${response.status}${providerMessage ? `: ${providerMessage}` : ''}`, {
+      failure(tokenRejected ? 'invalid_credentials' : 'provider_error', `${connector.displayName} ${tokenRejected ? 'rejected the OAuth access token (401)' : `answered ${response.status}`}${providerMessage ? `: ${providerMessage}` : ''}`, {
         status: response.status,
         provider_message: providerMessage,
         provider_code: code === undefined || code === null ? undefined : String(code),

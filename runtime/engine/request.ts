@@ -9,6 +9,8 @@ export interface CallContext {
   credentials: Record<string, unknown>;
   input: Record<string, unknown>;
   integration: Record<string, unknown>;
+  /** oauth2_authorization_code: the integration's connection object (empty otherwise). */
+  connection?: Record<string, unknown>;
 }
 
 export interface BuiltRequest {

@@ -1,0 +1,95 @@
+// oauth2_client_credentials (PayPal): one token per integration, cached until shortly before expiry and
+// shared by concurrent calls (single-flight), counted at a loopback token endpoint.
+import { describe, it, expect, afterEach } from 'vitest';
+import { Engine } from '../../runtime/engine/engine.ts';
+import { connectorFromYaml } from '../helpers/connector.ts';
+import { startServer, type Responder } from '../helpers/http.ts';
+
+let servers: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  servers = [];
+});
+async function serve(r: Responder) {
+  const s = await startServer(r);
+  servers.push(s);
+  return s;
+}
+
+function setup(expiresIn: number) {
+  let issued = 0;
+  const tokenRequests: string[] = [];
+  const responder: Responder = (r) => {
+    if (r.url === '/v1/oauth2/token') {
+      tokenRequests.push(r.body);
+      issued++;
+      // Slow enough that concurrent calls overlap while the first token request is in flight.
+      return { status: 200, body: { access_token: `A21AA_${issued}`, token_type: 'Bearer', expires_in: expiresIn }, delayMs: 150 };
+    }
+    return String(r.headers['authorization']).startsWith('Bearer A21AA_') ? { status: 201, body: { id: 'PAY-1', status: 'CREATED', auth: r.headers['authorization'] } } : { status: 401, body: {} };
+  };
+  return { responder, tokenRequests };
+}
+
+function paypal(tokenUrl: string) {
+  return connectorFromYaml(`
+schema_version: 1
+name: paypalish
+display_name: PayPal-ish
+category: payment
+base_url: https://api-m.sandbox.paypal.invalid
+auth:
+  type: oauth2_client_credentials
+  token_url: "${tokenUrl}"
+  client_id: "{{credentials.client_id}}"
+  client_secret: "{{credentials.client_secret}}"
+credential_schema:
+  client_id: { type: string, sensitive: false, required: true }
+  client_secret: { type: string, sensitive: true, required: true }
+capabilities:
+  create_contact:
+    request: { method: POST, path: /v2/contacts, body: '{ "email": input.email }' }
+    response: '{ "contact_id": id, "created_at": $lookup($, "auth") }'
+`);
+}
+
+const credentials = { client_id: 'cid', client_secret: 'csecret-abc' };
+const input = { email: 'a@b.co' };
+
+describe('oauth2_client_credentials token cache', () => {
+  it('concurrent calls of one integration make one token request and share its token', async () => {
+    const { responder, tokenRequests } = setup(3600);
+    const s = await serve(responder);
+    const c = paypal(`${s.url}/v1/oauth2/token`);
+    const engine = new Engine({ env: {} });
+    const results = await Promise.all(Array.from({ length: 8 }, () => engine.run(c, 'create_contact', { credentials, input, baseUrl: s.url, integration: { id: 'int_1' } })));
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(tokenRequests).toHaveLength(1);
+    expect(new Set(results.map((r) => (r.ok ? (r.output as { created_at: string }).created_at : '')))).toEqual(new Set(['Bearer A21AA_1']));
+    // Later calls reuse the cached token.
+    await engine.run(c, 'create_contact', { credentials, input, baseUrl: s.url, integration: { id: 'int_1' } });
+    expect(tokenRequests).toHaveLength(1);
+  });
+
+  it('tokens are per integration', async () => {
+    const { responder, tokenRequests } = setup(3600);
+    const s = await serve(responder);
+    const c = paypal(`${s.url}/v1/oauth2/token`);
+    const engine = new Engine({ env: {} });
+    const [a, b] = await Promise.all(['int_a', 'int_b'].map((id) => engine.run(c, 'create_contact', { credentials, input, baseUrl: s.url, integration: { id } })));
+    expect(tokenRequests).toHaveLength(2);
+    expect(a.ok && b.ok && (a.output as { created_at: string }).created_at !== (b.output as { created_at: string }).created_at).toBe(true);
+  });
+
+  it('a token about to expire (inside the margin) is fetched again, still once for concurrent calls', async () => {
+    const { responder, tokenRequests } = setup(30); // expires within the 60 s margin
+    const s = await serve(responder);
+    const c = paypal(`${s.url}/v1/oauth2/token`);
+    const engine = new Engine({ env: {} });
+    const run = () => engine.run(c, 'create_contact', { credentials, input, baseUrl: s.url, integration: { id: 'int_1' } });
+    await Promise.all([run(), run(), run()]);
+    expect(tokenRequests).toHaveLength(1);
+    await run();
+    expect(tokenRequests).toHaveLength(2);
+  });
+});
