@@ -124,7 +124,7 @@ export async function runContract(connector: Connector, opts: ContractOptions): 
     await server.close();
   }
   const passed = runs.filter((r) => r.passed).length;
-  return { connector: connector.name, specFiles: spec.files, fixups: spec.fixups, runs, passed, failed: runs.length - passed };
+  return { connector: connector.name, specFiles: spec.files, fixups: server.fixups, runs, passed, failed: runs.length - passed };
 }
 
 /** The report as the command prints it: a verdict line per run, then each violation (method, path, field, rule) and problem. */

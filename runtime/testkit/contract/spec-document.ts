@@ -68,7 +68,8 @@ export async function loadSpec(files: string[]): Promise<LoadedSpec> {
   const document = docs[0]!;
   for (let i = 1; i < docs.length; i++) {
     const added = mergeSpec(document, docs[i]!);
-    fixups.push(`${path.basename(files[i]!)} merged: ${added.join(', ') || 'nothing new'}`);
+    const shown = added.length > 6 ? `${added.slice(0, 5).join(', ')}, … (${added.length} operations)` : added.join(', ');
+    fixups.push(`${path.basename(files[i]!)} merged: ${shown || 'nothing new'}`);
   }
   fixups.push(...applyFixups(document));
   return { document, fixups, files };

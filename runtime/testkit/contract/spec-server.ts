@@ -16,6 +16,7 @@ import { checkSecurity } from './security.ts';
 import { formArrays, mediaMatches, mediaType, parseBody, parseQuery } from './request-body.ts';
 import { ResponseChecker, ajvLocation, makeBackend } from './validators.ts';
 import { TOKEN_OPERATION, judgeTokenRequest, tokenAnswer } from './token-endpoint.ts';
+import { applyGeneratedSpecFixups } from './generated-spec-fixups.ts';
 
 export interface Violation {
   /** Where: route, security, content-type, request.body.<field>, request.query.<name>, request.header.<name>, request.path.<name>, harness. */
@@ -101,6 +102,7 @@ export async function startSpecServer(spec: string | string[] | LoadedSpec | Any
   else if ('document' in spec && 'fixups' in spec) loaded = { ...(spec as LoadedSpec), document: structuredClone((spec as LoadedSpec).document) };
   else loaded = await specFromDocument(spec as AnyObj);
   const definition = loaded.document;
+  const fixups = [...loaded.fixups, ...applyGeneratedSpecFixups(definition)];
   for (const f of options.fixups ?? []) f(definition);
 
   const basePath = specBasePath(definition);
@@ -243,7 +245,7 @@ export async function startSpecServer(spec: string | string[] | LoadedSpec | Any
     url: origin + basePath,
     origin,
     basePath,
-    fixups: loaded.fixups,
+    fixups,
     requests,
     violations,
     responseIssues,
