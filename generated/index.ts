@@ -2,6 +2,7 @@
 
 import type { CapabilityCaller } from './capabilities.ts';
 import { calComAdapter, type CalComAdapter } from './cal_com.ts';
+import { googleCalendarAdapter, type GoogleCalendarAdapter } from './google_calendar.ts';
 import { plaidAdapter, type PlaidAdapter } from './plaid.ts';
 import { sendgridAdapter, type SendgridAdapter } from './sendgrid.ts';
 import { slackAdapter, type SlackAdapter } from './slack.ts';
@@ -10,6 +11,7 @@ import { twilioAdapter, type TwilioAdapter } from './twilio.ts';
 
 export * from './capabilities.ts';
 export * from './cal_com.ts';
+export * from './google_calendar.ts';
 export * from './plaid.ts';
 export * from './sendgrid.ts';
 export * from './slack.ts';
@@ -19,6 +21,7 @@ export * from './twilio.ts';
 /** One typed adapter per connector: `adapters.twilio.send_sms(input)`. */
 export interface Adapters {
   cal_com: CalComAdapter;
+  google_calendar: GoogleCalendarAdapter;
   plaid: PlaidAdapter;
   sendgrid: SendgridAdapter;
   slack: SlackAdapter;
@@ -29,6 +32,7 @@ export interface Adapters {
 export function createAdapters(call: CapabilityCaller): Adapters {
   return {
     cal_com: calComAdapter(call),
+    google_calendar: googleCalendarAdapter(call),
     plaid: plaidAdapter(call),
     sendgrid: sendgridAdapter(call),
     slack: slackAdapter(call),
