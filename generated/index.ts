@@ -2,7 +2,9 @@
 
 import type { CapabilityCaller } from './capabilities.ts';
 import { calComAdapter, type CalComAdapter } from './cal_com.ts';
+import { gmailAdapter, type GmailAdapter } from './gmail.ts';
 import { googleCalendarAdapter, type GoogleCalendarAdapter } from './google_calendar.ts';
+import { outlookMailAdapter, type OutlookMailAdapter } from './outlook_mail.ts';
 import { plaidAdapter, type PlaidAdapter } from './plaid.ts';
 import { sendgridAdapter, type SendgridAdapter } from './sendgrid.ts';
 import { slackAdapter, type SlackAdapter } from './slack.ts';
@@ -11,7 +13,9 @@ import { twilioAdapter, type TwilioAdapter } from './twilio.ts';
 
 export * from './capabilities.ts';
 export * from './cal_com.ts';
+export * from './gmail.ts';
 export * from './google_calendar.ts';
+export * from './outlook_mail.ts';
 export * from './plaid.ts';
 export * from './sendgrid.ts';
 export * from './slack.ts';
@@ -21,7 +25,9 @@ export * from './twilio.ts';
 /** One typed adapter per connector: `adapters.twilio.send_sms(input)`. */
 export interface Adapters {
   cal_com: CalComAdapter;
+  gmail: GmailAdapter;
   google_calendar: GoogleCalendarAdapter;
+  outlook_mail: OutlookMailAdapter;
   plaid: PlaidAdapter;
   sendgrid: SendgridAdapter;
   slack: SlackAdapter;
@@ -32,7 +38,9 @@ export interface Adapters {
 export function createAdapters(call: CapabilityCaller): Adapters {
   return {
     cal_com: calComAdapter(call),
+    gmail: gmailAdapter(call),
     google_calendar: googleCalendarAdapter(call),
+    outlook_mail: outlookMailAdapter(call),
     plaid: plaidAdapter(call),
     sendgrid: sendgridAdapter(call),
     slack: slackAdapter(call),

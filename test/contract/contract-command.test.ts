@@ -45,6 +45,15 @@ describe('plugboard contract', { timeout: 120_000 }, () => {
     expect(r.stdout).toMatch(/^ok {3}sendgrid\.verify: GET \/v3\/scopes -> ListScope 200$/m);
   });
 
+  it("passes for gmail (OAuth, static example token) with the Discovery spec's fix-ups named in the header", async () => {
+    const r = await plugboard(['contract', 'gmail', ...specArgs('gmail')]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}spec: 6 request bod\(ies\) typed only message\/\* also accept application\/json \(same schema\)$/m);
+    expect(r.stdout).toMatch(/^ok {3}gmail\.send_email \(text and html mail to two recipients with cc, bcc and reply-to\): POST \/gmail\/v1\/users\/me\/messages\/send -> gmail\.users\.messages\.send 200$/m);
+    expect(r.stdout).toMatch(/^ok {3}gmail\.verify: GET \/gmail\/v1\/users\/me\/labels -> gmail\.users\.labels\.list 200$/m);
+    expect(r.stdout).toMatch(/^4 passed, 0 failed$/m);
+  });
+
   it('fails on a deliberately wrong manifest, naming the method, path, field and rule', async () => {
     const broken = replaceOnce(fs.readFileSync(manifestPath('stripe'), 'utf8'), '"description": input.description,', '"descripton": input.description,');
     const file = path.join(tmp, 'stripe.yaml');

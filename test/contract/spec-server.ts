@@ -21,6 +21,8 @@ export const PROVIDER_SPECS: Record<string, string[]> = {
   sendgrid: [path.join(SPECS_DIR, 'sendgrid/tsg_mail_v3.json'), path.join(HERE, 'recorded/sendgrid-scopes.yaml')],
   slack: [path.join(SPECS_DIR, 'slack/slack_web_openapi_v2.json')],
   plaid: [path.join(SPECS_DIR, 'plaid/2020-09-14.yml')],
+  gmail: [path.join(SPECS_DIR, 'gmail/openapi.yaml')],
+  outlook_mail: [path.join(SPECS_DIR, 'microsoft-graph-mail/Users.Actions.yml'), path.join(SPECS_DIR, 'microsoft-graph-mail/Mail.yml'), path.join(HERE, 'recorded/graph-user-get.yaml')],
   google_calendar: [path.join(SPECS_DIR, 'google-calendar/openapi.yaml')],
   // No usable public spec (../shared/provider-specs/README.md): fragments recorded from the API reference.
   cal_com: [path.join(HERE, 'recorded/cal_com.yaml')],
