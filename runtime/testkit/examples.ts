@@ -4,8 +4,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Connector } from '../manifest/connector.ts';
 import type { ExampleSpec } from '../manifest/types.ts';
-import { Engine } from '../engine/engine.ts';
+import { Engine, type RunOptions } from '../engine/engine.ts';
 import { tokenUrl } from '../auth/strategies.ts';
+import { StaticTokenSource } from '../auth/token-source.ts';
 import type { HttpRequest, HttpResponse, HttpTransport } from '../http/transport.ts';
 import { diffLines } from './diff.ts';
 
@@ -90,6 +91,27 @@ function samplePattern(pattern: string | undefined): string | undefined {
   }
 }
 
+/** The access token of an oauth2_authorization_code example that gives no credentials.access_token. */
+export const EXAMPLE_ACCESS_TOKEN = 'example-access-token';
+
+/** A connection for runs that give none: each connection.<field> the templated base_url reads set to `url`. */
+export function sampleConnection(connector: Connector, url: string): Record<string, unknown> {
+  const refs = connector.baseUrlTemplate?.refs ?? [];
+  return Object.fromEntries(refs.filter((r) => r.path[0] === 'connection' && r.path[1]).map((r) => [r.path[1], url]));
+}
+
+/**
+ * Credentials, token source and connection of an offline or contract run of an example: an
+ * oauth2_authorization_code connector gets a static token (the example's credentials.access_token, else
+ * example-access-token) and the example's connection (else a sample one pointing at `url`).
+ */
+export function exampleAuth(connector: Connector, ex: Pick<ExampleSpec, 'credentials' | 'connection'> | undefined, url: string): Pick<RunOptions, 'credentials' | 'tokenSource' | 'connection'> {
+  const credentials = ex?.credentials ?? sampleCredentials(connector);
+  if (connector.auth.spec.type !== 'oauth2_authorization_code') return { credentials };
+  const token = typeof credentials['access_token'] === 'string' && credentials['access_token'] ? credentials['access_token'] : EXAMPLE_ACCESS_TOKEN;
+  return { credentials, tokenSource: new StaticTokenSource(token), connection: ex?.connection ?? sampleConnection(connector, url) };
+}
+
 /** Compares and records a diff; false when they differ. */
 function compare(label: string, expected: unknown, actual: unknown, problems: string[]): boolean {
   if (isDeepStrictEqual(expected, actual)) return true;
@@ -148,7 +170,7 @@ export async function runExample(connector: Connector, capability: string, ex: E
     : undefined;
   const transport = new RecordedTransport(ex.response, token);
   const engine = new Engine({ transport, env: {}, sleep: async () => {} });
-  const result = await engine.run(connector, capability, { credentials, input: ex.input, baseUrl: OFFLINE_BASE });
+  const result = await engine.run(connector, capability, { ...exampleAuth(connector, ex, OFFLINE_BASE), input: ex.input, baseUrl: OFFLINE_BASE });
   const problems: string[] = [];
   const sent = transport.sent[0];
   if (ex.request) {

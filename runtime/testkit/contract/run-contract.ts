@@ -8,10 +8,11 @@ import type { Connector } from '../../manifest/connector.ts';
 import type { ExampleSpec } from '../../manifest/types.ts';
 import { Engine, type RunResult } from '../../engine/engine.ts';
 import { UndiciTransport, type HttpRequest, type HttpResponse, type HttpTransport } from '../../http/transport.ts';
-import { sampleCredentials } from '../examples.ts';
+import { exampleAuth } from '../examples.ts';
 import { loadSpec, type LoadedSpec } from './spec-document.ts';
 import { startSpecServer, type CapturedRequest, type MockResponse, type ResponseIssue, type SpecServer, type Violation } from './spec-server.ts';
 import { resolveAgainstBase } from '../../http/url.ts';
+import { PlugboardError } from '../../errors/plugboard-error.ts';
 
 export interface ContractRun {
   /** Capability name, or "verify". */
@@ -56,8 +57,16 @@ class LoopbackTransport implements HttpTransport {
 function connectorBase(connector: Connector, environment?: string): string | undefined {
   if (environment) {
     const url = connector.environments[environment];
-    if (!url) throw new Error(`connector ${connector.name} has no environment "${environment}" (known: ${Object.keys(connector.environments).join(', ') || 'none'})`);
+    if (!url) throw new PlugboardError('validation', `connector ${connector.name} has no environment "${environment}" (known: ${Object.keys(connector.environments).join(', ') || 'none'})`);
     return url;
+  }
+  if (connector.baseUrlTemplate) {
+    // A base URL from the connection: rendered from the first example's connection, else a placeholder host
+    // (the contract server keeps only its path).
+    const withConnection = [...connector.capabilities.values()].flatMap((c) => c.examples).find((e) => e.connection);
+    const { connection } = exampleAuth(connector, withConnection, 'https://provider.invalid');
+    const url = connector.baseUrlTemplate.render({ connection });
+    if (/^https?:\/\//.test(url)) return url;
   }
   return connector.baseUrl ?? Object.values(connector.environments)[0];
 }
@@ -108,7 +117,7 @@ export async function runContract(connector: Connector, opts: ContractOptions): 
       for (const ex of cap.examples) {
         server.reset();
         answer = { status: ex.response.status, headers: ex.response.headers, body: ex.response.body };
-        const result = await engine().run(connector, name, { credentials: ex.credentials ?? sampleCredentials(connector), input: ex.input, baseUrl });
+        const result = await engine().run(connector, name, { ...exampleAuth(connector, ex, baseUrl), input: ex.input, baseUrl });
         runs.push(judge(name, ex, result, server));
       }
       if (!cap.examples.length) runs.push({ capability: name, passed: false, requests: [], violations: [], responseIssues: [], problems: ['the capability has no examples: nothing to send'] });
@@ -117,7 +126,7 @@ export async function runContract(connector: Connector, opts: ContractOptions): 
       server.reset();
       answer = undefined;
       const firstCredentials = [...connector.capabilities.values()].flatMap((c) => c.examples).find((e) => e.credentials)?.credentials;
-      const result = await engine().verify(connector, { credentials: firstCredentials ?? sampleCredentials(connector), baseUrl });
+      const result = await engine().verify(connector, { ...exampleAuth(connector, { credentials: firstCredentials }, baseUrl), baseUrl });
       runs.push(judge('verify', undefined, result, server));
     }
   } finally {
