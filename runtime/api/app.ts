@@ -16,6 +16,7 @@ import type { Principal } from '../access/api-keys.ts';
 import { sendError } from './error-response.ts';
 import { boundJsonDepth, dateTimeFormat, pageParams, requireDecodablePath } from './request-input.ts';
 import { metricsEndpoint, recordRequests } from './metrics-route.ts';
+import { FORM_PARAMETER_LIMIT, sendBodyError } from './body-errors.ts';
 import { fail } from './envelope.ts';
 import { registerSecurity } from './security.ts';
 import { integrationHandlers } from './handlers/integrations.ts';
@@ -193,7 +194,7 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
   });
   app.use('/docs/assets', express.static(swaggerDir, { index: false }));
 
-  app.use(`${API_BASE}/oauth`, express.urlencoded({ extended: false, limit: '16kb' }));
+  app.use(`${API_BASE}/oauth`, express.urlencoded({ extended: false, limit: '16kb', parameterLimit: FORM_PARAMETER_LIMIT }));
   // Providers sign the exact bytes they send: inbound webhooks keep the raw body.
   app.use(`${API_BASE}/webhooks/inbound`, express.raw({ type: () => true, limit: MAX_INBOUND_BYTES }));
   // Strict content type: a body must be declared JSON; the OAuth endpoints take forms only (RFC 6749
@@ -216,8 +217,8 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
     res.status(404).json(fail('Not found.'));
   });
   app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
-    if (err.type === 'entity.too.large') return res.status(413).json(fail('Request body too large (limit 1 MB).'));
-    if (err.type === 'entity.parse.failed') return res.status(422).json(fail('The request body is not valid JSON.', { body: ['is not valid JSON'] }));
+    // A body the client got wrong (charset, encoding, size, parameters, syntax) is its 4xx.
+    if (sendBodyError(err, req, res, FORM_ENDPOINTS.map((p) => `${API_BASE}${p}`))) return;
     // Every 500 is a bug: logged at error level with the error (type, message, stack).
     (req.log ?? platform.logger).error({ err }, 'unhandled error');
     return res.status(500).json(fail('Internal server error.'));

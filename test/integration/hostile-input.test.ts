@@ -41,6 +41,8 @@ interface Operation {
   form: boolean;
   /** Answers in RFC 6749 §5.2 form (`{error}`), not the envelope. */
   oauth: boolean;
+  /** Documented to answer errors as an HTML page (a browser's redirect target), not JSON. */
+  html: boolean;
 }
 
 const operations: Operation[] = Object.entries<Record<string, any>>(doc.paths).flatMap(([p, item]) =>
@@ -56,6 +58,7 @@ const operations: Operation[] = Object.entries<Record<string, any>>(doc.paths).f
       jsonBody: content['application/json'] ? resolve(content['application/json'].schema) : undefined,
       form: !!content['application/x-www-form-urlencoded'],
       oauth: op['operationId'] === 'oauthToken' || op['operationId'] === 'oauthRevoke',
+      html: Object.values<Record<string, any>>(op['responses'] ?? {}).some((r) => r['content']?.['text/html']),
     };
   }),
 );
@@ -66,8 +69,25 @@ interface Case {
   query?: string;
   body?: string;
   contentType?: string;
-  /** The field a 422 must name (prefix match on the errors keys). */
+  /** Further request headers (content-encoding). */
+  headers?: Record<string, string>;
+  /** The field a 422 must name (prefix match on the errors keys); with `status`, the field that answer names. */
   field?: string;
+  /** The exact status expected (body-parser errors: 413, 415, 400). */
+  status?: number;
+  /** The limit a 413 must state. */
+  limit?: string;
+}
+
+const NOT_GZIP = '{"this is": "not gzip"}';
+/** Bodies the body parsers refuse before any route sees them: each is the client's 4xx, never a 500. */
+function unreadableBodies(contentType: string, fields: string): Case[] {
+  return [
+    { what: 'body: charset=latin1', body: fields, contentType: `${contentType}; charset=latin1`, status: 415, field: 'content-type' },
+    { what: 'body: content-encoding br, not brotli', body: NOT_GZIP, contentType, headers: { 'content-encoding': 'br' }, status: 400, field: 'body' },
+    { what: 'body: content-encoding gzip, not gzip', body: NOT_GZIP, contentType, headers: { 'content-encoding': 'gzip' }, status: 400, field: 'body' },
+    { what: 'body: content-encoding compress (unsupported)', body: fields, contentType, headers: { 'content-encoding': 'compress' }, status: 415, field: 'content-encoding' },
+  ];
 }
 
 const deep = (field: string, levels: number, open = '{"a":', close = '}') => `{${JSON.stringify(field)}:${open.repeat(levels)}1${close.repeat(levels)}}`;
@@ -128,16 +148,20 @@ function casesFor(op: Operation): Case[] {
       cases.push({ what: 'body: JSON to a form endpoint', body: '{"grant_type":"client_credentials","token":"x"}', contentType: 'application/json' });
       cases.push({ what: 'body: oversized form', body: `token=${'x'.repeat(1_100_000)}`, contentType: 'application/x-www-form-urlencoded' });
       cases.push({ what: 'body: malformed form without its required fields', body: 'token_type_hint=%E0%A4%A&&=', contentType: 'application/x-www-form-urlencoded' });
+      cases.push({ what: 'body: oversized form (limit 16 KB)', body: `token=${'x'.repeat(17 * 1024)}`, contentType: 'application/x-www-form-urlencoded', status: 413, limit: '16 KB' });
+      cases.push({ what: 'body: 1,001 form parameters', body: Array.from({ length: 1001 }, (_, i) => `p${i}=1`).join('&'), contentType: 'application/x-www-form-urlencoded', status: 413 });
+      cases.push(...unreadableBodies('application/x-www-form-urlencoded', 'grant_type=client_credentials'));
     } else if (op.operationId !== 'receiveInboundWebhook') {
       const fields = Object.keys(op.jsonBody?.['properties'] ?? {});
       const field = fields.find((f) => !['string', 'integer', 'number', 'boolean'].includes(resolve(op.jsonBody!['properties'][f])['type'])) ?? fields[0] ?? 'anything';
       cases.push({ what: 'body: malformed JSON', body: '{"a": [1, 2', field: 'body' });
-      cases.push({ what: 'body: oversized (1.1 MB)', body: JSON.stringify({ [field]: 'y'.repeat(1_100_000) }) });
       cases.push({ what: 'body: text/plain', body: 'provider=stripe', contentType: 'text/plain' });
       cases.push({ what: `body: ${field} nested 10,000 deep`, body: deep(field, 10_000), field });
       cases.push({ what: `body: ${field} nested 1,000 deep`, body: deep(field, 1_000), field });
       cases.push({ what: `body: ${field} arrays nested 200,000 deep`, body: deep(field, 200_000, '[', ']'), field });
       cases.push({ what: `body: ${field} nested 33 deep`, body: deep(field, 32), field });
+      cases.push({ what: 'body: oversized (limit 1 MB)', body: JSON.stringify({ [field]: 'y'.repeat(1_100_000) }), status: 413, field: 'body', limit: '1 MB' });
+      cases.push(...unreadableBodies('application/json', '{}'));
       if (op.jsonBody) {
         cases.push({ what: 'body: an array instead of an object', body: '[1,2,3]', field: 'body' });
         cases.push({ what: 'body: a JSON string', body: '"hello"', field: 'body' });
@@ -147,9 +171,10 @@ function casesFor(op: Operation): Case[] {
         }
       }
     } else {
-      cases.push({ what: 'body: oversized (1.1 MB)', body: 'y'.repeat(1_100_000), contentType: 'application/json' });
+      cases.push({ what: 'body: oversized (limit 1 MB)', body: 'y'.repeat(1_100_000), contentType: 'application/json', status: 413, field: 'body', limit: '1 MB' });
       cases.push({ what: 'body: nested 10,000 deep', body: deep('data', 10_000), contentType: 'application/json' });
       cases.push({ what: 'body: malformed JSON', body: '{"a": [1, 2', contentType: 'application/json' });
+      cases.push(...unreadableBodies('application/json', '{}').filter((c) => c.headers));
     }
   }
   return cases;
@@ -198,15 +223,23 @@ function urlFor(op: Operation, c: Case): string {
 /** What is wrong with one answer (undefined when it is a proper 4xx). */
 function problem(op: Operation, c: Case, status: number, text: string): string | undefined {
   if (status < 400 || status >= 500) return `answered ${status}: ${text.slice(0, 200)}`;
+  if (c.status !== undefined && status !== c.status) return `answered ${status}, not ${c.status}: ${text.slice(0, 200)}`;
+  if (op.html && !/^\s*[[{]/.test(text)) return undefined;
   let body: any;
   try {
     body = JSON.parse(text);
   } catch {
     return `answered ${status} with a body that is not JSON: ${text.slice(0, 120)}`;
   }
-  if (op.oauth && status === 400) return typeof body.error === 'string' ? undefined : `an RFC 6749 error body was expected: ${text.slice(0, 200)}`;
+  const said = String((op.oauth ? body.error_description : body.message) ?? '');
+  if (c.limit && !said.includes(`limit ${c.limit}`)) return `the ${status} does not state the ${c.limit} limit: ${text.slice(0, 200)}`;
+  if (op.oauth) {
+    if (typeof body.error !== 'string' || (c.status !== undefined && body.error !== 'invalid_request')) return `an RFC 6749 invalid_request body was expected: ${text.slice(0, 200)}`;
+    if (c.status !== undefined && c.field && !String(body.error_description).startsWith(c.field)) return `the error_description does not name "${c.field}": ${text.slice(0, 200)}`;
+    return undefined;
+  }
   if (body.success !== false || typeof body.message !== 'string') return `answered ${status} without the error envelope: ${text.slice(0, 200)}`;
-  if (status === 422) {
+  if (status === 422 || c.status !== undefined) {
     const keys = Object.keys(body.errors ?? {});
     if (!keys.length) return `a 422 without errors: ${text.slice(0, 200)}`;
     if (c.field && !keys.some((k) => k === c.field || k.startsWith(`${c.field}.`) || k.startsWith(`${c.field}[`))) return `the 422 does not name "${c.field}": ${text.slice(0, 200)}`;
@@ -221,7 +254,7 @@ describe.each(operations.map((op) => [`${op.method.toUpperCase()} ${op.path}`, o
     for (const c of cases) {
       const res = await fetch(urlFor(op, c), {
         method: op.method.toUpperCase(),
-        headers: { authorization: `Bearer ${adminKey}`, ...(c.body !== undefined ? { 'content-type': c.contentType ?? 'application/json' } : {}) },
+        headers: { authorization: `Bearer ${adminKey}`, ...(c.body !== undefined ? { 'content-type': c.contentType ?? 'application/json' } : {}), ...c.headers },
         body: c.body,
       });
       const why = problem(op, c, res.status, await res.text());
