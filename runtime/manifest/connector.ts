@@ -96,6 +96,8 @@ const DEFAULT_ROOTS: readonly TemplateRoot[] = ['credentials', 'input', 'integra
 /** Before the token exchange only the tenant's own values are known. */
 const PRE_CONNECTION: Place = { kind: 'none', allow: ['credentials', 'integration'], why: 'the OAuth endpoints are called before a connection exists, so they may read only credentials.* and integration.*' };
 const APP_FIELDS = ['client_id', 'client_secret'];
+/** Token response fields that are never credentials of an OAuth connector. */
+const TOKEN_FIELDS = ['access_token', 'refresh_token', 'id_token'];
 const AUTH_TEMPLATE_MAPS = ['headers', 'query', 'extra_authorize_params'] as const;
 
 export function credentialsJsonSchema(fields: Record<string, CredentialField>): JsonSchema {
@@ -245,6 +247,9 @@ export function compileConnector(manifest: Manifest, where: { file: string; map:
   }
 
   for (const [name, field] of Object.entries(manifest.credential_schema)) {
+    if (manifest.auth.type === OAUTH_CODE && TOKEN_FIELDS.includes(name)) {
+      issue(ctx, ['credential_schema', name], `"${name}" cannot be a credential of an ${OAUTH_CODE} connector: the connect flow obtains, stores and refreshes the tokens`, 'oauth_token_credential');
+    }
     if (field.pattern) {
       try {
         new RegExp(field.pattern, 'u');
