@@ -32,16 +32,26 @@ export interface CancelEventOutput {
 }
 
 /**
- * Input of create_contact: Create a contact (person) in a CRM.
+ * Input of create_contact: Create a contact (person) in a CRM. Give `name` (connectors whose CRM stores first and last name apart split it at the first space: "Ana María López" is Ana / María López) or `first_name`/`last_name`, and at least an email, a last name or a name.
  */
 export type CreateContactInput = {
   [k: string]: unknown | undefined;
 } & {
   email?: string;
+  /**
+   * Full name; not together with first_name/last_name.
+   */
+  name?: string;
   first_name?: string;
   last_name?: string;
   phone?: string;
+  /**
+   * Company name. Salesforce leads require one: the integration's default_company is used when this is missing.
+   */
   company?: string;
+  /**
+   * Provider field names and values, sent as they are.
+   */
   custom_fields?: {};
 };
 
@@ -50,6 +60,45 @@ export type CreateContactInput = {
  */
 export interface CreateContactOutput {
   contact_id: string;
+  created_at?: string | null;
+}
+
+/**
+ * Input of create_deal: Create a deal (opportunity) in a CRM, optionally linked to a contact. The amount is an integer in the currency's minor unit, like every Plugboard amount (12000.00 USD is 1200000).
+ */
+export interface CreateDealInput {
+  title: string;
+  /**
+   * Minor units of `currency`.
+   */
+  amount?: number;
+  /**
+   * ISO 4217 code.
+   */
+  currency?: string;
+  /**
+   * The CRM's own stage id or name (HubSpot dealstage id, Salesforce StageName, Zoho Stage, Pipedrive stage_id). Connectors default it where the CRM requires one.
+   */
+  stage?: string;
+  /**
+   * Expected close date, YYYY-MM-DD.
+   */
+  close_date?: string;
+  /**
+   * create_contact's contact_id, to link the deal to.
+   */
+  contact_id?: string;
+  /**
+   * Provider field names and values, sent as they are.
+   */
+  custom_fields?: {};
+}
+
+/**
+ * Output of create_deal.
+ */
+export interface CreateDealOutput {
+  deal_id: string;
   created_at?: string | null;
 }
 
@@ -116,6 +165,36 @@ export interface CreateEventOutput {
    */
   cancel_url?: string | null;
   reschedule_url?: string | null;
+}
+
+/**
+ * Input of create_note: Attach a text note to a CRM contact or deal (at least one of them).
+ */
+export type CreateNoteInput = {
+  [k: string]: unknown | undefined;
+} & {
+  /**
+   * Note text (plain text; HubSpot also renders simple HTML).
+   */
+  content: string;
+  /**
+   * Where the CRM has a title (Salesforce, Zoho); others ignore it.
+   */
+  title?: string;
+  /**
+   * When what the note records happened (HubSpot hs_timestamp: the note's place on the timeline); default: now.
+   */
+  occurred_at?: string;
+  contact_id?: string;
+  deal_id?: string;
+};
+
+/**
+ * Output of create_note.
+ */
+export interface CreateNoteOutput {
+  note_id: string;
+  created_at?: string | null;
 }
 
 /**
@@ -351,6 +430,34 @@ export interface SendWhatsappOutput {
 }
 
 /**
+ * Input of update_contact: Change fields of an existing CRM contact (create_contact's contact_id). Only the fields given are changed; `name` is split into first and last name like create_contact does.
+ */
+export interface UpdateContactInput {
+  /**
+   * create_contact's contact_id.
+   */
+  contact_id: string;
+  email?: string;
+  name?: string;
+  first_name?: string;
+  last_name?: string;
+  phone?: string;
+  company?: string;
+  /**
+   * Provider field names and values, sent as they are.
+   */
+  custom_fields?: {};
+}
+
+/**
+ * Output of update_contact.
+ */
+export interface UpdateContactOutput {
+  contact_id: string;
+  updated_at?: string | null;
+}
+
+/**
  * Input of verify_bank_account: Fetch verified account and routing numbers of a linked bank account, for e-checks (ACH).
  */
 export interface VerifyBankAccountInput {
@@ -399,7 +506,9 @@ export interface VerifyPaymentOutput {
 export interface CapabilityTypes {
   cancel_event: { input: CancelEventInput; output: CancelEventOutput };
   create_contact: { input: CreateContactInput; output: CreateContactOutput };
+  create_deal: { input: CreateDealInput; output: CreateDealOutput };
   create_event: { input: CreateEventInput; output: CreateEventOutput };
+  create_note: { input: CreateNoteInput; output: CreateNoteOutput };
   get_availability: { input: GetAvailabilityInput; output: GetAvailabilityOutput };
   initiate_payment: { input: InitiatePaymentInput; output: InitiatePaymentOutput };
   post_message: { input: PostMessageInput; output: PostMessageOutput };
@@ -407,6 +516,7 @@ export interface CapabilityTypes {
   send_email: { input: SendEmailInput; output: SendEmailOutput };
   send_sms: { input: SendSmsInput; output: SendSmsOutput };
   send_whatsapp: { input: SendWhatsappInput; output: SendWhatsappOutput };
+  update_contact: { input: UpdateContactInput; output: UpdateContactOutput };
   verify_bank_account: { input: VerifyBankAccountInput; output: VerifyBankAccountOutput };
   verify_payment: { input: VerifyPaymentInput; output: VerifyPaymentOutput };
 }
