@@ -4,6 +4,7 @@ import type { CapabilityCaller } from './capabilities.ts';
 import { calComAdapter, type CalComAdapter } from './cal_com.ts';
 import { gmailAdapter, type GmailAdapter } from './gmail.ts';
 import { googleCalendarAdapter, type GoogleCalendarAdapter } from './google_calendar.ts';
+import { microsoftOutlookAdapter, type MicrosoftOutlookAdapter } from './microsoft_outlook.ts';
 import { outlookMailAdapter, type OutlookMailAdapter } from './outlook_mail.ts';
 import { plaidAdapter, type PlaidAdapter } from './plaid.ts';
 import { sendgridAdapter, type SendgridAdapter } from './sendgrid.ts';
@@ -15,6 +16,7 @@ export * from './capabilities.ts';
 export * from './cal_com.ts';
 export * from './gmail.ts';
 export * from './google_calendar.ts';
+export * from './microsoft_outlook.ts';
 export * from './outlook_mail.ts';
 export * from './plaid.ts';
 export * from './sendgrid.ts';
@@ -27,6 +29,7 @@ export interface Adapters {
   cal_com: CalComAdapter;
   gmail: GmailAdapter;
   google_calendar: GoogleCalendarAdapter;
+  microsoft_outlook: MicrosoftOutlookAdapter;
   outlook_mail: OutlookMailAdapter;
   plaid: PlaidAdapter;
   sendgrid: SendgridAdapter;
@@ -40,6 +43,7 @@ export function createAdapters(call: CapabilityCaller): Adapters {
     cal_com: calComAdapter(call),
     gmail: gmailAdapter(call),
     google_calendar: googleCalendarAdapter(call),
+    microsoft_outlook: microsoftOutlookAdapter(call),
     outlook_mail: outlookMailAdapter(call),
     plaid: plaidAdapter(call),
     sendgrid: sendgridAdapter(call),

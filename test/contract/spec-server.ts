@@ -24,6 +24,7 @@ export const PROVIDER_SPECS: Record<string, string[]> = {
   gmail: [path.join(SPECS_DIR, 'gmail/openapi.yaml')],
   outlook_mail: [path.join(SPECS_DIR, 'microsoft-graph-mail/Users.Actions.yml'), path.join(SPECS_DIR, 'microsoft-graph-mail/Mail.yml'), path.join(HERE, 'recorded/graph-user-get.yaml')],
   google_calendar: [path.join(SPECS_DIR, 'google-calendar/openapi.yaml')],
+  microsoft_outlook: [path.join(SPECS_DIR, 'microsoft-graph-calendar/Calendar.yml')],
   // No usable public spec (../shared/provider-specs/README.md): fragments recorded from the API reference.
   cal_com: [path.join(HERE, 'recorded/cal_com.yaml')],
 };
