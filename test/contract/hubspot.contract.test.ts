@@ -1,0 +1,121 @@
+// HubSpot connector vs recorded/hubspot.yaml: HubSpot publishes no spec licensed for use, so the
+// requests are judged by an OpenAPI fragment recorded from its public API reference (pages cited in
+// the fragment). The fragment refuses unknown top-level keys and non-string property values.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { Engine } from '../../runtime/engine/engine.ts';
+import type { Connector } from '../../runtime/manifest/connector.ts';
+import { startSpecServer, type SpecServer, type MockResponse } from './spec-server.ts';
+import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract } from './helpers.ts';
+
+const credentials = { access_token: 'CKX8zPjqMRIHAAEAQAAAARiO1ooBIIGYBCj8AjIUaW9uLWNvbnRyYWN0LXRlc3Q' };
+const contact = (id: string, properties: Record<string, string>): MockResponse => ({
+  status: 201,
+  body: { id, properties: { hs_object_id: id, ...properties }, createdAt: '2024-05-02T09:12:45.123Z', updatedAt: '2024-05-02T09:12:45.123Z', archived: false },
+});
+
+let override: MockResponse | undefined;
+
+describe('hubspot connector vs the recorded HubSpot CRM v3 reference', () => {
+  let server: SpecServer;
+  let hubspot: Connector;
+  let baseUrl: string;
+  const engine = new Engine({ env: {} });
+
+  beforeAll(async () => {
+    server = await startSpecServer('hubspot', { respond: () => override });
+    hubspot = loadConnector('hubspot');
+    baseUrl = baseUrlOf(hubspot, server);
+  });
+  afterAll(() => server?.close());
+
+  it('create_contact splits the name and is a valid CreateContact with Bearer auth', async () => {
+    server.reset();
+    override = contact('512', { firstname: 'Ana María', lastname: 'López' });
+    try {
+      const input = { name: '  Ana   María López ', email: 'ana@example.com', phone: '+14155550123', company: 'Acme Inc', custom_fields: { lifecyclestage: 'lead' } };
+      const result = await engine.run(hubspot, 'create_contact', { credentials, input, baseUrl });
+      const req = expectContract(result, server, 'CreateContact');
+      expect(req).toMatchObject({ method: 'POST', path: '/crm/v3/objects/contacts' });
+      expect(req.headers.authorization).toBe(`Bearer ${credentials.access_token}`);
+      expect(req.body).toEqual({ properties: { lifecyclestage: 'lead', email: 'ana@example.com', firstname: 'Ana', lastname: 'María López', phone: '+14155550123', company: 'Acme Inc' } });
+      expect(result.ok && result.output).toEqual({ contact_id: '512', created_at: '2024-05-02T09:12:45.123Z' });
+    } finally {
+      override = undefined;
+    }
+  });
+
+  it('update_contact is a valid UpdateContact PATCH of the given properties only', async () => {
+    server.reset();
+    const result = await engine.run(hubspot, 'update_contact', { credentials, input: { contact_id: '512', first_name: 'Ana', email: 'ana.lopez@example.com' }, baseUrl });
+    const req = expectContract(result, server, 'UpdateContact');
+    expect(req).toMatchObject({ method: 'PATCH', path: '/crm/v3/objects/contacts/512' });
+    expect(req.body).toEqual({ properties: { firstname: 'Ana', email: 'ana.lopez@example.com' } });
+  });
+
+  it('create_note is a valid CreateNote associated with the contact (202) and the deal (214)', async () => {
+    server.reset();
+    const input = { contact_id: '512', deal_id: '19342512', content: 'Budget approved.', occurred_at: '2024-05-02T09:30:00Z' };
+    const result = await engine.run(hubspot, 'create_note', { credentials, input, baseUrl });
+    const req = expectContract(result, server, 'CreateNote');
+    expect(req.body).toEqual({
+      properties: { hs_timestamp: '2024-05-02T09:30:00Z', hs_note_body: 'Budget approved.' },
+      associations: [
+        { to: { id: '512' }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 202 }] },
+        { to: { id: '19342512' }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 214 }] },
+      ],
+    });
+  });
+
+  it('create_note without occurred_at stamps it now (hs_timestamp is required)', async () => {
+    server.reset();
+    const before = Date.now();
+    const result = await engine.run(hubspot, 'create_note', { credentials, input: { contact_id: '512', content: 'x' }, baseUrl });
+    const req = expectContract(result, server, 'CreateNote');
+    const stamp = Date.parse((req.body as { properties: { hs_timestamp: string } }).properties.hs_timestamp);
+    expect(stamp).toBeGreaterThanOrEqual(before - 1000);
+    expect(stamp).toBeLessThanOrEqual(Date.now() + 1000);
+  });
+
+  it('create_deal is a valid CreateDeal: amount as a decimal string, default pipeline, deal->contact association 3', async () => {
+    server.reset();
+    const input = { title: 'Acme renewal 2025', amount: 1200050, currency: 'usd', close_date: '2025-06-30', contact_id: '512' };
+    const result = await engine.run(hubspot, 'create_deal', { credentials, input, baseUrl });
+    const req = expectContract(result, server, 'CreateDeal');
+    expect(req.body).toEqual({
+      properties: { dealname: 'Acme renewal 2025', amount: '12000.50', deal_currency_code: 'USD', pipeline: 'default', dealstage: 'appointmentscheduled', closedate: '2025-06-30' },
+      associations: [{ to: { id: '512' }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 3 }] }],
+    });
+  });
+
+  it('verify is a valid ListContacts of one contact', async () => {
+    server.reset();
+    const result = await engine.verify(hubspot, { credentials, baseUrl });
+    const req = expectContract(result, server, 'ListContacts');
+    expect(req).toMatchObject({ method: 'GET', path: '/crm/v3/objects/contacts', query: { limit: '1', archived: 'false' } });
+  });
+
+  it('NEGATIVE: a deal amount sent as a number (HubSpot property values are strings) is a violation', async () => {
+    server.reset();
+    const broken = loadEditedManifest('hubspot', (t) => replaceOnce(t, '"amount": $minorToDecimal(input.amount, input.currency),', '"amount": input.amount / 100,'));
+    const result = await engine.run(broken, 'create_deal', { credentials, input: { title: 'x', amount: 1000, currency: 'usd' }, baseUrl });
+    const info = describeResult(result, server);
+    const v = server.violations.find((x) => x.location === 'request.body.properties.amount');
+    expect(v?.rule, info).toBe('type');
+    expect(result.ok, info).toBe(false);
+  });
+
+  it('NEGATIVE: a misspelt properties key of a note is a violation', async () => {
+    server.reset();
+    const broken = loadEditedManifest('hubspot', (t) => replaceOnce(t, /"properties": \{(\s+)"hs_timestamp"/, '"propertes": {$1"hs_timestamp"'));
+    const result = await engine.run(broken, 'create_note', { credentials, input: { contact_id: '512', content: 'x', occurred_at: '2024-05-02T09:30:00Z' }, baseUrl });
+    const info = describeResult(result, server);
+    const messages = server.violations.map((v) => v.message).join('\n');
+    expect(messages, info).toMatch(/unknown field "propertes"/);
+    expect(messages, info).toMatch(/missing required field "properties"/);
+    expect(result.ok, info).toBe(false);
+  });
+
+  it("plugboard contract hubspot: every capability example and verify pass against the recorded reference (the command's own run)", async () => {
+    await expectConnectorContract('hubspot');
+  });
+});
