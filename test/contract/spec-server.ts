@@ -26,6 +26,7 @@ export const PROVIDER_SPECS: Record<string, string[]> = {
   google_calendar: [path.join(SPECS_DIR, 'google-calendar/openapi.yaml')],
   microsoft_outlook: [path.join(SPECS_DIR, 'microsoft-graph-calendar/Calendar.yml')],
   // No usable public spec (../shared/provider-specs/README.md): fragments recorded from the API reference.
+  salesforce: [path.join(HERE, 'recorded/salesforce.yaml')],
   hubspot: [path.join(HERE, 'recorded/hubspot.yaml')],
   cal_com: [path.join(HERE, 'recorded/cal_com.yaml')],
 };
