@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSpecServer as start, type SpecServer, type SpecServerOptions } from '../../runtime/testkit/contract/spec-server.ts';
+import { zohoSpecFile } from './zoho-spec.ts';
 
 export { minimalSuccessBody, responseExample } from '../../runtime/testkit/contract/spec-server.ts';
 export type { SpecServer, CapturedRequest, MockResponse, Violation } from '../../runtime/testkit/contract/spec-server.ts';
@@ -25,6 +26,10 @@ export const PROVIDER_SPECS: Record<string, string[]> = {
   outlook_mail: [path.join(SPECS_DIR, 'microsoft-graph-mail/Users.Actions.yml'), path.join(SPECS_DIR, 'microsoft-graph-mail/Mail.yml'), path.join(HERE, 'recorded/graph-user-get.yaml')],
   google_calendar: [path.join(SPECS_DIR, 'google-calendar/openapi.yaml')],
   microsoft_outlook: [path.join(SPECS_DIR, 'microsoft-graph-calendar/Calendar.yml')],
+  // Zoho's twelve cross-referencing files, bundled into one document when first asked for (zoho-spec.ts).
+  get zoho_crm() {
+    return [zohoSpecFile(path.join(SPECS_DIR, 'zoho-crm'))];
+  },
   // No usable public spec (../shared/provider-specs/README.md): fragments recorded from the API reference.
   salesforce: [path.join(HERE, 'recorded/salesforce.yaml')],
   hubspot: [path.join(HERE, 'recorded/hubspot.yaml')],

@@ -1,0 +1,128 @@
+// Zoho CRM connector vs Zoho's official OpenAPI (zoho/crm-oas v8.0: record.json, notes.json,
+// users.json and the files they reference), bundled into one document by zoho-spec.ts with its
+// fix-ups: the Zoho-oauthtoken security scheme, and Create Notes requiring what Zoho's page requires.
+// The spec's Record allows any field (additionalProperties: true), so a misspelt field name cannot be
+// caught: the negative tests break the wrapper (data must be a list) and the auth scheme instead.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { Engine } from '../../runtime/engine/engine.ts';
+import type { Connector } from '../../runtime/manifest/connector.ts';
+import { startSpecServer, type SpecServer, type MockResponse } from './spec-server.ts';
+import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract } from './helpers.ts';
+
+const credentials = { access_token: '1000.6f2b0c5e8d1a4f7b9c3e2d1a0b9c8d7e.4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d' };
+const added = (id: string): MockResponse => ({
+  status: 201,
+  body: { data: [{ code: 'SUCCESS', details: { Modified_Time: '2024-05-02T15:12:45+05:30', Created_Time: '2024-05-02T15:12:45+05:30', id, Created_By: { name: 'Patricia Boyle', id: '3834001000000287001' } }, message: 'record added', status: 'success' }] },
+  // Zoho answers an insert 201 (https://www.zoho.com/crm/developer/docs/api/v8/insert-records.html); the spec documents only 200, same body.
+  specResponse: '200',
+});
+
+let override: MockResponse | undefined;
+
+describe('zoho_crm connector vs the official Zoho CRM v8 spec', () => {
+  let server: SpecServer;
+  let zoho: Connector;
+  let baseUrl: string;
+  const engine = new Engine({ env: {} });
+
+  beforeAll(async () => {
+    server = await startSpecServer('zoho_crm', { respond: () => override });
+    zoho = loadConnector('zoho_crm');
+    baseUrl = baseUrlOf(zoho, server);
+  });
+  afterAll(() => server?.close());
+
+  it('the bundled spec judges Zoho-oauthtoken, not Bearer', () => {
+    expect(server.definition.components.securitySchemes['iam-oauth2-schema']).toMatchObject({ type: 'http', scheme: 'Zoho-oauthtoken' });
+    expect(zoho.manifest.auth).toMatchObject({ scheme: 'Zoho-oauthtoken', scope_separator: ',', connection: '{ "api_domain": api_domain }' });
+  });
+
+  it('create_contact is a valid Create Records on Contacts with the Zoho-oauthtoken header', async () => {
+    server.reset();
+    override = added('3834001000000512001');
+    try {
+      const result = await engine.run(zoho, 'create_contact', { credentials, input: { name: 'Ana María López', email: 'ana@example.com', phone: '+14155550123', company: 'Acme' }, baseUrl });
+      const req = expectContract(result, server, 'Create Records');
+      expect(req).toMatchObject({ method: 'POST', path: '/crm/v8/Contacts' });
+      expect(req.headers.authorization).toBe(`Zoho-oauthtoken ${credentials.access_token}`);
+      expect(req.body).toEqual({ data: [{ First_Name: 'Ana', Last_Name: 'María López', Email: 'ana@example.com', Phone: '+14155550123' }] });
+      expect(result.ok && result.output).toEqual({ contact_id: '3834001000000512001', created_at: '2024-05-02T15:12:45+05:30' });
+    } finally {
+      override = undefined;
+    }
+  });
+
+  it('update_contact is a valid Update Record', async () => {
+    server.reset();
+    const result = await engine.run(zoho, 'update_contact', { credentials, input: { contact_id: '3834001000000512001', first_name: 'Ana', last_name: 'López' }, baseUrl });
+    const req = expectContract(result, server, 'Update Record');
+    expect(req).toMatchObject({ method: 'PUT', path: '/crm/v8/Contacts/3834001000000512001' });
+    expect(req.body).toEqual({ data: [{ First_Name: 'Ana', Last_Name: 'López' }] });
+  });
+
+  it('create_note is a valid Create Notes with Parent_Id {module: {api_name}, id}', async () => {
+    server.reset();
+    const result = await engine.run(zoho, 'create_note', { credentials, input: { deal_id: '3834001000000530005', title: 'Call', content: 'Budget approved.' }, baseUrl });
+    const req = expectContract(result, server, 'Create Notes');
+    expect(req.body).toEqual({ data: [{ Note_Title: 'Call', Note_Content: 'Budget approved.', Parent_Id: { module: { api_name: 'Deals' }, id: '3834001000000530005' } }] });
+  });
+
+  it('create_deal is a valid Create Records on Deals (Stage and Closing_Date given or defaulted)', async () => {
+    server.reset();
+    const result = await engine.run(zoho, 'create_deal', { credentials, input: { title: 'Acme renewal', amount: 99900, currency: 'EUR', contact_id: '3834001000000512001' }, baseUrl });
+    const req = expectContract(result, server, 'Create Records');
+    expect(req.path).toBe('/crm/v8/Deals');
+    expect(req.body).toEqual({ data: [{ Deal_Name: 'Acme renewal', Stage: 'Qualification', Closing_Date: new Date().toISOString().slice(0, 10), Amount: 999, Contact_Name: { id: '3834001000000512001' } }] });
+  });
+
+  it('verify is a valid Get Users for the current user, sent to the connection\'s api_domain', async () => {
+    server.reset();
+    const result = await engine.verify(zoho, { credentials, connection: { api_domain: server.origin } });
+    const req = expectContract(result, server, 'Get Users');
+    expect(req).toMatchObject({ path: '/crm/v8/users', query: { type: 'CurrentUser' } });
+  });
+
+  it('a record refused inside a 2xx answer is a provider_error with Zoho\'s code', async () => {
+    server.reset();
+    override = { status: 200, body: { data: [{ code: 'DUPLICATE_DATA', details: { api_name: 'Email', id: '3834001000000512001' }, message: 'duplicate data', status: 'error' }] } };
+    try {
+      const result = await engine.run(zoho, 'create_contact', { credentials, input: { email: 'ana@example.com', last_name: 'López' }, baseUrl });
+      const info = describeResult(result, server);
+      expect(server.violations, info).toEqual([]);
+      expect(!result.ok && result.error, info).toMatchObject({ type: 'provider_error', provider_code: 'DUPLICATE_DATA', provider_message: 'duplicate data' });
+    } finally {
+      override = undefined;
+    }
+  });
+
+  it('NEGATIVE: a note whose content field is misspelt misses the required Note_Content', async () => {
+    server.reset();
+    const broken = loadEditedManifest('zoho_crm', (t) => replaceOnce(t, '"Note_Content": input.content,', '"Note_Text": input.content,'));
+    const result = await engine.run(broken, 'create_note', { credentials, input: { contact_id: '3834001000000512001', content: 'x' }, baseUrl });
+    const info = describeResult(result, server);
+    expect(server.violations.find((v) => v.location === 'request.body.data.0.Note_Content')?.message, info).toMatch(/missing required field "Note_Content"/);
+    expect(result.ok, info).toBe(false);
+  });
+
+  it('NEGATIVE: a note sent as an object instead of a list violates Body_Wrapper.data', async () => {
+    server.reset();
+    const broken = loadEditedManifest('zoho_crm', (t) => replaceOnce(replaceOnce(t, /"data": \[\{(\n\s+"Note_Title")/, '"data": {$1'), /\}\]\n(\s+)\}\n(\s+)response: '\{ "note_id"/, '}\n$1}\n$2response: \'{ "note_id"'));
+    const result = await engine.run(broken, 'create_note', { credentials, input: { contact_id: '3834001000000512001', content: 'x' }, baseUrl });
+    const info = describeResult(result, server);
+    expect(server.violations.find((v) => v.location === 'request.body.data')?.rule, info).toBe('type');
+    expect(result.ok, info).toBe(false);
+  });
+
+  it('NEGATIVE: the token sent as Bearer (the generic OAuth scheme) is refused by the Zoho-oauthtoken scheme', async () => {
+    server.reset();
+    const broken = loadEditedManifest('zoho_crm', (t) => replaceOnce(t, '  scheme: Zoho-oauthtoken\n', '  scheme: Bearer\n'));
+    const result = await engine.verify(broken, { credentials, baseUrl });
+    const info = describeResult(result, server);
+    expect(server.violations.find((v) => v.location === 'security')?.message, info).toMatch(/Zoho-oauthtoken/);
+    expect(result.ok, info).toBe(false);
+  });
+
+  it("plugboard contract zoho_crm: every capability example and verify pass against the spec (the command's own run)", async () => {
+    await expectConnectorContract('zoho_crm');
+  });
+});
