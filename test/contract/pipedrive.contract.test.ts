@@ -1,0 +1,106 @@
+// Pipedrive connector vs recorded/pipedrive.yaml: Pipedrive's openapi.yaml is published only on its
+// developer site, with no licence, so the requests are judged by a fragment recorded from the API v1
+// reference (pages cited in the fragment): one `name` per person, email/phone as [{value, primary}],
+// integer ids, unknown fields refused except 40-hex custom field keys.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { Engine } from '../../runtime/engine/engine.ts';
+import type { Connector } from '../../runtime/manifest/connector.ts';
+import { startSpecServer, type SpecServer, type MockResponse } from './spec-server.ts';
+import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract } from './helpers.ts';
+
+const credentials = { access_token: 'v1u:AQIBAHj+LzTNK2yuuuaLqifzhWb9crUNKTpk4FlQ9rjnXqp/6AHkf8aPcontract' };
+const CUSTOM = 'd4de1c1518b4531717c676029a45911c340390a6';
+
+let override: MockResponse | undefined;
+
+describe('pipedrive connector vs the recorded Pipedrive API v1 reference', () => {
+  let server: SpecServer;
+  let pipedrive: Connector;
+  let baseUrl: string;
+  const engine = new Engine({ env: {} });
+
+  beforeAll(async () => {
+    server = await startSpecServer('pipedrive', { respond: () => override });
+    pipedrive = loadConnector('pipedrive');
+    baseUrl = baseUrlOf(pipedrive, server);
+  });
+  afterAll(() => server?.close());
+
+  it('create_contact is a valid addPerson: one name, phone and email as [{value, primary}], Bearer auth', async () => {
+    server.reset();
+    override = { status: 201, body: { success: true, data: { id: 512, name: 'Ana López', add_time: '2024-05-02 09:12:45', update_time: '2024-05-02 09:12:45' } } };
+    try {
+      const input = { first_name: 'Ana', last_name: 'López', email: 'ana@example.com', phone: '+14155550123', custom_fields: { [CUSTOM]: 'Web' } };
+      const result = await engine.run(pipedrive, 'create_contact', { credentials, input, baseUrl });
+      const req = expectContract(result, server, 'addPerson');
+      expect(req).toMatchObject({ method: 'POST', path: '/api/v1/persons' });
+      expect(req.headers.authorization).toBe(`Bearer ${credentials.access_token}`);
+      expect(req.body).toEqual({ [CUSTOM]: 'Web', name: 'Ana López', email: [{ value: 'ana@example.com', primary: true }], phone: [{ value: '+14155550123', primary: true }] });
+      expect(result.ok && result.output).toEqual({ contact_id: '512', created_at: '2024-05-02T09:12:45Z' });
+    } finally {
+      override = undefined;
+    }
+  });
+
+  it('create_contact with an email only names the person by the email (name is required)', async () => {
+    server.reset();
+    const result = await engine.run(pipedrive, 'create_contact', { credentials, input: { email: 'lead@example.com' }, baseUrl });
+    expect(expectContract(result, server, 'addPerson').body).toEqual({ name: 'lead@example.com', email: [{ value: 'lead@example.com', primary: true }] });
+  });
+
+  it('update_contact is a valid updatePerson PUT', async () => {
+    server.reset();
+    const result = await engine.run(pipedrive, 'update_contact', { credentials, input: { contact_id: '512', name: 'Ana López-Meyer', phone: '+14155550199' }, baseUrl });
+    const req = expectContract(result, server, 'updatePerson');
+    expect(req).toMatchObject({ method: 'PUT', path: '/api/v1/persons/512' });
+    expect(req.body).toEqual({ name: 'Ana López-Meyer', phone: [{ value: '+14155550199', primary: true }] });
+  });
+
+  it('update_contact refuses a lone first_name before sending (Pipedrive keeps one name)', async () => {
+    server.reset();
+    const result = await engine.run(pipedrive, 'update_contact', { credentials, input: { contact_id: '512', first_name: 'Ana' }, baseUrl });
+    expect(server.requests).toEqual([]);
+    expect(!result.ok && result.error.message).toMatch(/give name, or first_name and last_name together/);
+  });
+
+  it('create_note is a valid addNote with integer person_id and deal_id', async () => {
+    server.reset();
+    const result = await engine.run(pipedrive, 'create_note', { credentials, input: { contact_id: '512', deal_id: '5', title: 'ignored', content: 'Budget approved.' }, baseUrl });
+    expect(expectContract(result, server, 'addNote').body).toEqual({ content: 'Budget approved.', person_id: 512, deal_id: 5 });
+  });
+
+  it('create_deal is a valid addDeal (value a decimal string, integer ids)', async () => {
+    server.reset();
+    const input = { title: 'Acme renewal', amount: 1200050, currency: 'eur', stage: '2', close_date: '2025-06-30', contact_id: '512' };
+    const result = await engine.run(pipedrive, 'create_deal', { credentials, input, baseUrl });
+    expect(expectContract(result, server, 'addDeal').body).toEqual({ title: 'Acme renewal', value: '12000.50', currency: 'EUR', person_id: 512, stage_id: 2, expected_close_date: '2025-06-30' });
+  });
+
+  it('verify is a valid getCurrentUser, sent to the connection\'s api_domain', async () => {
+    server.reset();
+    const result = await engine.verify(pipedrive, { credentials, connection: { api_domain: server.origin } });
+    expect(expectContract(result, server, 'getCurrentUser').path).toBe('/api/v1/users/me');
+  });
+
+  it('NEGATIVE: a phone sent as a plain string (not [{value, primary}]) is a violation', async () => {
+    server.reset();
+    const broken = loadEditedManifest('pipedrive', (t) => replaceOnce(t, /("name": \$exists\(input\.name\) \? \$trim\(input\.name\)\n\s+: \$exists\(input\.first_name\) or[\s\S]*?)"phone": \$exists\(input\.phone\) \? \[\{ "value": input\.phone, "primary": true \}\]/, '$1"phone": input.phone'));
+    const result = await engine.run(broken, 'create_contact', { credentials, input: { name: 'Ana', phone: '+14155550123' }, baseUrl });
+    const info = describeResult(result, server);
+    expect(server.violations.find((v) => v.location === 'request.body.phone')?.rule, info).toBe('type');
+    expect(result.ok, info).toBe(false);
+  });
+
+  it('NEGATIVE: a person id sent as a string is a violation', async () => {
+    server.reset();
+    const broken = loadEditedManifest('pipedrive', (t) => replaceOnce(t, /"person_id": \$exists\(input\.contact_id\) \? \$number\(input\.contact_id\),(\n\s+"deal_id")/, '"person_id": input.contact_id,$1'));
+    const result = await engine.run(broken, 'create_note', { credentials, input: { contact_id: '512', content: 'x' }, baseUrl });
+    const info = describeResult(result, server);
+    expect(server.violations.find((v) => v.location === 'request.body.person_id')?.rule, info).toBe('type');
+    expect(result.ok, info).toBe(false);
+  });
+
+  it("plugboard contract pipedrive: every capability example and verify pass against the recorded reference (the command's own run)", async () => {
+    await expectConnectorContract('pipedrive');
+  });
+});
