@@ -2,6 +2,7 @@
 
 import type { CapabilityCaller } from './capabilities.ts';
 import { calComAdapter, type CalComAdapter } from './cal_com.ts';
+import { calendlyAdapter, type CalendlyAdapter } from './calendly.ts';
 import { gmailAdapter, type GmailAdapter } from './gmail.ts';
 import { googleCalendarAdapter, type GoogleCalendarAdapter } from './google_calendar.ts';
 import { microsoftOutlookAdapter, type MicrosoftOutlookAdapter } from './microsoft_outlook.ts';
@@ -14,6 +15,7 @@ import { twilioAdapter, type TwilioAdapter } from './twilio.ts';
 
 export * from './capabilities.ts';
 export * from './cal_com.ts';
+export * from './calendly.ts';
 export * from './gmail.ts';
 export * from './google_calendar.ts';
 export * from './microsoft_outlook.ts';
@@ -27,6 +29,7 @@ export * from './twilio.ts';
 /** One typed adapter per connector: `adapters.twilio.send_sms(input)`. */
 export interface Adapters {
   cal_com: CalComAdapter;
+  calendly: CalendlyAdapter;
   gmail: GmailAdapter;
   google_calendar: GoogleCalendarAdapter;
   microsoft_outlook: MicrosoftOutlookAdapter;
@@ -41,6 +44,7 @@ export interface Adapters {
 export function createAdapters(call: CapabilityCaller): Adapters {
   return {
     cal_com: calComAdapter(call),
+    calendly: calendlyAdapter(call),
     gmail: gmailAdapter(call),
     google_calendar: googleCalendarAdapter(call),
     microsoft_outlook: microsoftOutlookAdapter(call),
