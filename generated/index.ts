@@ -5,26 +5,34 @@ import { calComAdapter, type CalComAdapter } from './cal_com.ts';
 import { calendlyAdapter, type CalendlyAdapter } from './calendly.ts';
 import { gmailAdapter, type GmailAdapter } from './gmail.ts';
 import { googleCalendarAdapter, type GoogleCalendarAdapter } from './google_calendar.ts';
+import { hubspotAdapter, type HubspotAdapter } from './hubspot.ts';
 import { microsoftOutlookAdapter, type MicrosoftOutlookAdapter } from './microsoft_outlook.ts';
 import { outlookMailAdapter, type OutlookMailAdapter } from './outlook_mail.ts';
+import { pipedriveAdapter, type PipedriveAdapter } from './pipedrive.ts';
 import { plaidAdapter, type PlaidAdapter } from './plaid.ts';
+import { salesforceAdapter, type SalesforceAdapter } from './salesforce.ts';
 import { sendgridAdapter, type SendgridAdapter } from './sendgrid.ts';
 import { slackAdapter, type SlackAdapter } from './slack.ts';
 import { stripeAdapter, type StripeAdapter } from './stripe.ts';
 import { twilioAdapter, type TwilioAdapter } from './twilio.ts';
+import { zohoCrmAdapter, type ZohoCrmAdapter } from './zoho_crm.ts';
 
 export * from './capabilities.ts';
 export * from './cal_com.ts';
 export * from './calendly.ts';
 export * from './gmail.ts';
 export * from './google_calendar.ts';
+export * from './hubspot.ts';
 export * from './microsoft_outlook.ts';
 export * from './outlook_mail.ts';
+export * from './pipedrive.ts';
 export * from './plaid.ts';
+export * from './salesforce.ts';
 export * from './sendgrid.ts';
 export * from './slack.ts';
 export * from './stripe.ts';
 export * from './twilio.ts';
+export * from './zoho_crm.ts';
 
 /** One typed adapter per connector: `adapters.twilio.send_sms(input)`. */
 export interface Adapters {
@@ -32,13 +40,17 @@ export interface Adapters {
   calendly: CalendlyAdapter;
   gmail: GmailAdapter;
   google_calendar: GoogleCalendarAdapter;
+  hubspot: HubspotAdapter;
   microsoft_outlook: MicrosoftOutlookAdapter;
   outlook_mail: OutlookMailAdapter;
+  pipedrive: PipedriveAdapter;
   plaid: PlaidAdapter;
+  salesforce: SalesforceAdapter;
   sendgrid: SendgridAdapter;
   slack: SlackAdapter;
   stripe: StripeAdapter;
   twilio: TwilioAdapter;
+  zoho_crm: ZohoCrmAdapter;
 }
 
 export function createAdapters(call: CapabilityCaller): Adapters {
@@ -47,12 +59,16 @@ export function createAdapters(call: CapabilityCaller): Adapters {
     calendly: calendlyAdapter(call),
     gmail: gmailAdapter(call),
     google_calendar: googleCalendarAdapter(call),
+    hubspot: hubspotAdapter(call),
     microsoft_outlook: microsoftOutlookAdapter(call),
     outlook_mail: outlookMailAdapter(call),
+    pipedrive: pipedriveAdapter(call),
     plaid: plaidAdapter(call),
+    salesforce: salesforceAdapter(call),
     sendgrid: sendgridAdapter(call),
     slack: slackAdapter(call),
     stripe: stripeAdapter(call),
     twilio: twilioAdapter(call),
+    zoho_crm: zohoCrmAdapter(call),
   };
 }
