@@ -26,6 +26,13 @@ describe('pipedrive connector vs the recorded Pipedrive API v1 reference', () =>
   });
   afterAll(() => server?.close());
 
+  it('maps the token response\'s api_domain into the connection that the base URL reads', async () => {
+    const tokenResponse = { access_token: '53:179:6317ef33a9fb0c4d604ce0695dad44a12bad44c9', token_type: 'Bearer', expires_in: 3599, refresh_token: '53:179:5de4b1d9b23d0b7a8c2f1e0d', scope: 'base,deals:full,contacts:full', api_domain: 'https://acme.pipedrive.com' };
+    const connection = await pipedrive.auth.connection!.evaluate(tokenResponse);
+    expect(connection).toEqual({ api_domain: 'https://acme.pipedrive.com' });
+    expect(pipedrive.baseUrlTemplate?.render({ connection })).toBe('https://acme.pipedrive.com');
+  });
+
   it('create_contact is a valid addPerson: one name, phone and email as [{value, primary}], Bearer auth', async () => {
     server.reset();
     override = { status: 201, body: { success: true, data: { id: 512, name: 'Ana López', add_time: '2024-05-02 09:12:45', update_time: '2024-05-02 09:12:45' } } };

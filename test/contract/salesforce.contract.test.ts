@@ -28,10 +28,16 @@ describe('salesforce connector vs the recorded Salesforce REST reference', () =>
   });
   afterAll(() => server?.close());
 
-  it('reads its base URL from the connection (instance_url of the token response)', () => {
+  it('reads its base URL from the connection: instance_url of the token response', async () => {
     expect(salesforce.baseUrl).toBeUndefined();
-    expect(salesforce.baseUrlTemplate).toBeDefined();
-    expect(salesforce.manifest.auth.connection).toBe('{ "instance_url": instance_url }');
+    expect(salesforce.baseUrlTemplate?.render({ connection: { instance_url: 'https://acme.my.salesforce.com' } })).toBe('https://acme.my.salesforce.com');
+    // The web server flow's token response (no expires_in), as the OAuth guide shows it.
+    const tokenResponse = {
+      access_token: '00D5g000004Ab1C!AQ8AQH', refresh_token: '5Aep861TSESvWeug_xvFHRBTTbf_YrTWgEyjBJrtBvHOkNZFpjqYl', signature: 'CMJ4l+CCaPQiKjoOEwEig9H4wqhpuLSk4J2urAe+fVg=',
+      scope: 'refresh_token api', instance_url: 'https://acme.my.salesforce.com', id: 'https://login.salesforce.com/id/00D5g000004Ab1CEAS/0055g00000ABcDeAAF',
+      token_type: 'Bearer', issued_at: '1714641165000',
+    };
+    expect(await salesforce.auth.connection!.evaluate(tokenResponse)).toEqual({ instance_url: 'https://acme.my.salesforce.com' });
   });
 
   it('create_contact without a company is a valid CreateLead with the placeholder company and Bearer auth', async () => {

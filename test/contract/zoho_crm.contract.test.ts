@@ -32,6 +32,13 @@ describe('zoho_crm connector vs the official Zoho CRM v8 spec', () => {
   });
   afterAll(() => server?.close());
 
+  it('maps the token response\'s api_domain into the connection that the base URL reads', async () => {
+    const tokenResponse = { access_token: '1000.6f2b', refresh_token: '1000.9d8c', scope: 'ZohoCRM.modules.contacts.ALL,ZohoCRM.users.READ', api_domain: 'https://www.zohoapis.eu', token_type: 'Bearer', expires_in: 3600 };
+    const connection = await zoho.auth.connection!.evaluate(tokenResponse);
+    expect(connection).toEqual({ api_domain: 'https://www.zohoapis.eu' });
+    expect(zoho.baseUrlTemplate?.render({ connection })).toBe('https://www.zohoapis.eu');
+  });
+
   it('the bundled spec judges Zoho-oauthtoken, not Bearer', () => {
     expect(server.definition.components.securitySchemes['iam-oauth2-schema']).toMatchObject({ type: 'http', scheme: 'Zoho-oauthtoken' });
     expect(zoho.manifest.auth).toMatchObject({ scheme: 'Zoho-oauthtoken', scope_separator: ',', connection: '{ "api_domain": api_domain }' });
