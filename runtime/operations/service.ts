@@ -225,6 +225,6 @@ export class OperationService {
       this.logger.error({ integrationId: target.id, err: (err as Error).message }, 'cannot open integration credentials');
       return { ok: false as const, error: { type: 'unsupported' as const, message: 'the integration credentials cannot be opened (master key missing?)', retryable: true }, meta: { attempts: 0, duration_ms: 0 } };
     }
-    return this.engine.run(connector, capability, { credentials, input, integration: { id: target.id, environment: target.environment ?? undefined, metadata: target.metadata } });
+    return this.engine.run(connector, capability, { credentials, input, integration: { id: target.id, environment: target.environment ?? undefined, metadata: target.metadata }, ...this.integrations.oauthRunOptions(target) });
   }
 }
