@@ -1,5 +1,9 @@
 // Layers point one way (DESIGN.md §1 and §10): a folder under runtime/ may import its own rank and
-// lower ones, never a higher one, and nothing may form a cycle. Run by `npm test` (npm run lint:deps).
+// lower ones, never a higher one, and nothing may form a cycle. Run by `npm test` (npm run lint:layers).
+// DESIGN §10 puts the services on one rank; here each service has its own, in the order they may
+// depend on each other, so that no two service folders can import each other (a folder-level cycle
+// that file-level cycle detection cannot see). Webhooks read integrations' secrets through an
+// injected port (CredentialOpener), not by importing integrations.
 const ranks = [
   ['errors', 'config', 'lang', 'crypto'],
   ['manifest'],
@@ -8,7 +12,14 @@ const ranks = [
   ['engine'],
   ['testkit', 'codegen'],
   ['store'],
-  ['integrations', 'routing', 'operations', 'webhooks', 'access', 'tenants', 'oauth', 'sync'],
+  ['access'],
+  ['tenants'],
+  ['webhooks'],
+  ['integrations'],
+  ['routing'],
+  ['oauth'],
+  ['sync'],
+  ['operations'],
   ['jobs'],
   ['platform'],
   ['api', 'cli', 'mcp'],
@@ -37,6 +48,13 @@ module.exports = {
       comment: 'Every folder under runtime/ has a rank in .dependency-cruiser.cjs.',
       from: { path: '^runtime/', pathNot: `^runtime/(${known.join('|')})/` },
       to: {},
+    },
+    {
+      name: 'tooling-for-cli-only',
+      severity: 'error',
+      comment: 'testkit and codegen are tooling over manifest and engine, used by the cli only (DESIGN §10).',
+      from: { path: '^runtime/', pathNot: '^runtime/(cli|testkit|codegen)/' },
+      to: { path: '^runtime/(testkit|codegen)/' },
     },
     { name: 'tests-stay-out', severity: 'error', comment: 'runtime/ never imports tests or benchmarks.', from: { path: '^runtime/' }, to: { path: '^(test|bench)/' } },
     {

@@ -1,7 +1,7 @@
 // API keys: `pb_` + 32 random base62 characters, stored only as a SHA-256 hash plus a short
 // display prefix. Scopes: read, write, delete, admin.
 import { randomInt, createHash } from 'node:crypto';
-import { ulid } from 'ulid';
+import { newId } from '../store/ids.ts';
 import type { Store, ApiKeyRow } from '../store/types.ts';
 
 export const SCOPES = ['read', 'write', 'delete', 'admin'] as const;
@@ -9,9 +9,6 @@ export type Scope = (typeof SCOPES)[number];
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
-export function newId(): string {
-  return ulid().toLowerCase();
-}
 
 export function generateApiKey(): string {
   let s = 'pb_';

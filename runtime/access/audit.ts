@@ -1,6 +1,7 @@
 // The audit log: who changed what, when, with which request. Field names only, never values.
 import type { Store } from '../store/types.ts';
-import { newId, type Principal } from './api-keys.ts';
+import { type Principal } from './api-keys.ts';
+import { newId } from '../store/ids.ts';
 
 export interface AuditContext {
   principal: Principal;

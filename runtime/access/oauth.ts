@@ -5,7 +5,8 @@ import { createHash, hkdfSync, randomInt, timingSafeEqual } from 'node:crypto';
 import { SignJWT, jwtVerify, decodeProtectedHeader, errors as joseErrors } from 'jose';
 import type { Store, OAuthClientRow } from '../store/types.ts';
 import type { Keyring } from '../crypto/keyring.ts';
-import { newId, SCOPES, type Principal, type Scope } from './api-keys.ts';
+import { SCOPES, type Principal, type Scope } from './api-keys.ts';
+import { newId } from '../store/ids.ts';
 import { PlugboardError } from '../errors/plugboard-error.ts';
 import type { AuthThrottle } from './auth-throttle.ts';
 

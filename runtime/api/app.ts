@@ -25,11 +25,11 @@ import { operationHandlers } from './handlers/operations.ts';
 import { providerHandlers } from './handlers/providers.ts';
 import { accessHandlers, oauthTokenError } from './handlers/access.ts';
 import { webhookHandlers } from './handlers/webhooks.ts';
-import { connectHandlers } from './handlers/connect.ts';
 import { MAX_INBOUND_BYTES } from '../webhooks/inbound.ts';
 import type { ApiHandler, HandlerContext } from './handler.ts';
 import { invalid } from '../errors/plugboard-error.ts';
 
+import { PlugboardError } from '../errors/plugboard-error.ts';
 export const API_BASE = '/api/v1';
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: unknown) => void;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -60,7 +60,7 @@ export function assertScopesDeclared(definition: Record<string, any>): void {
       const scope = op['x-required-scope'];
       const open = Array.isArray(op['security']) && op['security'].length === 0;
       if (open ? scope !== 'none' : !['read', 'write', 'delete', 'admin'].includes(scope)) {
-        throw new Error(`schemas/openapi.yaml: ${method.toUpperCase()} ${p} declares no valid x-required-scope (read, write, delete, admin; "none" with security: [])`);
+        throw new PlugboardError('config', `schemas/openapi.yaml: ${method.toUpperCase()} ${p} declares no valid x-required-scope (read, write, delete, admin; "none" with security: [])`);
       }
     }
   }
@@ -108,7 +108,7 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
     }
   };
 
-  const handlers: Record<string, ApiHandler> = { ...providerHandlers, ...integrationHandlers, ...routingHandlers, ...operationHandlers, ...accessHandlers, ...webhookHandlers, ...connectHandlers };
+  const handlers: Record<string, ApiHandler> = { ...providerHandlers, ...integrationHandlers, ...routingHandlers, ...operationHandlers, ...accessHandlers, ...webhookHandlers };
   api.register(Object.fromEntries(Object.entries(handlers).map(([k, fn]) => [k, wrap(fn)])));
   api.register({
     validationFail: (c: Context, req: Request, res: Response) => {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ajv, type ValidateFunction } from './ajv.ts';
 import { CAPABILITY_SCHEMAS_DIR } from '../config/paths.ts';
+import { PlugboardError } from '../errors/plugboard-error.ts';
 
 export interface JsonSchema {
   type?: string | string[];
@@ -36,7 +37,7 @@ export function loadCapabilitySchemas(dir = CAPABILITY_SCHEMAS_DIR): Map<string,
       input: JsonSchema;
       output: JsonSchema;
     };
-    if (!raw.input || !raw.output) throw new Error(`${file}: a capability schema needs "input" and "output"`);
+    if (!raw.input || !raw.output) throw new PlugboardError('config', `${file}: a capability schema needs "input" and "output"`);
     out.set(name, {
       name,
       title: raw.title ?? name,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadManifestFile, type ManifestIssue } from './load.ts';
 import type { Connector } from './connector.ts';
 import { didYouMean } from './suggest.ts';
+import { PlugboardError } from '../errors/plugboard-error.ts';
 
 export interface Registry {
   connectors: Map<string, Connector>;
@@ -47,7 +48,7 @@ function manifestFileOf(dir: string, name: string): string | undefined {
  * An unknown name is a problem of its own (rule `unknown_connector`).
  */
 export function loadNamedConnectors(dir: string, names: string[]): Registry {
-  if (!fs.existsSync(dir)) throw new Error(`connectors directory not found: ${dir}`);
+  if (!fs.existsSync(dir)) throw new PlugboardError('config', `connectors directory not found: ${dir}`);
   const files: string[] = [];
   const unknown: ManifestIssue[] = [];
   for (const name of new Set(names)) {
@@ -67,6 +68,6 @@ export function loadNamedConnectors(dir: string, names: string[]): Registry {
 }
 
 export function loadConnectorDir(dir: string): Registry {
-  if (!fs.existsSync(dir)) throw new Error(`connectors directory not found: ${dir}`);
+  if (!fs.existsSync(dir)) throw new PlugboardError('config', `connectors directory not found: ${dir}`);
   return loadConnectorFiles(manifestFiles(dir));
 }

@@ -12,7 +12,7 @@ import type { Engine } from '../engine/engine.ts';
 import type { EngineFailure } from '../http/errors.ts';
 import { fieldErrors } from '../manifest/ajv.ts';
 import { loadCapabilitySchemas } from '../manifest/capability-schemas.ts';
-import { newId } from '../access/api-keys.ts';
+import { newId } from '../store/ids.ts';
 import { PlugboardError, invalid, notFound } from '../errors/plugboard-error.ts';
 import type { RoutingService } from '../routing/rules.ts';
 import type { IntegrationService } from '../integrations/service.ts';
@@ -225,6 +225,6 @@ export class OperationService {
       this.logger.error({ integrationId: target.id, err: (err as Error).message }, 'cannot open integration credentials');
       return { ok: false as const, error: { type: 'unsupported' as const, message: 'the integration credentials cannot be opened (master key missing?)', retryable: true }, meta: { attempts: 0, duration_ms: 0 } };
     }
-    return this.engine.run(connector, capability, { credentials, input, integration: { id: target.id, environment: target.environment ?? undefined, metadata: target.metadata }, ...this.integrations.oauthRunOptions(target) });
+    return this.engine.run(connector, capability, { credentials, input, integration: { id: target.id, environment: target.environment ?? undefined, metadata: target.metadata } });
   }
 }

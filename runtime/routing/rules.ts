@@ -4,7 +4,7 @@
 // at all, the tenant's active integrations offering the capability are used, oldest first.
 import type { Store, RoutingRuleRow, IntegrationRow } from '../store/types.ts';
 import type { Connector } from '../manifest/connector.ts';
-import { newId } from '../access/api-keys.ts';
+import { newId } from '../store/ids.ts';
 import { PlugboardError, notFound, invalid } from '../errors/plugboard-error.ts';
 
 export interface RuleInput {

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ajv, fieldErrors, type ValidateFunction } from '../manifest/ajv.ts';
 import { SCHEMAS_DIR } from '../config/paths.ts';
+import { PlugboardError } from '../errors/plugboard-error.ts';
 
 export const EVENT_SCHEMAS_DIR = path.join(SCHEMAS_DIR, 'events');
 
@@ -40,19 +41,19 @@ export function loadEventCatalog(dir = EVENT_SCHEMAS_DIR): Map<string, CatalogEn
   for (const file of files) {
     const type = file.slice(0, -'.json'.length);
     const where = path.join(dir, file);
-    if (!EVENT_TYPE_PATTERN.test(type)) throw new Error(`${where}: the file name must be <resource>.<action>.json in lower case`);
+    if (!EVENT_TYPE_PATTERN.test(type)) throw new PlugboardError('config', `${where}: the file name must be <resource>.<action>.json in lower case`);
     const schema = JSON.parse(fs.readFileSync(where, 'utf8')) as Record<string, unknown>;
     const version = schema['x-schema-version'];
-    if (!Number.isInteger(version) || (version as number) < 1) throw new Error(`${where}: "x-schema-version" must be a positive integer`);
+    if (!Number.isInteger(version) || (version as number) < 1) throw new PlugboardError('config', `${where}: "x-schema-version" must be a positive integer`);
     const examples = schema.examples;
     if (!Array.isArray(examples) || !examples.length || typeof examples[0] !== 'object' || examples[0] === null) {
-      throw new Error(`${where}: "examples" must hold at least one sample data object`);
+      throw new PlugboardError('config', `${where}: "examples" must hold at least one sample data object`);
     }
     const id = typeof schema.$id === 'string' ? schema.$id : undefined;
     // The Ajv instance is shared: reuse a schema another load of the same file already registered.
     const validate = (id && ajv.getSchema(id)) || ajv.compile(schema);
     if (!validate(examples[0])) {
-      throw new Error(`${where}: the sample in "examples" does not match the schema: ${JSON.stringify(fieldErrors(validate.errors, 'data'))}`);
+      throw new PlugboardError('config', `${where}: the sample in "examples" does not match the schema: ${JSON.stringify(fieldErrors(validate.errors, 'data'))}`);
     }
     out.set(type, {
       type,

@@ -4,7 +4,7 @@
 // concurrency keeps one slow receiver from starving the others.
 import type { Logger } from 'pino';
 import type { Store, WebhookDeliveryRow, WebhookSubscriptionRow } from '../store/types.ts';
-import { newId } from '../access/api-keys.ts';
+import { newId } from '../store/ids.ts';
 import { signDelivery } from './signing.ts';
 import { sendWebhook, type SendResult } from './sender.ts';
 import { nextAttemptAt, shouldDisableAfterContinuousFailure, DEFAULT_RETRY_SCHEDULE_MS, CONTINUOUS_FAILURE_DISABLE_MS } from './retry-schedule.ts';

@@ -2,9 +2,10 @@
 // subscription in a single transaction, then handed to the dispatcher.
 import type { Logger } from 'pino';
 import type { Store, EventRow, WebhookDeliveryRow } from '../store/types.ts';
-import { newId } from '../access/api-keys.ts';
+import { newId } from '../store/ids.ts';
 import { getEventType, matchesAny, validateEventData } from './catalog.ts';
 import { createEnvelope, serializeEnvelope } from './signing.ts';
+import { PlugboardError } from '../errors/plugboard-error.ts';
 
 export interface PublishOptions {
   source?: EventRow['source'];
@@ -37,9 +38,9 @@ export class EventBus implements EventPublisher {
 
   async publish(tenantId: string, type: string, data: Record<string, unknown>, opts: PublishOptions = {}) {
     const info = getEventType(type);
-    if (!info) throw new Error(`unknown event type ${type}`);
+    if (!info) throw new PlugboardError('internal', `unknown event type ${type}`);
     const check = validateEventData(type, data);
-    if (!check.ok) throw new Error(`event ${type} does not match its schema: ${check.message}`);
+    if (!check.ok) throw new PlugboardError('internal', `event ${type} does not match its schema: ${check.message}`);
     const now = new Date();
     const event: EventRow = {
       id: opts.eventId ?? newId(),

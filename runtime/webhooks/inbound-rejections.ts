@@ -3,7 +3,7 @@
 // integration and reason code and flushed now and then in one transaction: counters plus a bounded
 // sample of the most recent rejections (reason only, never the unauthenticated body).
 import type { Store, InboundEventRow, InboundRejectionCount, ListQuery } from '../store/types.ts';
-import { newId } from '../access/api-keys.ts';
+import { newId } from '../store/ids.ts';
 
 /** Rejected events kept per integration (the newest); older ones are only counted. */
 export const REJECTION_SAMPLES_PER_INTEGRATION = 20;

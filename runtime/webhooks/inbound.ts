@@ -4,15 +4,18 @@
 import qs from 'qs';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Logger } from 'pino';
-import type { Store, InboundEventRow, ListQuery } from '../store/types.ts';
+import type { Store, InboundEventRow, IntegrationRow, ListQuery } from '../store/types.ts';
 import { UniqueViolation } from '../store/types.ts';
 import type { Connector } from '../manifest/connector.ts';
-import type { IntegrationService } from '../integrations/service.ts';
-import { newId } from '../access/api-keys.ts';
+import { newId } from '../store/ids.ts';
 import { verify } from './inbound-signatures.ts';
 import type { EventPublisher } from './events.ts';
 import { PollingWorker } from './polling-worker.ts';
 import { InboundRejections } from './inbound-rejections.ts';
+import { PlugboardError } from '../errors/plugboard-error.ts';
+
+/** One warning per integration per this interval while its credentials cannot be opened. */
+const UNAVAILABLE_LOG_MS = 60_000;
 
 export interface InboundRequest {
   provider: string;
@@ -41,16 +44,24 @@ export function parseInboundBody(raw: Buffer, contentType: string | undefined): 
   }
 }
 
+/** How inbound verification reads an integration's secrets (the integrations service implements it;
+ *  injected so webhooks never import the integrations layer). */
+export interface CredentialOpener {
+  openCredentials(row: IntegrationRow): Record<string, unknown>;
+}
+
 export class InboundWebhooks extends PollingWorker {
   // The endpoint is public (providers sign, they do not log in): cap what one integration id can take.
   private readonly limiter: RateLimiterMemory;
   /** Counters and a bounded sample of rejected (unauthenticated) requests. */
   readonly rejections: InboundRejections;
+  /** When each integration last logged that its credentials cannot be opened. */
+  private readonly unavailableLogged = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
     private readonly connectors: Map<string, Connector>,
-    private readonly integrations: IntegrationService,
+    private readonly integrations: CredentialOpener,
     private readonly events: EventPublisher,
     private readonly logger: Logger,
     private readonly opts: { pollMs: number; leaseMs?: number; publicUrlSet?: boolean; perSecond?: number; onRejected?: (provider: string, code: string) => void } = { pollMs: 1000 },
@@ -85,7 +96,16 @@ export class InboundWebhooks extends PollingWorker {
     const hooks = connector?.webhooks;
     if (!hooks) return { status: 404, body: { success: false, message: `${req.provider} does not send webhooks to Plugboard.` } };
     const contentType = typeof req.headers['content-type'] === 'string' ? req.headers['content-type'] : undefined;
-    const credentials = this.integrations.openCredentials(integration);
+    let credentials: Record<string, unknown>;
+    try {
+      credentials = this.integrations.openCredentials(integration);
+    } catch (err) {
+      // E.g. the master key that wrapped its data key is not in this server's keyring: the provider
+      // should retry later. Logged once per integration per interval, not per (unauthenticated) request.
+      if (!(err instanceof PlugboardError) || err.kind !== 'unavailable') throw err;
+      this.warnUnavailable(integration.id, integration.provider, err);
+      return { status: 503, headers: { 'Retry-After': String(err.retryAfter ?? 60) }, body: { success: false, message: 'Webhooks for this integration cannot be verified right now; retry later.', code: 'unavailable' } };
+    }
     const secret = hooks.secret?.render({ credentials, integration: { id: integration.id, metadata: integration.metadata } });
     const sig = hooks.spec.signature;
     const result = verify(sig.scheme, {
@@ -141,6 +161,15 @@ export class InboundWebhooks extends PollingWorker {
     }
     this.notify();
     return { status: 202, body: { success: true, message: 'Accepted.', data: { id: base.id } } };
+  }
+
+  private warnUnavailable(integrationId: string, provider: string, err: PlugboardError): void {
+    const now = Date.now();
+    const last = this.unavailableLogged.get(integrationId);
+    if (last !== undefined && now - last < UNAVAILABLE_LOG_MS) return;
+    if (this.unavailableLogged.size >= 10_000) this.unavailableLogged.clear();
+    this.unavailableLogged.set(integrationId, now);
+    this.logger.warn({ integrationId, provider, code: err.code, err: err.message }, 'inbound webhook answered 503: the integration credentials cannot be opened (further ones are not logged for a minute)');
   }
 
   protected async round(): Promise<boolean> {

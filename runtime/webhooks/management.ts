@@ -3,7 +3,7 @@
 // handlers only translate HTTP to these calls and back; refusals are typed PlugboardErrors.
 import type { Store, ListQuery, ListResult, WebhookDeliveryRow, WebhookAttemptRow, WebhookSubscriptionRow, InboundEventRow } from '../store/types.ts';
 import { PlugboardError, conflict, notFound } from '../errors/plugboard-error.ts';
-import { newId } from '../access/api-keys.ts';
+import { newId } from '../store/ids.ts';
 import { listEventTypes, matchesPattern, validateEventPatterns } from './catalog.ts';
 import { createEnvelope, type EventEnvelope } from './signing.ts';
 import type { EventPublisher } from './events.ts';

@@ -2,6 +2,7 @@
 // Attempt 1 runs immediately, then 30 s, 2 min, 10 min, 30 min, 2 h and 6 h after the previous
 // attempt; after the last one the delivery is `failed` (dead letter, replayable).
 import { DEFAULT_WEBHOOK_RETRY_SCHEDULE, parseDurationList } from '../config/durations.ts';
+import { PlugboardError } from '../errors/plugboard-error.ts';
 
 /** Delay before each attempt, in ms; index 0 is the first attempt. */
 export const DEFAULT_RETRY_SCHEDULE_MS: readonly number[] = Object.freeze(parseDurationList(DEFAULT_WEBHOOK_RETRY_SCHEDULE));
@@ -29,7 +30,7 @@ export function nextAttemptDelay(
   random: () => number = Math.random,
   jitterRatio = DEFAULT_JITTER_RATIO,
 ): number | undefined {
-  if (!Number.isInteger(attemptNumber) || attemptNumber < 1) throw new RangeError('attemptNumber is 1-based');
+  if (!Number.isInteger(attemptNumber) || attemptNumber < 1) throw new PlugboardError('internal', 'attemptNumber is 1-based');
   const base = schedule[attemptNumber - 1];
   if (base === undefined) return undefined;
   if (base <= 0 || jitterRatio <= 0) return Math.max(0, base);

@@ -3,6 +3,7 @@
 //   webhook-signature: v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")> [space-separated, one per secret]
 // Secrets are `whsec_` + base64 of the key bytes. During rotation the old and the new secret both sign.
 import { createHmac, randomBytes } from 'node:crypto';
+import { PlugboardError } from '../errors/plugboard-error.ts';
 
 export const SECRET_PREFIX = 'whsec_';
 /** Bytes of key material in a generated secret (the spec allows 24 to 64). */
@@ -28,16 +29,16 @@ export interface EventEnvelope<T = Record<string, unknown>> {
 }
 
 export function generateSecret(bytes = SECRET_BYTES): string {
-  if (!Number.isInteger(bytes) || bytes < 24 || bytes > 64) throw new RangeError('a webhook secret needs 24 to 64 random bytes');
+  if (!Number.isInteger(bytes) || bytes < 24 || bytes > 64) throw new PlugboardError('internal', 'a webhook secret needs 24 to 64 random bytes');
   return SECRET_PREFIX + randomBytes(bytes).toString('base64');
 }
 
 /** The HMAC key of a `whsec_<base64>` secret (a bare base64 string is accepted too). */
 export function secretKey(secret: string): Buffer {
   const encoded = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) throw new Error('a webhook secret must be whsec_ followed by base64');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) throw new PlugboardError('internal', 'a webhook secret must be whsec_ followed by base64');
   const key = Buffer.from(encoded, 'base64');
-  if (key.length === 0) throw new Error('a webhook secret must not be empty');
+  if (key.length === 0) throw new PlugboardError('internal', 'a webhook secret must not be empty');
   return key;
 }
 
@@ -52,18 +53,18 @@ export function isValidSecret(secret: unknown): secret is string {
 
 function assertHeaderSafe(id: string): void {
   // The id is part of the signed content and a header value: no separators, no control characters.
-  if (!id || !/^[\x21-\x7e]+$/.test(id)) throw new Error('webhook-id must be non-empty printable ASCII without spaces');
+  if (!id || !/^[\x21-\x7e]+$/.test(id)) throw new PlugboardError('internal', 'webhook-id must be non-empty printable ASCII without spaces');
 }
 
 function toTimestamp(timestampSeconds: number): number {
-  if (!Number.isFinite(timestampSeconds) || timestampSeconds < 0) throw new RangeError('webhook-timestamp must be a non-negative number of seconds');
+  if (!Number.isFinite(timestampSeconds) || timestampSeconds < 0) throw new PlugboardError('internal', 'webhook-timestamp must be a non-negative number of seconds');
   return Math.floor(timestampSeconds);
 }
 
 /** One `v1,<signature>` per secret, separated by spaces (duplicates removed, order kept). */
 export function sign(id: string, timestampSeconds: number, body: string | Buffer, secrets: readonly string[]): string {
   assertHeaderSafe(id);
-  if (!secrets.length) throw new Error('at least one secret is needed to sign a webhook');
+  if (!secrets.length) throw new PlugboardError('internal', 'at least one secret is needed to sign a webhook');
   const ts = toTimestamp(timestampSeconds);
   const prefix = Buffer.from(`${id}.${ts}.`, 'utf8');
   const content = Buffer.concat([prefix, typeof body === 'string' ? Buffer.from(body, 'utf8') : body]);
@@ -104,9 +105,9 @@ export interface EnvelopeInput<T> {
 
 /** The body of a delivery, with keys in the documented order. */
 export function createEnvelope<T>(input: EnvelopeInput<T>): EventEnvelope<T> {
-  if (!Number.isInteger(input.schema_version) || input.schema_version < 1) throw new RangeError('schema_version must be a positive integer');
+  if (!Number.isInteger(input.schema_version) || input.schema_version < 1) throw new PlugboardError('internal', 'schema_version must be a positive integer');
   const occurred = input.occurred_at instanceof Date ? input.occurred_at : new Date(input.occurred_at);
-  if (Number.isNaN(occurred.getTime())) throw new RangeError('occurred_at must be a date');
+  if (Number.isNaN(occurred.getTime())) throw new PlugboardError('internal', 'occurred_at must be a date');
   return {
     type: input.type,
     id: input.id,

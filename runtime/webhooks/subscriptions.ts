@@ -2,7 +2,7 @@
 // patterns, secrets sealed at rest, rotation with a 24 h overlap.
 import type { Store, WebhookSubscriptionRow } from '../store/types.ts';
 import type { CredentialCipher } from '../crypto/envelope.ts';
-import { newId } from '../access/api-keys.ts';
+import { newId } from '../store/ids.ts';
 import { invalid, notFound } from '../errors/plugboard-error.ts';
 import { checkWebhookUrl, type UrlPolicy, type Resolver } from './url-policy.ts';
 import { validateEventPatterns } from './catalog.ts';

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { SQLITE_MIGRATIONS } from '../../runtime/store/sqlite/migrations.ts';
-import { createApiKey, newId } from '../../runtime/access/api-keys.ts';
+import { createApiKey } from '../../runtime/access/api-keys.ts';
+import { newId } from '../../runtime/store/ids.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
 const MIGRATION = SQLITE_MIGRATIONS.findIndex((m) => m.includes('integration_environment_backfill'));

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { SqliteStore } from '../../runtime/store/sqlite/store.ts';
 import type { Store, WebhookDeliveryRow } from '../../runtime/store/types.ts';
 import { ApiRateLimiter } from '../../runtime/access/rate-limits.ts';
-import { newId } from '../../runtime/access/api-keys.ts';
+import { newId } from '../../runtime/store/ids.ts';
 
 const open: Store[] = [];
 afterEach(async () => {

@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { PlugboardError } from '../../runtime/errors/plugboard-error.ts';
 import {
   DEFAULT_RETRY_SCHEDULE_MS,
   nextAttemptDelay,
@@ -15,7 +16,7 @@ describe('retry schedule', () => {
     const mid = () => 0.5; // no jitter at the midpoint
     expect([1, 2, 3, 4, 5, 6, 7].map((n) => nextAttemptDelay(n, DEFAULT_RETRY_SCHEDULE_MS, mid))).toEqual([...DEFAULT_RETRY_SCHEDULE_MS]);
     expect(nextAttemptDelay(8)).toBeUndefined();
-    expect(() => nextAttemptDelay(0)).toThrow(RangeError);
+    expect(() => nextAttemptDelay(0)).toThrow(PlugboardError);
   });
 
   it('adds ±10 % jitter, never to the immediate first attempt', () => {

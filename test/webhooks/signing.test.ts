@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { PlugboardError } from '../../runtime/errors/plugboard-error.ts';
 import { Webhook } from 'standardwebhooks';
 import {
   generateSecret,
@@ -37,7 +38,7 @@ describe('outbound signing (verified by the standardwebhooks package)', () => {
     expect(isValidSecret(a)).toBe(true);
     expect(isValidSecret('whsec_c2hvcnQ=')).toBe(false);
     expect(isValidSecret('sk_live_x')).toBe(false);
-    expect(() => generateSecret(8)).toThrow(RangeError);
+    expect(() => generateSecret(8)).toThrow(PlugboardError);
   });
 
   it('produces headers that Webhook.verify accepts, and the body it returns is the envelope', () => {
@@ -106,6 +107,6 @@ describe('outbound signing (verified by the standardwebhooks package)', () => {
     expect(() => sign('msg 1', now(), 'x', [generateSecret()])).toThrow(/webhook-id/);
     expect(() => sign('msg_1', now(), 'x', [])).toThrow(/secret/);
     expect(() => sign('msg_1', now(), 'x', ['whsec_***'])).toThrow(/base64/);
-    expect(() => createEnvelope({ type: 't.x', id: '1', schema_version: 0, occurred_at: new Date(), tenant_id: 't', data: {} })).toThrow(RangeError);
+    expect(() => createEnvelope({ type: 't.x', id: '1', schema_version: 0, occurred_at: new Date(), tenant_id: 't', data: {} })).toThrow(PlugboardError);
   });
 });

@@ -6,6 +6,7 @@ import { loadNamedConnectors } from '../../manifest/registry.ts';
 import { formatIssue } from '../../manifest/load.ts';
 import { Engine } from '../../engine/engine.ts';
 import { readConfig } from '../../config/env.ts';
+import { PlugboardError } from '../../errors/plugboard-error.ts';
 
 function readJson(file: string, what: string): Record<string, unknown> {
   let text: string;
@@ -16,7 +17,7 @@ function readJson(file: string, what: string): Record<string, unknown> {
   }
   try {
     const v = JSON.parse(text) as unknown;
-    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('must be a JSON object');
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new PlugboardError('validation', 'must be a JSON object');
     return v as Record<string, unknown>;
   } catch (err) {
     throw new CliError(`${what} file ${file} is not a JSON object: ${(err as Error).message}`);

@@ -4,6 +4,7 @@ import type {
   WebhookSubscriptionRow, EventRow, WebhookDeliveryRow, WebhookAttemptRow, InboundEventRow, IntegrationRow, RoutingRuleRow, DeliveryRow, OperationRow,
   IntegrationFilter, DeliveryFilter, ListQuery, ListResult, IntegrationStatus,
 } from '../types.ts';
+import { PlugboardError } from '../../errors/plugboard-error.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -62,7 +63,7 @@ export function setClause(patch: Row, jsonCols: string[], boolCols: string[] = [
   const parts: string[] = [];
   for (const [k, v] of Object.entries(patch)) {
     if (v === undefined) continue;
-    if (!/^[a-z_]+$/.test(k)) throw new Error(`bad column ${k}`);
+    if (!/^[a-z_]+$/.test(k)) throw new PlugboardError('internal', `bad column ${k}`);
     parts.push(`${k} = @${k}`);
     params[k] = jsonCols.includes(k) ? json(v) : boolCols.includes(k) ? (v ? 1 : 0) : v;
   }

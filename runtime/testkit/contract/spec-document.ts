@@ -14,6 +14,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 // swagger2openapi ships no types; its shape is declared in ./swagger2openapi.d.ts.
 import swagger2openapi from 'swagger2openapi';
+import { PlugboardError } from '../../errors/plugboard-error.ts';
 
 export type AnyObj = Record<string, any>; // spec documents are untyped JSON here
 
@@ -39,14 +40,14 @@ export function readSpecFile(file: string): AnyObj {
     try {
       text = fs.readFileSync(abs, 'utf8');
     } catch (err) {
-      throw new Error(`cannot read spec file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new PlugboardError('validation', `cannot read spec file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     try {
       doc = (/\.json$/i.test(abs) ? JSON.parse(text) : YAML.parse(text, { maxAliasCount: -1 })) as AnyObj;
     } catch (err) {
-      throw new Error(`spec file ${file} is not valid ${/\.json$/i.test(abs) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
+      throw new PlugboardError('validation', `spec file ${file} is not valid ${/\.json$/i.test(abs) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
     }
-    if (!doc || typeof doc !== 'object' || (!doc.openapi && !doc.swagger)) throw new Error(`spec file ${file} is not an OpenAPI or Swagger document (no "openapi" or "swagger" key)`);
+    if (!doc || typeof doc !== 'object' || (!doc.openapi && !doc.swagger)) throw new PlugboardError('validation', `spec file ${file} is not an OpenAPI or Swagger document (no "openapi" or "swagger" key)`);
     docCache.set(abs, doc);
   }
   return structuredClone(doc);
@@ -54,7 +55,7 @@ export function readSpecFile(file: string): AnyObj {
 
 /** Loads one or more spec files into one fixed-up OpenAPI 3 document (later files add paths and components). */
 export async function loadSpec(files: string[]): Promise<LoadedSpec> {
-  if (!files.length) throw new Error('no spec file given');
+  if (!files.length) throw new PlugboardError('validation', 'no spec file given');
   const fixups: string[] = [];
   const docs: AnyObj[] = [];
   for (const file of files) {

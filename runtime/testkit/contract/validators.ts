@@ -5,6 +5,7 @@ import AjvModule, { type Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { AnyObj } from './spec-document.ts';
 import { AJV_FORMATS_KNOWN, collectFormats, jsonMedia, truncateSchema } from './schema-values.ts';
+import { PlugboardError } from '../../errors/plugboard-error.ts';
 
 // ajv and ajv-formats ship CommonJS; under NodeNext the default import may be the module object.
 const AjvClass = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as unknown as new (opts: object) => Ajv;
@@ -72,7 +73,7 @@ export class ResponseChecker {
     if (validate === undefined) {
       const responses = (op.responses ?? {}) as AnyObj;
       const response = specResponse ? responses[specResponse] : responses[String(status)] ?? responses[`${String(status)[0]}XX`] ?? responses.default;
-      if (!response) throw new Error(`the spec documents no response ${specResponse ?? status} for ${op.operationId}`);
+      if (!response) throw new PlugboardError('validation', `the spec documents no response ${specResponse ?? status} for ${op.operationId}`);
       const schema = jsonMedia(response)?.media.schema as AnyObj | undefined;
       validate = schema ? this.ajv.compile(truncateSchema(schema, 2)) : null;
       this.cache.set(key, validate);
