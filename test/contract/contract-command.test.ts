@@ -54,6 +54,15 @@ describe('plugboard contract', { timeout: 120_000 }, () => {
     expect(r.stdout).toMatch(/^4 passed, 0 failed$/m);
   });
 
+  it('passes for zoho_crm against the bundled official spec: base URL from the example connection, Zoho-oauthtoken header', async () => {
+    const r = await plugboard(['contract', 'zoho_crm', ...specArgs('zoho_crm')]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ok {3}zoho_crm\.create_contact \(contact from a full name\): POST \/crm\/v8\/Contacts -> Create Records 201$/m);
+    expect(r.stdout).toMatch(/^ok {3}zoho_crm\.create_note \(note on a contact\): POST \/crm\/v8\/Notes -> Create Notes 201$/m);
+    expect(r.stdout).toMatch(/^ok {3}zoho_crm\.verify: GET \/crm\/v8\/users -> Get Users 200$/m);
+    expect(r.stdout).toMatch(/^8 passed, 0 failed$/m);
+  });
+
   it('fails on a deliberately wrong manifest, naming the method, path, field and rule', async () => {
     const broken = replaceOnce(fs.readFileSync(manifestPath('stripe'), 'utf8'), '"description": input.description,', '"descripton": input.description,');
     const file = path.join(tmp, 'stripe.yaml');
