@@ -31,6 +31,7 @@ export const PROVIDER_SPECS: Record<string, string[]> = {
     return [zohoSpecFile(path.join(SPECS_DIR, 'zoho-crm'))];
   },
   // No usable public spec (../shared/provider-specs/README.md): fragments recorded from the API reference.
+  calendly: [path.join(HERE, 'recorded/calendly.yaml')],
   pipedrive: [path.join(HERE, 'recorded/pipedrive.yaml')],
   salesforce: [path.join(HERE, 'recorded/salesforce.yaml')],
   hubspot: [path.join(HERE, 'recorded/hubspot.yaml')],
