@@ -173,6 +173,9 @@ export function checkUrlSyntax(raw: unknown, policy: UrlPolicy): UrlCheck {
   const host = bareHost(url);
   if (!host) return refuse('must name a host');
   if (url.hash) return refuse('must not contain a #fragment');
+  // Credentials in the URL would be stored and returned in plain text: refuse them (the reason
+  // names neither the user nor the password).
+  if (url.username || url.password) return refuse('must not contain a user name or password (user:password@); deliveries are signed instead');
   if (policy.allowPrivate) return { ok: true, url, addresses: net.isIP(host) ? [host] : [] };
   if (net.isIP(host)) {
     const why = classifyAddress(host);

@@ -23,6 +23,8 @@ describe('webhook target policy', () => {
     ['https://localhost/hook', 'url'],
     ['http://hooks.example.com/in', 'url'],
     ['ftp://example.com/x', 'url'],
+    ['https://user:pw@1.1.1.1/x', 'url'],
+    ['https://user@1.1.1.1/x', 'url'],
   ])('refuses %s', async (url, field) => {
     const r = await pb.api(key, 'POST', '/webhooks/subscriptions', { url, events: ['payment.*'] });
     expect(r.status).toBe(422);
@@ -33,6 +35,10 @@ describe('webhook target policy', () => {
     const r = await pb.api(key, 'POST', '/hooks', { target_url: 'http://192.168.1.10/zap', event: 'payment.completed' });
     expect(r.status).toBe(422);
     expect(r.body.errors.target_url).toBeDefined();
+    const u = await pb.api(key, 'POST', '/hooks', { target_url: 'https://user:pw@1.1.1.1/x', event: 'payment.completed' });
+    expect(u.status).toBe(422);
+    expect(u.body.errors.target_url[0]).toMatch(/user name or password/);
+    expect(JSON.stringify(u.body)).not.toContain('pw@');
     const e = await pb.api(key, 'POST', '/webhooks/subscriptions', { url: 'https://93.184.216.34/in', events: ['nope.nope'] });
     expect(e.status).toBe(422);
     expect(Object.keys(e.body.errors)[0]).toMatch(/^events/);

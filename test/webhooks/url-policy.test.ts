@@ -64,6 +64,16 @@ describe('outbound URL policy', () => {
     expect((await checkWebhookUrl('http://hooks.example.com/h', { policy: DEV, resolver })).ok).toBe(true);
   });
 
+  it('refuses a user name or password in the URL, without repeating them, under every policy', async () => {
+    for (const url of ['https://user:pw@1.1.1.1/x', 'https://user@hooks.example.com/x', 'https://:pw@hooks.example.com/x', 'https://user:@1.1.1.1/x']) {
+      for (const policy of [STRICT, OPEN]) {
+        await refused(url, policy, /must not contain a user name or password/);
+        const r = checkUrlSyntax(url, policy);
+        expect(JSON.stringify(r)).not.toMatch(/\bpw\b|user@|user:pw/);
+      }
+    }
+  });
+
   it('refuses loopback, private, link-local, CGNAT and unspecified IPv4 literals (in every spelling)', async () => {
     for (const host of ['127.0.0.1', '127.5.5.5', '10.0.0.1', '172.16.0.1', '172.31.255.255', '192.168.0.1', '100.64.0.1', '169.254.169.254', '0.0.0.0', '2130706433', '0x7f.0.0.1', '0177.0.0.1', '127.1']) {
       await refused(`https://${host}/h`, STRICT, /points to an? .*address/);
