@@ -51,13 +51,17 @@ export interface Principal {
 }
 
 /** Resolves a presented key to its tenant and scopes; undefined for unknown, revoked or expired keys. */
-export async function authenticateApiKey(store: Store, presented: string): Promise<Principal | undefined> {
-  if (!API_KEY_PATTERN.test(presented)) return undefined;
+/**
+ * The principal of a presented API key; `genuine` when the key was issued (also when it has since
+ * expired or been revoked), so the brute-force throttle counts only guesses.
+ */
+export async function checkApiKey(store: Store, presented: string): Promise<{ principal?: Principal; genuine: boolean }> {
+  if (!API_KEY_PATTERN.test(presented)) return { genuine: false };
   // Lookup by hash: comparing hashes of a fixed-length digest leaks nothing useful through timing.
   const row = await store.apiKeys.findByHash(hashApiKey(presented));
-  if (!row || row.revoked_at) return undefined;
-  if (row.expires_at && Date.parse(row.expires_at) <= Date.now()) return undefined;
-  return { tenantId: row.tenant_id, scopes: row.scopes as Scope[], actor: `key:${row.id}`, kind: 'api_key', credentialId: row.id };
+  if (!row) return { genuine: false };
+  if (row.revoked_at || (row.expires_at && Date.parse(row.expires_at) <= Date.now())) return { genuine: true };
+  return { principal: { tenantId: row.tenant_id, scopes: row.scopes as Scope[], actor: `key:${row.id}`, kind: 'api_key', credentialId: row.id }, genuine: true };
 }
 
 export function apiKeyView(row: ApiKeyRow) {

@@ -1,8 +1,11 @@
-// Brute-force throttling: failed authentications are counted per client address (API keys, access
-// tokens, client secrets) and per OAuth client id (client secrets, however many addresses try).
-// Past the budget, further attempts are refused with 429 *before* the credential is checked, so a
-// blocked address cannot tell a right guess from a wrong one; other addresses are not affected.
-// Counters live in the store (rate-limiter-flexible), so every process on one database shares them.
+// Brute-force throttling of guessed credentials. The presented credential is always checked first:
+// a right one passes even from an address that is over its budget (API keys and client secrets are
+// 32-40 random characters, so "a right guess" is not a threat worth locking users out for). Only
+// guesses count: a wrong key, secret or forged token, not a validly signed token that expired or was
+// revoked. Once an address (or one address on one OAuth client id) has spent its failures, further
+// FAILURES are answered 429 with Retry-After instead of 401. The address is the socket's, or the
+// client's behind PLUGBOARD_TRUST_PROXY. Counters live in the store (rate-limiter-flexible), so every
+// process on one database shares them.
 import { isIPv6 } from 'node:net';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Store } from '../store/types.ts';
@@ -14,9 +17,10 @@ export interface FailureBudget {
   windowSeconds: number;
 }
 
+/** perClientId is per (client id, address): nobody can lock a client out by naming its public id. */
 export const AUTH_FAILURE_BUDGETS: { perAddress: FailureBudget; perClientId: FailureBudget } = {
   perAddress: { failures: 20, windowSeconds: 600 },
-  perClientId: { failures: 50, windowSeconds: 600 },
+  perClientId: { failures: 10, windowSeconds: 600 },
 };
 
 /**
@@ -39,33 +43,30 @@ export class AuthThrottle {
   private readonly byAddress: RateLimiterAbstract;
   private readonly byClientId: RateLimiterAbstract;
 
-  constructor(store: Store, private readonly budgets = AUTH_FAILURE_BUDGETS) {
+  constructor(store: Store, budgets = AUTH_FAILURE_BUDGETS) {
     this.byAddress = store.rateLimits.limiter({ keyPrefix: 'authfail:addr', points: budgets.perAddress.failures, duration: budgets.perAddress.windowSeconds });
     this.byClientId = store.rateLimits.limiter({ keyPrefix: 'authfail:client', points: budgets.perClientId.failures, duration: budgets.perClientId.windowSeconds });
   }
 
-  /** Seconds to wait when this address (or client id) has used up its failures; undefined when it may try. */
-  async retryAfter(address: string | undefined, clientId?: string): Promise<number | undefined> {
-    const checks: Array<[RateLimiterAbstract, string, number]> = [[this.byAddress, `a:${addressKey(address)}`, this.budgets.perAddress.failures]];
-    if (clientId) checks.push([this.byClientId, `c:${clientId}`, this.budgets.perClientId.failures]);
-    let wait: number | undefined;
-    for (const [limiter, key, failures] of checks) {
-      const res = await limiter.get(key);
-      if (res && res.consumedPoints >= failures) wait = Math.max(wait ?? 0, Math.max(1, Math.ceil(res.msBeforeNext / 1000)));
-    }
-    return wait;
-  }
-
-  /** Counts one failed authentication against the address (and the client id, when one was named). */
-  async failed(address: string | undefined, clientId?: string): Promise<void> {
-    const spend = async (limiter: RateLimiterAbstract, key: string) => {
+  /**
+   * Counts one failed guess against the address (and the client id named from that address). Returns
+   * the seconds to wait when this failure is past a budget (answer 429 with Retry-After), undefined
+   * while within it (answer 401).
+   */
+  async failed(address: string | undefined, clientId?: string): Promise<number | undefined> {
+    const spend = async (limiter: RateLimiterAbstract, key: string): Promise<number | undefined> => {
       try {
         await limiter.consume(key);
+        return undefined;
       } catch (res) {
-        if (!(res instanceof RateLimiterRes)) throw res; // already over: nothing more to count
+        if (!(res instanceof RateLimiterRes)) throw res;
+        return Math.max(1, Math.ceil(res.msBeforeNext / 1000));
       }
     };
-    await spend(this.byAddress, `a:${addressKey(address)}`);
-    if (clientId) await spend(this.byClientId, `c:${clientId}`);
+    const addr = addressKey(address);
+    const waits = [await spend(this.byAddress, `a:${addr}`)];
+    if (clientId) waits.push(await spend(this.byClientId, `c:${clientId}|${addr}`));
+    const over = waits.filter((w): w is number => w !== undefined);
+    return over.length ? Math.max(...over) : undefined;
   }
 }

@@ -72,23 +72,25 @@ export class OAuthService {
   }
 
   /**
-   * RFC 6749 §2.3.1 client authentication, throttled: after too many failures from `address` (or
-   * for this client id) it answers 429 before looking at the secret. Throws OAuthError.
+   * RFC 6749 §2.3.1 client authentication. The secret is always checked: the right one passes from
+   * any address. A wrong one counts against `address` and (client id, address); past the budget it is
+   * answered 429 with Retry-After instead of 401. Throws OAuthError.
    */
   async authenticateClient(clientId: string | undefined, clientSecret: string | undefined, address: string | undefined): Promise<OAuthClientRow> {
-    // Only well-formed client ids get a counter of their own (no unbounded keys from made-up ids).
-    const throttledId = clientId && CLIENT_ID_PATTERN.test(clientId) ? clientId : undefined;
-    const wait = await this.throttle.retryAfter(address, throttledId);
-    if (wait !== undefined) throw new OAuthError('temporarily_unavailable', `too many failed client authentications; retry in ${wait} s`, 429, wait);
     const client = clientId && clientSecret ? await this.store.oauthClients.findByClientId(clientId) : undefined;
     // Compare digests in constant time; an unknown client costs the same as a wrong secret.
     const given = Buffer.from(hash(clientSecret ?? ''), 'hex');
     const expected = Buffer.from(client?.secret_hash ?? hash(`no-such-client:${clientId}`), 'hex');
-    if (!client || client.revoked_at || !timingSafeEqual(given, expected)) {
-      if (clientId || clientSecret) await this.throttle.failed(address, throttledId);
-      throw new OAuthError('invalid_client', 'client authentication failed', 401);
+    const secretRight = !!client && timingSafeEqual(given, expected);
+    if (client && secretRight && !client.revoked_at) return client;
+    // A revoked client's right secret is not a guess: refused, not counted.
+    if (!secretRight && (clientId || clientSecret)) {
+      // Only well-formed client ids get a counter of their own (no unbounded keys from made-up ids).
+      const throttledId = clientId && CLIENT_ID_PATTERN.test(clientId) ? clientId : undefined;
+      const wait = await this.throttle.failed(address, throttledId);
+      if (wait !== undefined) throw new OAuthError('temporarily_unavailable', `too many failed client authentications; retry in ${wait} s`, 429, wait);
     }
-    return client;
+    throw new OAuthError('invalid_client', 'client authentication failed', 401);
   }
 
   /** Client authentication + scope check + token issue. Throws OAuthError in RFC 6749 §5.2 terms. */
@@ -118,26 +120,36 @@ export class OAuthService {
 
   /** Signature, issuer, audience, expiry, revoked token, revoked client: any failure means no principal. */
   async verifyToken(token: string): Promise<Principal | undefined> {
+    return (await this.checkToken(token)).principal;
+  }
+
+  /**
+   * verifyToken, and whether the token is `genuine`: signed by this server (also when it has since
+   * expired or been revoked), so the brute-force throttle counts only forged or made-up tokens.
+   */
+  async checkToken(token: string): Promise<{ principal?: Principal; genuine: boolean }> {
     let kid: string | undefined;
     try {
       kid = decodeProtectedHeader(token).kid;
     } catch {
-      return undefined;
+      return { genuine: false };
     }
     const key = kid ? this.signingKey(kid) : undefined;
-    if (!key) return undefined;
+    if (!key) return { genuine: false };
     try {
       const { payload } = await jwtVerify(token, key, { issuer: this.issuer, audience: AUDIENCE, algorithms: ['HS256'], typ: 'at+jwt' });
       const tenant = payload['tenant'];
       const cid = payload['cid'];
-      if (typeof tenant !== 'string' || typeof cid !== 'string' || typeof payload.jti !== 'string') return undefined;
-      if (await this.store.revokedTokens.isRevoked(payload.jti)) return undefined;
+      if (typeof tenant !== 'string' || typeof cid !== 'string' || typeof payload.jti !== 'string') return { genuine: true };
+      if (await this.store.revokedTokens.isRevoked(payload.jti)) return { genuine: true };
       const client = await this.store.oauthClients.findById(cid);
-      if (!client || client.revoked_at || client.tenant_id !== tenant) return undefined;
+      if (!client || client.revoked_at || client.tenant_id !== tenant) return { genuine: true };
       const scopes = String(payload['scope'] ?? '').split(' ').filter((s): s is Scope => (SCOPES as readonly string[]).includes(s));
-      return { tenantId: tenant, scopes, actor: `client:${client.id}`, kind: 'oauth_client', credentialId: client.id };
+      return { principal: { tenantId: tenant, scopes, actor: `client:${client.id}`, kind: 'oauth_client', credentialId: client.id }, genuine: true };
     } catch (err) {
-      if (err instanceof joseErrors.JOSEError) return undefined;
+      // Expiry and claim checks run after the signature is verified: such a token is ours, not a guess.
+      if (err instanceof joseErrors.JWTExpired || err instanceof joseErrors.JWTClaimValidationFailed) return { genuine: true };
+      if (err instanceof joseErrors.JOSEError) return { genuine: false };
       throw err;
     }
   }

@@ -134,7 +134,8 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // The client's address (req.ip, for the brute-force throttle): the socket's unless proxies are trusted.
+  app.set('trust proxy', platform.config.trustProxy);
   app.use(helmet());
   if (platform.config.corsOrigins.length) {
     app.use(API_BASE, cors({ origin: platform.config.corsOrigins, exposedHeaders: ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After'] }));

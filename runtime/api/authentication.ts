@@ -4,7 +4,7 @@
 // `x-required-scope` in schemas/openapi.yaml.
 import type { Request } from 'express';
 import type { Principal, Scope } from '../access/api-keys.ts';
-import { authenticateApiKey } from '../access/api-keys.ts';
+import { checkApiKey } from '../access/api-keys.ts';
 import { looksLikeJwt } from '../access/oauth.ts';
 import type { Platform } from '../platform/platform.ts';
 
@@ -24,15 +24,16 @@ export function hasScope(principal: Principal, required: Scope): boolean {
 }
 
 /**
- * The principal of a presented API key or access token. An address that has failed too often gets
- * `retryAfter` instead, before the credential is looked at (so it cannot tell a right guess).
+ * The principal of a presented API key or access token, checked first, so a right credential passes
+ * from any address. A guess (not an issued key, not a token this server signed) counts against the
+ * address; past its budget the failure carries `retryAfter` (429) instead of being a plain 401. An
+ * issued key or token that expired or was revoked is refused without counting.
  */
 export async function authenticatePresented(platform: Platform, presented: string, address: string | undefined): Promise<{ principal?: Principal; retryAfter?: number }> {
-  const retryAfter = await platform.authThrottle.retryAfter(address);
-  if (retryAfter !== undefined) return { retryAfter };
-  const principal = looksLikeJwt(presented) ? await platform.oauth.verifyToken(presented) : await authenticateApiKey(platform.store, presented);
-  if (!principal) await platform.authThrottle.failed(address);
-  return { principal };
+  const r = looksLikeJwt(presented) ? await platform.oauth.checkToken(presented) : await checkApiKey(platform.store, presented);
+  if (r.principal) return { principal: r.principal };
+  if (r.genuine) return {};
+  return { retryAfter: await platform.authThrottle.failed(address) };
 }
 
 /** OAuth client credentials of a request: HTTP Basic (RFC 6749 §2.3.1) or client_id/client_secret in the form. */

@@ -42,13 +42,21 @@ export function recordRequests(platform: Platform) {
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-/** GET /metrics: Prometheus text; with PLUGBOARD_METRICS_TOKEN set, only for `Authorization: Bearer <token>`. */
+/**
+ * GET /metrics: Prometheus text; with PLUGBOARD_METRICS_TOKEN set, only for `Authorization: Bearer
+ * <token>`. A wrong token is a guess, throttled per address like API keys (the right one always passes).
+ */
 export function metricsEndpoint(platform: Platform) {
   const expected = platform.config.metricsToken ? digest(platform.config.metricsToken) : undefined;
   return async (req: Request, res: Response) => {
     if (expected) {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers['authorization'] ?? '');
       if (!m || !timingSafeEqual(digest(m[1]!), expected)) {
+        const wait = m ? await platform.authThrottle.failed(req.ip) : undefined;
+        if (wait !== undefined) {
+          res.setHeader('Retry-After', String(wait));
+          return res.status(429).json(fail(`Too many failed authentications from this address; retry in ${wait} s.`, undefined, 'auth_throttled'));
+        }
         res.setHeader('WWW-Authenticate', 'Bearer realm="plugboard-metrics"');
         return res.status(401).json(fail('Missing or invalid metrics token.', undefined, 'unauthenticated'));
       }

@@ -2,6 +2,7 @@
 // with a message naming the variable.
 import fs from 'node:fs';
 import path from 'node:path';
+import { isIP } from 'node:net';
 import { DEFAULT_CONNECTORS_DIR } from './paths.ts';
 import { ConfigError } from '../errors/plugboard-error.ts';
 import { DEFAULT_WEBHOOK_RETRY_SCHEDULE, parseDuration, parseDurationList } from './durations.ts';
@@ -34,6 +35,11 @@ export interface Config {
   metricsToken?: string;
   /** PLUGBOARD_OPERATION_LEASE_MS: an operation whose process died mid-call settles as unknown after this. */
   operationLeaseMs: number;
+  /**
+   * PLUGBOARD_TRUST_PROXY: Express `trust proxy` (false: the socket's address is the client's; a hop
+   * count; or the proxies' addresses, CIDR ranges and loopback/linklocal/uniquelocal).
+   */
+  trustProxy: false | number | string[];
 }
 
 /** Reads KEY=VALUE lines of ./.env into process.env without overriding what is already set. */
@@ -41,6 +47,31 @@ export function loadDotEnv(file = path.resolve('.env')): void {
   if (!fs.existsSync(file)) return;
   // process.loadEnvFile exists from Node 20.12; it never overrides variables already set.
   (process as unknown as { loadEnvFile(p: string): void }).loadEnvFile(file);
+}
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** One entry of PLUGBOARD_TRUST_PROXY: a name Express knows, an IP address or a CIDR range. */
+function isProxyEntry(entry: string): boolean {
+  if (PROXY_NAMES.includes(entry)) return true;
+  const [ip = '', bits, ...rest] = entry.split('/');
+  const family = isIP(ip);
+  if (!family || rest.length) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/** PLUGBOARD_TRUST_PROXY: off by default; `true` is refused (any client could choose its address). */
+function readTrustProxy(value: string | undefined): false | number | string[] {
+  const v = (value ?? '').trim();
+  if (v === '' || v === 'false' || v === 'off' || v === '0') return false;
+  if (/^\d+$/.test(v)) return Number(v);
+  const entries = v.split(',').map((e) => e.trim()).filter(Boolean);
+  const bad = entries.filter((e) => !isProxyEntry(e));
+  if (bad.length || !entries.length) {
+    throw new ConfigError(`PLUGBOARD_TRUST_PROXY must be off, a number of proxy hops (e.g. 1), or a comma-separated list of loopback, linklocal, uniquelocal, IP addresses and CIDR ranges (e.g. 10.0.0.0/8); got "${value}"${v === 'true' ? ' (true would trust every X-Forwarded-For: any client could choose its address)' : ''}`);
+  }
+  return entries;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -83,7 +114,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!Number.isInteger(inboundPerSecond) || inboundPerSecond < 1) throw new ConfigError(`PLUGBOARD_INBOUND_RATE_PER_SECOND must be a positive integer, got "${env.PLUGBOARD_INBOUND_RATE_PER_SECOND}"`);
   const operationLeaseMs = env.PLUGBOARD_OPERATION_LEASE_MS ? Number(env.PLUGBOARD_OPERATION_LEASE_MS) : 60_000;
   if (!Number.isInteger(operationLeaseMs) || operationLeaseMs < 100) throw new ConfigError(`PLUGBOARD_OPERATION_LEASE_MS must be an integer >= 100, got "${env.PLUGBOARD_OPERATION_LEASE_MS}"`);
+  const trustProxy = readTrustProxy(env.PLUGBOARD_TRUST_PROXY);
   const metricsToken = env.PLUGBOARD_METRICS_TOKEN || undefined;
   if (metricsToken !== undefined && !/^[\x21-\x7e]{16,}$/.test(metricsToken)) throw new ConfigError('PLUGBOARD_METRICS_TOKEN must be at least 16 printable characters without spaces');
-  return { port, host: env.HOST || '127.0.0.1', connectorsDir, logLevel, publicUrl, databaseUrl, jobsUrl, jobsPollMs, jobsLockMs, corsOrigins, webhookRetryScheduleMs, webhookDisableAfterMs, webhookLeaseMs, inboundPerSecond, operationLeaseMs, metricsToken };
+  return { port, host: env.HOST || '127.0.0.1', connectorsDir, logLevel, publicUrl, databaseUrl, jobsUrl, jobsPollMs, jobsLockMs, corsOrigins, webhookRetryScheduleMs, webhookDisableAfterMs, webhookLeaseMs, inboundPerSecond, operationLeaseMs, trustProxy, metricsToken };
 }
