@@ -8,6 +8,7 @@ import { loadConnectorDir } from '../runtime/manifest/registry.ts';
 import { DEFAULT_CONNECTORS_DIR } from '../runtime/config/paths.ts';
 import { apiThroughput } from './api.ts';
 import { webhookThroughput } from './webhooks.ts';
+import { oauthCalls } from './oauth.ts';
 
 const ITER = Number(process.env.BENCH_ITERATIONS ?? 2000);
 
@@ -119,3 +120,4 @@ if (!only || only === 'engine') await engineOverhead();
 if (!only || only === 'mapping') await mappingThroughput();
 if (!only || only === 'api') await apiThroughput();
 if (!only || only === 'webhooks') await webhookThroughput();
+if (!only || only === 'oauth') await oauthCalls();
