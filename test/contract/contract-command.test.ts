@@ -63,6 +63,15 @@ describe('plugboard contract', { timeout: 120_000 }, () => {
     expect(r.stdout).toMatch(/^8 passed, 0 failed$/m);
   });
 
+  it('passes for microsoft_outlook: /me/… calls judged by Calendar.yml\'s /users/{user-id} operations through the /me aliases', async () => {
+    const r = await plugboard(['contract', 'microsoft_outlook', ...specArgs('microsoft_outlook')]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}spec: \d+ \/users\/\{user-id\} path\(s\) also reachable as \/me$/m);
+    expect(r.stdout).toMatch(/^ok {3}microsoft_outlook\.create_event \(a meeting in New York time with two attendees\): POST \/v1\.0\/me\/calendar\/events -> me\.calendar_CreateEvents 201$/m);
+    expect(r.stdout).toMatch(/^ok {3}microsoft_outlook\.get_availability \(busy times of the default calendar\): GET \/v1\.0\/me\/calendar\/calendarView -> me\.calendar_ListCalendarView 200$/m);
+    expect(r.stdout).toMatch(/^7 passed, 0 failed$/m);
+  });
+
   it('fails on a deliberately wrong manifest, naming the method, path, field and rule', async () => {
     const broken = replaceOnce(fs.readFileSync(manifestPath('stripe'), 'utf8'), '"description": input.description,', '"descripton": input.description,');
     const file = path.join(tmp, 'stripe.yaml');
