@@ -159,11 +159,13 @@ export class OAuthService {
    * any of the tenant's tokens; a client (`clientId`: its row id) only tokens issued to itself, and
    * another's token is treated as unknown (nothing is revealed about it).
    */
-  async revokeToken(by: { tenantId: string; clientId?: string }, token: string): Promise<void> {
+  /** True when a token was revoked now; false for an unknown, foreign, expired or already revoked one. */
+  async revokeToken(by: { tenantId: string; clientId?: string }, token: string): Promise<boolean> {
     const p = await this.verifyToken(token);
-    if (!p || p.tenantId !== by.tenantId || (by.clientId !== undefined && p.credentialId !== by.clientId)) return;
+    if (!p || p.tenantId !== by.tenantId || (by.clientId !== undefined && p.credentialId !== by.clientId)) return false;
     const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { jti: string; exp: number };
     await this.store.revokedTokens.add(payload.jti, by.tenantId, new Date(payload.exp * 1000).toISOString());
+    return true;
   }
 }
 

@@ -58,10 +58,14 @@ export class AccessService {
     await this.audit.record(ctx, 'oauth_client.revoked', 'oauth_client', id);
   }
 
-  /** RFC 7009: a client revokes its own tokens, an admin key the tenant's. */
+  /**
+   * RFC 7009: a client revokes its own tokens, an admin key the tenant's. Answered 200 either way
+   * (the caller learns nothing about other tokens); audited only when a token was revoked.
+   */
   async revokeToken(ctx: AuditContext, token: string, clientId: string | undefined): Promise<void> {
-    await this.oauth.revokeToken({ tenantId: ctx.principal.tenantId, clientId }, token);
-    await this.audit.record(ctx, 'oauth_token.revoked', 'oauth_token', null);
+    if (await this.oauth.revokeToken({ tenantId: ctx.principal.tenantId, clientId }, token)) {
+      await this.audit.record(ctx, 'oauth_token.revoked', 'oauth_token', null);
+    }
   }
 
   async auditLog(tenantId: string, q: AuditQuery) {

@@ -3,6 +3,10 @@
 // ciphertext to its tenant and integration, so a sealed blob copied to another row fails to open.
 import { randomBytes, createCipheriv, createDecipheriv } from 'node:crypto';
 import type { Keyring } from './keyring.ts';
+import { PlugboardError } from '../errors/plugboard-error.ts';
+
+/** The code of the error thrown when the master key that wrapped a data key is not in the keyring. */
+export const MASTER_KEY_UNAVAILABLE = 'master_key_unavailable';
 
 const VERSION = 1;
 const IV_BYTES = 12;
@@ -51,7 +55,11 @@ export class CredentialCipher {
 
   private unwrap(tenantId: string, integrationId: string, wrapped: Buffer, masterKeyId: string): Buffer {
     const master = this.keyring.find(masterKeyId);
-    if (!master) throw new Error(`master key ${masterKeyId} is not available: credentials of integration ${integrationId} cannot be opened`);
+    // Not a bug but a deployment state (another PLUGBOARD_MASTER_KEY, a stale key file after a
+    // rotation with --prune): a typed, retryable error naming the key id (never key material).
+    if (!master) {
+      throw new PlugboardError('unavailable', `master key ${masterKeyId} is not available: credentials of integration ${integrationId} cannot be opened`, { code: MASTER_KEY_UNAVAILABLE, retryAfter: 60 });
+    }
     return open(master.key, wrapped, CredentialCipher.aad(tenantId, integrationId, 'data-key'));
   }
 

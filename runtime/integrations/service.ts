@@ -276,14 +276,17 @@ export class IntegrationService {
       system['verification'] = 'skipped: the connector declares no verify request';
     } else {
       let credentials: Record<string, unknown> | undefined;
+      let unreadable = 'the stored credentials cannot be opened';
       try {
         credentials = this.openCredentials(row);
       } catch (err) {
-        this.logger.error({ integrationId: id, err: (err as Error).message }, 'cannot open integration credentials');
+        // master_key_unavailable: its message names the missing key id (never key material).
+        if (err instanceof PlugboardError && err.kind === 'unavailable') unreadable = err.message;
+        this.logger.warn({ integrationId: id, err: (err as Error).message }, 'cannot open integration credentials');
       }
       const result = credentials
         ? await this.engine.verify(c, { credentials, integration: { id: row.id, environment: row.environment ?? undefined, metadata: row.metadata } })
-        : { ok: false as const, error: failure('unsupported', 'the stored credentials cannot be opened (is the master key available?)', { retryable: false }) };
+        : { ok: false as const, error: failure('unsupported', unreadable, { retryable: false }) };
       if (!result.ok && result.error.retryable && retryInMs !== undefined) {
         const retryAt = new Date(Date.now() + retryInMs);
         const pending = { ...system, verification_error: result.error.message, verification_error_type: result.error.type, next_verification_at: retryAt.toISOString() };

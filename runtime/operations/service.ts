@@ -91,7 +91,13 @@ export class OperationService {
     let result: OperationResult;
     try {
       result = await this.execute(tenantId, capability, req, requestId, operationId, progress);
-      await this.store.operations.finish(tenantId, operationId, result.status, result);
+      if (!(await this.store.operations.finish(tenantId, operationId, result.status, result))) {
+        // The lease lapsed while this process was still running (a stall, renewals failing) and the
+        // operation was settled as unknown: its key already answers that, so this answer does too.
+        // The attempts keep what the provider really answered (GET /deliveries/{id}).
+        this.logger.warn({ operationId, capability, late: result.status }, 'operation settled as unknown while it ran: its late result is kept on its attempts only');
+        result = { status: 'unknown', operation_id: operationId, capability, deliveries: result.deliveries };
+      }
     } catch (err) {
       if (!progress.reachedProvider) {
         // Nothing reached a provider: free the key so the corrected request can use it.
@@ -158,7 +164,14 @@ export class OperationService {
     }
     const deliveries: string[] = [];
     let lastError: EngineFailure | undefined;
+    let unavailable: PlugboardError | undefined;
     for (const [i, target] of targets.entries()) {
+      const credentials = this.credentialsOf(target);
+      if (credentials instanceof PlugboardError) {
+        // Not this provider's fault and not attempted: the next one may be usable.
+        unavailable ??= credentials;
+        continue;
+      }
       const delivery: DeliveryRow = {
         id: newId(),
         tenant_id: tenantId,
@@ -166,7 +179,7 @@ export class OperationService {
         capability,
         integration_id: target.id,
         provider: target.provider,
-        attempt: i + 1,
+        attempt: deliveries.length + 1,
         status: 'in_progress',
         provider_status_code: null,
         duration_ms: 0,
@@ -175,11 +188,17 @@ export class OperationService {
         provider_request_id: null,
         created_at: new Date().toISOString(),
       };
-      // Recorded before the call: a crash during it leaves this attempt to settle as unknown.
-      await this.store.operations.startAttempt(delivery, Date.now() + this.leaseMs);
+      // Recorded before the call: a crash during it leaves this attempt to settle as unknown. Only
+      // while this process still holds the lease: once it lapsed the operation may already answer
+      // `unknown`, and no further provider may be called (no work done twice behind that answer).
+      if (!(await this.store.operations.startAttempt(delivery, Date.now() + this.leaseMs, Date.now()))) {
+        this.logger.warn({ tenantId, operationId, capability, provider: target.provider }, 'operation lease lost: no further provider attempt');
+        if (!deliveries.length) throw new PlugboardError('unavailable', 'The operation could not keep its lease; retry it.', { code: 'operation_lease_lost', retryAfter: 1 });
+        break;
+      }
       progress.reachedProvider = true;
       deliveries.push(delivery.id);
-      const result = await this.attempt(target, capability, req.input);
+      const result = await this.attempt(target, capability, req.input, credentials);
       await this.store.operations.finishAttempt(tenantId, delivery.id, {
         status: result.ok ? 'succeeded' : 'failed',
         provider_status_code: result.meta.status ?? null,
@@ -194,7 +213,9 @@ export class OperationService {
       this.logger.warn({ tenantId, operationId, capability, provider: target.provider, errorType: result.error.type, status: result.meta.status }, 'operation attempt failed');
       if (!shouldFallBack(result.error)) break;
     }
-    const e = lastError!;
+    // No provider could be tried: every routed integration's credentials are unreadable here.
+    if (!lastError) throw unavailable ?? new PlugboardError('internal', 'no provider attempt was made');
+    const e = lastError;
     return {
       status: 'failed',
       operation_id: operationId,
@@ -216,15 +237,19 @@ export class OperationService {
     await this.events?.publish(tenantId, type, data).catch((err: Error) => this.logger.error({ err: err.message }, 'cannot publish operation event'));
   }
 
-  private async attempt(target: IntegrationRow, capability: string, input: Record<string, unknown>) {
-    const connector = this.connectors.get(target.provider)!;
-    let credentials: Record<string, unknown>;
+  /** The integration's credentials, or the typed error saying why they cannot be opened here (e.g. master_key_unavailable). */
+  private credentialsOf(target: IntegrationRow): Record<string, unknown> | PlugboardError {
     try {
-      credentials = this.integrations.openCredentials(target);
+      return this.integrations.openCredentials(target);
     } catch (err) {
-      this.logger.error({ integrationId: target.id, err: (err as Error).message }, 'cannot open integration credentials');
-      return { ok: false as const, error: { type: 'unsupported' as const, message: 'the integration credentials cannot be opened (master key missing?)', retryable: true }, meta: { attempts: 0, duration_ms: 0 } };
+      if (!(err instanceof PlugboardError) || err.kind !== 'unavailable') throw err;
+      this.logger.warn({ integrationId: target.id, code: err.code, err: err.message }, 'cannot open integration credentials');
+      return err;
     }
+  }
+
+  private async attempt(target: IntegrationRow, capability: string, input: Record<string, unknown>, credentials: Record<string, unknown>) {
+    const connector = this.connectors.get(target.provider)!;
     return this.engine.run(connector, capability, { credentials, input, integration: { id: target.id, environment: target.environment ?? undefined, metadata: target.metadata } });
   }
 }

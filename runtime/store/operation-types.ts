@@ -63,20 +63,27 @@ export interface OperationStore {
   findByKey(tenantId: string, key: string): Promise<OperationRow | undefined>;
   /** Extends the lease of an operation still in progress; false when it no longer is. */
   renew(tenantId: string, id: string, leaseExpiresAt: number): Promise<boolean>;
-  /** Records an attempt (status in_progress) just before its provider call, and extends the operation's lease. */
-  startAttempt(row: DeliveryRow, leaseExpiresAt: number): Promise<void>;
+  /**
+   * Records an attempt (status in_progress) just before its provider call and extends the
+   * operation's lease, only if the operation is still in progress with its lease unexpired at `now`
+   * (atomically). False: the lease was lost (the operation may already answer `unknown`), so the
+   * caller must not call a provider.
+   */
+  startAttempt(row: DeliveryRow, leaseExpiresAt: number, now: number): Promise<boolean>;
   /** The provider answered (or failed): the attempt's outcome. */
   finishAttempt(tenantId: string, deliveryId: string, result: AttemptResult): Promise<void>;
   /**
-   * Stores the outcome of an operation in progress (or one already settled as unknown: the truth
-   * wins). `unknown` also settles its attempts still in progress.
+   * Stores the outcome of an operation still in progress; `unknown` also settles its attempts still
+   * in progress. False when it no longer is: an operation settled as `unknown` stays so (a client
+   * may have seen that answer), its late attempt keeps its real outcome on the attempt row.
    */
-  finish(tenantId: string, id: string, status: Exclude<OperationStatus, 'in_progress'>, result: unknown): Promise<void>;
+  finish(tenantId: string, id: string, status: Exclude<OperationStatus, 'in_progress'>, result: unknown): Promise<boolean>;
   /** Forget an in-progress operation that never reached a provider (so its key can be used again). */
   remove(tenantId: string, id: string): Promise<void>;
   /**
    * Settles in-progress operations whose lease expired by `now` (all, one tenant's, or one) as
-   * `unknown`, with their in-progress attempts; returns how many were settled.
+   * `unknown`, with their in-progress attempts, and attempts left in progress by operations already
+   * settled (older versions could leave them); returns how many operations and stray attempts were settled.
    */
   settleExpired(now: number, scope?: { tenantId: string; id?: string }): Promise<number>;
 }

@@ -162,6 +162,22 @@ describe('OAuth2 details (RFC 6749, RFC 7009)', () => {
     // no credentials at all: 401
     expect((await revoke(`token=${theirs}`)).status).toBe(401);
   });
+
+  it('audits a revocation only when a token was revoked (200 either way)', async () => {
+    const c = await newClient(['read']);
+    const revokedEntries = async () => (await pb.api(admin.key, 'GET', '/audit-log?action=oauth_token.revoked&per_page=100')).body.meta.total as number;
+    const before = await revokedEntries();
+    const token = (await oauthClient(c).getToken({})).token['access_token'] as string;
+    expect((await revoke(`token=${token}`, basic(c))).status).toBe(200);
+    expect(await revokedEntries()).toBe(before + 1);
+    // Again (already revoked), a made-up token, a malformed one: 200, nothing revoked, nothing audited.
+    expect((await revoke(`token=${token}`, basic(c))).status).toBe(200);
+    expect((await revoke(`token=${token.slice(0, -4)}AAAA`, basic(c))).status).toBe(200);
+    expect((await revoke('token=not-a-token', basic(c))).status).toBe(200);
+    const admins = await fetch(`${pb.url}/api/v1/oauth/revoke`, { method: 'POST', headers: { authorization: `Bearer ${admin.key}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=not-a-token' });
+    expect(admins.status).toBe(200);
+    expect(await revokedEntries()).toBe(before + 1);
+  });
 });
 
 describe('API keys and scopes', () => {

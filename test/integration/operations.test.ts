@@ -43,6 +43,37 @@ async function activeIntegration(key: string, provider: string, credentials: Rec
   return id;
 }
 
+/**
+ * A Twilio on loopback that forwards to the spec server; message sends are held `holdMs`, answered
+ * 500 while `fail()` says so, and reported to `onSend`.
+ */
+async function twilioStandIn(opts: { holdMs?: number; fail?: () => boolean; onSend?: () => void }): Promise<{ server: http.Server; url: string }> {
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const send = req.method === 'POST' && req.url?.endsWith('/Messages.json');
+      if (send) opts.onSend?.();
+      const forward = () => {
+        if (send && opts.fail?.()) {
+          res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 20500, message: 'Internal Server Error', status: 500 }));
+          return;
+        }
+        const up = http.request(healthy.baseUrlFor('https://api.twilio.com') + req.url, { method: req.method, headers: req.headers }, (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        });
+        up.on('error', () => res.destroy());
+        up.end(Buffer.concat(chunks));
+      };
+      if (send && opts.holdMs) setTimeout(forward, opts.holdMs);
+      else forward();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
 describe('fallback', () => {
   it('serves the operation from the fallback when the primary answers 500, and records both attempts', async () => {
     const t = await pb.tenant('Fallback Ltd');
@@ -176,24 +207,8 @@ describe('requests and access', () => {
 describe('operation leases while the process lives', () => {
   it('keeps renewing the lease of a call that outlasts it: the key answers 409 meanwhile, then the real outcome', async () => {
     // A provider that takes 4 leases to answer a message send (verification passes at once).
-    const slow = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const forward = () => {
-          const up = http.request(healthy.baseUrlFor('https://api.twilio.com') + req.url, { method: req.method, headers: req.headers }, (r) => {
-            res.writeHead(r.statusCode ?? 502, r.headers);
-            r.pipe(res);
-          });
-          up.on('error', () => res.destroy());
-          up.end(Buffer.concat(chunks));
-        };
-        if (req.method === 'POST' && req.url?.endsWith('/Messages.json')) setTimeout(forward, 1200);
-        else forward();
-      });
-    });
-    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', () => r()));
-    const short = await startTestPlatform({ PLUGBOARD_OPERATION_LEASE_MS: '300', PLUGBOARD_BASE_URL_TWILIO: `http://127.0.0.1:${(slow.address() as AddressInfo).port}` });
+    const slow = await twilioStandIn({ holdMs: 1200 });
+    const short = await startTestPlatform({ PLUGBOARD_OPERATION_LEASE_MS: '300', PLUGBOARD_BASE_URL_TWILIO: slow.url });
     try {
       const t = await short.tenant('Slow Provider Co');
       const created = await short.api(t.key, 'POST', '/integrations', { provider: 'twilio', credentials: creds('9') });
@@ -215,8 +230,85 @@ describe('operation leases while the process lives', () => {
       expect((await short.api(t.key, 'GET', '/deliveries')).body.data.map((d: any) => d.status)).toEqual(['succeeded']);
     } finally {
       await short.close();
-      slow.close();
+      slow.server.close();
     }
+  });
+
+  it('stops when the lease lapses while the process still runs: no fallback call, no overwrite of unknown', async () => {
+    // The primary holds a message send for 4 leases, then answers 500 (fall back) or succeeds.
+    let mode: 'fail' | 'succeed' = 'fail';
+    const slow = await twilioStandIn({ holdMs: 1200, fail: () => mode === 'fail' });
+    let backupSends = 0;
+    const backup = await twilioStandIn({ onSend: () => backupSends++ });
+    const short = await startTestPlatform({
+      PLUGBOARD_OPERATION_LEASE_MS: '300',
+      PLUGBOARD_CONNECTORS_DIR: connectorsDirWith({ twilio_secondary: secondTwilioManifest() }),
+      PLUGBOARD_BASE_URL_TWILIO: slow.url,
+      PLUGBOARD_BASE_URL_TWILIO_SECONDARY: backup.url,
+    });
+    try {
+      const t = await short.tenant('Stalled Process Co');
+      const activate = async (provider: string, c: Record<string, unknown>) => {
+        const r = await short.api(t.key, 'POST', '/integrations', { provider, credentials: c });
+        expect(r.status, r.text).toBe(201);
+        await short.waitFor(async () => (await short.api(t.key, 'GET', `/integrations/${r.body.data.id}`)).body.data.status === 'active', `${provider} active`);
+        return r.body.data.id as string;
+      };
+      const primary = await activate('twilio', creds('7'));
+      const secondary = await activate('twilio_secondary', creds('8'));
+      expect((await short.api(t.key, 'POST', '/routing-rules', { capability: 'send_sms', integration_id: primary, fallback_integration_id: secondary, is_default: true })).status).toBe(201);
+      // Renewals fail (as with SQLITE_BUSY): the process lives on, its lease lapses and the sweep settles it.
+      short.platform.store.operations.renew = async () => {
+        throw new Error('SQLITE_BUSY: database is locked');
+      };
+
+      for (const [key, late] of [['stall-fail', 'failed'], ['stall-ok', 'succeeded']] as const) {
+        mode = late === 'failed' ? 'fail' : 'succeed';
+        const body = { input: { to: '+14155550123', body: key }, idempotency_key: key };
+        const first = short.api(t.key, 'POST', '/operations/send_sms', body);
+        await new Promise((r) => setTimeout(r, 800)); // past the lease: settled as unknown while the call runs
+        const meanwhile = await short.api(t.key, 'POST', '/operations/send_sms', body);
+        expect(meanwhile.status, meanwhile.text).toBe(502);
+        expect(meanwhile.body.code).toBe('outcome_unknown');
+        const done = await first;
+        // The answer stays what the key already said; the late result is on the attempt only.
+        expect(done.status, done.text).toBe(502);
+        expect(done.body.code).toBe('outcome_unknown');
+        const replay = await short.api(t.key, 'POST', '/operations/send_sms', body);
+        expect(replay.status).toBe(502);
+        expect(replay.body.code).toBe('outcome_unknown');
+        const attempts = (await short.api(t.key, 'GET', `/deliveries?operation_id=${done.body.operation_id}`)).body.data;
+        expect(attempts.map((d: any) => [d.integration_id, d.status])).toEqual([[primary, late]]);
+      }
+      expect(backupSends).toBe(0);
+      const row = (short.platform.store as SqliteStore).db.prepare(`SELECT COUNT(*) AS n FROM deliveries WHERE status = 'in_progress'`).get() as { n: number };
+      expect(row.n).toBe(0);
+    } finally {
+      await short.close();
+      slow.server.close();
+      backup.server.close();
+    }
+  });
+
+  it('the sweep settles attempts left in progress by operations already settled', async () => {
+    const t = await pb.tenant('Stray Attempts');
+    const db = (pb.platform.store as SqliteStore).db;
+    const now = new Date().toISOString();
+    const op = db.prepare(`INSERT INTO operations (id, tenant_id, capability, idempotency_key, request_hash, status, http_status, response, lease_expires_at, created_at, updated_at) VALUES (?, ?, 'send_sms', NULL, 'h', ?, NULL, NULL, ?, ?, ?)`);
+    const attempt = db.prepare(`INSERT INTO deliveries (id, tenant_id, operation_id, capability, integration_id, provider, attempt, status, duration_ms, created_at) VALUES (?, ?, ?, 'send_sms', 'i', 'twilio', 1, 'in_progress', 0, ?)`);
+    // What older versions could leave: an attempt started after its operation was settled.
+    op.run('01strayoperationsettled000', t.id, 'succeeded', null, now, now);
+    attempt.run('01strayattemptofsettled000', t.id, '01strayoperationsettled000', now);
+    // A live operation's attempt is not touched.
+    op.run('01strayoperationrunning000', t.id, 'in_progress', Date.now() + 60_000, now, now);
+    attempt.run('01strayattemptofrunning000', t.id, '01strayoperationrunning000', now);
+    expect(await pb.platform.operations.settleExpired()).toBeGreaterThanOrEqual(1);
+    const status = (id: string) => (db.prepare('SELECT status, error FROM deliveries WHERE id = ?').get(id) as { status: string; error: string | null });
+    expect(status('01strayattemptofsettled000').status).toBe('unknown');
+    expect(JSON.parse(status('01strayattemptofsettled000').error!).type).toBe('outcome_unknown');
+    expect(status('01strayattemptofrunning000').status).toBe('in_progress');
+    db.prepare(`UPDATE operations SET status = 'failed', lease_expires_at = NULL WHERE id = '01strayoperationrunning000'`).run();
+    db.prepare(`UPDATE deliveries SET status = 'failed' WHERE id = '01strayattemptofrunning000'`).run();
   });
 
   it('replays keys stored before results were domain results with the same bytes as then', async () => {

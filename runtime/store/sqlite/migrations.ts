@@ -290,4 +290,39 @@ export const SQLITE_MIGRATIONS: string[] = [
   ALTER TABLE integrations ADD COLUMN token_version INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE integrations ADD COLUMN connection TEXT NOT NULL DEFAULT '{}';
   `,
+  // Rejected inbound requests that older versions stored one row each: counted per integration and
+  // reason code (rows the counters already include, the samples written since, are left out), then
+  // trimmed to the newest 20 per integration (REJECTION_SAMPLES_PER_INTEGRATION).
+  `
+  INSERT INTO inbound_rejections (tenant_id, integration_id, provider, code, count, first_at, last_at, last_reason)
+  SELECT tenant_id, integration_id, provider, code, n, first_at, last_at, reason_text FROM (
+    SELECT tenant_id, integration_id, provider, code, reason_text,
+      COUNT(*) OVER w AS n, MIN(received_at) OVER w AS first_at, MAX(received_at) OVER w AS last_at,
+      ROW_NUMBER() OVER (PARTITION BY tenant_id, integration_id, code ORDER BY received_at DESC, id DESC) AS rn
+    FROM (
+      SELECT e.id, e.tenant_id, e.integration_id, e.provider, e.received_at,
+        CASE WHEN instr(COALESCE(e.reason, ''), ': ') > 0 THEN substr(e.reason, 1, instr(e.reason, ': ') - 1) ELSE 'rejected' END AS code,
+        CASE WHEN instr(COALESCE(e.reason, ''), ': ') > 0 THEN substr(e.reason, instr(e.reason, ': ') + 2) ELSE COALESCE(e.reason, '') END AS reason_text
+      FROM inbound_events e
+      WHERE e.status = 'rejected'
+        AND NOT EXISTS (SELECT 1 FROM inbound_rejections r WHERE r.tenant_id = e.tenant_id AND r.integration_id = e.integration_id AND r.first_at <= e.received_at)
+    )
+    WINDOW w AS (PARTITION BY tenant_id, integration_id, code)
+  ) WHERE rn = 1
+  ON CONFLICT (tenant_id, integration_id, code) DO UPDATE SET
+    count = count + excluded.count,
+    first_at = min(first_at, excluded.first_at),
+    last_reason = CASE WHEN excluded.last_at > last_at THEN excluded.last_reason ELSE last_reason END,
+    last_at = max(last_at, excluded.last_at);
+  DELETE FROM inbound_events WHERE status = 'rejected' AND id IN (
+    SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY integration_id ORDER BY received_at DESC, id DESC) AS rn FROM inbound_events WHERE status = 'rejected')
+    WHERE rn > 20);
+  `,
+  // Older versions stored "no active provider" answers (409) under the idempotency key, using it up
+  // although nothing reached a provider: forget them so the key runs once a provider is active.
+  // Attempts left in progress by settled operations are found by the sweep through a small index.
+  `
+  DELETE FROM operations WHERE http_status = 409 AND json_valid(response) AND json_extract(response, '$.code') = 'no_active_provider';
+  CREATE INDEX deliveries_in_progress ON deliveries(operation_id) WHERE status = 'in_progress';
+  `,
 ];

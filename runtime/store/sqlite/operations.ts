@@ -12,6 +12,12 @@ function expired(scope?: { tenantId: string; id?: string }): string {
   return [`status = 'in_progress'`, 'lease_expires_at <= @now', ...(scope ? ['tenant_id = @tenantId'] : []), ...(scope?.id ? ['id = @id'] : [])].join(' AND ');
 }
 
+/** Attempts still in progress whose operation is not (settled, or gone): nothing will finish them. */
+function strayAttempts(scope?: { tenantId: string; id?: string }): string {
+  return [`status = 'in_progress'`, ...(scope ? ['tenant_id = @tenantId'] : []), ...(scope?.id ? ['operation_id = @id'] : []),
+    `NOT EXISTS (SELECT 1 FROM operations o WHERE o.id = deliveries.operation_id AND o.status = 'in_progress')`].join(' AND ');
+}
+
 export function operationsRepo(c: SqliteConnection): Store['operations'] {
   const unknownError = json(UNKNOWN_ATTEMPT_ERROR);
   const settleAttempts = (tenantId: string, operationId: string) =>
@@ -24,7 +30,7 @@ export function operationsRepo(c: SqliteConnection): Store['operations'] {
       c.sql(`UPDATE operations SET status = 'unknown', lease_expires_at = NULL, updated_at = ? WHERE id = ? AND status = 'in_progress'`).run(at, op.id);
       settleAttempts(op.tenant_id, op.id);
     }
-    return due.length;
+    return due.length + c.sql(`UPDATE deliveries SET status = 'unknown', error = @error WHERE ${strayAttempts(scope)}`).run({ error: unknownError, tenantId: scope?.tenantId, id: scope?.id }).changes;
   });
 
   const repo: Store['operations'] = {
@@ -43,30 +49,35 @@ export function operationsRepo(c: SqliteConnection): Store['operations'] {
     },
     renew: async (tenantId: string, id: string, leaseExpiresAt: number) =>
       c.sql(`UPDATE operations SET lease_expires_at = ? WHERE tenant_id = ? AND id = ? AND status = 'in_progress'`).run(leaseExpiresAt, tenantId, id).changes > 0,
-    startAttempt: async (row: DeliveryRow, leaseExpiresAt: number) => {
+    startAttempt: async (row: DeliveryRow, leaseExpiresAt: number, now: number) =>
       c.db.transaction(() => {
+        // The lease check and its extension are one statement: nothing can settle the operation between them.
+        const held = c.sql(`UPDATE operations SET lease_expires_at = @leaseExpiresAt WHERE tenant_id = @tenantId AND id = @id AND status = 'in_progress' AND lease_expires_at > @now`)
+          .run({ leaseExpiresAt, tenantId: row.tenant_id, id: row.operation_id, now }).changes > 0;
+        if (!held) return false;
         c.sql(`INSERT INTO deliveries (id, tenant_id, operation_id, capability, integration_id, provider, attempt, status, provider_status_code, duration_ms, error, request_id, provider_request_id, created_at)
           VALUES (@id, @tenant_id, @operation_id, @capability, @integration_id, @provider, @attempt, @status, @provider_status_code, @duration_ms, @error, @request_id, @provider_request_id, @created_at)`).run({ ...row, error: row.error ? json(row.error) : null });
-        c.sql(`UPDATE operations SET lease_expires_at = ? WHERE tenant_id = ? AND id = ? AND status = 'in_progress'`).run(leaseExpiresAt, row.tenant_id, row.operation_id);
-      }).immediate();
-    },
+        return true;
+      }).immediate(),
     finishAttempt: async (tenantId: string, deliveryId: string, r: AttemptResult) => {
       c.sql(`UPDATE deliveries SET status = @status, provider_status_code = @provider_status_code, duration_ms = @duration_ms, error = @error, provider_request_id = @provider_request_id
         WHERE tenant_id = @tenantId AND id = @deliveryId`).run({ ...r, error: r.error ? json(r.error) : null, tenantId, deliveryId });
     },
-    finish: async (tenantId: string, id: string, status: Exclude<OperationRow['status'], 'in_progress'>, result: unknown) => {
+    finish: async (tenantId: string, id: string, status: Exclude<OperationRow['status'], 'in_progress'>, result: unknown) =>
       c.db.transaction(() => {
-        c.sql(`UPDATE operations SET status = ?, response = ?, lease_expires_at = NULL, updated_at = ? WHERE tenant_id = ? AND id = ? AND status IN ('in_progress', 'unknown')`)
-          .run(status, result === null || result === undefined ? null : json(result), new Date().toISOString(), tenantId, id);
+        // Only from in_progress: once settled as unknown a client may have been told so; it stays.
+        const applied = c.sql(`UPDATE operations SET status = ?, response = ?, lease_expires_at = NULL, updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'in_progress'`)
+          .run(status, result === null || result === undefined ? null : json(result), new Date().toISOString(), tenantId, id).changes > 0;
         if (status === 'unknown') settleAttempts(tenantId, id);
-      }).immediate();
-    },
+        return applied;
+      }).immediate(),
     remove: async (tenantId: string, id: string) => {
       c.sql(`DELETE FROM operations WHERE tenant_id = ? AND id = ? AND status = 'in_progress'`).run(tenantId, id);
     },
     settleExpired: async (now: number, scope?: { tenantId: string; id?: string }) => {
       // A read first: most calls find nothing, and a plain SELECT takes no write lock.
-      if (!c.sql(`SELECT 1 FROM operations WHERE ${expired(scope)} LIMIT 1`).get({ now, tenantId: scope?.tenantId, id: scope?.id })) return 0;
+      const params = { now, tenantId: scope?.tenantId, id: scope?.id };
+      if (!c.sql(`SELECT 1 FROM operations WHERE ${expired(scope)} LIMIT 1`).get(params) && !c.sql(`SELECT 1 FROM deliveries WHERE ${strayAttempts(scope)} LIMIT 1`).get(params)) return 0;
       return settle.immediate(now, scope);
     },
   };
