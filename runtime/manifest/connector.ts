@@ -279,6 +279,10 @@ export function compileConnector(manifest: Manifest, where: { file: string; map:
   for (const m of AUTH_TEMPLATE_MAPS) {
     for (const [k, v] of Object.entries(manifest.auth[m] ?? {})) authTemplates.set(`${m}.${k}`, template(ctx, v, ['auth', m, k], authPlace(m)));
   }
+  for (const [name, env] of Object.entries(manifest.environments ?? {})) {
+    const url = typeof env === 'string' ? env : env.base_url;
+    if (url.includes('{{')) issue(ctx, typeof env === 'string' ? ['environments', name] : ['environments', name, 'base_url'], 'an environment\'s base URL is a plain URL, not a template (only base_url may read connection.*)', 'environment_template');
+  }
   const authConnection = manifest.auth.connection ? expression(ctx, manifest.auth.connection, ['auth', 'connection'], 'response') : undefined;
   const baseUrlTemplate = manifest.base_url?.includes('{{')
     ? template(ctx, manifest.base_url, ['base_url'], { kind: 'none', allow: ['connection'], why: 'a templated base_url may read only connection.*' })
