@@ -29,6 +29,11 @@ export class OAuthClientCredentialsCache {
     this.tokens.clear();
   }
 
+  /** Drops `token` from the cache of `key` (the provider rejected it), so the next call fetches a new one. */
+  forget(key: string, token: string): void {
+    for (const [k, t] of this.tokens) if (k.startsWith(`${key}:`) && t.token === token) this.tokens.delete(k);
+  }
+
   async token(cfg: ClientCredentialsConfig, key: string, transport: HttpTransport, timeoutMs: number): Promise<string> {
     // Key on a hash of the client secret too: new credentials must never reuse an old token.
     const cacheKey = `${key}:${createHash('sha256').update(`${cfg.clientId}\0${cfg.clientSecret}\0${cfg.tokenUrl}`).digest('hex')}`;

@@ -30,7 +30,7 @@ export interface AppliedAuth {
   query: Array<[string, string]>;
   /** Values derived from secrets (tokens, Authorization headers) that must be redacted from errors. */
   secrets: string[];
-  /** oauth2_authorization_code: the access token sent, handed back to the token source if the provider rejects it. */
+  /** OAuth: the access token sent; if the provider rejects it, refreshed (token source) or fetched anew (client credentials). */
   accessToken?: string;
 }
 
@@ -126,7 +126,7 @@ const strategies: Record<string, Strategy> = {
       ctx.timeoutMs,
     );
     const value = `${spec.scheme ?? 'Bearer'} ${token}`;
-    return { headers: { authorization: value }, query: [], secrets: [token, value, render(connector, 'client_secret', ctx)].filter(Boolean) };
+    return { headers: { authorization: value }, query: [], secrets: [token, value, render(connector, 'client_secret', ctx)].filter(Boolean), accessToken: token };
   },
 
   smtp() {

@@ -3,7 +3,7 @@
 // and never throws for provider or input problems.
 import type { Connector, CompiledRequest, CompiledErrors } from '../manifest/connector.ts';
 import { fieldErrors } from '../manifest/ajv.ts';
-import { applyAuth, oauthBearer, OAuthClientCredentialsCache } from '../auth/strategies.ts';
+import { applyAuth, oauthBearer, OAuthClientCredentialsCache, type AppliedAuth } from '../auth/strategies.ts';
 import { fromTokenSource, StaticTokenSource, type TokenSource } from '../auth/token-source.ts';
 import { buildRequest, type CallContext, type BuiltRequest } from './request.ts';
 import { UndiciTransport, TransportError, type HttpTransport, type HttpResponse } from '../http/transport.ts';
@@ -168,7 +168,8 @@ export class Engine {
   }
 
   /** Validate credentials, authenticate, build and send the request with retries; an OAuth token the
-   *  provider rejects (401) is refreshed once and the request sent once more. Secrets of the call are
+   *  provider rejects (401) is refreshed (authorization code) or fetched anew (client credentials) once
+   *  and the request sent once more. Secrets of the call are
    *  added to `secrets` as soon as they are known, so every later error is redacted. */
   private async exchange(
     connector: Connector,
@@ -187,15 +188,22 @@ export class Engine {
     const integration = { id: opts.integration?.id ?? '', environment: opts.integration?.environment ?? '', metadata: opts.integration?.metadata ?? {} };
     const baseUrl = this.baseUrl(connector, opts);
     const key = opts.integration?.id ?? 'default';
-    const auth = await applyAuth(connector, { credentials, integration, transport: this.transport, timeoutMs, cacheKey: key, baseUrl, env: this.env, tokens: this.tokens, tokenSource });
+    const authCtx = { credentials, integration, transport: this.transport, timeoutMs, cacheKey: key, baseUrl, env: this.env, tokens: this.tokens, tokenSource };
+    const auth = await applyAuth(connector, authCtx);
     secrets.push(...auth.secrets);
     const ctx: CallContext = { credentials, input, integration, connection: opts.connection ?? {} };
     const response = await this.sendWithRetry(connector, await buildRequest(request, baseUrl, ctx, auth), timeoutMs, key, meta);
-    if (response.status !== 401 || !auth.accessToken || !tokenSource) return response;
+    if (response.status !== 401 || !auth.accessToken) return response;
     const rejected = auth.accessToken;
-    const fresh = await fromTokenSource(() => tokenSource.refreshAfterRejection(rejected));
-    if (fresh === rejected) return response; // nothing newer (a static token): the 401 stands
-    const renewed = oauthBearer(connector, fresh);
+    let renewed: AppliedAuth;
+    if (tokenSource) {
+      renewed = oauthBearer(connector, await fromTokenSource(() => tokenSource.refreshAfterRejection(rejected)));
+    } else {
+      // A cached client-credentials token the provider no longer accepts: forget it and fetch a new one.
+      this.tokens.forget(`${connector.name}:${key}`, rejected);
+      renewed = await applyAuth(connector, authCtx);
+    }
+    if (renewed.accessToken === rejected) return response; // nothing newer (a static token): the 401 stands
     secrets.push(...renewed.secrets);
     const attempts = meta.attempts;
     const retried = await this.sendWithRetry(connector, await buildRequest(request, baseUrl, ctx, renewed), timeoutMs, key, meta);

@@ -93,3 +93,37 @@ describe('oauth2_client_credentials token cache', () => {
     expect(tokenRequests).toHaveLength(2);
   });
 });
+
+describe('oauth2_client_credentials: a cached token the provider rejects', () => {
+  it('is forgotten on a 401: one new token request, the call retried once and succeeds', async () => {
+    let issued = 0;
+    let acceptFrom = 1;
+    const tokenRequests: number[] = [];
+    const s = await serve((r) => {
+      if (r.url === '/v1/oauth2/token') {
+        tokenRequests.push(++issued);
+        return { status: 200, body: { access_token: `A21AA_${issued}`, token_type: 'Bearer', expires_in: 32400 } };
+      }
+      const n = Number(/A21AA_(\d+)/.exec(String(r.headers['authorization']))?.[1] ?? 0);
+      return n >= acceptFrom ? { status: 201, body: { id: `PAY-${n}` } } : { status: 401, body: { error: 'invalid_token' } };
+    });
+    const c = paypal(`${s.url}/v1/oauth2/token`);
+    const engine = new Engine({ env: {} });
+    const run = () => engine.run(c, 'create_contact', { credentials, input, baseUrl: s.url, integration: { id: 'int_1' } });
+    expect(await run()).toMatchObject({ ok: true, output: { contact_id: 'PAY-1' } });
+    acceptFrom = 2; // the provider revokes token 1 long before its expiry
+    expect(await run()).toMatchObject({ ok: true, output: { contact_id: 'PAY-2' }, meta: { attempts: 2 } });
+    expect(tokenRequests).toEqual([1, 2]);
+    expect(await run()).toMatchObject({ ok: true, output: { contact_id: 'PAY-2' } }); // the new token is cached
+    expect(tokenRequests).toEqual([1, 2]);
+  });
+
+  it('a provider that keeps answering 401 gets one new token and one retry', async () => {
+    let tokens = 0;
+    const s = await serve((r) => (r.url === '/v1/oauth2/token' ? (tokens++, { status: 200, body: { access_token: `tok_${tokens}_abcdef`, expires_in: 3600 } }) : { status: 401, body: { message: 'nope' } }));
+    const res = await new Engine({ env: {} }).run(paypal(`${s.url}/v1/oauth2/token`), 'create_contact', { credentials, input, baseUrl: s.url, integration: { id: 'int_1' } });
+    expect(tokens).toBe(2);
+    expect(s.seen.filter((r) => r.url !== '/v1/oauth2/token')).toHaveLength(2);
+    expect(res).toMatchObject({ ok: false, error: { status: 401 } });
+  });
+});
