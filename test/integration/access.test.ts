@@ -181,17 +181,23 @@ describe('OAuth2 details (RFC 6749, RFC 7009)', () => {
 });
 
 describe('API keys and scopes', () => {
-  it('refuses key and client names with NUL, CR/LF or lone surrogates, naming the field', async () => {
-    for (const name of ['a\u0000b', 'line\r\nInjected: yes', 'half \ud800 pair', '\u2028']) {
+  it('refuses key and client names with NUL, CR/LF, lone surrogates, bidi overrides, zero-width characters or only spaces, naming the field', async () => {
+    for (const name of ['a\u0000b', 'line\r\nInjected: yes', 'half \ud800 pair', '\u2028', 'invoice\u202Egnp.exe', 'ad\u200Bmin', '   ', '\u3000']) {
       for (const p of ['/api-keys', '/oauth/clients']) {
         const r = await pb.api(admin.key, 'POST', p, { name, scopes: ['read'] });
         expect(r.status, `${p} ${JSON.stringify(name)}`).toBe(422);
-        expect(r.body.errors).toEqual({ name: ['must be printable text without control characters, line breaks or lone surrogates'] });
+        expect(r.body.errors).toEqual({ name: ['must be printable text, not blank, without control or invisible format characters, line breaks or lone surrogates'] });
       }
     }
-    const emoji = await pb.api(admin.key, 'POST', '/api-keys', { name: 'CI 🚀 — Zoë', scopes: ['read'] });
-    expect(emoji.status).toBe(201);
-    secretsSeen.push(emoji.body.data.key);
+    for (const name of ['CI 🚀 — Zoë', '東京の請求', '👩‍💻 deploy', 'مفتاح الإنتاج']) {
+      const key = await pb.api(admin.key, 'POST', '/api-keys', { name, scopes: ['read'] });
+      expect(key.status, name).toBe(201);
+      expect(key.body.data.name).toBe(name);
+      secretsSeen.push(key.body.data.key);
+      const client = await pb.api(admin.key, 'POST', '/oauth/clients', { name, scopes: ['read'] });
+      expect(client.status, name).toBe(201);
+      secretsSeen.push(client.body.data.client_secret);
+    }
   });
 
   it('a read key gets 403 on POST /integrations; a deleted key stops working at once', async () => {
