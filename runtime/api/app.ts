@@ -25,6 +25,7 @@ import { operationHandlers } from './handlers/operations.ts';
 import { providerHandlers } from './handlers/providers.ts';
 import { accessHandlers, oauthTokenError } from './handlers/access.ts';
 import { webhookHandlers } from './handlers/webhooks.ts';
+import { connectHandlers } from './handlers/connect.ts';
 import { MAX_INBOUND_BYTES } from '../webhooks/inbound.ts';
 import type { ApiHandler, HandlerContext } from './handler.ts';
 import { invalid } from '../errors/plugboard-error.ts';
@@ -108,7 +109,7 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
     }
   };
 
-  const handlers: Record<string, ApiHandler> = { ...providerHandlers, ...integrationHandlers, ...routingHandlers, ...operationHandlers, ...accessHandlers, ...webhookHandlers };
+  const handlers: Record<string, ApiHandler> = { ...providerHandlers, ...integrationHandlers, ...routingHandlers, ...operationHandlers, ...accessHandlers, ...webhookHandlers, ...connectHandlers };
   api.register(Object.fromEntries(Object.entries(handlers).map(([k, fn]) => [k, wrap(fn)])));
   api.register({
     validationFail: (c: Context, req: Request, res: Response) => {

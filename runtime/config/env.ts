@@ -40,6 +40,8 @@ export interface Config {
    * count; or the proxies' addresses, CIDR ranges and loopback/linklocal/uniquelocal).
    */
   trustProxy: false | number | string[];
+  /** PLUGBOARD_ALLOWED_RETURN_ORIGINS: origins the OAuth callback may redirect to (the server's own is always allowed). */
+  allowedReturnOrigins: string[];
 }
 
 /** Reads KEY=VALUE lines of ./.env into process.env without overriding what is already set. */
@@ -114,8 +116,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!Number.isInteger(inboundPerSecond) || inboundPerSecond < 1) throw new ConfigError(`PLUGBOARD_INBOUND_RATE_PER_SECOND must be a positive integer, got "${env.PLUGBOARD_INBOUND_RATE_PER_SECOND}"`);
   const operationLeaseMs = env.PLUGBOARD_OPERATION_LEASE_MS ? Number(env.PLUGBOARD_OPERATION_LEASE_MS) : 60_000;
   if (!Number.isInteger(operationLeaseMs) || operationLeaseMs < 100) throw new ConfigError(`PLUGBOARD_OPERATION_LEASE_MS must be an integer >= 100, got "${env.PLUGBOARD_OPERATION_LEASE_MS}"`);
+  const allowedReturnOrigins = (env.PLUGBOARD_ALLOWED_RETURN_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  for (const o of allowedReturnOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(o) || new URL(o).origin !== o.toLowerCase()) throw new ConfigError(`PLUGBOARD_ALLOWED_RETURN_ORIGINS: "${o}" is not an origin like https://app.example.com (scheme and host, no path)`);
+  }
   const trustProxy = readTrustProxy(env.PLUGBOARD_TRUST_PROXY);
   const metricsToken = env.PLUGBOARD_METRICS_TOKEN || undefined;
   if (metricsToken !== undefined && !/^[\x21-\x7e]{16,}$/.test(metricsToken)) throw new ConfigError('PLUGBOARD_METRICS_TOKEN must be at least 16 printable characters without spaces');
-  return { port, host: env.HOST || '127.0.0.1', connectorsDir, logLevel, publicUrl, databaseUrl, jobsUrl, jobsPollMs, jobsLockMs, corsOrigins, webhookRetryScheduleMs, webhookDisableAfterMs, webhookLeaseMs, inboundPerSecond, operationLeaseMs, trustProxy, metricsToken };
+  return { port, host: env.HOST || '127.0.0.1', connectorsDir, logLevel, publicUrl, databaseUrl, jobsUrl, jobsPollMs, jobsLockMs, corsOrigins, webhookRetryScheduleMs, webhookDisableAfterMs, webhookLeaseMs, inboundPerSecond, operationLeaseMs, trustProxy, metricsToken, allowedReturnOrigins };
 }

@@ -3,7 +3,7 @@
 import type { Connector } from '../manifest/connector.ts';
 import type { Store } from '../store/types.ts';
 
-export async function listProviders(store: Store, connectors: Map<string, Connector>, tenantId: string, category?: string) {
+export async function listProviders(store: Store, connectors: Map<string, Connector>, tenantId: string, category: string | undefined, oauthAppConfigured: (c: Connector) => boolean | null) {
   const configured = new Set(await store.integrations.configuredProviders(tenantId));
   return [...connectors.values()]
     .filter((p) => !category || p.category === category)
@@ -18,5 +18,7 @@ export async function listProviders(store: Store, connectors: Map<string, Connec
       environments: Object.keys(p.environments),
       credential_schema: p.credentialSchema,
       is_configured: configured.has(p.name),
+      // OAuth providers: whether connecting is available (the operator's app is set, or the tenant brings its own).
+      oauth_app_configured: oauthAppConfigured(p),
     }));
 }

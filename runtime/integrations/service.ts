@@ -13,10 +13,22 @@ import { PlugboardError, notFound, invalid, conflict } from '../errors/plugboard
 import type { EventPublisher } from '../webhooks/events.ts';
 import { checkTenantMetadata, checkEnvironment, mergedMetadata, withoutVerification } from './metadata.ts';
 import { listProviders } from './providers.ts';
+import type { TokenSource } from '../auth/token-source.ts';
+import { OAUTH_TOKENS } from './oauth-grants.ts';
 
 export interface VerificationScheduler {
   /** Queues the verify-integration job (durably) for this credentials version. */
   scheduleVerification(tenantId: string, integrationId: string, credentialsVersion: number): Promise<void>;
+}
+
+/** What runtime/oauth offers integrations (injected by the platform: services do not import each other in a cycle). */
+export interface OAuthHooks {
+  /** The engine's token source for a connected OAuth integration. */
+  tokenSourceFor(row: IntegrationRow): TokenSource | undefined;
+  /** Revokes the provider's tokens on delete (revocation_url); never throws. */
+  revokeOnDelete(row: IntegrationRow): Promise<void>;
+  /** GET /providers oauth_app_configured (null for providers without OAuth). */
+  appConfigured(c: Connector): boolean | null;
 }
 
 export interface IntegrationView {
@@ -29,6 +41,8 @@ export interface IntegrationView {
   environment: string | null;
   credentials: Record<string, unknown>;
   metadata: Record<string, unknown>;
+  /** OAuth: what the token response named (instance_url, api_domain...): not secret. */
+  connection?: Record<string, unknown>;
   verified_at: string | null;
   created_at: string;
   updated_at: string;
@@ -52,6 +66,8 @@ export interface UpdateIntegrationInput {
 export const DUPLICATE_MESSAGE = 'An integration for this provider already exists.';
 
 export class IntegrationService {
+  private oauth?: OAuthHooks;
+
   constructor(
     private readonly store: Store,
     private readonly connectors: Map<string, Connector>,
@@ -62,9 +78,19 @@ export class IntegrationService {
     private readonly events?: EventPublisher,
   ) {}
 
+  useOAuth(hooks: OAuthHooks): void {
+    this.oauth = hooks;
+  }
+
   /** The provider catalogue for a tenant (GET /providers). */
   providers(tenantId: string, category?: string) {
-    return listProviders(this.store, this.connectors, tenantId, category);
+    return listProviders(this.store, this.connectors, tenantId, category, (c) => this.oauth?.appConfigured(c) ?? null);
+  }
+
+  /** What the engine needs besides credentials for an OAuth integration: its token source and connection. */
+  oauthRunOptions(row: IntegrationRow): { tokenSource?: TokenSource; connection?: Record<string, unknown> } {
+    const tokenSource = this.oauth?.tokenSourceFor(row);
+    return tokenSource ? { tokenSource, connection: row.connection ?? {} } : {};
   }
 
   connector(provider: string): Connector | undefined {
@@ -86,6 +112,7 @@ export class IntegrationService {
       environment: row.environment,
       credentials,
       metadata: mergedMetadata(row.metadata, row.system_metadata),
+      ...(c?.auth.spec.type === 'oauth2_authorization_code' ? { connection: row.connection ?? {} } : {}),
       verified_at: row.verified_at,
       created_at: row.created_at,
       updated_at: row.updated_at,
@@ -185,7 +212,10 @@ export class IntegrationService {
       const next = { ...current, ...input.credentials };
       for (const [k, v] of Object.entries(input.credentials)) if (v === null) delete next[k];
       this.checkCredentials(c, next);
-      Object.assign(patch, this.cipher.seal(tenantId, id, next));
+      const sealed = this.cipher.seal(tenantId, id, next);
+      Object.assign(patch, sealed);
+      // OAuth tokens are sealed under the integration's data key, which new credentials replace.
+      if (row.oauth_tokens_sealed) patch.oauth_tokens_sealed = this.cipher.sealBeside(tenantId, id, sealed, OAUTH_TOKENS, this.cipher.openBeside(tenantId, id, row, OAUTH_TOKENS, row.oauth_tokens_sealed));
       patch.credentials_public = this.publicPart(c, next);
     }
     if (input.credentials || patch.environment !== undefined) {
@@ -203,7 +233,8 @@ export class IntegrationService {
   }
 
   async remove(tenantId: string, id: string): Promise<void> {
-    await this.get(tenantId, id);
+    const row = await this.get(tenantId, id);
+    await this.oauth?.revokeOnDelete(row);
     const now = new Date().toISOString();
     await this.store.integrations.update(tenantId, id, { deleted_at: now, status: 'inactive', updated_at: now });
     await this.store.routingRules.detachIntegration(tenantId, id);
@@ -285,7 +316,7 @@ export class IntegrationService {
         this.logger.warn({ integrationId: id, err: (err as Error).message }, 'cannot open integration credentials');
       }
       const result = credentials
-        ? await this.engine.verify(c, { credentials, integration: { id: row.id, environment: row.environment ?? undefined, metadata: row.metadata } })
+        ? await this.engine.verify(c, { credentials, integration: { id: row.id, environment: row.environment ?? undefined, metadata: row.metadata }, ...this.oauthRunOptions(row) })
         : { ok: false as const, error: failure('unsupported', unreadable, { retryable: false }) };
       if (!result.ok && result.error.retryable && retryInMs !== undefined) {
         const retryAt = new Date(Date.now() + retryInMs);

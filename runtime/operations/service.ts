@@ -250,6 +250,6 @@ export class OperationService {
 
   private async attempt(target: IntegrationRow, capability: string, input: Record<string, unknown>, credentials: Record<string, unknown>) {
     const connector = this.connectors.get(target.provider)!;
-    return this.engine.run(connector, capability, { credentials, input, integration: { id: target.id, environment: target.environment ?? undefined, metadata: target.metadata } });
+    return this.engine.run(connector, capability, { credentials, input, integration: { id: target.id, environment: target.environment ?? undefined, metadata: target.metadata }, ...this.integrations.oauthRunOptions(target) });
   }
 }

@@ -33,6 +33,8 @@ import { InboundWebhooks } from '../webhooks/inbound.ts';
 import { WebhookManagement } from '../webhooks/management.ts';
 import { policyFromEnv } from '../webhooks/url-policy.ts';
 import { closeSenderAgents } from '../webhooks/sender.ts';
+import { OAuthTokens } from '../oauth/tokens.ts';
+import { OAuthConnections } from '../oauth/service.ts';
 
 
 export interface Platform {
@@ -48,6 +50,8 @@ export interface Platform {
   agenda: PlugboardAgenda;
   metrics: Metrics;
   oauth: OAuthService;
+  /** Plugboard as an OAuth client of providers: connect, callback, token refresh, revocation. */
+  connections: OAuthConnections;
   rateLimiter: ApiRateLimiter;
   /** Failed authentications per client address and OAuth client id (brute-force throttling). */
   authThrottle: AuthThrottle;
@@ -118,7 +122,23 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
   const operationSweeper = new OperationSweeper(operations, logger);
   const inbound = new InboundWebhooks(store, reg.connectors, integrations, events, logger, { pollMs: config.jobsPollMs, leaseMs: config.webhookLeaseMs, publicUrlSet: !!config.publicUrl, perSecond: config.inboundPerSecond,
     onRejected: (provider, code) => metrics.inboundRejected.inc({ provider, code }) });
-  defineJobs(agenda, { integrations, logger, lockLifetimeMs: config.jobsLockMs });
+  const oauthTokens = new OAuthTokens({
+    store, cipher, connectors: reg.connectors, env, logger, events, refreshScheduler: scheduler,
+    baseUrlOf: (c, row) => {
+      try {
+        return engine.baseUrl(c, { integration: { environment: row?.environment ?? undefined }, ...(row?.connection ? { connection: row.connection } : {}) });
+      } catch {
+        return ''; // no base URL known before the connection (a templated base_url): absolute endpoints only
+      }
+    },
+  });
+  const connections = new OAuthConnections(store, reg.connectors, cipher, oauthTokens, scheduler, logger, {
+    publicUrl: () => config.publicUrl,
+    allowedReturnOrigins: config.allowedReturnOrigins,
+    env,
+  });
+  integrations.useOAuth(connections);
+  defineJobs(agenda, { integrations, oauthTokens, logger, lockLifetimeMs: config.jobsLockMs });
   const authThrottle = new AuthThrottle(store);
   const oauth = new OAuthService(store, keyring, config.publicUrl ?? 'plugboard', authThrottle);
   const rateLimiter = new ApiRateLimiter(store);
@@ -129,7 +149,7 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
 
   return {
     config, logger, connectors: reg.connectors, store, keyring, engine, integrations, routing, operations, agenda, metrics,
-    oauth, rateLimiter, authThrottle, audit, access, usage, lastUsed, events, subscriptions, dispatcher, inbound,
+    oauth, connections, rateLimiter, authThrottle, audit, access, usage, lastUsed, events, subscriptions, dispatcher, inbound,
     webhooks: new WebhookManagement(store, subscriptions, events, dispatcher, inbound),
     // Everything due and not done: Agenda jobs, and the rows the webhook workers lease.
     jobsQueueDepth: async () => {

@@ -12,7 +12,7 @@ export type { RateLimitStore } from './rate-limits.ts';
 export type { ListQuery, ListResult } from './list.ts';
 export type { OperationStore, OperationRow, DeliveryRow, DeliveryFilter, AttemptResult } from './operation-types.ts';
 export { UNKNOWN_ATTEMPT_ERROR } from './operation-types.ts';
-export type { OAuthStore, OAuthStateRow, OAuthTokenWrite } from './oauth-types.ts';
+export type { OAuthStore, OAuthStateRow } from './oauth-types.ts';
 
 export interface RateLimitSettings {
   per_hour: number;

@@ -1,0 +1,156 @@
+// Plugboard as an OAuth client of providers (DESIGN §3 "OAuth providers"): the connect step (an
+// authorization URL for the tenant's browser), the callback (state checked, code exchanged, tokens
+// sealed, the integration created or reconnected, verification queued), a token source per
+// integration for the engine, and revocation on disconnect. The callback never throws: every
+// failure becomes a readable outcome the API turns into an error redirect or page.
+import type { Logger } from 'pino';
+import type { Store, IntegrationRow } from '../store/types.ts';
+import type { Connector } from '../manifest/connector.ts';
+import type { CredentialCipher } from '../crypto/envelope.ts';
+import type { TokenSource } from '../auth/token-source.ts';
+import { PlugboardError, invalid } from '../errors/plugboard-error.ts';
+import type { VerificationScheduler } from '../integrations/service.ts';
+import { connectWithGrant, liveIntegrationFor } from '../integrations/oauth-grants.ts';
+import { operatorApp, oauthAppConfigured, redirectUri, resolveEndpoints } from './endpoints.ts';
+import { checkReturnTo, hashState, newAuthorization, openVerifier } from './state.ts';
+import { exchangeCode } from './grant.ts';
+import { mapConnection } from './connection.ts';
+import { OAuthTokens } from './tokens.ts';
+import { revokeTokens } from './revoke.ts';
+import { IntegrationTokenSource } from './token-source.ts';
+
+export interface OAuthConnectionsOptions {
+  /** PLUGBOARD_PUBLIC_URL (read at each call: tests learn their port after start-up). */
+  publicUrl(): string | undefined;
+  /** PLUGBOARD_ALLOWED_RETURN_ORIGINS. */
+  allowedReturnOrigins: string[];
+  env: Record<string, string | undefined>;
+}
+
+export interface CallbackOutcome {
+  /** Where to send the browser (return_to with the result), or null to show a page. */
+  redirect: string | null;
+  provider: string;
+  integrationId?: string;
+  status?: string;
+  error?: { code: string; description: string };
+}
+
+export class OAuthConnections {
+  constructor(
+    private readonly store: Store,
+    private readonly connectors: Map<string, Connector>,
+    private readonly cipher: CredentialCipher,
+    private readonly tokens: OAuthTokens,
+    private readonly scheduler: VerificationScheduler,
+    private readonly logger: Logger,
+    private readonly opts: OAuthConnectionsOptions,
+  ) {}
+
+  appConfigured(c: Connector): boolean | null {
+    return oauthAppConfigured(c, this.opts.env);
+  }
+
+  private oauthConnector(provider: string): Connector {
+    const c = this.connectors.get(provider);
+    if (!c) throw new PlugboardError('not_found', `Provider ${provider} not found.`);
+    if (c.auth.spec.type !== 'oauth2_authorization_code') throw new PlugboardError('conflict', `${c.name} does not connect with OAuth (auth type ${c.auth.spec.type}): create the integration with its credentials.`, { code: 'not_oauth' });
+    return c;
+  }
+
+  private publicUrl(): string {
+    const url = this.opts.publicUrl();
+    if (!url) throw new PlugboardError('conflict', 'PLUGBOARD_PUBLIC_URL is not set: the provider needs it to redirect back to Plugboard.', { code: 'public_url_missing' });
+    return url;
+  }
+
+  private allowedOrigins(): string[] {
+    return [new URL(this.publicUrl()).origin, ...this.opts.allowedReturnOrigins];
+  }
+
+  /** GET /integrations/connect/{provider}: the authorization URL the tenant's browser opens. */
+  async connect(tenantId: string, provider: string, returnTo?: string): Promise<{ authorization_url: string; state: string; expires_at: string }> {
+    const c = this.oauthConnector(provider);
+    const ret = checkReturnTo(returnTo, this.allowedOrigins());
+    // A tenant's own OAuth app (credentials.*) lives on its integration.
+    const existing = await liveIntegrationFor(this.store, tenantId, c.name);
+    const credentials = existing ? this.cipher.open(tenantId, existing.id, existing) : {};
+    const endpoints = resolveEndpoints(c, { credentials, environment: existing?.environment ?? null, baseUrl: '', env: this.opts.env });
+    if (!endpoints.clientId) {
+      throw this.appConfigured(c) === false
+        ? new PlugboardError('conflict', `${c.name} has no OAuth app: set PLUGBOARD_OAUTH_${c.name.toUpperCase()}_CLIENT_ID and _CLIENT_SECRET.`, { code: 'oauth_app_not_configured' })
+        : invalid({ credentials: [`${c.name} connects with the tenant's own OAuth app: create the integration with its credentials first`] });
+    }
+    if (!/^https?:\/\//.test(endpoints.authorizationUrl)) throw new PlugboardError('conflict', `${c.name} declares no absolute authorization_url.`, { code: 'oauth_misconfigured' });
+    const data = { credentials, integration: { environment: existing?.environment ?? undefined }, app: operatorApp(c, this.opts.env) };
+    const auth = await newAuthorization(c, endpoints, this.cipher, {
+      tenantId,
+      redirectUri: redirectUri(this.publicUrl(), c.name),
+      returnTo: ret,
+      renderParam: (key) => c.auth.templates.get(key)?.render(data) ?? '',
+    });
+    await this.store.oauthConnections.createState(auth.row);
+    await this.store.oauthConnections.purgeStates(new Date(Date.now() - 24 * 3600_000).toISOString()).catch(() => 0);
+    return { authorization_url: auth.url, state: auth.state, expires_at: auth.expiresAt };
+  }
+
+  /** GET /integrations/callback/{provider}: never throws; the outcome says where the browser goes. */
+  async callback(provider: string, params: URLSearchParams): Promise<CallbackOutcome> {
+    const state = params.get('state') ?? '';
+    const consumed = state ? await this.store.oauthConnections.consumeState(hashState(state), new Date().toISOString()) : undefined;
+    // Without a valid state nothing about the request can be trusted, return_to included: a page.
+    const refuse = (code: string, description: string, redirect: string | null = null): CallbackOutcome => {
+      this.logger.warn({ provider, code, description }, 'oauth callback refused');
+      return { redirect: redirect && withParams(redirect, { error: code, error_description: description }), provider, error: { code, description } };
+    };
+    if (!consumed) return refuse('invalid_state', 'The authorization request is unknown: start connecting again.');
+    const row = consumed.row;
+    if (!consumed.firstUse) return refuse('invalid_state', 'This authorization request was already used: start connecting again.');
+    if (row.provider !== provider) return refuse('invalid_state', 'The authorization request was made for another provider: start connecting again.');
+    if (Date.parse(row.expires_at) <= Date.now()) return refuse('expired_state', 'The authorization request expired (10 minutes): start connecting again.', row.return_to);
+    try {
+      const c = this.oauthConnector(provider);
+      const existing = await liveIntegrationFor(this.store, row.tenant_id, c.name);
+      const credentials = existing ? this.cipher.open(row.tenant_id, existing.id, existing) : {};
+      const endpoints = resolveEndpoints(c, { credentials, environment: existing?.environment ?? null, baseUrl: this.tokens.baseUrl(c, existing ?? null), env: this.opts.env });
+      const granted = await exchangeCode(endpoints, params, redirectUri(this.publicUrl(), c.name), openVerifier(this.cipher, row));
+      const connection = await mapConnection(c, granted.response);
+      const result = await connectWithGrant({ store: this.store, cipher: this.cipher, scheduler: this.scheduler }, c, row.tenant_id, { tokens: { ...granted.tokens }, connection });
+      if (granted.tokens.expires_at) await this.tokens.scheduleRefresh(row.tenant_id, result.id, granted.tokens.expires_at);
+      this.logger.info({ tenantId: row.tenant_id, integrationId: result.id, provider, reconnected: result.reconnected }, 'oauth integration connected');
+      return {
+        redirect: row.return_to && withParams(row.return_to, { integration_id: result.id, status: result.status }),
+        provider,
+        integrationId: result.id,
+        status: result.status,
+      };
+    } catch (err) {
+      if (!(err instanceof PlugboardError) || err.kind === 'internal' || err.kind === 'config') {
+        this.logger.error({ provider, err: (err as Error).message }, 'oauth callback failed');
+        return refuse('server_error', 'Connecting failed on Plugboard\'s side; try again later.', row.return_to);
+      }
+      const description = err.errors ? `${err.message} ${Object.entries(err.errors).map(([k, v]) => `${k}: ${v.join(', ')}`).join('; ')}` : err.message;
+      return refuse(err.code && /^[a-z_]+$/.test(err.code) ? err.code : 'connect_failed', description, row.return_to);
+    }
+  }
+
+  /** The engine's token source for an OAuth integration (undefined for other auth types or when not connected). */
+  tokenSourceFor(row: IntegrationRow): TokenSource | undefined {
+    const c = this.connectors.get(row.provider);
+    if (c?.auth.spec.type !== 'oauth2_authorization_code' || !row.oauth_tokens_sealed) return undefined;
+    return new IntegrationTokenSource(this.tokens, row);
+  }
+
+  /** DELETE /integrations/{id}: revoke the provider's tokens where the manifest declares revocation_url. Never throws. */
+  async revokeOnDelete(row: IntegrationRow): Promise<void> {
+    const c = this.connectors.get(row.provider);
+    if (c?.auth.spec.type !== 'oauth2_authorization_code' || !row.oauth_tokens_sealed) return;
+    await revokeTokens({ cipher: this.cipher, tokens: this.tokens, logger: this.logger, env: this.opts.env }, c, row);
+  }
+}
+
+function withParams(url: string, params: Record<string, string>): string {
+  const u = new URL(url);
+  for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
+  return u.href;
+}
