@@ -43,6 +43,8 @@ interface Operation {
   oauth: boolean;
   /** Documented to answer errors as an HTML page (a browser's redirect target), not JSON. */
   html: boolean;
+  /** Takes no API key (security: []): sent without one, as an attacker would. */
+  open: boolean;
 }
 
 const operations: Operation[] = Object.entries<Record<string, any>>(doc.paths).flatMap(([p, item]) =>
@@ -59,6 +61,7 @@ const operations: Operation[] = Object.entries<Record<string, any>>(doc.paths).f
       form: !!content['application/x-www-form-urlencoded'],
       oauth: op['operationId'] === 'oauthToken' || op['operationId'] === 'oauthRevoke',
       html: Object.values<Record<string, any>>(op['responses'] ?? {}).some((r) => r['content']?.['text/html']),
+      open: Array.isArray(op['security']) && op['security'].length === 0 && op['operationId'] !== 'oauthToken' && op['operationId'] !== 'oauthRevoke',
     };
   }),
 );
@@ -254,7 +257,7 @@ describe.each(operations.map((op) => [`${op.method.toUpperCase()} ${op.path}`, o
     for (const c of cases) {
       const res = await fetch(urlFor(op, c), {
         method: op.method.toUpperCase(),
-        headers: { authorization: `Bearer ${adminKey}`, ...(c.body !== undefined ? { 'content-type': c.contentType ?? 'application/json' } : {}), ...c.headers },
+        headers: { ...(op.open ? {} : { authorization: `Bearer ${adminKey}` }), ...(c.body !== undefined ? { 'content-type': c.contentType ?? 'application/json' } : {}), ...c.headers },
         body: c.body,
       });
       const why = problem(op, c, res.status, await res.text());
