@@ -46,7 +46,8 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     if (err instanceof PlugboardError && err.kind !== 'internal') console.error(`plugboard: ${err.message}`);
-    else if ((err as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')) console.error(`plugboard: ${(err as Error).message}`);
+    // node:util parseArgs explains some errors over several lines: one line here.
+    else if ((err as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')) console.error(`plugboard: ${(err as Error).message.replace(/\s*\n\s*/g, ' ')}`);
     else console.error(`plugboard: unexpected error: ${(err as Error)?.stack ?? String(err)}`);
     process.exitCode = 1;
   },

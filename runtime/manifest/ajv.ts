@@ -10,7 +10,11 @@ export const E164 = /^\+[1-9][0-9]{1,14}$/;
 
 /** `verbose` adds each failing keyword's schema to its error (the manifest loader suggests known keys from it). */
 export function createAjv(opts: { verbose?: boolean } = {}): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true, useDefaults: false, verbose: opts.verbose ?? false });
+  // The manifest schema decides which formats and keywords a manifest may use (its `format` enum),
+  // and reports others as problems of the file; Ajv's own warnings ("unknown format ... ignored")
+  // would only repeat that on stderr, so they are silenced. Errors still go to stderr.
+  const logger = { log() {}, warn() {}, error: (...args: unknown[]) => console.error(...args) };
+  const ajv = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true, useDefaults: false, verbose: opts.verbose ?? false, logger });
   (addFormats as unknown as (a: Ajv2020) => void)(ajv);
   ajv.addFormat('e164', E164);
   ajv.addKeyword({ keyword: 'sensitive', schemaType: 'boolean' });

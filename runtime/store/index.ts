@@ -12,12 +12,21 @@ export function sqlitePathFromUrl(url: string): string | undefined {
   return p === ':memory:' ? p : path.resolve(p);
 }
 
-export async function openStore(url = DEFAULT_DATABASE_URL): Promise<Store> {
+/** What opening did to the schema: `from` 0 is a database created now. */
+export interface MigrationReport {
+  database: string;
+  from: number;
+  to: number;
+}
+
+export async function openStore(url = DEFAULT_DATABASE_URL, opts: { onMigrated?: (r: MigrationReport) => void } = {}): Promise<Store> {
   const file = sqlitePathFromUrl(url);
   if (file) {
     try {
       const store = new SqliteStore(file);
+      const from = store.schemaVersion();
       await store.migrate();
+      opts.onMigrated?.({ database: file, from, to: store.schemaVersion() });
       return store;
     } catch (err) {
       throw new ConfigError(`PLUGBOARD_DATABASE_URL: cannot open ${file}: ${(err as Error).message}`);

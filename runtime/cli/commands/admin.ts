@@ -1,7 +1,7 @@
 import type { Command } from '../command.ts';
 import { CliError } from '../command.ts';
 import { readConfig } from '../../config/env.ts';
-import { openStore, sqlitePathFromUrl } from '../../store/index.ts';
+import { openStore, sqlitePathFromUrl, type MigrationReport } from '../../store/index.ts';
 import { createTenant } from '../../tenants/tenants.ts';
 import { Keyring } from '../../crypto/keyring.ts';
 import { CredentialCipher } from '../../crypto/envelope.ts';
@@ -34,6 +34,7 @@ Running servers apply it within 30 s.`,
       }
       if (!(await store.tenants.get(arg))) throw new CliError(`no tenant ${arg}`);
       const num = (v: string | undefined, name: string) => {
+        if (v === undefined) throw new CliError(`--${name} is required (give --per-hour and --burst together)`);
         const n = Number(v);
         if (!Number.isInteger(n) || n < 1) throw new CliError(`--${name} must be a positive integer`);
         return n;
@@ -62,11 +63,15 @@ export const migrateCommand: Command = {
   name: 'migrate',
   usage: 'migrate',
   summary: 'create or upgrade the database schema (also done on start)',
-  help: 'Usage: plugboard migrate\n\nApplies pending migrations to PLUGBOARD_DATABASE_URL and exits.',
+  help: 'Usage: plugboard migrate\n\nCreates the database of PLUGBOARD_DATABASE_URL if it does not exist, applies pending\nmigrations, prints what it did and exits.',
   async run() {
-    const store = await openStore(readConfig().databaseUrl);
+    let report: MigrationReport | undefined;
+    const store = await openStore(readConfig().databaseUrl, { onMigrated: (r) => (report = r) });
     await store.close();
-    console.log('database schema is up to date');
+    const db = report ? path.relative(process.cwd(), report.database) || report.database : 'the database';
+    if (!report || report.from === report.to) console.log(`${db}: schema is up to date (version ${report?.to ?? '?'})`);
+    else if (report.from === 0) console.log(`${db}: created, schema version ${report.to}`);
+    else console.log(`${db}: upgraded schema from version ${report.from} to ${report.to}`);
     return 0;
   },
 };

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
 import { CliError } from '../command.ts';
+import { isManifestPath } from '../connector-args.ts';
 import { loadManifestFile, formatIssue } from '../../manifest/load.ts';
 import { readConfig } from '../../config/env.ts';
 import { loadSpec } from '../../testkit/contract/spec-document.ts';
@@ -39,7 +40,7 @@ lacks judged by RFC 6749 (client credentials, refresh) and answered with a token
     if (!target) throw new CliError('usage: plugboard contract <connector> --spec FILE');
     if (extra) throw new CliError(`one connector at a time (got "${target}" and "${extra}")`);
     if (!values.spec?.length) throw new CliError('--spec FILE is required: the provider\'s OpenAPI document');
-    const file = /\.ya?ml$/i.test(target) || target.includes('/') ? path.resolve(target) : path.join(readConfig().connectorsDir, `${target}.yaml`);
+    const file = isManifestPath(target) ? path.resolve(target) : path.join(readConfig().connectorsDir, `${target}.yaml`);
     const loaded = loadManifestFile(file);
     if (!loaded.connector) {
       const unreadable = loaded.issues.find((i) => i.rule === 'io');

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
 import { CliError } from '../command.ts';
-import { loadNamedConnectors } from '../../manifest/registry.ts';
+import { loadConnectorArgs } from '../connector-args.ts';
 import { formatIssue } from '../../manifest/load.ts';
 import { Engine } from '../../engine/engine.ts';
 import { readConfig } from '../../config/env.ts';
@@ -26,13 +26,15 @@ function readJson(file: string, what: string): Record<string, unknown> {
 
 export const runCommand: Command = {
   name: 'run',
-  usage: 'run <connector> <capability|verify>',
+  usage: 'run <connector|file> <capability|verify>',
   summary: 'run one capability for real and print the normalized output',
   help: `Usage: plugboard run <connector> <capability> --credentials creds.json [--input input.json]
                      [--base-url URL] [--environment NAME]
 
 Runs one capability (or "verify", the credentials check) against the provider and prints the
 normalized output, or the typed error, as JSON. Exit 0 on success, 1 on any error.
+  <connector>          a connector name (<name>.yaml in PLUGBOARD_CONNECTORS_DIR, default
+                       ./connectors) or the path of a manifest file (./mailgun.yaml)
   --credentials FILE   JSON object of credential values (required)
   --input FILE         JSON object of capability input ("-" reads standard input)
   --base-url URL       send to this base URL instead of the manifest's (sandbox, mock)
@@ -47,11 +49,9 @@ normalized output, or the typed error, as JSON. Exit 0 on success, 1 on any erro
     if (!connectorName || !capability) throw new CliError('usage: plugboard run <connector> <capability> --credentials creds.json [--input input.json]');
     if (!values.credentials) throw new CliError('--credentials FILE is required');
     // Only this connector's manifest is loaded: another broken manifest does not block it.
-    const reg = loadNamedConnectors(readConfig().connectorsDir, [connectorName]);
-    const connector = reg.connectors.get(connectorName);
+    const reg = loadConnectorArgs(readConfig().connectorsDir, [connectorName]);
+    const connector = [...reg.connectors.values()][0];
     if (!connector) {
-      const unknown = reg.issues.find((i) => i.rule === 'unknown_connector');
-      if (unknown) throw new CliError(unknown.message);
       for (const i of reg.issues) console.error(formatIssue(i));
       throw new CliError(`connector "${connectorName}" has manifest problems`);
     }

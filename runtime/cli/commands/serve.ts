@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
+import { CliError } from '../command.ts';
 import { readConfig } from '../../config/env.ts';
 import { createPlatform, type Platform } from '../../platform/platform.ts';
 import { createApp } from '../../api/app.ts';
@@ -35,12 +36,23 @@ created and migrated on start); jobs: PLUGBOARD_JOBS_URL (default: the same SQLi
     const { values } = parseArgs({ args, options: { 'no-jobs': { type: 'boolean' } } });
     const platform = await boot();
     const app = await createApp(platform);
-    const server = app.listen(platform.config.port, platform.config.host);
+    const { host, port: wanted } = platform.config;
+    const server = app.listen(wanted, host);
+    try {
+      await once(server, 'listening');
+    } catch (err) {
+      // One line (main prints it), not a log record: the port is the usual cause.
+      await platform.close();
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE') throw new CliError(`port ${wanted} is in use (PORT)`);
+      if (code === 'EACCES') throw new CliError(`no permission to listen on port ${wanted} (PORT)`);
+      if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new CliError(`cannot listen on ${host}: no such local address (HOST)`);
+      throw new CliError(`cannot listen on ${host}:${wanted}: ${(err as Error).message}`);
+    }
     server.on('error', (err) => {
-      platform.logger.fatal({ err: err.message }, 'cannot listen');
+      platform.logger.fatal({ err: err.message }, 'server error');
       process.exit(1);
     });
-    await once(server, 'listening');
     if (!values['no-jobs']) await platform.startJobs();
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : platform.config.port;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import type { Command } from '../command.ts';
+import { CliError } from '../command.ts';
 import { loadConnectorFiles, loadNamedConnectors, manifestFiles } from '../../manifest/registry.ts';
 import { formatIssue } from '../../manifest/load.ts';
 import { readConfig } from '../../config/env.ts';
@@ -14,13 +15,22 @@ export const validateCommand: Command = {
 Validates connector manifests: the files and directories given, or connectors named (e.g.
 "validate mailgun" reads mailgun.yaml of PLUGBOARD_CONNECTORS_DIR); default: every *.yaml there.
 Prints every problem of every file as  file:line:col  json/path  message  and exits 1 if any;
-prints a one-line summary and exits 0 when all are clean.`,
+prints a one-line summary and exits 0 when all are clean. A directory without manifests (*.yaml)
+is an error (exit 1).`,
   async run(args) {
     // An argument that is no path but a connector name (mailgun) means that connector's manifest.
     const isName = (a: string) => /^[a-z0-9_]+$/.test(a) && !fs.existsSync(a);
     const names = args.filter(isName);
     const paths = args.filter((a) => !isName(a));
-    const files = args.length ? paths.flatMap((a) => (fs.existsSync(a) && fs.statSync(a).isDirectory() ? manifestFiles(a) : [a])) : manifestFiles(readConfig().connectorsDir);
+    const inDir = (d: string, what = d) => {
+      if (!fs.existsSync(d)) throw new CliError(`connectors directory not found: ${what}`);
+      const found = manifestFiles(d);
+      if (!found.length) throw new CliError(`no manifests found in ${what}`);
+      return found;
+    };
+    const files = args.length
+      ? paths.flatMap((a) => (fs.existsSync(a) && fs.statSync(a).isDirectory() ? inDir(a) : [a]))
+      : inDir(readConfig().connectorsDir, `${readConfig().connectorsDir} (PLUGBOARD_CONNECTORS_DIR)`);
     const rel = files.map((f) => path.relative(process.cwd(), f) || f);
     const reg = loadConnectorFiles(rel);
     if (names.length) {

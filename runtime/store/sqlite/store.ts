@@ -54,8 +54,13 @@ export class SqliteStore implements Store {
     this.oauthConnections = oauthConnectionsRepo(c);
   }
 
+  /** The number of migrations applied (PRAGMA user_version); 0 for a new database. */
+  schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
   async migrate(): Promise<void> {
-    const current = this.db.pragma('user_version', { simple: true }) as number;
+    const current = this.schemaVersion();
     for (let v = current; v < SQLITE_MIGRATIONS.length; v++) {
       this.db.transaction(() => {
         this.db.exec(SQLITE_MIGRATIONS[v]!);
