@@ -79,15 +79,22 @@ capabilities:
   const row = async () => (await platform.store.integrations.get(tenantId, outcome.integrationId!))!;
 
   console.log(`\nOAuth token cost per call (acme_crm.create_contact to a loopback API; integration row read per call as an operation does)`);
-  const plain = await time('static token (baseline)', ITER, async () => {
+  // Alternating rounds, best of each: the static and the cached variant see the same machine load.
+  const staticCall = async () => {
     await row();
     const r = await platform.engine.run(connector, 'create_contact', { credentials: { access_token: 'static-token' }, input });
     if (!r.ok) throw new Error(r.error.message);
-  });
-  const cached = await time('cached OAuth token (opened from the row)', ITER, async () => {
+  };
+  const cachedCall = async () => {
     const r = await platform.engine.run(connector, 'create_contact', { credentials: {}, input, ...platform.integrations.oauthRunOptions(await row()) });
     if (!r.ok) throw new Error(r.error.message);
-  });
+  };
+  let plain = Infinity;
+  let cached = Infinity;
+  for (let round = 1; round <= 3; round++) {
+    plain = Math.min(plain, await time(`static token (baseline), round ${round}`, ITER, staticCall));
+    cached = Math.min(cached, await time(`cached OAuth token (opened from the row), round ${round}`, ITER, cachedCall));
+  }
   // Tokens that expire inside the refresh margin: every call refreshes first (one refresh now to start).
   expiresIn = 30;
   const source = platform.integrations.oauthRunOptions(await row()).tokenSource!;
@@ -99,14 +106,19 @@ capabilities:
     if (!r.ok) throw new Error(r.error.message);
   });
   if (refreshes - before !== n + Math.min(50, n)) throw new Error(`expected a refresh per call, saw ${refreshes - before} for ${n + Math.min(50, n)} calls`);
-  const plainAgain = await time('static token (baseline, again)', ITER, async () => {
-    await row();
-    const r = await platform.engine.run(connector, 'create_contact', { credentials: { access_token: 'static-token' }, input });
-    if (!r.ok) throw new Error(r.error.message);
+  const base = Math.min(plain, await time('static token (baseline, after the refreshes)', ITER, staticCall));
+  // What the authorization server itself costs per refresh (it signs two RS256 JWTs): a bare token request.
+  const bareRefresh = await time('bare refresh request (fetch, no Plugboard)', n, async () => {
+    const res = await fetch(`${as.issuer.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('benchclient:benchsecret').toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'bench' }).toString(),
+    });
+    await res.json();
   });
-  const base = Math.min(plain, plainAgain);
   ratio('cached OAuth token / static token', cached, base);
   ratio('refresh + call / static token', refreshing, base);
+  console.log(`  ${'Plugboard\'s own refresh cost (refresh+call - static call - bare refresh)'.padEnd(48)} ${(refreshing - base - bareRefresh).toFixed(1).padStart(9)} µs/op`);
   await platform.close();
   await as.stop();
   provider.closeAllConnections();
