@@ -24,6 +24,8 @@ export interface GrantResult {
 }
 
 const TIMEOUT_MS = 30_000;
+/** Revocation runs inside DELETE /integrations/{id}: a slow endpoint may not hold the delete up long. */
+const REVOKE_TIMEOUT_MS = 5_000;
 
 function server(e: OAuthEndpoints): oauth.AuthorizationServer {
   const as: oauth.AuthorizationServer = {
@@ -45,9 +47,9 @@ function clientAuth(e: OAuthEndpoints): oauth.ClientAuth {
   return e.clientAuth === 'body' ? oauth.ClientSecretPost(e.clientSecret) : oauth.ClientSecretBasic(e.clientSecret);
 }
 
-function options(): oauth.TokenEndpointRequestOptions {
+function options(timeoutMs = TIMEOUT_MS): oauth.TokenEndpointRequestOptions {
   // Loopback and development hosts may be plain http (tests, PLUGBOARD_OAUTH_<P>_TOKEN_URL proxies).
-  return { [oauth.allowInsecureRequests]: true, signal: AbortSignal.timeout(TIMEOUT_MS) };
+  return { [oauth.allowInsecureRequests]: true, signal: AbortSignal.timeout(timeoutMs) };
 }
 
 /** A readable PlugboardError for any failure of a grant request (never the response body). */
@@ -113,7 +115,7 @@ export async function revokeGrant(e: OAuthEndpoints, token: string, hint: 'refre
   const as = server(e);
   const client: oauth.Client = { client_id: e.clientId };
   try {
-    const res = await oauth.revocationRequest(as, client, clientAuth(e), token, { ...options(), additionalParameters: { token_type_hint: hint } });
+    const res = await oauth.revocationRequest(as, client, clientAuth(e), token, { ...options(REVOKE_TIMEOUT_MS), additionalParameters: { token_type_hint: hint } });
     await oauth.processRevocationResponse(res);
   } catch (err) {
     throw grantError(err, 'the token revocation');
