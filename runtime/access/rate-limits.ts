@@ -47,7 +47,10 @@ export class ApiRateLimiter {
     const key = `${settings.per_hour}/${settings.burst}/${settings.burst_window_seconds ?? 60}`;
     let l = this.limiters.get(key);
     if (!l) {
-      const mk = (prefix: string, points: number, duration: number): RateLimiterAbstract => this.store.rateLimits.limiter({ keyPrefix: `${prefix}:${key}`, points, duration });
+      // Counters are keyed by window length only, not by the numbers: when a tenant's limits change
+      // (tenants limits) the requests already made in the current window still count against the
+      // new numbers. Only a new burst window length starts its count afresh.
+      const mk = (prefix: string, points: number, duration: number): RateLimiterAbstract => this.store.rateLimits.limiter({ keyPrefix: `${prefix}:${duration}`, points, duration });
       l = { hourly: mk('h', settings.per_hour, 3600), burst: mk('b', settings.burst, settings.burst_window_seconds ?? 60), settings };
       this.limiters.set(key, l);
     }

@@ -20,7 +20,9 @@ create: makes a tenant and prints {"tenant_id": ..., "api_key": ...}. The key ha
 and is shown only this once: only its hash is stored.
 limits: changes the tenant's API rate limits: a plan tier (basic 1,000/h burst 100; professional
 10,000/h burst 500; enterprise 100,000/h burst 2,000; burst per 60 s) or custom numbers.
-Running servers apply it within 30 s.`,
+Running servers apply it within 30 s. Requests already made in the current hour and burst window
+keep counting against the new numbers (a lower limit may bind at once; a new --burst-window
+starts its burst count afresh).`,
   async run(args) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { plan: { type: 'string' }, 'per-hour': { type: 'string' }, burst: { type: 'string' }, 'burst-window': { type: 'string' }, reset: { type: 'boolean' } } });
     const [sub, arg] = positionals;
