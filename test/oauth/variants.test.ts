@@ -1,0 +1,70 @@
+// Manifest variants of the connect flow: pkce: false (no challenge, no verifier), and a tenant's own
+// OAuth app (client_id / client_secret from credentials): the integration is created with them
+// first, connecting fills in its tokens, and new credentials keep the tokens readable.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { startAuthServer, startProviderApi, acmeConnectorsDir, acmeManifest, authorize, OAUTH_ENV, type AuthServer, type ProviderApi } from './helpers.ts';
+
+let auth: AuthServer;
+let api: ProviderApi;
+let tp: TestPlatform;
+
+beforeAll(async () => {
+  auth = await startAuthServer();
+  api = await startProviderApi(auth);
+  const dir = acmeConnectorsDir(auth, api);
+  const base = acmeManifest(auth, api);
+  fs.writeFileSync(path.join(dir, 'acme_nopkce.yaml'), base.replace('name: acme_crm', 'name: acme_nopkce').replace('  client_auth: basic', '  client_auth: body\n  pkce: false'));
+  fs.writeFileSync(path.join(dir, 'acme_own_app.yaml'), base.replace('name: acme_crm', 'name: acme_own_app')
+    .replace('"{{app.client_id}}"', '"{{credentials.client_id}}"').replace('"{{app.client_secret}}"', '"{{credentials.client_secret}}"')
+    .replace('credential_schema: {}', 'credential_schema:\n  client_id: { type: string, sensitive: false, required: true }\n  client_secret: { type: string, sensitive: true, required: true }'));
+  tp = await startTestPlatform({ PLUGBOARD_CONNECTORS_DIR: dir, ...OAUTH_ENV, PLUGBOARD_OAUTH_ACME_NOPKCE_CLIENT_ID: 'nopkceclient', PLUGBOARD_OAUTH_ACME_NOPKCE_CLIENT_SECRET: 'nopkcesecret' });
+  tp.platform.config.publicUrl = tp.url;
+}, 60_000);
+
+afterAll(async () => {
+  await tp?.close();
+  await api?.close();
+  await auth?.close();
+});
+
+async function connectAndCallBack(key: string, provider: string) {
+  const r = await tp.api(key, 'GET', `/integrations/connect/${provider}`);
+  expect(r.status, r.text).toBe(200);
+  const res = await fetch(await authorize(r.body.data.authorization_url), { redirect: 'manual' });
+  return { url: new URL(r.body.data.authorization_url), status: res.status, text: await res.text() };
+}
+
+it('pkce: false sends no code challenge and exchanges the code without a verifier', async () => {
+  const t = await tp.tenant();
+  const { url, status, text } = await connectAndCallBack(t.key, 'acme_nopkce');
+  expect(url.searchParams.has('code_challenge')).toBe(false);
+  expect(status, text).toBe(200);
+  expect(text).toMatch(/is pending_verify/);
+  const [integration] = (await tp.api(t.key, 'GET', '/integrations')).body.data;
+  await tp.waitFor(async () => (await tp.api(t.key, 'GET', `/integrations/${integration.id}`)).body.data.status === 'active', 'active');
+});
+
+it('a tenant\'s own OAuth app: credentials first, then connect; new credentials keep the tokens', async () => {
+  const t = await tp.tenant();
+  const early = await tp.api(t.key, 'GET', '/integrations/connect/acme_own_app');
+  expect(early.status).toBe(422);
+  expect(Object.keys(early.body.errors)).toEqual(['credentials']);
+  const created = await tp.api(t.key, 'POST', '/integrations', { provider: 'acme_own_app', credentials: { client_id: 'tenantapp', client_secret: 'tenantsecret1' } });
+  expect(created.status, created.text).toBe(201);
+  const { url, status } = await connectAndCallBack(t.key, 'acme_own_app');
+  expect(url.searchParams.get('client_id')).toBe('tenantapp');
+  expect(status).toBe(200);
+  const id = created.body.data.id as string;
+  expect((await tp.api(t.key, 'GET', '/integrations')).body.data).toHaveLength(1); // reconnected, not a second one
+  await tp.waitFor(async () => (await tp.api(t.key, 'GET', `/integrations/${id}`)).body.data.status === 'active', 'active');
+  // New credentials re-seal under a new data key: the tokens must still open (no refresh needed).
+  const refreshes = auth.counts['refresh_token'] ?? 0;
+  expect((await tp.api(t.key, 'PATCH', `/integrations/${id}`, { credentials: { client_secret: 'tenantsecret2' } })).status).toBe(200);
+  await tp.waitFor(async () => (await tp.api(t.key, 'GET', `/integrations/${id}`)).body.data.status === 'active', 'verified again');
+  const op = await tp.api(t.key, 'POST', '/operations/create_contact', { input: { email: 'own@example.com' }, integration_id: id });
+  expect(op.status, op.text).toBe(200);
+  expect(auth.counts['refresh_token'] ?? 0).toBe(refreshes);
+});
