@@ -4,25 +4,21 @@
 // grant; refused states; return_to; revocation on delete; no token in plaintext anywhere.
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
-import { startAuthServer, startProviderApi, acmeConnectorsDir, authorize, OAUTH_ENV, type AuthServer, type ProviderApi } from './helpers.ts';
+import type { TestPlatform } from '../helpers/platform.ts';
+import { startOAuthFixture, authorize, OAUTH_ENV, type OAuthFixture, type AuthServer, type ProviderApi } from './helpers.ts';
 
 let auth: AuthServer;
 let api: ProviderApi;
 let tp: TestPlatform;
 
+let fixture: OAuthFixture;
+
 beforeAll(async () => {
-  auth = await startAuthServer();
-  api = await startProviderApi(auth);
-  tp = await startTestPlatform({ PLUGBOARD_CONNECTORS_DIR: acmeConnectorsDir(auth, api), ...OAUTH_ENV });
-  tp.platform.config.publicUrl = tp.url; // the redirect URI needs the port the server got
+  fixture = await startOAuthFixture();
+  ({ auth, api, tp } = fixture);
 }, 60_000);
 
-afterAll(async () => {
-  await tp?.close();
-  await api?.close();
-  await auth?.close();
-});
+afterAll(() => fixture?.close());
 
 const db = () => (tp.platform.store as unknown as { db: import('better-sqlite3').Database }).db;
 

@@ -8,6 +8,7 @@ import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { OAuth2Server } from 'oauth2-mock-server';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
 export interface AuthServer {
   /** Origin of the proxy in front of the authorization server (what the manifest names). */
@@ -166,4 +167,32 @@ export async function authorize(authorizationUrl: string): Promise<string> {
   const res = await fetch(authorizationUrl, { redirect: 'manual' });
   if (res.status !== 302) throw new Error(`authorization server answered ${res.status}: ${await res.text()}`);
   return res.headers.get('location')!;
+}
+
+export interface OAuthFixture {
+  auth: AuthServer;
+  api: ProviderApi;
+  tp: TestPlatform;
+  /** The environment the platform was started with (a second process reuses it). */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** Authorization server, provider API and a platform with acme_crm (plus `manifests`), PLUGBOARD_PUBLIC_URL set to itself. */
+export async function startOAuthFixture(opts: { env?: Record<string, string>; manifests?: (base: string) => Record<string, string> } = {}): Promise<OAuthFixture> {
+  const auth = await startAuthServer();
+  const api = await startProviderApi(auth);
+  const dir = acmeConnectorsDir(auth, api);
+  for (const [name, text] of Object.entries(opts.manifests?.(acmeManifest(auth, api)) ?? {})) fs.writeFileSync(path.join(dir, `${name}.yaml`), text);
+  const env = { PLUGBOARD_CONNECTORS_DIR: dir, ...OAUTH_ENV, ...opts.env };
+  const tp = await startTestPlatform(env);
+  tp.platform.config.publicUrl = tp.url; // the redirect URI needs the port the server got
+  return {
+    auth, api, tp, env,
+    close: async () => {
+      await tp.close();
+      await api.close();
+      await auth.close();
+    },
+  };
 }

@@ -3,26 +3,20 @@
 // And connecting without the operator's OAuth app: oauth_app_configured false, connect refused.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
-import { startAuthServer, startProviderApi, acmeConnectorsDir, authorize, OAUTH_ENV, type AuthServer, type ProviderApi } from './helpers.ts';
+import { startOAuthFixture, authorize, type OAuthFixture, type AuthServer, type ProviderApi } from './helpers.ts';
 
 let auth: AuthServer;
 let api: ProviderApi;
 let tp: TestPlatform;
-let dir: string;
+
+let fixture: OAuthFixture;
 
 beforeAll(async () => {
-  auth = await startAuthServer();
-  api = await startProviderApi(auth);
-  dir = acmeConnectorsDir(auth, api);
-  tp = await startTestPlatform({ PLUGBOARD_CONNECTORS_DIR: dir, ...OAUTH_ENV });
-  tp.platform.config.publicUrl = tp.url;
+  fixture = await startOAuthFixture();
+  ({ auth, api, tp } = fixture);
 }, 60_000);
 
-afterAll(async () => {
-  await tp?.close();
-  await api?.close();
-  await auth?.close();
-});
+afterAll(() => fixture?.close());
 
 type JobRow = { next_run_at: number; data: string };
 const refreshJobs = () =>
@@ -52,7 +46,7 @@ it('schedules refresh-oauth-token from the expiry; the job refreshes ahead of it
 }, 60_000);
 
 it('without the operator\'s app: oauth_app_configured false and connect answers 409 naming the variables', async () => {
-  const other = await startTestPlatform({ PLUGBOARD_CONNECTORS_DIR: dir, PLUGBOARD_PUBLIC_URL: 'http://127.0.0.1:9' });
+  const other = await startTestPlatform({ PLUGBOARD_CONNECTORS_DIR: fixture.env['PLUGBOARD_CONNECTORS_DIR']!, PLUGBOARD_PUBLIC_URL: 'http://127.0.0.1:9' });
   try {
     const t = await other.tenant();
     const p = (await other.api(t.key, 'GET', '/providers')).body.data.find((x: { name: string }) => x.name === 'acme_crm');

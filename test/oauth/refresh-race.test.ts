@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
-import { startAuthServer, startProviderApi, acmeConnectorsDir, authorize, OAUTH_ENV, type AuthServer, type ProviderApi } from './helpers.ts';
+import type { TestPlatform } from '../helpers/platform.ts';
+import { startOAuthFixture, authorize, type OAuthFixture, type AuthServer, type ProviderApi } from './helpers.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const tsxLoader = pathToFileURL(path.join(here, '../../node_modules/tsx/dist/loader.mjs')).href;
@@ -15,21 +15,15 @@ const tsxLoader = pathToFileURL(path.join(here, '../../node_modules/tsx/dist/loa
 let auth: AuthServer;
 let api: ProviderApi;
 let tp: TestPlatform;
-let env: Record<string, string>;
+
+let fixture: OAuthFixture;
 
 beforeAll(async () => {
-  auth = await startAuthServer();
-  api = await startProviderApi(auth);
-  env = { PLUGBOARD_CONNECTORS_DIR: acmeConnectorsDir(auth, api), ...OAUTH_ENV };
-  tp = await startTestPlatform(env);
-  tp.platform.config.publicUrl = tp.url;
+  fixture = await startOAuthFixture();
+  ({ auth, api, tp } = fixture);
 }, 60_000);
 
-afterAll(async () => {
-  await tp?.close();
-  await api?.close();
-  await auth?.close();
-});
+afterAll(() => fixture?.close());
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -42,7 +36,7 @@ it('two processes and concurrent callers racing to refresh one integration make 
   await tp.waitFor(async () => (await tp.api(t.key, 'GET', `/integrations/${id}`)).body.data.status === 'active', 'active');
 
   const child = spawn(process.execPath, ['--import', tsxLoader, path.join(here, 'refresh-racer.fixture.ts'), t.id, id], {
-    env: { ...process.env, PLUGBOARD_DATABASE_URL: `sqlite:${tp.dbFile}`, ...env, LOG_LEVEL: 'silent' },
+    env: { ...process.env, PLUGBOARD_DATABASE_URL: `sqlite:${tp.dbFile}`, ...fixture.env, LOG_LEVEL: 'silent' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,34 +1,30 @@
 // Manifest variants of the connect flow: pkce: false (no challenge, no verifier), and a tenant's own
 // OAuth app (client_id / client_secret from credentials): the integration is created with them
 // first, connecting fills in its tokens, and new credentials keep the tokens readable.
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
-import { startAuthServer, startProviderApi, acmeConnectorsDir, acmeManifest, authorize, OAUTH_ENV, type AuthServer, type ProviderApi } from './helpers.ts';
+import type { TestPlatform } from '../helpers/platform.ts';
+import { startOAuthFixture, authorize, type OAuthFixture, type AuthServer, type ProviderApi } from './helpers.ts';
 
 let auth: AuthServer;
 let api: ProviderApi;
 let tp: TestPlatform;
 
+let fixture: OAuthFixture;
+
 beforeAll(async () => {
-  auth = await startAuthServer();
-  api = await startProviderApi(auth);
-  const dir = acmeConnectorsDir(auth, api);
-  const base = acmeManifest(auth, api);
-  fs.writeFileSync(path.join(dir, 'acme_nopkce.yaml'), base.replace('name: acme_crm', 'name: acme_nopkce').replace('  client_auth: basic', '  client_auth: body\n  pkce: false'));
-  fs.writeFileSync(path.join(dir, 'acme_own_app.yaml'), base.replace('name: acme_crm', 'name: acme_own_app')
-    .replace('"{{app.client_id}}"', '"{{credentials.client_id}}"').replace('"{{app.client_secret}}"', '"{{credentials.client_secret}}"')
-    .replace('credential_schema: {}', 'credential_schema:\n  client_id: { type: string, sensitive: false, required: true }\n  client_secret: { type: string, sensitive: true, required: true }'));
-  tp = await startTestPlatform({ PLUGBOARD_CONNECTORS_DIR: dir, ...OAUTH_ENV, PLUGBOARD_OAUTH_ACME_NOPKCE_CLIENT_ID: 'nopkceclient', PLUGBOARD_OAUTH_ACME_NOPKCE_CLIENT_SECRET: 'nopkcesecret' });
-  tp.platform.config.publicUrl = tp.url;
+  fixture = await startOAuthFixture({
+    env: { PLUGBOARD_OAUTH_ACME_NOPKCE_CLIENT_ID: 'nopkceclient', PLUGBOARD_OAUTH_ACME_NOPKCE_CLIENT_SECRET: 'nopkcesecret' },
+    manifests: (base) => ({
+      acme_nopkce: base.replace('name: acme_crm', 'name: acme_nopkce').replace('  client_auth: basic', '  client_auth: body\n  pkce: false'),
+      acme_own_app: base.replace('name: acme_crm', 'name: acme_own_app')
+        .replace('"{{app.client_id}}"', '"{{credentials.client_id}}"').replace('"{{app.client_secret}}"', '"{{credentials.client_secret}}"')
+        .replace('credential_schema: {}', 'credential_schema:\n  client_id: { type: string, sensitive: false, required: true }\n  client_secret: { type: string, sensitive: true, required: true }'),
+    }),
+  });
+  ({ auth, api, tp } = fixture);
 }, 60_000);
 
-afterAll(async () => {
-  await tp?.close();
-  await api?.close();
-  await auth?.close();
-});
+afterAll(() => fixture?.close());
 
 async function connectAndCallBack(key: string, provider: string) {
   const r = await tp.api(key, 'GET', `/integrations/connect/${provider}`);
