@@ -14,8 +14,8 @@ import { SCHEMAS_DIR } from '../config/paths.ts';
 import type { Platform } from '../platform/platform.ts';
 import type { Principal } from '../access/api-keys.ts';
 import { sendError } from './error-response.ts';
-import { boundJsonDepth, dateTimeFormat, pageParams, requireDecodablePath } from './request-input.ts';
-import { metricsEndpoint, recordRequests } from './metrics-route.ts';
+import { boundJsonDepth, dateTimeFormat, pageParams, requireDecodablePath, schemaProblem } from './request-input.ts';
+import { metricsEndpoint, recordRequests, templateMatcher } from './metrics-route.ts';
 import { FORM_PARAMETER_LIMIT, sendBodyError } from './body-errors.ts';
 import { fail } from './envelope.ts';
 import { registerSecurity } from './security.ts';
@@ -121,9 +121,8 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
         const params = e.params as { missingProperty?: string; additionalProperty?: string };
         if (params.missingProperty) field = [field, params.missingProperty].filter(Boolean).join('.');
         if (params.additionalProperty) field = [field, params.additionalProperty].filter(Boolean).join('.');
-        // A schema may word its own message (x-error-message), e.g. instead of quoting a unicode pattern.
-        const own = (e.parentSchema as Record<string, unknown> | undefined)?.['x-error-message'];
-        const msg = params.additionalProperty ? 'is not allowed' : params.missingProperty ? 'is required' : typeof own === 'string' && e.keyword === 'pattern' ? own : e.message ?? 'is invalid';
+        // A schema may word its own message (x-error-message); enums list their values (schemaProblem).
+        const msg = params.additionalProperty ? 'is not allowed' : params.missingProperty ? 'is required' : schemaProblem(e);
         (errors[field || 'body'] ??= []).push(msg);
       }
       sendError(res, invalid(errors));
@@ -162,7 +161,7 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
     }),
   );
-  app.use(recordRequests(platform));
+  app.use(recordRequests(platform, templateMatcher(Object.keys(definition.paths).map((p) => `${API_BASE}${p}`))));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -17,6 +17,8 @@ interface BodyError {
   charset?: string;
   encoding?: string;
   message?: string;
+  /** The raw body text (body-parser's parse errors). */
+  body?: unknown;
 }
 
 /** The 4xx status of a client's error (body-parser, http-errors), or undefined for anything else. */
@@ -34,13 +36,26 @@ function formatBytes(n: number): string {
   return `${n} bytes`;
 }
 
-function describe(err: BodyError, req: Request): { message: string; field: string; problem: string } {
+function isJsonPrimitive(text: unknown): boolean {
+  if (typeof text !== 'string') return false;
+  try {
+    const v: unknown = JSON.parse(text);
+    return v === null || typeof v !== 'object';
+  } catch {
+    return false;
+  }
+}
+
+function describe(err: BodyError, req: Request): { message: string; field: string; problem: string; status?: number } {
   switch (err.type) {
     case 'entity.too.large': {
       const limit = typeof err.limit === 'number' ? formatBytes(err.limit) : 'the limit';
       return { message: `Request body too large (limit ${limit}).`, field: 'body', problem: `must be at most ${limit}` };
     }
     case 'entity.parse.failed':
+      // The strict JSON parser refuses a valid JSON value that is no object or array (null, 1, "x").
+      // That is valid JSON of the wrong type: 422, as the schema check answers a JSON array.
+      if (isJsonPrimitive(err.body)) return { message: 'The request body must be a JSON object.', field: 'body', problem: 'must be a JSON object', status: 422 };
       return { message: 'The request body is not valid JSON.', field: 'body', problem: 'is not valid JSON' };
     case 'parameters.too.many':
       return { message: `Too many form parameters (limit ${FORM_PARAMETER_LIMIT}).`, field: 'body', problem: `must have at most ${FORM_PARAMETER_LIMIT} parameters` };
@@ -56,9 +71,10 @@ function describe(err: BodyError, req: Request): { message: string; field: strin
 
 /** Answers a client's body error with its own 4xx status; returns false when `err` is not one. */
 export function sendBodyError(err: unknown, req: Request, res: Response, oauthPaths: readonly string[]): boolean {
-  const status = clientErrorStatus(err);
-  if (status === undefined) return false;
+  const parserStatus = clientErrorStatus(err);
+  if (parserStatus === undefined) return false;
   const d = describe(err as BodyError, req);
+  const status = d.status ?? parserStatus;
   // The client's mistake, not the server's: below error level, without a stack.
   req.log?.info({ bodyError: { status, type: (err as BodyError).type ?? null, field: d.field } }, 'request body refused');
   if (res.headersSent) return true;

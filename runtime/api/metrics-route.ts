@@ -15,22 +15,37 @@ declare module 'express-serve-static-core' {
   }
 }
 
+/** The OpenAPI path template a raw request path has, if any (`{param}` is one path segment). */
+export type TemplateMatcher = (path: string) => string | undefined;
+
+/**
+ * A matcher over path templates such as /api/v1/integrations/{id}. Literal segments win over
+ * parameters (/integrations/connect/{provider} before /integrations/{id}/...). For answers given
+ * before the OpenAPI router ran (413, 415, a body that is not JSON): the label is still a template.
+ */
+export function templateMatcher(templates: readonly string[]): TemplateMatcher {
+  const compiled = [...templates]
+    .sort((a, b) => (a.match(/\{/g)?.length ?? 0) - (b.match(/\{/g)?.length ?? 0))
+    .map((t) => ({ t, re: new RegExp(`^${t.split(/\{[^}]*\}/).map((part) => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')).join('[^/]+')}/?$`) }));
+  return (path) => compiled.find((c) => c.re.test(path))?.t;
+}
+
 /** The route label: an OpenAPI template, an Express route of the app itself, or "unmatched". */
-export function routeLabel(req: Request, status: number): string {
+export function routeLabel(req: Request, status: number, matchTemplate?: TemplateMatcher): string {
   if (req.routeTemplate) return req.routeTemplate;
   const expressRoute = req.route?.path;
   if (typeof expressRoute === 'string') return expressRoute;
   if (req.baseUrl === '/docs/assets' && status < 400) return '/docs/assets';
-  return UNMATCHED_ROUTE;
+  return matchTemplate?.(req.originalUrl.split('?')[0]!) ?? UNMATCHED_ROUTE;
 }
 
 /** Counts every request by method, route label and status (and, when authenticated, as usage). */
-export function recordRequests(platform: Platform) {
+export function recordRequests(platform: Platform, matchTemplate?: TemplateMatcher) {
   return (req: Request, res: Response, next: NextFunction) => {
     const end = platform.metrics.httpDuration.startTimer();
     const started = performance.now();
     res.on('finish', () => {
-      const route = routeLabel(req, res.statusCode);
+      const route = routeLabel(req, res.statusCode, matchTemplate);
       const labels = { method: req.method, route, status: String(res.statusCode) };
       platform.metrics.httpRequests.inc(labels);
       end(labels);

@@ -35,6 +35,19 @@ export function boundJsonDepth(req: Request, res: Response, next: NextFunction):
 
 const rfc3339 = (fullFormats['date-time'] as { validate: (s: string) => boolean }).validate;
 
+/** What a date-time field must be: said in full, since "must match format" hides the leap-second rule. */
+export const DATE_TIME_PROBLEM = 'must be an RFC 3339 date-time, e.g. 2026-01-31T12:00:00Z; leap seconds (second 60) are not accepted';
+
+/** The message of one OpenAPI schema error: the schema's own wording, the allowed values, the date-time rule. */
+export function schemaProblem(e: { keyword: string; message?: string; params: unknown; parentSchema?: unknown }): string {
+  const own = (e.parentSchema as Record<string, unknown> | undefined)?.['x-error-message'];
+  if (typeof own === 'string' && e.keyword === 'pattern') return own;
+  if (e.keyword === 'format' && (e.params as { format?: string }).format === 'date-time') return DATE_TIME_PROBLEM;
+  const allowed = (e.params as { allowedValues?: unknown }).allowedValues;
+  if (e.keyword === 'enum' && Array.isArray(allowed)) return `must be one of: ${allowed.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}`;
+  return e.message ?? 'is invalid';
+}
+
 /** RFC 3339 date-time that is also a JavaScript Date (23:59:60 is valid RFC 3339 but not representable). */
 export function isDateTime(s: string): boolean {
   return rfc3339(s) && Number.isFinite(Date.parse(s));
@@ -47,7 +60,7 @@ export const dateTimeFormat = { type: 'string' as const, validate: isDateTime };
 export function dateParam(query: Record<string, unknown>, name: string): Date | undefined {
   const v = query[name];
   if (v === undefined || v === '') return undefined;
-  if (typeof v !== 'string' || !isDateTime(v)) throw invalid({ [name]: ['must be an RFC 3339 date-time, e.g. 2026-01-31T12:00:00Z'] });
+  if (typeof v !== 'string' || !isDateTime(v)) throw invalid({ [name]: [DATE_TIME_PROBLEM] });
   return new Date(v);
 }
 

@@ -19,6 +19,15 @@ export function checkTenantMetadata(metadata: Record<string, unknown>): void {
   if (Object.keys(errors).length) throw invalid(errors);
 }
 
+/** An integration's metadata object is at most this many bytes as JSON (UTF-8), after a PATCH merge. */
+export const MAX_METADATA_BYTES = 16 * 1024;
+
+/** Refuses metadata over MAX_METADATA_BYTES: 422 naming `metadata`. */
+export function checkMetadataSize(metadata: Record<string, unknown>): void {
+  const bytes = Buffer.byteLength(JSON.stringify(metadata), 'utf8');
+  if (bytes > MAX_METADATA_BYTES) throw invalid({ metadata: [`must be at most ${MAX_METADATA_BYTES / 1024} KB as JSON (is ${bytes} bytes)`] });
+}
+
 /** The tenant's metadata with the system's keys over it, as responses show it. */
 export function mergedMetadata(metadata: Record<string, unknown>, system: Record<string, unknown>): Record<string, unknown> {
   return { ...metadata, ...system };

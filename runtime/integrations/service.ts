@@ -11,7 +11,7 @@ import { failure } from '../http/errors.ts';
 import { newId } from '../store/ids.ts';
 import { PlugboardError, notFound, invalid, conflict } from '../errors/plugboard-error.ts';
 import type { EventPublisher } from '../webhooks/events.ts';
-import { checkTenantMetadata, checkEnvironment, mergedMetadata, withoutVerification } from './metadata.ts';
+import { checkTenantMetadata, checkMetadataSize, checkEnvironment, mergedMetadata, withoutVerification } from './metadata.ts';
 import { listProviders } from './providers.ts';
 import type { TokenSource } from '../auth/token-source.ts';
 import { OAUTH_TOKENS } from './oauth-grants.ts';
@@ -142,6 +142,7 @@ export class IntegrationService {
     this.checkCapabilities(c, caps);
     const metadata = input.metadata ?? {};
     checkTenantMetadata(metadata);
+    checkMetadataSize(metadata);
     const environment = checkEnvironment(c, input.environment);
     const id = newId();
     const now = new Date().toISOString();
@@ -200,6 +201,7 @@ export class IntegrationService {
         if (v === null) delete merged[k];
         else merged[k] = v;
       }
+      checkMetadataSize(merged);
       patch.metadata = merged;
     }
     let reverify = false;

@@ -55,6 +55,19 @@ describe('/metrics', () => {
     expect(text).toContain('route="/healthz"');
   });
 
+  it('labels bodies refused before routing (413, 415, not JSON) by the template of their path', async () => {
+    expect((await pb.api(key, 'POST', '/integrations', JSON.stringify({ metadata: { pad: 'x'.repeat(1_100_000) } }))).status).toBe(413);
+    expect((await pb.api(key, 'POST', '/integrations', 'provider=stripe', { 'content-type': 'text/plain' })).status).toBe(415);
+    const notJson = await pb.api(key, 'POST', '/integrations', '{"provider":');
+    expect(notJson.status).toBeGreaterThanOrEqual(400);
+    expect((await pb.api(key, 'PATCH', '/integrations/01bbbbbbbbbbbbbbbbbbbbbbbb', 'x', { 'content-type': 'text/plain' })).status).toBe(415);
+    const text = series(await scrape()).join('\n');
+    for (const status of ['413', '415', String(notJson.status)]) expect(text).toContain(`method="POST",route="/api/v1/integrations",status="${status}"`);
+    expect(text).toContain('method="PATCH",route="/api/v1/integrations/{id}",status="415"');
+    expect(text).not.toMatch(/route="unmatched",status="41[35]"/);
+    expect(text).not.toContain('01bbbbbbbb');
+  });
+
   it('requires the bearer token when PLUGBOARD_METRICS_TOKEN is set', async () => {
     const none = await pb.api(undefined, 'GET', '/metrics');
     expect(none.status).toBe(401);
