@@ -33,6 +33,9 @@ export interface CallbackOutcome {
   provider: string;
   integrationId?: string;
   status?: string;
+  /** Set on success: whose integration it is, and whether it existed (reconnect) or was created. */
+  tenantId?: string;
+  reconnected?: boolean;
   error?: { code: string; description: string };
 }
 
@@ -123,6 +126,8 @@ export class OAuthConnections {
         provider,
         integrationId: result.id,
         status: result.status,
+        tenantId: row.tenant_id,
+        reconnected: result.reconnected,
       };
     } catch (err) {
       if (!(err instanceof PlugboardError) || err.kind === 'internal' || err.kind === 'config') {

@@ -85,6 +85,10 @@ describe('OAuth connect flow', () => {
     expect(op.status, op.text).toBe(200);
     expect(api.seen.at(-1)).toBe(auth.issued.find((x) => auth.validAccess.has(x) && api.seen.includes(x)));
     expect((await tp.api(t.key, 'GET', '/providers')).body.data.find((p: any) => p.name === 'acme_crm').oauth_app_configured).toBe(true);
+    // Audited: who started connecting (the API key), and the callback's change to the integration.
+    const audit = (await tp.api(t.key, 'GET', '/audit-log')).body.data as Array<{ action: string; actor: string; target_id: string | null }>;
+    expect(audit.find((e) => e.action === 'integration.connect_started')?.actor).toMatch(/^key:/);
+    expect(audit.find((e) => e.action === 'integration.connected')).toMatchObject({ actor: 'oauth_callback:acme_crm', target_id: id });
   });
 
   it('refreshes an expiring token before the call, keeps the rotated refresh token, and refreshes once after a provider 401', async () => {
