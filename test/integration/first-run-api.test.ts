@@ -2,6 +2,7 @@
 // rule), a JSON `null` body called what it is, and a bounded `metadata` object.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { loadOpenApiDocument } from '../../runtime/api/app.ts';
 
 let pb: TestPlatform;
 let key: string;
@@ -63,5 +64,23 @@ describe('metadata size', () => {
     expect(merged.body.errors.metadata[0]).toMatch(/at most 16 KB/);
     const replaced = await pb.api(key, 'PATCH', `/integrations/${id}`, { metadata: { a: null, b: 'y'.repeat(9_000) } });
     expect(replaced.status).toBe(200);
+  });
+});
+
+describe('the OpenAPI document states 405, 413 and 415', () => {
+  it('every operation with a JSON body declares 413 and 415, and the app answers them', async () => {
+    const doc = loadOpenApiDocument();
+    const withJsonBody: string[] = [];
+    for (const [p, item] of Object.entries<Record<string, any>>(doc.paths)) {
+      for (const [method, op] of Object.entries<Record<string, any>>(item)) {
+        if (!op?.requestBody?.content?.['application/json']) continue;
+        withJsonBody.push(`${method} ${p}`);
+        expect(Object.keys(op.responses), `${method} ${p}`).toEqual(expect.arrayContaining(['413', '415']));
+      }
+    }
+    expect(withJsonBody.length).toBeGreaterThanOrEqual(10);
+    expect(doc.info.description).toMatch(/405/);
+    expect((await pb.api(key, 'POST', '/api-keys', 'name=x', { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(415);
+    expect((await pb.api(key, 'PUT', '/integrations', {})).status).toBe(405);
   });
 });
