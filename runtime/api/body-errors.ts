@@ -56,7 +56,8 @@ function describe(err: BodyError, req: Request): { message: string; field: strin
       // The strict JSON parser refuses a valid JSON value that is no object or array (null, 1, "x").
       // That is valid JSON of the wrong type: 422, as the schema check answers a JSON array.
       if (isJsonPrimitive(err.body)) return { message: 'The request body must be a JSON object.', field: 'body', problem: 'must be a JSON object', status: 422 };
-      return { message: 'The request body is not valid JSON.', field: 'body', problem: 'is not valid JSON' };
+      // DESIGN §3: a body that does not parse is a validation error of the field `body` (422).
+      return { message: 'The request body is not valid JSON.', field: 'body', problem: 'is not valid JSON', status: 422 };
     case 'parameters.too.many':
       return { message: `Too many form parameters (limit ${FORM_PARAMETER_LIMIT}).`, field: 'body', problem: `must have at most ${FORM_PARAMETER_LIMIT} parameters` };
     case 'charset.unsupported':
