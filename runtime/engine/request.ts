@@ -4,6 +4,7 @@ import type { CompiledRequest } from '../manifest/connector.ts';
 import { urlEncodedContext } from '../lang/templates.ts';
 import type { AppliedAuth } from '../auth/strategies.ts';
 import { joinUrl } from '../http/url.ts';
+import { EngineError, failure } from '../http/errors.ts';
 
 export interface CallContext {
   credentials: Record<string, unknown>;
@@ -49,6 +50,24 @@ async function encodeMultipart(value: Record<string, unknown>): Promise<{ body: 
   return { body: Buffer.from(await res.arrayBuffer()), contentType: res.headers.get('content-type')! };
 }
 
+/** JSONata's code for an error the expression raised itself with $error("..."). */
+const RAISED_BY_EXPRESSION = 'D3137';
+
+/**
+ * A request body is built from the caller's input: a manifest that refuses that input with
+ * $error("...") (e.g. pipedrive's lone first_name) is answered invalid_input with its message, not
+ * an internal error. Any other evaluation error stays what it is (a manifest bug).
+ */
+async function evaluateBody(expr: NonNullable<CompiledRequest['bodyExpression']>, ctx: CallContext): Promise<unknown> {
+  try {
+    return await expr.evaluate(ctx);
+  } catch (err) {
+    const e = err as { code?: unknown; message?: unknown };
+    if (e?.code !== RAISED_BY_EXPRESSION) throw err;
+    throw new EngineError(failure('invalid_input', String(e.message ?? 'invalid input'), { retryable: false }));
+  }
+}
+
 export async function buildRequest(req: CompiledRequest, baseUrl: string, ctx: CallContext, auth: AppliedAuth): Promise<BuiltRequest> {
   const path = req.path.isStatic ? req.path.source : req.path.render(urlEncodedContext(ctx) as object);
   const url = new URL(joinUrl(baseUrl, path));
@@ -67,7 +86,7 @@ export async function buildRequest(req: CompiledRequest, baseUrl: string, ctx: C
 
   let body: string | Buffer | undefined;
   if (req.bodyExpression) {
-    const value = await req.bodyExpression.evaluate(ctx);
+    const value = await evaluateBody(req.bodyExpression, ctx);
     if (req.bodyFormat === 'json') {
       body = JSON.stringify(value ?? {});
     } else if (req.bodyFormat === 'form') {

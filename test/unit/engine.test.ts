@@ -5,7 +5,7 @@ import { startServer, type Responder } from '../helpers/http.ts';
 
 const SECRET = 'tok_9f8e7d6c5b4a39281706';
 
-function smsConnector(extra = '', capExtra = '') {
+function smsConnector(extra = '', capExtra = '', body = '{ "to": input.to, "from": credentials.sender, "text": input.body }') {
   return connectorFromYaml(`
 schema_version: 1
 name: acme_sms
@@ -25,7 +25,7 @@ capabilities:
       method: POST
       path: "/accounts/{{input.to}}/messages"
       headers: { X-Trace: "{{integration.id}}" }
-      body: '{ "to": input.to, "from": credentials.sender, "text": input.body }'
+      body: '${body}'
     response: '{ "message_id": id, "status": state }'
 `);
 }
@@ -180,6 +180,25 @@ describe('engine: validation', () => {
     expect(res.error.type).toBe('invalid_credentials');
     expect(res.error.fields).toHaveProperty(['credentials.sender']);
     expect(JSON.stringify(res)).not.toContain(SECRET);
+  });
+
+  it('answers a $error the request body raises on the input as invalid_input with its message, sending nothing', async () => {
+    const s = await serve(() => ({ status: 200, body: { id: 'm1', state: 'queued' } }));
+    const body = '$length(input.body) < 10 ? $error("body must be at least 10 characters") : { "to": input.to, "text": input.body }';
+    const res = await new Engine({ env: {} }).run(smsConnector('', '', body), 'send_sms', { credentials: creds, input, baseUrl: s.url });
+    expect(res.ok).toBe(false);
+    if (res.ok) return;
+    expect(res.error).toMatchObject({ type: 'invalid_input', message: 'body must be at least 10 characters', retryable: false });
+    expect(s.seen).toHaveLength(0);
+  });
+
+  it('keeps any other body evaluation error an internal one (a manifest bug, not the input)', async () => {
+    const s = await serve(() => ({ status: 200, body: { id: 'm1', state: 'queued' } }));
+    const res = await new Engine({ env: {} }).run(smsConnector('', '', '{ "n": $number("x") }'), 'send_sms', { credentials: creds, input, baseUrl: s.url });
+    expect(res.ok).toBe(false);
+    if (res.ok) return;
+    expect(res.error.type).toBe('unsupported');
+    expect(res.error.message).toMatch(/^internal error: /);
   });
 
   it('reports an answer that does not map to the capability output as invalid_output', async () => {
