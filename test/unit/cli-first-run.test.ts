@@ -7,27 +7,11 @@ import net from 'node:net';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { PROJECT_ROOT } from '../../runtime/config/paths.ts';
+import { smsManifest } from '../helpers/connector.ts';
 
 const bin = path.join(PROJECT_ROOT, 'bin', 'plugboard');
 
-const manifest = (extraCredential = '') => `schema_version: 1
-name: mailz
-display_name: Mail Z
-category: email
-base_url: https://mail.invalid
-auth: { type: bearer, token: "{{credentials.token}}" }
-credential_schema:
-  token: { type: string, sensitive: true, required: true }
-${extraCredential}capabilities:
-  send_sms:
-    request: { method: POST, path: /messages, body: '{ "to": input.to }' }
-    response: '{ "message_id": id, "status": "queued" }'
-    examples:
-      - name: sent
-        input: { to: "+14155550123", body: hi }
-        response: { status: 200, body: { id: m1 } }
-        output: { message_id: m1, status: queued }
-`;
+const manifest = (extraCredentials = '') => smsManifest('mailz', extraCredentials);
 
 let dir: string;
 let connectors: string;
@@ -49,7 +33,7 @@ beforeAll(() => {
   elsewhere = path.join(dir, 'x');
   empty = path.join(dir, 'empty');
   for (const d of [connectors, elsewhere, empty]) fs.mkdirSync(d);
-  fs.writeFileSync(path.join(connectors, 'other.yaml'), manifest().replace('name: mailz', 'name: other'));
+  fs.writeFileSync(path.join(connectors, 'other.yaml'), smsManifest('other'));
   fs.writeFileSync(path.join(elsewhere, 'mailz.yaml'), manifest());
   fs.mkdirSync(path.join(dir, 'phone'));
   fs.writeFileSync(path.join(dir, 'phone', 'mailz.yaml'), manifest('  phone: { type: string, sensitive: false, required: false, format: phone }\n'));

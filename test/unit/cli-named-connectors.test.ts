@@ -7,27 +7,11 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { PROJECT_ROOT } from '../../runtime/config/paths.ts';
 import { loadNamedConnectors } from '../../runtime/manifest/registry.ts';
+import { smsManifest } from '../helpers/connector.ts';
 
 const bin = path.join(PROJECT_ROOT, 'bin', 'plugboard');
 
-const good = `schema_version: 1
-name: mailx
-display_name: Mail X
-category: email
-base_url: https://mail.invalid
-auth: { type: bearer, token: "{{credentials.token}}" }
-credential_schema:
-  token: { type: string, sensitive: true, required: true }
-capabilities:
-  send_sms:
-    request: { method: POST, path: /messages, body: '{ "to": input.to }' }
-    response: '{ "message_id": id, "status": "queued" }'
-    examples:
-      - name: sent
-        input: { to: "+14155550123", body: hi }
-        response: { status: 200, body: { id: m1 } }
-        output: { message_id: m1, status: queued }
-`;
+const good = smsManifest('mailx');
 const broken = `schema_version: 1
 name: xeroy
 display_name: Xero Y
