@@ -12,6 +12,7 @@ import { OAuth2Server } from 'oauth2-mock-server';
 import { readConfig } from '../runtime/config/env.ts';
 import { createPlatform } from '../runtime/platform/platform.ts';
 import { createTenant } from '../runtime/tenants/tenants.ts';
+import { actingAs } from '../runtime/access/audit.ts';
 
 const ITER = Number(process.env.BENCH_ITERATIONS ?? 2000);
 
@@ -70,7 +71,7 @@ capabilities:
   const platform = await createPlatform(readConfig(env), { logger: pino({ level: 'silent' }), env });
   const { tenant_id: tenantId } = await createTenant(platform.store, 'Bench');
   // Connect the way a browser would, at the service level (no HTTP server needed for this figure).
-  const started = await platform.connections.connect(tenantId, 'acme_crm');
+  const started = await platform.connections.connect(actingAs(tenantId, 'bench'), 'acme_crm');
   const back = new URL((await fetch(started.authorization_url, { redirect: 'manual' })).headers.get('location')!);
   const outcome = await platform.connections.callback('acme_crm', back.searchParams);
   if (!outcome.integrationId) throw new Error(`connect failed: ${outcome.error?.description}`);

@@ -11,6 +11,7 @@ import autocannon from 'autocannon';
 import { request, Agent } from 'undici';
 import { pino } from 'pino';
 import { readConfig } from '../runtime/config/env.ts';
+import { actingAs } from '../runtime/access/audit.ts';
 import { createPlatform } from '../runtime/platform/platform.ts';
 import { createApp } from '../runtime/api/app.ts';
 import { createTenant } from '../runtime/tenants/tenants.ts';
@@ -38,7 +39,7 @@ export async function webhookThroughput(): Promise<void> {
   await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
   const apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
   const { tenant_id: tenantId } = await createTenant(platform.store, 'Bench');
-  await platform.subscriptions.create(tenantId, { url: target, events: ['payment.*'] });
+  await platform.subscriptions.create(actingAs(tenantId, 'bench'), { url: target, events: ['payment.*'] });
 
   // Baseline: the same number of plain POSTs of the same body, 8 at a time (the per-endpoint limit).
   const body = JSON.stringify({ type: 'payment.completed', id: '01jbenchbenchbenchbenchben', schema_version: 1, occurred_at: new Date().toISOString(), tenant_id: tenantId, data: { payment_id: 'pi_1' } });
@@ -71,7 +72,7 @@ export async function webhookThroughput(): Promise<void> {
   console.log(`  ${'deliveries / plain POSTs'.padEnd(48)} ${(outRate / rawRate).toFixed(2).padStart(9)} x`);
 
   // Inbound: Slack-signed events accepted per second (verify + dedupe row), vs plain POSTs to the receiver.
-  const created = await platform.integrations.create(tenantId, { provider: 'slack', credentials: { bot_token: 'xoxb-1234567890-abcdefghij', signing_secret: 'bench-signing-secret-0000000000' } });
+  const created = await platform.integrations.create(actingAs(tenantId, 'bench'), { provider: 'slack', credentials: { bot_token: 'xoxb-1234567890-abcdefghij', signing_secret: 'bench-signing-secret-0000000000' } });
   let n = 0;
   const sign = () => {
     const ts = Math.floor(Date.now() / 1000);

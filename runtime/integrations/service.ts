@@ -15,6 +15,7 @@ import { checkTenantMetadata, checkMetadataSize, checkEnvironment, mergedMetadat
 import { listProviders } from './providers.ts';
 import type { TokenSource } from '../auth/token-source.ts';
 import { OAUTH_TOKENS } from './oauth-grants.ts';
+import { changedFieldNames, type AuditContext, type AuditLog } from '../access/audit.ts';
 
 export interface VerificationScheduler {
   /** Queues the verify-integration job (durably) for this credentials version. */
@@ -75,6 +76,7 @@ export class IntegrationService {
     private readonly engine: Engine,
     private readonly scheduler: VerificationScheduler,
     private readonly logger: Logger,
+    private readonly audit: AuditLog,
     private readonly events?: EventPublisher,
   ) {}
 
@@ -134,7 +136,9 @@ export class IntegrationService {
     return Object.fromEntries(Object.entries(credentials).filter(([k]) => c.credentialSchema[k] && !c.credentialSchema[k]!.sensitive));
   }
 
-  async create(tenantId: string, input: CreateIntegrationInput): Promise<IntegrationView> {
+  // Every change below is audited here, after it is made (AuditLog.record never throws).
+  async create(ctx: AuditContext, input: CreateIntegrationInput): Promise<IntegrationView> {
+    const tenantId = ctx.principal.tenantId;
     const c = this.connectors.get(input.provider);
     if (!c) throw invalid({ provider: [`unknown provider "${input.provider}"`] });
     this.checkCredentials(c, input.credentials);
@@ -170,6 +174,7 @@ export class IntegrationService {
       throw err;
     }
     await this.scheduler.scheduleVerification(tenantId, id, 1);
+    await this.audit.record(ctx, 'integration.created', 'integration', id, changedFieldNames(input));
     return this.view(row);
   }
 
@@ -185,7 +190,8 @@ export class IntegrationService {
     return { items: res.items.map((r) => this.view(r)), total: res.total };
   }
 
-  async update(tenantId: string, id: string, input: UpdateIntegrationInput): Promise<IntegrationView> {
+  async update(ctx: AuditContext, id: string, input: UpdateIntegrationInput): Promise<IntegrationView> {
+    const tenantId = ctx.principal.tenantId;
     const row = await this.get(tenantId, id);
     const c = this.connectors.get(row.provider);
     if (!c) throw conflict(`provider ${row.provider} is no longer installed`);
@@ -231,20 +237,28 @@ export class IntegrationService {
     const updated = await this.store.integrations.update(tenantId, id, patch);
     if (!updated) throw notFound('Integration');
     if (reverify) await this.scheduler.scheduleVerification(tenantId, id, updated.credentials_version);
+    await this.audit.record(ctx, 'integration.updated', 'integration', id, changedFieldNames(input));
     return this.view(updated);
   }
 
-  async remove(tenantId: string, id: string): Promise<void> {
+  async remove(ctx: AuditContext, id: string): Promise<void> {
+    const tenantId = ctx.principal.tenantId;
     const row = await this.get(tenantId, id);
     await this.oauth?.revokeOnDelete(row);
     const now = new Date().toISOString();
     await this.store.integrations.update(tenantId, id, { deleted_at: now, status: 'inactive', updated_at: now });
     await this.store.routingRules.detachIntegration(tenantId, id);
+    await this.audit.record(ctx, 'integration.deleted', 'integration', id);
   }
 
-  async activate(tenantId: string, id: string): Promise<IntegrationView> {
+  async activate(ctx: AuditContext, id: string): Promise<IntegrationView> {
+    const tenantId = ctx.principal.tenantId;
     const row = await this.get(tenantId, id);
-    if (row.status === 'active') return this.view(row);
+    const audited = () => this.audit.record(ctx, 'integration.activated', 'integration', id, ['status']);
+    if (row.status === 'active') {
+      await audited(); // asked for, so audited, also when nothing changes (as before)
+      return this.view(row);
+    }
     if (row.status !== 'inactive') {
       throw new PlugboardError('conflict', row.status === 'error' ? 'The integration failed verification: fix its credentials or verify it again.' : 'The integration is still being verified.', { code: 'invalid_status' });
     }
@@ -252,16 +266,20 @@ export class IntegrationService {
     const status: IntegrationStatus = row.verified_at ? 'active' : 'pending_verify';
     const updated = (await this.store.integrations.update(tenantId, id, { status, updated_at: new Date().toISOString() }))!;
     if (status === 'pending_verify') await this.scheduler.scheduleVerification(tenantId, id, row.credentials_version);
+    await audited();
     return this.view(updated);
   }
 
-  async disable(tenantId: string, id: string): Promise<IntegrationView> {
+  async disable(ctx: AuditContext, id: string): Promise<IntegrationView> {
+    const tenantId = ctx.principal.tenantId;
     await this.get(tenantId, id);
     const updated = (await this.store.integrations.update(tenantId, id, { status: 'inactive', updated_at: new Date().toISOString() }))!;
+    await this.audit.record(ctx, 'integration.disabled', 'integration', id, ['status']);
     return this.view(updated);
   }
 
-  async requestVerification(tenantId: string, id: string): Promise<IntegrationView> {
+  async requestVerification(ctx: AuditContext, id: string): Promise<IntegrationView> {
+    const tenantId = ctx.principal.tenantId;
     const row = await this.get(tenantId, id);
     if (row.status === 'inactive') throw new PlugboardError('conflict', 'The integration is disabled: activate it to verify it.', { code: 'invalid_status' });
     const now = new Date().toISOString();
@@ -269,6 +287,7 @@ export class IntegrationService {
     const system = row.system_metadata['next_verification_at'] ? { system_metadata: { ...row.system_metadata, next_verification_at: now } } : {};
     const updated = (await this.store.integrations.update(tenantId, id, { status: 'pending_verify', updated_at: now, ...system }))!;
     await this.scheduler.scheduleVerification(tenantId, id, row.credentials_version);
+    await this.audit.record(ctx, 'integration.verification_requested', 'integration', id, ['status']);
     return this.view(updated);
   }
 

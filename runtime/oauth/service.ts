@@ -18,6 +18,7 @@ import { mapConnection } from './connection.ts';
 import { OAuthTokens } from './tokens.ts';
 import { revokeTokens } from './revoke.ts';
 import { IntegrationTokenSource } from './token-source.ts';
+import { actingAs, type AuditContext, type AuditLog } from '../access/audit.ts';
 
 export interface OAuthConnectionsOptions {
   /** PLUGBOARD_PUBLIC_URL (read at each call: tests learn their port after start-up). */
@@ -47,6 +48,7 @@ export class OAuthConnections {
     private readonly tokens: OAuthTokens,
     private readonly scheduler: VerificationScheduler,
     private readonly logger: Logger,
+    private readonly audit: AuditLog,
     private readonly opts: OAuthConnectionsOptions,
   ) {}
 
@@ -72,7 +74,8 @@ export class OAuthConnections {
   }
 
   /** GET /integrations/connect/{provider}: the authorization URL the tenant's browser opens. */
-  async connect(tenantId: string, provider: string, returnTo?: string): Promise<{ authorization_url: string; state: string; expires_at: string }> {
+  async connect(ctx: AuditContext, provider: string, returnTo?: string): Promise<{ authorization_url: string; state: string; expires_at: string }> {
+    const tenantId = ctx.principal.tenantId;
     const c = this.oauthConnector(provider);
     const ret = checkReturnTo(returnTo, this.allowedOrigins());
     // A tenant's own OAuth app (credentials.*) lives on its integration.
@@ -94,11 +97,16 @@ export class OAuthConnections {
     });
     await this.store.oauthConnections.createState(auth.row);
     await this.store.oauthConnections.purgeStates(new Date(Date.now() - 24 * 3600_000).toISOString()).catch(() => 0);
+    // Who started it (the callback that finishes it carries no API key).
+    await this.audit.record(ctx, 'integration.connect_started', 'provider', provider);
     return { authorization_url: auth.url, state: auth.state, expires_at: auth.expiresAt };
   }
 
-  /** GET /integrations/callback/{provider}: never throws; the outcome says where the browser goes. */
-  async callback(provider: string, params: URLSearchParams): Promise<CallbackOutcome> {
+  /**
+   * GET /integrations/callback/{provider}: never throws for a refused request (the outcome says where
+   * the browser goes). A connection made is audited with the actor oauth_callback:<provider>.
+   */
+  async callback(provider: string, params: URLSearchParams, requestId = ''): Promise<CallbackOutcome> {
     const state = params.get('state') ?? '';
     const consumed = state ? await this.store.oauthConnections.consumeState(hashState(state), new Date().toISOString()) : undefined;
     // Without a valid state nothing about the request can be trusted, return_to included: a page.
@@ -121,6 +129,7 @@ export class OAuthConnections {
       const result = await connectWithGrant({ store: this.store, cipher: this.cipher, scheduler: this.scheduler }, c, row.tenant_id, { tokens: { ...granted.tokens }, connection });
       if (granted.tokens.expires_at) await this.tokens.scheduleRefresh(row.tenant_id, result.id, granted.tokens.expires_at);
       this.logger.info({ tenantId: row.tenant_id, integrationId: result.id, provider, reconnected: result.reconnected }, 'oauth integration connected');
+      await this.audit.record(actingAs(row.tenant_id, `oauth_callback:${provider}`, requestId), result.reconnected ? 'integration.reconnected' : 'integration.connected', 'integration', result.id, ['connection', 'oauth_tokens']);
       return {
         redirect: row.return_to && withParams(row.return_to, { integration_id: result.id, status: result.status }),
         provider,

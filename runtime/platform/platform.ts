@@ -104,8 +104,10 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
   const scheduler = new JobScheduler(agenda);
 
   const events = new EventBus(store, logger);
+  // The services record their own changes; a failed audit write is logged here, never a 500.
+  const audit = new AuditLog(store, logger);
   const urlPolicy = () => policyFromEnv(env);
-  const subscriptions = new SubscriptionService(store, cipher, urlPolicy);
+  const subscriptions = new SubscriptionService(store, cipher, urlPolicy, audit);
   const dispatcher = new WebhookDispatcher(store, subscriptions, events, logger, {
     policy: urlPolicy,
     schedule: config.webhookRetryScheduleMs,
@@ -115,9 +117,9 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
     onAttempt: (outcome) => metrics.webhookAttempts.inc({ outcome }),
   });
   events.onDeliveries(() => dispatcher.notify());
-  const integrations = new IntegrationService(store, reg.connectors, cipher, engine, scheduler, logger, events);
+  const integrations = new IntegrationService(store, reg.connectors, cipher, engine, scheduler, logger, audit, events);
   await integrations.adoptLegacyEnvironments();
-  const routing = new RoutingService(store, reg.connectors);
+  const routing = new RoutingService(store, reg.connectors, audit);
   const operations = new OperationService(store, reg.connectors, engine, routing, integrations, logger, metrics, events, { leaseMs: config.operationLeaseMs });
   const operationSweeper = new OperationSweeper(operations, logger);
   const inbound = new InboundWebhooks(store, reg.connectors, integrations, events, logger, { pollMs: config.jobsPollMs, leaseMs: config.webhookLeaseMs, publicUrlSet: !!config.publicUrl, perSecond: config.inboundPerSecond,
@@ -132,7 +134,7 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
       }
     },
   });
-  const connections = new OAuthConnections(store, reg.connectors, cipher, oauthTokens, scheduler, logger, {
+  const connections = new OAuthConnections(store, reg.connectors, cipher, oauthTokens, scheduler, logger, audit, {
     publicUrl: () => config.publicUrl,
     allowedReturnOrigins: config.allowedReturnOrigins,
     env,
@@ -142,7 +144,6 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
   const authThrottle = new AuthThrottle(store);
   const oauth = new OAuthService(store, keyring, config.publicUrl ?? 'plugboard', authThrottle);
   const rateLimiter = new ApiRateLimiter(store);
-  const audit = new AuditLog(store);
   const access = new AccessService(store, oauth, audit);
   const usage = new UsageCollector(store);
   const lastUsed = new LastUsedTracker(store);
@@ -150,7 +151,7 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
   return {
     config, logger, connectors: reg.connectors, store, keyring, engine, integrations, routing, operations, agenda, metrics,
     oauth, connections, rateLimiter, authThrottle, audit, access, usage, lastUsed, events, subscriptions, dispatcher, inbound,
-    webhooks: new WebhookManagement(store, subscriptions, events, dispatcher, inbound),
+    webhooks: new WebhookManagement(store, subscriptions, events, dispatcher, inbound, audit),
     // Everything due and not done: Agenda jobs, and the rows the webhook workers lease.
     jobsQueueDepth: async () => {
       const now = Date.now();

@@ -6,6 +6,7 @@ import type { Store, RoutingRuleRow, IntegrationRow } from '../store/types.ts';
 import type { Connector } from '../manifest/connector.ts';
 import { newId } from '../store/ids.ts';
 import { PlugboardError, notFound, invalid } from '../errors/plugboard-error.ts';
+import { changedFieldNames, type AuditContext, type AuditLog } from '../access/audit.ts';
 
 export interface RuleInput {
   capability: string;
@@ -31,6 +32,7 @@ export class RoutingService {
   constructor(
     private readonly store: Store,
     private readonly connectors: Map<string, Connector>,
+    private readonly audit: AuditLog,
   ) {}
 
   view(row: RoutingRuleRow): RuleView {
@@ -60,7 +62,9 @@ export class RoutingService {
     }
   }
 
-  async create(tenantId: string, input: RuleInput): Promise<RuleView> {
+  // Changes are audited here, after they are made (AuditLog.record never throws).
+  async create(ctx: AuditContext, input: RuleInput): Promise<RuleView> {
+    const tenantId = ctx.principal.tenantId;
     await this.validate(tenantId, input);
     const now = new Date().toISOString();
     const row: RoutingRuleRow = {
@@ -76,6 +80,7 @@ export class RoutingService {
       updated_at: now,
     };
     await this.store.routingRules.create(row);
+    await this.audit.record(ctx, 'routing_rule.created', 'routing_rule', row.id, changedFieldNames(input, '', 1));
     return this.view(row);
   }
 
@@ -90,7 +95,8 @@ export class RoutingService {
     return { items: res.items.map((r) => this.view(r)), total: res.total };
   }
 
-  async update(tenantId: string, id: string, patch: Partial<RuleInput>): Promise<RuleView> {
+  async update(ctx: AuditContext, id: string, patch: Partial<RuleInput>): Promise<RuleView> {
+    const tenantId = ctx.principal.tenantId;
     const row = await this.get(tenantId, id);
     const next: RuleInput = {
       capability: patch.capability ?? row.capability,
@@ -100,11 +106,13 @@ export class RoutingService {
     await this.validate(tenantId, next);
     const updated = await this.store.routingRules.update(tenantId, id, { ...patch, updated_at: new Date().toISOString() });
     if (!updated) throw notFound('Routing rule');
+    await this.audit.record(ctx, 'routing_rule.updated', 'routing_rule', id, changedFieldNames(patch, '', 1));
     return this.view(updated);
   }
 
-  async remove(tenantId: string, id: string): Promise<void> {
-    if (!(await this.store.routingRules.delete(tenantId, id))) throw notFound('Routing rule');
+  async remove(ctx: AuditContext, id: string): Promise<void> {
+    if (!(await this.store.routingRules.delete(ctx.principal.tenantId, id))) throw notFound('Routing rule');
+    await this.audit.record(ctx, 'routing_rule.deleted', 'routing_rule', id);
   }
 
   /**

@@ -9,6 +9,7 @@ import { createEnvelope, type EventEnvelope } from './signing.ts';
 import type { EventPublisher } from './events.ts';
 import type { SubscriptionService } from './subscriptions.ts';
 import type { WebhookDispatcher } from './dispatcher.ts';
+import type { AuditContext, AuditLog } from '../access/audit.ts';
 
 /** REST hooks (Zapier, Make, n8n) show at most this many samples. */
 const SAMPLES = 3;
@@ -22,6 +23,7 @@ export class WebhookManagement {
     private readonly events: EventPublisher,
     private readonly dispatcher: Pick<WebhookDispatcher, 'attempt' | 'notify'>,
     private readonly inbound: { notify(): void },
+    private readonly audit: AuditLog,
   ) {}
 
   listSubscriptions(tenantId: string, q: ListQuery): Promise<ListResult<WebhookSubscriptionRow>> {
@@ -39,11 +41,13 @@ export class WebhookManagement {
   }
 
   /** Queues again every delivery of an enabled subscription created since `since` (ISO); returns how many. */
-  async replaySubscription(tenantId: string, subscriptionId: string, since: string): Promise<{ subscription: WebhookSubscriptionRow; queued: number }> {
+  async replaySubscription(ctx: AuditContext, subscriptionId: string, since: string): Promise<{ subscription: WebhookSubscriptionRow; queued: number }> {
+    const tenantId = ctx.principal.tenantId;
     const subscription = await this.enabledSubscription(tenantId, subscriptionId);
     const ids = await this.store.webhookDeliveries.idsForSubscription(tenantId, subscription.id, since);
     const queued = await this.store.webhookDeliveries.requeue(tenantId, ids, Date.now());
     this.dispatcher.notify();
+    await this.audit.record(ctx, 'webhook_subscription.replayed', 'webhook_subscription', subscription.id, ['since']);
     return { subscription, queued };
   }
 
@@ -58,7 +62,8 @@ export class WebhookManagement {
   }
 
   /** Sends one delivery again with the same webhook-id; refused while it is in flight or its subscription is off. */
-  async replayDelivery(tenantId: string, id: string): Promise<WebhookDeliveryRow> {
+  async replayDelivery(ctx: AuditContext, id: string): Promise<WebhookDeliveryRow> {
+    const tenantId = ctx.principal.tenantId;
     const d = await this.store.webhookDeliveries.get(tenantId, id);
     if (!d) throw notFound('Delivery');
     const sub = await this.store.webhookSubscriptions.get(tenantId, d.subscription_id);
@@ -67,6 +72,7 @@ export class WebhookManagement {
       throw conflict('The delivery is being sent right now; replay it once this attempt has finished.', 'delivery_in_flight');
     }
     this.dispatcher.notify();
+    await this.audit.record(ctx, 'webhook_delivery.replayed', 'webhook_delivery', d.id);
     return (await this.store.webhookDeliveries.get(tenantId, d.id))!;
   }
 
@@ -85,7 +91,8 @@ export class WebhookManagement {
   }
 
   /** Queues a failed or ignored inbound event (e.g. after a manifest fix) for processing again. */
-  async reprocessInbound(tenantId: string, id: string): Promise<InboundEventRow> {
+  async reprocessInbound(ctx: AuditContext, id: string): Promise<InboundEventRow> {
+    const tenantId = ctx.principal.tenantId;
     const ev = await this.store.inboundEvents.get(tenantId, id);
     if (!ev) throw notFound('Inbound event');
     // Processed events already produced their normalized event (same id), and rejected ones were
@@ -95,6 +102,7 @@ export class WebhookManagement {
     }
     if (!(await this.store.inboundEvents.requeue(tenantId, ev.id, Date.now()))) throw conflict('The event is being processed right now.', 'event_in_flight');
     this.inbound.notify();
+    await this.audit.record(ctx, 'inbound_event.reprocessed', 'inbound_event', ev.id);
     return ev;
   }
 

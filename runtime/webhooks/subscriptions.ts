@@ -7,6 +7,7 @@ import { invalid, notFound } from '../errors/plugboard-error.ts';
 import { checkWebhookUrl, type UrlPolicy, type Resolver } from './url-policy.ts';
 import { validateEventPatterns } from './catalog.ts';
 import { generateSecret, signingSecrets, ROTATION_OVERLAP_MS } from './signing.ts';
+import { changedFieldNames, type AuditContext, type AuditLog } from '../access/audit.ts';
 
 interface SealedSecrets {
   current: string;
@@ -25,6 +26,7 @@ export class SubscriptionService {
     private readonly store: Store,
     private readonly cipher: CredentialCipher,
     private readonly policy: () => UrlPolicy,
+    private readonly audit: AuditLog,
     private readonly resolver?: Resolver,
   ) {}
 
@@ -65,7 +67,10 @@ export class SubscriptionService {
     return signingSecrets(s.current, s.previous ? { secret: s.previous, expires_at: row.previous_secret_expires_at } : null);
   }
 
-  async create(tenantId: string, input: SubscriptionInput, kind: WebhookSubscriptionRow['kind'] = 'subscription', urlField = 'url', eventsField = 'events'): Promise<{ row: WebhookSubscriptionRow; secret: string }> {
+  // Changes are audited here, after they are made (AuditLog.record never throws). A REST hook is
+  // audited under its own names (rest_hook.*, fields as the REST-hook body names them).
+  async create(ctx: AuditContext, input: SubscriptionInput, kind: WebhookSubscriptionRow['kind'] = 'subscription', urlField = 'url', eventsField = 'events'): Promise<{ row: WebhookSubscriptionRow; secret: string }> {
+    const tenantId = ctx.principal.tenantId;
     const url = await this.checkUrl(input.url, urlField);
     this.checkEvents(input.events, eventsField);
     const id = newId();
@@ -77,6 +82,8 @@ export class SubscriptionService {
       previous_secret_expires_at: null, failing_since: null, disabled_reason: null, created_at: now, updated_at: now, deleted_at: null,
     };
     await this.store.webhookSubscriptions.create(row);
+    if (kind === 'rest_hook') await this.audit.record(ctx, 'rest_hook.created', 'webhook_subscription', id, [urlField, eventsField]);
+    else await this.audit.record(ctx, 'webhook_subscription.created', 'webhook_subscription', id, changedFieldNames(input, '', 1));
     return { row, secret };
   }
 
@@ -86,7 +93,8 @@ export class SubscriptionService {
     return row;
   }
 
-  async update(tenantId: string, id: string, patch: Partial<SubscriptionInput>): Promise<WebhookSubscriptionRow> {
+  async update(ctx: AuditContext, id: string, patch: Partial<SubscriptionInput>): Promise<WebhookSubscriptionRow> {
+    const tenantId = ctx.principal.tenantId;
     await this.get(tenantId, id, 'subscription');
     const p: Partial<WebhookSubscriptionRow> = { updated_at: new Date().toISOString() };
     if (patch.url !== undefined) p.url = await this.checkUrl(patch.url);
@@ -101,18 +109,22 @@ export class SubscriptionService {
     }
     const row = (await this.store.webhookSubscriptions.update(tenantId, id, p))!;
     if (patch.enabled === false) await this.store.webhookDeliveries.cancelPending(tenantId, id);
+    await this.audit.record(ctx, 'webhook_subscription.updated', 'webhook_subscription', id, changedFieldNames(patch, '', 1));
     return row;
   }
 
-  async remove(tenantId: string, id: string, kind: WebhookSubscriptionRow['kind'] = 'subscription'): Promise<void> {
+  async remove(ctx: AuditContext, id: string, kind: WebhookSubscriptionRow['kind'] = 'subscription'): Promise<void> {
+    const tenantId = ctx.principal.tenantId;
     await this.get(tenantId, id, kind);
     const now = new Date().toISOString();
     await this.store.webhookSubscriptions.update(tenantId, id, { deleted_at: now, enabled: false, updated_at: now });
     await this.store.webhookDeliveries.cancelPending(tenantId, id);
+    await this.audit.record(ctx, kind === 'rest_hook' ? 'rest_hook.deleted' : 'webhook_subscription.deleted', 'webhook_subscription', id);
   }
 
   /** New secret now; the old one keeps signing (second v1 signature) for 24 hours. */
-  async rotateSecret(tenantId: string, id: string): Promise<{ row: WebhookSubscriptionRow; secret: string }> {
+  async rotateSecret(ctx: AuditContext, id: string): Promise<{ row: WebhookSubscriptionRow; secret: string }> {
+    const tenantId = ctx.principal.tenantId;
     const row = await this.get(tenantId, id, 'subscription');
     const current = (this.cipher.open(tenantId, id, { credentials_sealed: row.secret_sealed, data_key_wrapped: row.data_key_wrapped, master_key_id: row.master_key_id }) as unknown as SealedSecrets).current;
     const secret = generateSecret();
@@ -121,6 +133,7 @@ export class SubscriptionService {
       previous_secret_expires_at: new Date(Date.now() + ROTATION_OVERLAP_MS).toISOString(),
       updated_at: new Date().toISOString(),
     }))!;
+    await this.audit.record(ctx, 'webhook_subscription.secret_rotated', 'webhook_subscription', id, ['secret']);
     return { row: updated, secret };
   }
 }

@@ -10,6 +10,7 @@ import { openStore } from '../../runtime/store/index.ts';
 import { createTenant } from '../../runtime/tenants/tenants.ts';
 import { PROJECT_ROOT } from '../../runtime/config/paths.ts';
 import { SubscriptionService } from '../../runtime/webhooks/subscriptions.ts';
+import { AuditLog, actingAs } from '../../runtime/access/audit.ts';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'pb-crypto-'));
 
@@ -85,8 +86,8 @@ describe('plugboard keys rotate-master', () => {
     for (const id of ['01aaaaaaaaaaaaaaaaaaaaaaaa', '01bbbbbbbbbbbbbbbbbbbbbbbb']) {
       await store.integrations.create({ id, tenant_id, provider: id === '01aaaaaaaaaaaaaaaaaaaaaaaa' ? 'stripe' : 'twilio', status: 'active', enabled_capabilities: [], environment: null, metadata: {}, system_metadata: {}, credentials_public: {}, ...cipher.seal(tenant_id, id, { secret: `value-${id}` }), credentials_version: 1, verified_at: now, created_at: now, updated_at: now, deleted_at: null });
     }
-    const subs = new SubscriptionService(store, cipher, () => ({ allowHttp: true, allowPrivate: true }));
-    const { row: sub, secret: whsec } = await subs.create(tenant_id, { url: 'https://hooks.example.com/in', events: ['payment.*'] });
+    const subs = new SubscriptionService(store, cipher, () => ({ allowHttp: true, allowPrivate: true }), new AuditLog(store));
+    const { row: sub, secret: whsec } = await subs.create(actingAs(tenant_id, 'test'), { url: 'https://hooks.example.com/in', events: ['payment.*'] });
     await store.close();
 
     const out = spawnSync(path.join(PROJECT_ROOT, 'bin', 'plugboard'), ['keys', 'rotate-master', '--prune'], { env, encoding: 'utf8' });
@@ -106,7 +107,7 @@ describe('plugboard keys rotate-master', () => {
     }
     const subAfter = (await store2.webhookSubscriptions.get(tenant_id, sub.id))!;
     expect(subAfter.master_key_id).toBe(report.master_key_id);
-    expect(new SubscriptionService(store2, c2, () => ({ allowHttp: true, allowPrivate: true })).signingSecrets(subAfter)).toEqual([whsec]);
+    expect(new SubscriptionService(store2, c2, () => ({ allowHttp: true, allowPrivate: true }), new AuditLog(store2)).signingSecrets(subAfter)).toEqual([whsec]);
     // A process that still holds the old keyring re-reads the file when it meets the new key id.
     // (Without --prune the old key stays in the file: see the next test.)
     const row = (await store2.integrations.get(tenant_id, '01aaaaaaaaaaaaaaaaaaaaaaaa'))!;

@@ -20,9 +20,7 @@ export const connectHandlers: Record<string, ApiHandler> = {
   async connectIntegration(c, h, _req, res) {
     const q = c.request.query as Record<string, string | undefined>;
     const provider = c.request.params['provider'] as string;
-    const data = await h.platform.connections.connect(h.tenantId, provider, q['return_to']);
-    // Who started it (the callback that finishes it carries no API key).
-    await h.platform.audit.record(h, 'integration.connect_started', 'provider', provider);
+    const data = await h.platform.connections.connect(h, provider, q['return_to']);
     res.set('Cache-Control', 'no-store').json(ok(data, 'Open authorization_url in the browser to connect.'));
   },
   async integrationCallback(c, h, req, res) {
@@ -30,16 +28,11 @@ export const connectHandlers: Record<string, ApiHandler> = {
     const query = new URL(req.originalUrl, 'http://callback.invalid').searchParams;
     let outcome: CallbackOutcome;
     try {
-      outcome = await h.platform.connections.callback(provider, query);
+      outcome = await h.platform.connections.callback(provider, query, h.requestId);
     } catch (err) {
       // A browser lands here: a failure (store down...) is logged and answered as a page, never a 500 body.
       req.log.error({ err }, 'oauth callback failed');
       outcome = { redirect: null, provider, error: { code: 'server_error', description: 'Connecting failed on Plugboard\'s side; try again later.' } };
-    }
-    if (outcome.integrationId && outcome.tenantId) {
-      const principal = { tenantId: outcome.tenantId, scopes: [], actor: `oauth_callback:${provider}`, kind: 'api_key' as const, credentialId: '' };
-      await h.platform.audit.record({ principal, requestId: h.requestId }, outcome.reconnected ? 'integration.reconnected' : 'integration.connected', 'integration', outcome.integrationId, ['connection', 'oauth_tokens'])
-        .catch((err: Error) => req.log.error({ err }, 'cannot record the audit entry of an oauth callback'));
     }
     if (outcome.redirect) return res.set('Cache-Control', 'no-store').redirect(302, outcome.redirect);
     page(res, outcome);

@@ -1,6 +1,5 @@
 import type { ApiHandler } from '../handler.ts';
 import { ok, listPage } from '../envelope.ts';
-import { changedFieldNames } from '../../access/audit.ts';
 
 export const routingHandlers: Record<string, ApiHandler> = {
   async listRoutingRules(c, h, req, res) {
@@ -10,21 +9,18 @@ export const routingHandlers: Record<string, ApiHandler> = {
     res.json(listPage(result.items, result.total, page, req.originalUrl));
   },
   async createRoutingRule(c, h, _req, res) {
-    const rule = await h.platform.routing.create(h.tenantId, c.request.requestBody);
-    await h.platform.audit.record(h, 'routing_rule.created', 'routing_rule', rule.id, changedFieldNames(c.request.requestBody, '', 1));
+    const rule = await h.platform.routing.create(h, c.request.requestBody);
     res.status(201).json(ok(rule, 'Routing rule created.'));
   },
   async getRoutingRule(c, h, _req, res) {
     res.json(ok(h.platform.routing.view(await h.platform.routing.get(h.tenantId, c.request.params['id'] as string))));
   },
   async updateRoutingRule(c, h, _req, res) {
-    const rule = await h.platform.routing.update(h.tenantId, c.request.params['id'] as string, c.request.requestBody);
-    await h.platform.audit.record(h, 'routing_rule.updated', 'routing_rule', rule.id, changedFieldNames(c.request.requestBody, '', 1));
+    const rule = await h.platform.routing.update(h, c.request.params['id'] as string, c.request.requestBody);
     res.json(ok(rule, 'Routing rule updated.'));
   },
   async deleteRoutingRule(c, h, _req, res) {
-    await h.platform.routing.remove(h.tenantId, c.request.params['id'] as string);
-    await h.platform.audit.record(h, 'routing_rule.deleted', 'routing_rule', c.request.params['id'] as string);
+    await h.platform.routing.remove(h, c.request.params['id'] as string);
     res.json(ok(null, 'Routing rule deleted.'));
   },
 };

@@ -1,6 +1,5 @@
 import type { ApiHandler } from '../handler.ts';
 import { ok, listPage } from '../envelope.ts';
-import { changedFieldNames } from '../../access/audit.ts';
 import { listEventTypes } from '../../webhooks/catalog.ts';
 import { webhookId } from '../../webhooks/dispatcher.ts';
 import type { WebhookDeliveryRow, WebhookAttemptRow } from '../../store/types.ts';
@@ -36,26 +35,22 @@ export const webhookHandlers: Record<string, ApiHandler> = {
     res.json(listPage(r.items.map((s) => h.platform.subscriptions.view(s)), r.total, page, req.originalUrl));
   },
   async createWebhookSubscription(c, h, _req, res) {
-    const { row, secret } = await h.platform.subscriptions.create(h.tenantId, c.request.requestBody);
-    await h.platform.audit.record(h, 'webhook_subscription.created', 'webhook_subscription', row.id, changedFieldNames(c.request.requestBody, '', 1));
+    const { row, secret } = await h.platform.subscriptions.create(h, c.request.requestBody);
     res.status(201).json(ok({ ...h.platform.subscriptions.view(row), secret }, 'Subscription created. Store the secret now: it is not shown again.'));
   },
   async getWebhookSubscription(c, h, _req, res) {
     res.json(ok(h.platform.subscriptions.view(await h.platform.subscriptions.get(h.tenantId, id(c), 'subscription'))));
   },
   async updateWebhookSubscription(c, h, _req, res) {
-    const row = await h.platform.subscriptions.update(h.tenantId, id(c), c.request.requestBody);
-    await h.platform.audit.record(h, 'webhook_subscription.updated', 'webhook_subscription', row.id, changedFieldNames(c.request.requestBody, '', 1));
+    const row = await h.platform.subscriptions.update(h, id(c), c.request.requestBody);
     res.json(ok(h.platform.subscriptions.view(row), 'Subscription updated.'));
   },
   async deleteWebhookSubscription(c, h, _req, res) {
-    await h.platform.subscriptions.remove(h.tenantId, id(c));
-    await h.platform.audit.record(h, 'webhook_subscription.deleted', 'webhook_subscription', id(c));
+    await h.platform.subscriptions.remove(h, id(c));
     res.json(ok(null, 'Subscription deleted.'));
   },
   async rotateWebhookSecret(c, h, _req, res) {
-    const { row, secret } = await h.platform.subscriptions.rotateSecret(h.tenantId, id(c));
-    await h.platform.audit.record(h, 'webhook_subscription.secret_rotated', 'webhook_subscription', row.id, ['secret']);
+    const { row, secret } = await h.platform.subscriptions.rotateSecret(h, id(c));
     res.json(ok({ ...h.platform.subscriptions.view(row), secret }, 'Secret rotated; the previous one also signs for 24 hours.'));
   },
   async testWebhookSubscription(c, h, _req, res) {
@@ -64,8 +59,7 @@ export const webhookHandlers: Record<string, ApiHandler> = {
   },
   async replayWebhookSubscription(c, h, _req, res) {
     const since = new Date(String((c.request.query as Record<string, string>)['since'])).toISOString();
-    const { subscription, queued } = await h.platform.webhooks.replaySubscription(h.tenantId, id(c), since);
-    await h.platform.audit.record(h, 'webhook_subscription.replayed', 'webhook_subscription', subscription.id, ['since']);
+    const { queued } = await h.platform.webhooks.replaySubscription(h, id(c), since);
     res.status(202).json(ok({ queued }, `${queued} deliveries queued again.`));
   },
   async listWebhookDeliveries(c, h, req, res) {
@@ -79,20 +73,17 @@ export const webhookHandlers: Record<string, ApiHandler> = {
     res.json(ok(deliveryView(delivery, attempts)));
   },
   async replayWebhookDelivery(c, h, _req, res) {
-    const d = await h.platform.webhooks.replayDelivery(h.tenantId, id(c));
-    await h.platform.audit.record(h, 'webhook_delivery.replayed', 'webhook_delivery', d.id);
+    const d = await h.platform.webhooks.replayDelivery(h, id(c));
     res.status(202).json(ok(deliveryView(d), 'Delivery queued again with the same webhook-id.'));
   },
 
   async createRestHook(c, h, _req, res) {
     const body = c.request.requestBody as { target_url: string; event: string };
-    const { row } = await h.platform.subscriptions.create(h.tenantId, { url: body.target_url, events: [body.event] }, 'rest_hook', 'target_url', 'event');
-    await h.platform.audit.record(h, 'rest_hook.created', 'webhook_subscription', row.id, ['target_url', 'event']);
+    const { row } = await h.platform.subscriptions.create(h, { url: body.target_url, events: [body.event] }, 'rest_hook', 'target_url', 'event');
     res.status(201).json(ok({ id: row.id }, 'Subscribed.'));
   },
   async deleteRestHook(c, h, _req, res) {
-    await h.platform.subscriptions.remove(h.tenantId, id(c), 'rest_hook');
-    await h.platform.audit.record(h, 'rest_hook.deleted', 'webhook_subscription', id(c));
+    await h.platform.subscriptions.remove(h, id(c), 'rest_hook');
     res.json(ok(null, 'Unsubscribed.'));
   },
   async sampleRestHook(c, h, _req, res) {
@@ -126,8 +117,7 @@ export const webhookHandlers: Record<string, ApiHandler> = {
     res.json(listPage(r.items.map(({ tenant_id: _t, ...e }) => e), r.total, page, req.originalUrl));
   },
   async reprocessInboundEvent(c, h, _req, res) {
-    const ev = await h.platform.webhooks.reprocessInbound(h.tenantId, id(c));
-    await h.platform.audit.record(h, 'inbound_event.reprocessed', 'inbound_event', ev.id);
+    await h.platform.webhooks.reprocessInbound(h, id(c));
     res.status(202).json(ok(null, 'Queued for processing.'));
   },
 };
