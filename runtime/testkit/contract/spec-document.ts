@@ -9,12 +9,16 @@
 //   requirement is dropped: the credential is judged by the security scheme (Slack models its
 //   Bearer token twice, once as a required header literally named `token`).
 // Further files given after the first (recorded fragments for endpoints a spec lacks) are merged in.
+// $refs to files beside a spec are resolved offline into it (./spec-refs.ts, nothing is fetched); a
+// reference that cannot be resolved is a one-line error naming it, except a local one naming a
+// missing entry of an existing section, which is left as published and reported as a fix-up line.
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 // swagger2openapi ships no types; its shape is declared in ./swagger2openapi.d.ts.
 import swagger2openapi from 'swagger2openapi';
 import { PlugboardError } from '../../errors/plugboard-error.ts';
+import { bundleFileRefs, checkLocalRefs } from './spec-refs.ts';
 
 export type AnyObj = Record<string, any>; // spec documents are untyped JSON here
 
@@ -60,6 +64,7 @@ export async function loadSpec(files: string[]): Promise<LoadedSpec> {
   const docs: AnyObj[] = [];
   for (const file of files) {
     let doc = readSpecFile(file);
+    bundleFileRefs(doc, file);
     if (doc.swagger === '2.0') {
       doc = await convertSwagger2(doc);
       fixups.push(`${path.basename(file)}: Swagger 2.0 converted to OpenAPI 3 (swagger2openapi)`);
@@ -72,6 +77,7 @@ export async function loadSpec(files: string[]): Promise<LoadedSpec> {
     const shown = added.length > 6 ? `${added.slice(0, 5).join(', ')}, … (${added.length} operations)` : added.join(', ');
     fixups.push(`${path.basename(files[i]!)} merged: ${shown || 'nothing new'}`);
   }
+  fixups.push(...danglingNote(checkLocalRefs(document, path.basename(files[0]!))));
   fixups.push(...applyFixups(document));
   return { document, fixups, files };
 }
@@ -84,8 +90,13 @@ export async function specFromDocument(doc: AnyObj, name = 'document'): Promise<
     document = await convertSwagger2(document);
     fixups.push(`${name}: Swagger 2.0 converted to OpenAPI 3 (swagger2openapi)`);
   }
+  fixups.push(...danglingNote(checkLocalRefs(document, name)));
   fixups.push(...applyFixups(document));
   return { document, fixups, files: [] };
+}
+
+function danglingNote(refs: string[]): string[] {
+  return refs.length ? [`${refs.length} $ref(s) to a missing entry left unresolved (as published): ${refs.slice(0, 3).map((r) => JSON.stringify(r)).join(', ')}${refs.length > 3 ? ', …' : ''}`] : [];
 }
 
 /** The built-in fix-ups, in place; returns a line per kind applied. */
