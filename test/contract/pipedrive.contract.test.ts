@@ -68,6 +68,7 @@ describe('pipedrive connector vs the recorded Pipedrive API v1 reference', () =>
     const result = await engine.run(pipedrive, 'update_contact', { credentials, input: { contact_id: '512', first_name: 'Ana' }, baseUrl });
     expect(server.requests).toEqual([]);
     expect(!result.ok && result.error.message).toMatch(/give name, or first_name and last_name together/);
+    expect(!result.ok && result.error.type).toBe('invalid_input');
   });
 
   it('create_note is a valid addNote with integer person_id and deal_id', async () => {
