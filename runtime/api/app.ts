@@ -25,7 +25,7 @@ import { operationHandlers } from './handlers/operations.ts';
 import { providerHandlers } from './handlers/providers.ts';
 import { accessHandlers, oauthTokenError } from './handlers/access.ts';
 import { webhookHandlers } from './handlers/webhooks.ts';
-import { connectHandlers } from './handlers/connect.ts';
+import { connectHandlers, malformedCallback } from './handlers/connect.ts';
 import { MAX_INBOUND_BYTES } from '../webhooks/inbound.ts';
 import type { ApiHandler, HandlerContext } from './handler.ts';
 import { invalid } from '../errors/plugboard-error.ts';
@@ -115,6 +115,8 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
     validationFail: (c: Context, req: Request, res: Response) => {
       matched(c, req);
       if (c.operation?.operationId === 'oauthToken' || c.operation?.operationId === 'oauthRevoke') return oauthTokenError(res, 'invalid_request', 'the request is malformed');
+      // A browser lands on the OAuth callback: its refusals are pages, never JSON.
+      if (c.operation?.operationId === 'integrationCallback') return wrap(malformedCallback)(c, req, res);
       const errors: Record<string, string[]> = {};
       for (const e of c.validation.errors ?? []) {
         let field = (e.instancePath || '').replace(/^\/?(query|requestBody|body|path|params|headers)\/?/, '').replace(/\//g, '.');

@@ -46,10 +46,13 @@ function readsApp(c: Connector, key: string): boolean {
  */
 export function oauthAppConfigured(c: Connector, env: Record<string, string | undefined>): boolean | null {
   if (c.auth.spec.type !== 'oauth2_authorization_code') return null;
+  return missingAppVariables(c, env).length === 0;
+}
+
+/** The PLUGBOARD_OAUTH_<PROVIDER>_CLIENT_ID / _CLIENT_SECRET variables the templates read and the operator has not set. */
+export function missingAppVariables(c: Connector, env: Record<string, string | undefined>): string[] {
   const app = operatorApp(c, env);
-  if (readsApp(c, 'client_id') && !app['client_id']) return false;
-  if (readsApp(c, 'client_secret') && !app['client_secret']) return false;
-  return true;
+  return (['client_id', 'client_secret'] as const).filter((k) => readsApp(c, k) && !app[k]).map((k) => `${envPrefix(c)}${k.toUpperCase()}`);
 }
 
 export function resolveEndpoints(c: Connector, ctx: EndpointContext): OAuthEndpoints {

@@ -11,7 +11,7 @@ import type { TokenSource } from '../auth/token-source.ts';
 import { PlugboardError, invalid } from '../errors/plugboard-error.ts';
 import type { VerificationScheduler } from '../integrations/service.ts';
 import { connectWithGrant, liveIntegrationFor } from '../integrations/oauth-grants.ts';
-import { operatorApp, oauthAppConfigured, redirectUri, resolveEndpoints } from './endpoints.ts';
+import { missingAppVariables, operatorApp, oauthAppConfigured, redirectUri, resolveEndpoints } from './endpoints.ts';
 import { checkReturnTo, hashState, newAuthorization, openVerifier } from './state.ts';
 import { exchangeCode } from './grant.ts';
 import { mapConnection } from './connection.ts';
@@ -19,6 +19,8 @@ import { OAuthTokens } from './tokens.ts';
 import { revokeTokens } from './revoke.ts';
 import { IntegrationTokenSource } from './token-source.ts';
 import { actingAs, type AuditContext, type AuditLog } from '../access/audit.ts';
+import { CallbackThrottle } from './callback-throttle.ts';
+import { UniqueViolation } from '../store/types.ts';
 
 export interface OAuthConnectionsOptions {
   /** PLUGBOARD_PUBLIC_URL (read at each call: tests learn their port after start-up). */
@@ -38,9 +40,19 @@ export interface CallbackOutcome {
   tenantId?: string;
   reconnected?: boolean;
   error?: { code: string; description: string };
+  /** Set when the client address is over its budget of refused callbacks: answer 429 with Retry-After. */
+  retryAfter?: number;
+}
+
+/** Who sent the callback: the request id (audit) and the client address (throttle). */
+export interface CallbackRequest {
+  requestId?: string;
+  address?: string;
 }
 
 export class OAuthConnections {
+  private readonly throttle: CallbackThrottle;
+
   constructor(
     private readonly store: Store,
     private readonly connectors: Map<string, Connector>,
@@ -50,7 +62,9 @@ export class OAuthConnections {
     private readonly logger: Logger,
     private readonly audit: AuditLog,
     private readonly opts: OAuthConnectionsOptions,
-  ) {}
+  ) {
+    this.throttle = new CallbackThrottle(store);
+  }
 
   appConfigured(c: Connector): boolean | null {
     return oauthAppConfigured(c, this.opts.env);
@@ -82,11 +96,10 @@ export class OAuthConnections {
     const existing = await liveIntegrationFor(this.store, tenantId, c.name);
     const credentials = existing ? this.cipher.open(tenantId, existing.id, existing) : {};
     const endpoints = resolveEndpoints(c, { credentials, environment: existing?.environment ?? null, baseUrl: '', env: this.opts.env });
-    if (!endpoints.clientId) {
-      throw this.appConfigured(c) === false
-        ? new PlugboardError('conflict', `${c.name} has no OAuth app: set PLUGBOARD_OAUTH_${c.name.toUpperCase()}_CLIENT_ID and _CLIENT_SECRET.`, { code: 'oauth_app_not_configured' })
-        : invalid({ credentials: [`${c.name} connects with the tenant's own OAuth app: create the integration with its credentials first`] });
-    }
+    // Half an app (a client id without its secret) is refused here, before the user consents for nothing.
+    const missing = missingAppVariables(c, this.opts.env);
+    if (missing.length) throw new PlugboardError('conflict', `${c.name} has no complete OAuth app: set ${missing.join(' and ')}.`, { code: 'oauth_app_not_configured' });
+    if (!endpoints.clientId) throw invalid({ credentials: [`${c.name} connects with the tenant's own OAuth app: create the integration with its credentials first`] });
     if (!/^https?:\/\//.test(endpoints.authorizationUrl)) throw new PlugboardError('conflict', `${c.name} declares no absolute authorization_url.`, { code: 'oauth_misconfigured' });
     const data = { credentials, integration: { environment: existing?.environment ?? undefined }, app: operatorApp(c, this.opts.env) };
     const auth = await newAuthorization(c, endpoints, this.cipher, {
@@ -105,20 +118,30 @@ export class OAuthConnections {
   /**
    * GET /integrations/callback/{provider}: never throws for a refused request (the outcome says where
    * the browser goes). A connection made is audited with the actor oauth_callback:<provider>.
+   * Refusals without a usable state are counted per client address (CallbackThrottle).
    */
-  async callback(provider: string, params: URLSearchParams, requestId = ''): Promise<CallbackOutcome> {
-    const state = params.get('state') ?? '';
-    const consumed = state ? await this.store.oauthConnections.consumeState(hashState(state), new Date().toISOString()) : undefined;
-    // Without a valid state nothing about the request can be trusted, return_to included: a page.
+  async callback(provider: string, params: URLSearchParams, from: CallbackRequest = {}): Promise<CallbackOutcome> {
     const refuse = (code: string, description: string, redirect: string | null = null): CallbackOutcome => {
       this.logger.warn({ provider, code, description }, 'oauth callback refused');
       return { redirect: redirect && withParams(redirect, { error: code, error_description: description }), provider, error: { code, description } };
     };
-    if (!consumed) return refuse('invalid_state', 'The authorization request is unknown: start connecting again.');
+    const retryAfter = await this.throttle.blocked(from.address);
+    if (retryAfter) return rateLimited(provider, retryAfter);
+    // Without a valid state nothing about the request can be trusted, return_to included: a page.
+    const states = params.getAll('state');
+    if (states.length > 1) return this.refusedState(refuse('invalid_request', 'The callback carries more than one state: start connecting again.'), from);
+    const state = states[0] ?? '';
+    // Looked up read-only first: an unknown state, or one for another provider, is neither locked nor consumed.
+    const found = state ? await this.store.oauthConnections.findState(hashState(state)) : undefined;
+    if (!found) return this.refusedState(refuse('invalid_state', 'The authorization request is unknown: start connecting again.'), from);
+    if (found.provider !== provider) return this.refusedState(refuse('invalid_state', 'The authorization request was made for another provider: start connecting again.'), from);
+    const consumed = found.used_at === null ? await this.store.oauthConnections.consumeState(found.state_hash, new Date().toISOString()) : undefined;
+    if (!consumed?.firstUse) return this.refusedState(refuse('invalid_state', 'This authorization request was already used: start connecting again.'), from);
     const row = consumed.row;
-    if (!consumed.firstUse) return refuse('invalid_state', 'This authorization request was already used: start connecting again.');
-    if (row.provider !== provider) return refuse('invalid_state', 'The authorization request was made for another provider: start connecting again.');
     if (Date.parse(row.expires_at) <= Date.now()) return refuse('expired_state', 'The authorization request expired (10 minutes): start connecting again.', row.return_to);
+    if (!params.has('error') && !params.get('code')) {
+      return refuse('invalid_request', 'The provider sent no authorization code (code is missing from the callback): start connecting again.', row.return_to);
+    }
     try {
       const c = this.oauthConnector(provider);
       const existing = await liveIntegrationFor(this.store, row.tenant_id, c.name);
@@ -126,10 +149,17 @@ export class OAuthConnections {
       const endpoints = resolveEndpoints(c, { credentials, environment: existing?.environment ?? null, baseUrl: this.tokens.baseUrl(c, existing ?? null), env: this.opts.env });
       const granted = await exchangeCode(endpoints, params, redirectUri(this.publicUrl(), c.name), openVerifier(this.cipher, row));
       const connection = await mapConnection(c, granted.response);
-      const result = await connectWithGrant({ store: this.store, cipher: this.cipher, scheduler: this.scheduler }, c, row.tenant_id, { tokens: { ...granted.tokens }, connection });
+      const grant = { tokens: { ...granted.tokens }, connection };
+      const deps = { store: this.store, cipher: this.cipher, scheduler: this.scheduler };
+      // Two callbacks of one tenant racing to create its first integration of this provider (a double
+      // click on connect): the second finds the one the first created and reconnects it (its tokens win).
+      const result = await connectWithGrant(deps, c, row.tenant_id, grant).catch((err: unknown) => {
+        if (err instanceof UniqueViolation) return connectWithGrant(deps, c, row.tenant_id, grant);
+        throw err;
+      });
       if (granted.tokens.expires_at) await this.tokens.scheduleRefresh(row.tenant_id, result.id, granted.tokens.expires_at);
       this.logger.info({ tenantId: row.tenant_id, integrationId: result.id, provider, reconnected: result.reconnected }, 'oauth integration connected');
-      await this.audit.record(actingAs(row.tenant_id, `oauth_callback:${provider}`, requestId), result.reconnected ? 'integration.reconnected' : 'integration.connected', 'integration', result.id, ['connection', 'oauth_tokens']);
+      await this.audit.record(actingAs(row.tenant_id, `oauth_callback:${provider}`, from.requestId ?? ''), result.reconnected ? 'integration.reconnected' : 'integration.connected', 'integration', result.id, ['connection', 'oauth_tokens']);
       return {
         redirect: row.return_to && withParams(row.return_to, { integration_id: result.id, status: result.status }),
         provider,
@@ -148,6 +178,21 @@ export class OAuthConnections {
     }
   }
 
+  /** A callback whose query the API refused (a repeated state, state[]=...): a page, counted like an unknown state. */
+  async malformedCallback(provider: string, from: CallbackRequest = {}): Promise<CallbackOutcome> {
+    const retryAfter = await this.throttle.blocked(from.address);
+    if (retryAfter) return rateLimited(provider, retryAfter);
+    const description = 'The callback\'s query is malformed (a repeated or structured parameter): start connecting again.';
+    this.logger.warn({ provider, code: 'invalid_request', description }, 'oauth callback refused');
+    return this.refusedState({ redirect: null, provider, error: { code: 'invalid_request', description } }, from);
+  }
+
+  /** Counts a refusal without a usable state; the one past the budget is answered 429 instead. */
+  private async refusedState(outcome: CallbackOutcome, from: CallbackRequest): Promise<CallbackOutcome> {
+    const retryAfter = await this.throttle.refused(from.address);
+    return retryAfter ? rateLimited(outcome.provider, retryAfter) : outcome;
+  }
+
   /** The engine's token source for an OAuth integration (undefined for other auth types or when not connected). */
   tokenSourceFor(row: IntegrationRow): TokenSource | undefined {
     const c = this.connectors.get(row.provider);
@@ -161,6 +206,10 @@ export class OAuthConnections {
     if (c?.auth.spec.type !== 'oauth2_authorization_code' || !row.oauth_tokens_sealed) return;
     await revokeTokens({ cipher: this.cipher, tokens: this.tokens, logger: this.logger, env: this.opts.env }, c, row);
   }
+}
+
+function rateLimited(provider: string, retryAfter: number): CallbackOutcome {
+  return { redirect: null, provider, retryAfter, error: { code: 'rate_limited', description: 'Too many refused callbacks from this address: try again later.' } };
 }
 
 function withParams(url: string, params: Record<string, string>): string {

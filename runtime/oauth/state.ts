@@ -26,6 +26,8 @@ export function checkReturnTo(returnTo: string | undefined, allowedOrigins: stri
     throw invalid({ return_to: ['must be an absolute URL'] });
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid({ return_to: ['must be an http(s) URL'] });
+  // https://user:pw@host/ is refused: a user name could disguise the real host to whoever reads the URL.
+  if (url.username || url.password) throw invalid({ return_to: ['must not contain a user name or password'] });
   if (!allowedOrigins.includes(url.origin)) {
     throw invalid({ return_to: [`origin ${url.origin} is not allowed (PLUGBOARD_ALLOWED_RETURN_ORIGINS lists the origins the callback may redirect to)`] });
   }

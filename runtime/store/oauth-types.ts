@@ -26,6 +26,8 @@ export interface OAuthTokenWrite {
 
 export interface OAuthStore {
   createState(row: OAuthStateRow): Promise<void>;
+  /** The state's row, read only (no write lock): the unauthenticated callback looks before it consumes. */
+  findState(stateHash: string): Promise<OAuthStateRow | undefined>;
   /**
    * Marks a state used (single use) and returns it with `firstUse`; a second call answers the row
    * with firstUse false (a replay). Undefined for an unknown state.

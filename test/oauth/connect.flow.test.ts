@@ -3,6 +3,7 @@
 // calls with the bearer token; refresh on expiry and after a 401; rotated refresh tokens; a revoked
 // grant; refused states; return_to; revocation on delete; no token in plaintext anywhere.
 import fs from 'node:fs';
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestPlatform } from '../helpers/platform.ts';
 import { startOAuthFixture, authorize, OAUTH_ENV, type OAuthFixture, type AuthServer, type ProviderApi } from './helpers.ts';
@@ -70,6 +71,7 @@ describe('OAuth connect flow', () => {
     expect(Date.parse(started.expires_at) - Date.now()).toBeGreaterThan(9 * 60_000);
     // Only the hash of the state is stored.
     expect(db().prepare('SELECT COUNT(*) AS n FROM oauth_states WHERE state_hash = ?').get(started.state)).toEqual({ n: 0 });
+    expect(db().prepare('SELECT COUNT(*) AS n FROM oauth_states WHERE state_hash = ?').get(createHash('sha256').update(started.state).digest('hex'))).toEqual({ n: 1 });
 
     const back = await callback(await authorize(started.authorization_url));
     expect(back.status).toBe(302);

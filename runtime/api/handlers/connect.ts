@@ -12,7 +12,8 @@ function page(res: Response, o: CallbackOutcome): void {
   const body = o.error
     ? `<p>${escape(o.error.description)}</p><p>Error code: <code>${escape(o.error.code)}</code></p>`
     : `<p>Integration <code>${escape(o.integrationId ?? '')}</code> is ${escape(o.status ?? '')}. You can close this window.</p>`;
-  res.status(o.error ? 400 : 200).type('html').set('Cache-Control', 'no-store')
+  if (o.retryAfter) res.set('Retry-After', String(o.retryAfter));
+  res.status(o.retryAfter ? 429 : o.error ? 400 : 200).type('html').set('Cache-Control', 'no-store')
     .send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title></head><body><h1>${escape(title)}</h1>${body}</body></html>`);
 }
 
@@ -28,7 +29,7 @@ export const connectHandlers: Record<string, ApiHandler> = {
     const query = new URL(req.originalUrl, 'http://callback.invalid').searchParams;
     let outcome: CallbackOutcome;
     try {
-      outcome = await h.platform.connections.callback(provider, query, h.requestId);
+      outcome = await h.platform.connections.callback(provider, query, { requestId: h.requestId, address: req.ip });
     } catch (err) {
       // A browser lands here: a failure (store down...) is logged and answered as a page, never a 500 body.
       req.log.error({ err }, 'oauth callback failed');
@@ -37,4 +38,10 @@ export const connectHandlers: Record<string, ApiHandler> = {
     if (outcome.redirect) return res.set('Cache-Control', 'no-store').redirect(302, outcome.redirect);
     page(res, outcome);
   },
+};
+
+/** The callback's query failed request validation (a repeated state, state[]=...): a page, never JSON. */
+export const malformedCallback: ApiHandler = async (c, h, req, res) => {
+  const provider = String(c.request.params['provider'] ?? '');
+  page(res, await h.platform.connections.malformedCallback(provider, { address: req.ip }));
 };

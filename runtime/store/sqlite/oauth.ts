@@ -9,13 +9,18 @@ export function oauthConnectionsRepo(c: SqliteConnection): OAuthStore {
       c.sql(`INSERT INTO oauth_states (state_hash, tenant_id, provider, verifier_sealed, data_key_wrapped, master_key_id, return_to, expires_at, used_at, created_at)
         VALUES (@state_hash, @tenant_id, @provider, @verifier_sealed, @data_key_wrapped, @master_key_id, @return_to, @expires_at, @used_at, @created_at)`).run(row);
     },
-    consumeState: async (stateHash: string, now: string) =>
-      c.db.transaction(() => {
+    findState: async (stateHash: string) => c.sql('SELECT * FROM oauth_states WHERE state_hash = ?').get(stateHash) as OAuthStateRow | undefined,
+    consumeState: async (stateHash: string, now: string) => {
+      // A plain read first: an unknown or spent state (anyone can send one) never takes the write lock.
+      const seen = c.sql('SELECT * FROM oauth_states WHERE state_hash = ?').get(stateHash) as OAuthStateRow | undefined;
+      if (!seen || seen.used_at !== null) return seen && { row: seen, firstUse: false };
+      return c.db.transaction(() => {
         const row = c.sql('SELECT * FROM oauth_states WHERE state_hash = ?').get(stateHash) as OAuthStateRow | undefined;
         if (!row) return undefined;
         const firstUse = c.sql('UPDATE oauth_states SET used_at = ? WHERE state_hash = ? AND used_at IS NULL').run(now, stateHash).changes === 1;
         return { row, firstUse };
-      }).immediate(),
+      }).immediate();
+    },
     purgeStates: async (before: string) => c.sql('DELETE FROM oauth_states WHERE expires_at < ?').run(before).changes,
     acquireRefreshLease: async (tenantId: string, integrationId: string, holder: string, nowMs: number, untilMs: number) =>
       c.sql(`INSERT INTO oauth_refresh_leases (integration_id, tenant_id, holder, expires_at) VALUES (@integrationId, @tenantId, @holder, @untilMs)
