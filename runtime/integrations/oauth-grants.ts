@@ -8,7 +8,7 @@ import type { Connector } from '../manifest/connector.ts';
 import type { CredentialCipher } from '../crypto/envelope.ts';
 import type { EventPublisher } from '../webhooks/events.ts';
 import { newId } from '../store/ids.ts';
-import { invalid } from '../errors/plugboard-error.ts';
+import { invalid, conflict } from '../errors/plugboard-error.ts';
 import { withoutVerification } from './metadata.ts';
 
 /** AAD label of the sealed OAuth tokens (beside the credentials, under the same data key). */
@@ -38,13 +38,15 @@ export async function connectWithGrant(
 ): Promise<{ id: string; status: IntegrationStatus; reconnected: boolean }> {
   const { store, cipher, scheduler } = deps;
   const now = new Date().toISOString();
-  const existing = await liveIntegrationFor(store, tenantId, c.name);
-  if (existing) {
+  // Compare-and-set on token_version (incremented in SQL): a refresh or credentials change that
+  // wrote the row since it was read makes it read again, so the newer data key and state are used.
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const existing = await liveIntegrationFor(store, tenantId, c.name);
+    if (!existing) break;
     const status: IntegrationStatus = existing.status === 'inactive' ? 'inactive' : 'pending_verify';
-    const updated = await store.integrations.update(tenantId, existing.id, {
+    const updated = await store.integrations.updateAtTokenVersion(tenantId, existing.id, existing.token_version ?? 0, {
       oauth_tokens_sealed: cipher.sealBeside(tenantId, existing.id, existing, OAUTH_TOKENS, grant.tokens),
       token_expires_at: grant.tokens.expires_at ?? null,
-      token_version: (existing.token_version ?? 0) + 1,
       connection: grant.connection,
       credentials_version: existing.credentials_version + 1,
       status,
@@ -52,9 +54,11 @@ export async function connectWithGrant(
       system_metadata: withoutReauth(existing.system_metadata),
       updated_at: now,
     });
-    if (updated && status === 'pending_verify') await scheduler.scheduleVerification(tenantId, existing.id, updated.credentials_version);
+    if (!updated) continue;
+    if (status === 'pending_verify') await scheduler.scheduleVerification(tenantId, existing.id, updated.credentials_version);
     return { id: existing.id, status, reconnected: true };
   }
+  if (await liveIntegrationFor(store, tenantId, c.name)) throw conflict('The integration\'s tokens kept changing while it was reconnected: connect again.');
   if (!c.validateCredentials({})) {
     throw invalid({ credentials: [`${c.name} needs credentials the tenant types (${Object.keys(c.credentialSchema).join(', ')}): create the integration with them first, then connect`] });
   }
@@ -89,20 +93,24 @@ export async function connectWithGrant(
 /**
  * The provider refused the grant (invalid_grant, revoked): status `error`, needs_reauth and a
  * readable reason, one `integration.error` event. A row already marked stays as it is (no second event).
+ * Only while token_version is still the one `row` was read at: when a reconnect or another refresh
+ * saved newer tokens meanwhile, the refusal was about a spent grant and nothing is marked (false).
  */
 export async function markNeedsReauth(
   deps: { store: Store; events?: EventPublisher; logger: Logger; category: string },
   row: IntegrationRow,
   reason: string,
-): Promise<void> {
+): Promise<boolean> {
   const fresh = await deps.store.integrations.get(row.tenant_id, row.id);
-  if (!fresh || (fresh.status === 'error' && fresh.system_metadata['needs_reauth'] === true)) return;
+  if (!fresh || (fresh.token_version ?? 0) !== (row.token_version ?? 0)) return false;
+  if (fresh.status === 'error' && fresh.system_metadata['needs_reauth'] === true) return true;
   const at = new Date().toISOString();
-  await deps.store.integrations.update(row.tenant_id, row.id, {
+  const marked = await deps.store.integrations.updateAtTokenVersion(row.tenant_id, row.id, row.token_version ?? 0, {
     status: 'error',
     system_metadata: { ...fresh.system_metadata, needs_reauth: true, reauth_reason: reason },
     updated_at: at,
   });
+  if (!marked) return false;
   deps.logger.warn({ tenantId: row.tenant_id, integrationId: row.id, provider: row.provider, reason }, 'oauth grant refused: the integration needs to be connected again');
   await deps.events?.publish(row.tenant_id, 'integration.error', {
     integration_id: row.id,
@@ -113,4 +121,5 @@ export async function markNeedsReauth(
     error: { message: reason, code: 'invalid_credentials' },
     failed_at: at,
   }).catch((err: Error) => deps.logger.error({ err: err.message }, 'cannot publish integration event'));
+  return true;
 }

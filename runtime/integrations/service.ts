@@ -26,7 +26,7 @@ export interface VerificationScheduler {
 export interface OAuthHooks {
   /** The engine's token source for a connected OAuth integration. */
   tokenSourceFor(row: IntegrationRow): TokenSource | undefined;
-  /** Revokes the provider's tokens on delete (revocation_url); never throws. */
+  /** On delete: cancels the pending token refresh job and revokes the provider's tokens (revocation_url); never throws. */
   revokeOnDelete(row: IntegrationRow): Promise<void>;
   /** GET /providers oauth_app_configured (null for providers without OAuth). */
   appConfigured(c: Connector): boolean | null;
@@ -211,6 +211,7 @@ export class IntegrationService {
       patch.metadata = merged;
     }
     let reverify = false;
+    let sealedCredentials: ReturnType<CredentialCipher['seal']> | undefined;
     // Another environment is another base URL (often other accounts): verified again, like new credentials.
     const environment = input.environment === undefined ? row.environment : checkEnvironment(c, input.environment);
     if (environment !== row.environment) patch.environment = environment;
@@ -222,8 +223,9 @@ export class IntegrationService {
       this.checkCredentials(c, next);
       const sealed = this.cipher.seal(tenantId, id, next);
       Object.assign(patch, sealed);
-      // OAuth tokens are sealed under the integration's data key, which new credentials replace.
-      if (row.oauth_tokens_sealed) patch.oauth_tokens_sealed = this.cipher.sealBeside(tenantId, id, sealed, OAUTH_TOKENS, this.cipher.openBeside(tenantId, id, row, OAUTH_TOKENS, row.oauth_tokens_sealed));
+      // OAuth tokens are sealed under the integration's data key, which new credentials replace
+      // (re-sealed below, compare-and-set on token_version: a refresh may save new tokens meanwhile).
+      sealedCredentials = sealed;
       patch.credentials_public = this.publicPart(c, next);
     }
     if (input.credentials || patch.environment !== undefined) {
@@ -234,11 +236,29 @@ export class IntegrationService {
       patch.system_metadata = withoutVerification(row.system_metadata);
       reverify = patch.status === 'pending_verify';
     }
-    const updated = await this.store.integrations.update(tenantId, id, patch);
+    const updated = sealedCredentials && row.oauth_tokens_sealed ? await this.resealTokens(row, sealedCredentials, patch) : await this.store.integrations.update(tenantId, id, patch);
     if (!updated) throw notFound('Integration');
     if (reverify) await this.scheduler.scheduleVerification(tenantId, id, updated.credentials_version);
     await this.audit.record(ctx, 'integration.updated', 'integration', id, changedFieldNames(input));
     return this.view(updated);
+  }
+
+  /**
+   * Writes `patch` (new credentials under a new data key) with the OAuth tokens re-sealed under that
+   * key, only while token_version is what was read; a refresh or reconnect that saved tokens meanwhile
+   * makes it read them again and retry, so neither write is lost nor left under the old key.
+   */
+  private async resealTokens(row: IntegrationRow, sealed: ReturnType<CredentialCipher['seal']>, patch: Partial<IntegrationRow>): Promise<IntegrationRow | undefined> {
+    let current: IntegrationRow | undefined = row;
+    for (let attempt = 0; current && attempt < 20; attempt++) {
+      const tokens = current.oauth_tokens_sealed ? this.cipher.openBeside(row.tenant_id, row.id, current, OAUTH_TOKENS, current.oauth_tokens_sealed) : undefined;
+      const write = tokens ? { ...patch, oauth_tokens_sealed: this.cipher.sealBeside(row.tenant_id, row.id, sealed, OAUTH_TOKENS, tokens) } : patch;
+      const updated = await this.store.integrations.updateAtTokenVersion(row.tenant_id, row.id, current.token_version ?? 0, write);
+      if (updated) return updated;
+      current = await this.store.integrations.get(row.tenant_id, row.id);
+    }
+    if (!current) return undefined;
+    throw conflict('The integration\'s OAuth tokens kept changing while the credentials were saved: try again.');
   }
 
   async remove(ctx: AuditContext, id: string): Promise<void> {
@@ -246,7 +266,8 @@ export class IntegrationService {
     const row = await this.get(tenantId, id);
     await this.oauth?.revokeOnDelete(row);
     const now = new Date().toISOString();
-    await this.store.integrations.update(tenantId, id, { deleted_at: now, status: 'inactive', updated_at: now });
+    // The tokens go with the row: a deleted integration keeps no live grant in the database.
+    await this.store.integrations.update(tenantId, id, { deleted_at: now, status: 'inactive', updated_at: now, oauth_tokens_sealed: null, token_expires_at: null, connection: {} });
     await this.store.routingRules.detachIntegration(tenantId, id);
     await this.audit.record(ctx, 'integration.deleted', 'integration', id);
   }

@@ -36,6 +36,11 @@ export class JobScheduler implements VerificationScheduler, RefreshScheduler {
       .schedule(at)
       .save();
   }
+
+  /** Cancels the integration's pending refresh-oauth-token job (on delete). */
+  async cancelRefresh(tenantId: string, integrationId: string): Promise<void> {
+    await this.agenda.cancel({ name: REFRESH_OAUTH_TOKEN, data: { tenant_id: tenantId, integration_id: integrationId } satisfies RefreshJobData });
+  }
 }
 
 export function defineJobs(agenda: Agenda, deps: { integrations: IntegrationService; oauthTokens: OAuthTokens; logger: Logger; lockLifetimeMs: number }): void {

@@ -23,7 +23,8 @@ export interface GrantResult {
   response: Record<string, unknown>;
 }
 
-const TIMEOUT_MS = 30_000;
+/** How long a token request may take (PLUGBOARD_OAUTH_TOKEN_TIMEOUT_MS overrides it for refreshes). */
+export const TOKEN_TIMEOUT_MS = 30_000;
 /** Revocation runs inside DELETE /integrations/{id}: a slow endpoint may not hold the delete up long. */
 const REVOKE_TIMEOUT_MS = 5_000;
 
@@ -47,20 +48,29 @@ function clientAuth(e: OAuthEndpoints): oauth.ClientAuth {
   return e.clientAuth === 'body' ? oauth.ClientSecretPost(e.clientSecret) : oauth.ClientSecretBasic(e.clientSecret);
 }
 
-function options(timeoutMs = TIMEOUT_MS): oauth.TokenEndpointRequestOptions {
+function options(timeoutMs = TOKEN_TIMEOUT_MS): oauth.TokenEndpointRequestOptions {
   // Loopback and development hosts may be plain http (tests, PLUGBOARD_OAUTH_<P>_TOKEN_URL proxies).
   return { [oauth.allowInsecureRequests]: true, signal: AbortSignal.timeout(timeoutMs) };
 }
 
-/** A readable PlugboardError for any failure of a grant request (never the response body). */
-export function grantError(err: unknown, what: string): PlugboardError {
+/** `text` with every secret (a token the request carried or the integration holds) replaced. */
+function redacted(text: string, secrets: Array<string | undefined>): string {
+  return secrets.reduce<string>((t, s) => (s && s.length >= 4 ? t.split(s).join('[redacted]') : t), text);
+}
+
+/**
+ * A readable PlugboardError for any failure of a grant request (never the response body). The
+ * provider's error_description is free text that may echo what it was sent: `secrets` (the refresh
+ * and access tokens, the code) are redacted from it.
+ */
+export function grantError(err: unknown, what: string, secrets: Array<string | undefined> = []): PlugboardError {
   if (err instanceof PlugboardError) return err;
   if (err instanceof oauth.ResponseBodyError) {
-    const description = err.error_description ? `: ${err.error_description}` : '';
+    const description = err.error_description ? `: ${redacted(err.error_description, secrets)}` : '';
     return new PlugboardError('provider', `${what} was refused (${err.error}${description})`, { code: err.error });
   }
   if (err instanceof oauth.AuthorizationResponseError) {
-    const description = err.error_description ? `: ${err.error_description}` : '';
+    const description = err.error_description ? `: ${redacted(err.error_description, secrets)}` : '';
     return new PlugboardError('provider', `the provider answered the authorization with ${err.error}${description}`, { code: err.error });
   }
   const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string } };
@@ -69,14 +79,16 @@ export function grantError(err: unknown, what: string): PlugboardError {
   if (e?.code === oauth.RESPONSE_IS_NOT_CONFORM || e?.code === oauth.INVALID_RESPONSE || e?.code === oauth.RESPONSE_IS_NOT_JSON) {
     return new PlugboardError('provider', `${what}: the token endpoint's answer is not a valid token response`, { code: 'provider_error' });
   }
-  return new PlugboardError('provider', `${what} failed: ${e?.message ?? String(err)}`, { code: 'provider_error' });
+  return new PlugboardError('provider', redacted(`${what} failed: ${e?.message ?? String(err)}`, secrets), { code: 'provider_error' });
 }
 
 function tokenSet(r: oauth.TokenEndpointResponse): TokenSet {
   return {
     access_token: r.access_token,
     ...(r.refresh_token ? { refresh_token: r.refresh_token } : {}),
-    ...(typeof r.expires_in === 'number' ? { expires_at: new Date(Date.now() + r.expires_in * 1000).toISOString() } : {}),
+    // oauth4webapi turns a numeric string ("3600") into a number; anything else is an unknown expiry
+    // (the token is used until the provider answers 401, then refreshed).
+    ...(typeof r.expires_in === 'number' && Number.isFinite(r.expires_in) && r.expires_in > 0 ? { expires_at: new Date(Date.now() + r.expires_in * 1000).toISOString() } : {}),
     ...(r.scope ? { scope: r.scope } : {}),
     token_type: r.token_type,
   };
@@ -95,19 +107,20 @@ export async function exchangeCode(e: OAuthEndpoints, callback: URLSearchParams,
     const body = await oauth.processAuthorizationCodeResponse(as, client, res);
     return { tokens: tokenSet(body), response: { ...body } };
   } catch (err) {
-    throw grantError(err, 'the authorization code exchange');
+    throw grantError(err, 'the authorization code exchange', [callback.get('code') ?? undefined, verifier, e.clientSecret]);
   }
 }
 
-export async function refreshGrant(e: OAuthEndpoints, refreshToken: string): Promise<GrantResult> {
+/** The refresh grant; `accessToken` (the current one) is only named so errors can redact it. */
+export async function refreshGrant(e: OAuthEndpoints, refreshToken: string, opts: { accessToken?: string; timeoutMs?: number } = {}): Promise<GrantResult> {
   const as = server(e);
   const client: oauth.Client = { client_id: e.clientId };
   try {
-    const res = await oauth.refreshTokenGrantRequest(as, client, clientAuth(e), refreshToken, options());
+    const res = await oauth.refreshTokenGrantRequest(as, client, clientAuth(e), refreshToken, options(opts.timeoutMs));
     const body = await oauth.processRefreshTokenResponse(as, client, res);
     return { tokens: tokenSet(body), response: { ...body } };
   } catch (err) {
-    throw grantError(err, 'the token refresh');
+    throw grantError(err, 'the token refresh', [refreshToken, opts.accessToken, e.clientSecret]);
   }
 }
 
@@ -118,6 +131,6 @@ export async function revokeGrant(e: OAuthEndpoints, token: string, hint: 'refre
     const res = await oauth.revocationRequest(as, client, clientAuth(e), token, { ...options(REVOKE_TIMEOUT_MS), additionalParameters: { token_type_hint: hint } });
     await oauth.processRevocationResponse(res);
   } catch (err) {
-    throw grantError(err, 'the token revocation');
+    throw grantError(err, 'the token revocation', [token, e.clientSecret]);
   }
 }

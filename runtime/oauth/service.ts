@@ -202,6 +202,7 @@ export class OAuthConnections {
 
   /** DELETE /integrations/{id}: revoke the provider's tokens where the manifest declares revocation_url. Never throws. */
   async revokeOnDelete(row: IntegrationRow): Promise<void> {
+    await this.tokens.cancelRefresh(row.tenant_id, row.id);
     const c = this.connectors.get(row.provider);
     if (c?.auth.spec.type !== 'oauth2_authorization_code' || !row.oauth_tokens_sealed) return;
     await revokeTokens({ cipher: this.cipher, tokens: this.tokens, logger: this.logger, env: this.opts.env }, c, row);

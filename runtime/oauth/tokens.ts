@@ -13,22 +13,30 @@ import { EngineError, failure } from '../http/errors.ts';
 import { PlugboardError } from '../errors/plugboard-error.ts';
 import { OAUTH_TOKENS, markNeedsReauth } from '../integrations/oauth-grants.ts';
 import { resolveEndpoints } from './endpoints.ts';
-import { refreshGrant, type TokenSet } from './grant.ts';
+import { refreshGrant, TOKEN_TIMEOUT_MS, type TokenSet } from './grant.ts';
 import { mapConnection } from './connection.ts';
 
 /** A token expiring within this is refreshed before use. */
 export const EXPIRY_MARGIN_MS = 60_000;
-/** How long one process may hold an integration's refresh lease (a crashed holder's lease expires). */
-const LEASE_MS = 30_000;
-/** How long a caller waits for another process's refresh. */
-const WAIT_MS = 35_000;
+/**
+ * How long one process may hold an integration's refresh lease (a crashed holder's lease expires):
+ * the token request's timeout plus a wide margin for the reads before it and the save after it, so
+ * a slow refresh never outlives its lease and lets a second process spend the same refresh token.
+ */
+const LEASE_MARGIN_MS = 30_000;
 const POLL_MS = 50;
-/** Grant errors that mean the tenant must connect again (RFC 6749 §5.2). */
-const GRANT_GONE = new Set(['invalid_grant', 'unauthorized_client', 'invalid_client']);
+/** The only grant error that means the tenant must connect again (RFC 6749 §5.2). */
+const GRANT_GONE = 'invalid_grant';
+/** Errors about the OAuth client (the app's id/secret), not the tenant's grant: a configuration error. */
+const CLIENT_REFUSED = new Set(['invalid_client', 'unauthorized_client']);
+/** How often a refresh whose save lost a race against a credentials change retries on the newer row. */
+const SAVE_ATTEMPTS = 5;
 
 export interface RefreshScheduler {
   /** Queues the refresh-oauth-token job of an integration at `at` (one pending job per integration). */
   scheduleRefresh(tenantId: string, integrationId: string, at: Date): Promise<void>;
+  /** Cancels the integration's pending refresh job (the integration is deleted). */
+  cancelRefresh(tenantId: string, integrationId: string): Promise<void>;
 }
 
 export interface OAuthTokensDeps {
@@ -92,21 +100,29 @@ export class OAuthTokens {
     return p;
   }
 
+  /** The token request's timeout (PLUGBOARD_OAUTH_TOKEN_TIMEOUT_MS, default 30 s). */
+  private get timeoutMs(): number {
+    const v = Number(this.deps.env['PLUGBOARD_OAUTH_TOKEN_TIMEOUT_MS']);
+    return Number.isFinite(v) && v > 0 ? v : TOKEN_TIMEOUT_MS;
+  }
+
   private async refreshShared(tenantId: string, id: string, rejected: string | undefined): Promise<string> {
     const { store } = this.deps;
-    const deadline = Date.now() + WAIT_MS;
+    const leaseMs = this.timeoutMs + LEASE_MARGIN_MS;
+    // A caller waits for another process's refresh as long as that one may hold its lease.
+    const deadline = Date.now() + leaseMs + 5_000;
     while (Date.now() < deadline) {
       const row = await this.current(tenantId, id);
       const tokens = this.open(row);
       if (this.usable(tokens, rejected)) return tokens.access_token; // another process refreshed it
       const now = Date.now();
-      if (await store.oauthConnections.acquireRefreshLease(tenantId, id, this.holder, now, now + LEASE_MS)) {
+      if (await store.oauthConnections.acquireRefreshLease(tenantId, id, this.holder, now, now + leaseMs)) {
         try {
           // Read again under the lease: a refresh that finished just before it counts.
           const leased = await this.current(tenantId, id);
           const latest = this.open(leased);
           if (this.usable(latest, rejected)) return latest.access_token;
-          return await this.refreshHeld(leased, latest);
+          return await this.refreshHeld(leased, latest, rejected);
         } finally {
           await store.oauthConnections.releaseRefreshLease(id, this.holder);
         }
@@ -126,43 +142,74 @@ export class OAuthTokens {
   }
 
   /** The refresh request itself, under the lease. */
-  private async refreshHeld(row: IntegrationRow, tokens: TokenSet | undefined): Promise<string> {
+  private async refreshHeld(row: IntegrationRow, tokens: TokenSet | undefined, rejected: string | undefined): Promise<string> {
     const c = this.deps.connectors.get(row.provider);
     if (!c) throw new EngineError(failure('unsupported', `provider ${row.provider} is not installed`, { retryable: false }));
     if (!tokens?.refresh_token) {
-      await this.needsReauth(c, row, 'the access token expired and the provider gave no refresh token: connect the integration again');
+      if (!(await this.needsReauth(c, row, 'the access token expired and the provider gave no refresh token: connect the integration again'))) return this.newerToken(row, rejected);
       throw new EngineError(failure('invalid_credentials', 'the access token expired and there is no refresh token: connect the integration again', { retryable: false }));
     }
     const credentials = this.deps.cipher.open(row.tenant_id, row.id, row);
     const endpoints = resolveEndpoints(c, { credentials, environment: row.environment, connection: row.connection, baseUrl: this.baseUrl(c, row), env: this.deps.env });
     let granted;
     try {
-      granted = await refreshGrant(endpoints, tokens.refresh_token);
+      granted = await refreshGrant(endpoints, tokens.refresh_token, { accessToken: tokens.access_token, timeoutMs: this.timeoutMs });
     } catch (err) {
       const e = err as PlugboardError;
-      if (GRANT_GONE.has(e.code ?? '')) {
-        await this.needsReauth(c, row, `the provider refused the refresh token (${e.code}): connect the integration again`);
+      if (e.code === GRANT_GONE) {
+        // A reconnect (or another refresh) that saved newer tokens meanwhile made this refresh token
+        // stale: the refusal is about it, not about the integration.
+        if (!(await this.needsReauth(c, row, `the provider refused the refresh token (${e.code}): connect the integration again`))) return this.newerToken(row, rejected);
         throw new EngineError(failure('invalid_credentials', e.message, { provider_code: e.code, retryable: false }));
+      }
+      if (CLIENT_REFUSED.has(e.code ?? '')) {
+        // The OAuth app's id/secret is wrong or rotated: every tenant's refresh fails alike, and
+        // fixing the configuration fixes them all, so no integration is marked needs_reauth.
+        this.deps.logger.error({ provider: row.provider, code: e.code }, 'the provider refused the OAuth client: check its client id and secret');
+        throw new EngineError(failure('invalid_credentials', `${e.message}; the provider refused the OAuth client itself: ${clientSettingsOf(c)}`, { provider_code: e.code, retryable: false }));
       }
       const type = e.code === 'timeout' ? 'timeout' : e.code === 'network_error' ? 'network_error' : 'provider_error';
       throw new EngineError(failure(type, e.message, { provider_code: e.code }));
     }
-    // A provider that rotates refresh tokens sends a new one: kept in the same write.
-    const next: TokenSet = { ...granted.tokens, refresh_token: granted.tokens.refresh_token ?? tokens.refresh_token };
-    const connection = c.auth.connection ? { ...row.connection, ...(await mapConnection(c, granted.response)) } : undefined;
-    const saved = await this.deps.store.oauthConnections.saveTokens(row.tenant_id, row.id, row.token_version ?? 0, {
-      oauth_tokens_sealed: this.deps.cipher.sealBeside(row.tenant_id, row.id, row, OAUTH_TOKENS, next),
-      token_expires_at: next.expires_at ?? null,
-      ...(connection ? { connection } : {}),
-    });
-    this.deps.logger.info({ tenantId: row.tenant_id, integrationId: row.id, provider: row.provider, saved, rotated: !!granted.tokens.refresh_token && granted.tokens.refresh_token !== tokens.refresh_token }, 'oauth token refreshed');
-    if (!saved) {
-      // Reconnected meanwhile: the newer grant wins.
-      const latest = this.open(await this.current(row.tenant_id, row.id));
-      if (latest) return latest.access_token;
+    const rotated = !!granted.tokens.refresh_token && granted.tokens.refresh_token !== tokens.refresh_token;
+    // A provider that rotates refresh tokens sends a new one: kept in the same write. A response
+    // without refresh_token or scope keeps the ones held (RFC 6749 §6: scope unchanged when omitted).
+    const next: TokenSet = {
+      ...granted.tokens,
+      refresh_token: granted.tokens.refresh_token ?? tokens.refresh_token,
+      ...(granted.tokens.scope ?? tokens.scope ? { scope: granted.tokens.scope ?? tokens.scope } : {}),
+    };
+    const mapped = c.auth.connection ? await mapConnection(c, granted.response) : undefined;
+    let target = row;
+    for (let attempt = 0; attempt < SAVE_ATTEMPTS; attempt++) {
+      const saved = await this.deps.store.oauthConnections.saveTokens(target.tenant_id, target.id, target.token_version ?? 0, {
+        oauth_tokens_sealed: this.deps.cipher.sealBeside(target.tenant_id, target.id, target, OAUTH_TOKENS, next),
+        token_expires_at: next.expires_at ?? null,
+        ...(mapped ? { connection: { ...target.connection, ...mapped } } : {}),
+      });
+      this.deps.logger.info({ tenantId: row.tenant_id, integrationId: row.id, provider: row.provider, saved, rotated }, 'oauth token refreshed');
+      if (saved) {
+        if (next.expires_at) await this.scheduleRefresh(row.tenant_id, row.id, next.expires_at);
+        return next.access_token;
+      }
+      // The row moved on while the provider answered. Still the refresh token this refresh spent
+      // (credentials changed: the same tokens re-sealed under a new data key): save on the newer
+      // row, else the refresh token is already spent. Otherwise a reconnect or another refresh
+      // saved newer tokens: they win.
+      const latest = await this.current(row.tenant_id, row.id);
+      if (this.open(latest)?.refresh_token !== tokens.refresh_token) return this.newerToken(row, rejected);
+      target = latest;
     }
-    if (next.expires_at) await this.scheduleRefresh(row.tenant_id, row.id, next.expires_at);
-    return next.access_token;
+    throw new EngineError(failure('timeout', 'the integration kept changing while its refreshed token was saved: try again'));
+  }
+
+  /** After a lost race: the token a reconnect or another refresh saved (not the one the provider rejected). */
+  private async newerToken(row: IntegrationRow, rejected: string | undefined): Promise<string> {
+    const latest = this.open(await this.current(row.tenant_id, row.id));
+    if (!latest || latest.access_token === rejected) {
+      throw new EngineError(failure('invalid_credentials', 'the integration\'s tokens changed while they were refreshed: try again', { retryable: true }));
+    }
+    return latest.access_token;
   }
 
   async scheduleRefresh(tenantId: string, id: string, expiresAt: string): Promise<void> {
@@ -170,7 +217,13 @@ export class OAuthTokens {
       this.deps.logger.warn({ integrationId: id, err: err.message }, 'cannot schedule the oauth token refresh'));
   }
 
-  private needsReauth(c: Connector, row: IntegrationRow, reason: string): Promise<void> {
+  async cancelRefresh(tenantId: string, id: string): Promise<void> {
+    await this.deps.refreshScheduler?.cancelRefresh(tenantId, id).catch((err: Error) =>
+      this.deps.logger.warn({ integrationId: id, err: err.message }, 'cannot cancel the oauth token refresh job'));
+  }
+
+  /** False when the row's tokens changed since `row` was read (nothing marked). */
+  private needsReauth(c: Connector, row: IntegrationRow, reason: string): Promise<boolean> {
     return markNeedsReauth({ store: this.deps.store, events: this.deps.events, logger: this.deps.logger, category: c.category }, row, reason);
   }
 
@@ -194,4 +247,14 @@ export class OAuthTokens {
       return failed.failure?.retryable ? { outcome: 'failed', expiresAt: tokens.expires_at } : { outcome: 'failed' };
     }
   }
+}
+
+/** Where the OAuth client's id and secret come from, for the error an operator (or tenant) must fix. */
+function clientSettingsOf(c: Connector): string {
+  const spec = c.auth.spec as { client_id?: string; client_secret?: string };
+  const fromApp = /\bapp\./.test(`${spec.client_id ?? ''} ${spec.client_secret ?? ''}`);
+  const p = c.name.toUpperCase();
+  return fromApp
+    ? `the operator must check PLUGBOARD_OAUTH_${p}_CLIENT_ID and PLUGBOARD_OAUTH_${p}_CLIENT_SECRET (the app registered with the provider)`
+    : 'check the client_id and client_secret in the integration\'s credentials (the tenant\'s own OAuth app)';
 }

@@ -55,6 +55,12 @@ export interface IntegrationStore {
   configuredProviders(tenantId: string): Promise<string[]>;
   update(tenantId: string, id: string, patch: Partial<Omit<IntegrationRow, 'id' | 'tenant_id' | 'created_at'>>): Promise<IntegrationRow | undefined>;
   /**
+   * Compare-and-set on the OAuth tokens: applies `patch` only while token_version is still
+   * `expectedVersion` (and the row is live); a patch that writes oauth_tokens_sealed increments
+   * token_version in the same statement. Undefined when the version moved on (re-read and retry).
+   */
+  updateAtTokenVersion(tenantId: string, id: string, expectedVersion: number, patch: Partial<Omit<IntegrationRow, 'id' | 'tenant_id' | 'created_at' | 'token_version'>>): Promise<IntegrationRow | undefined>;
+  /**
    * Records a verification outcome (status and system metadata) only while the row is still
    * pending_verify at credentials_version `version`; false when it changed meanwhile (stale job).
    */

@@ -21,10 +21,18 @@ export interface AuthServer {
   validRefresh: Set<string>;
   /** Access tokens the provider API accepts. */
   validAccess: Set<string>;
-  /** expires_in of the next token responses (default 3600). */
-  nextExpiresIn: number[];
+  /** expires_in of the next token responses (default 3600; a string is sent as one). */
+  nextExpiresIn: Array<number | string>;
   /** Milliseconds the proxy holds each token request (widens a refresh race). */
   tokenDelayMs: number;
+  /** Milliseconds the proxy holds each refresh_token grant request (not code exchanges). */
+  refreshDelayMs: number;
+  /** Every token request as sent: its Authorization header and form body (client authentication). */
+  tokenRequests: Array<{ authorization?: string; body: URLSearchParams }>;
+  /** The next token requests are answered by the proxy with these (a 5xx, a 429, invalid_client...). */
+  nextTokenFailures: Array<(body: URLSearchParams) => { status: number; body: Record<string, unknown> }>;
+  /** Edits of the next successful token responses (e.g. drop scope). */
+  nextResponseEdits: Array<(body: Record<string, unknown>) => void>;
   revoked: string[];
   /** The revocation endpoint answers 503. */
   failRevoke: boolean;
@@ -43,6 +51,7 @@ export async function startAuthServer(): Promise<AuthServer> {
   const mockUrl = mock.issuer.url!;
   const s: AuthServer = {
     url: '', counts: {}, issued: [], validRefresh: new Set(), validAccess: new Set(), nextExpiresIn: [], tokenDelayMs: 0, revoked: [], failRevoke: false,
+    refreshDelayMs: 0, tokenRequests: [], nextTokenFailures: [], nextResponseEdits: [],
     close: async () => {
       await mock.stop();
       proxy.closeAllConnections();
@@ -66,6 +75,7 @@ export async function startAuthServer(): Promise<AuthServer> {
     }
     res.body['expires_in'] = s.nextExpiresIn.shift() ?? 3600;
     res.body['instance_url'] = 'https://acme-eu.example.test';
+    s.nextResponseEdits.shift()?.(res.body);
     for (const k of ['access_token', 'refresh_token', 'id_token']) if (typeof res.body[k] === 'string') s.issued.push(res.body[k] as string);
     s.validAccess.add(res.body['access_token'] as string);
     if (typeof res.body['refresh_token'] === 'string') s.validRefresh.add(res.body['refresh_token']);
@@ -75,7 +85,18 @@ export async function startAuthServer(): Promise<AuthServer> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
-      if (req.url?.startsWith('/token') && s.tokenDelayMs) await new Promise((r) => setTimeout(r, s.tokenDelayMs));
+      if (req.url?.startsWith('/token')) {
+        const form = new URLSearchParams(Buffer.concat(chunks).toString());
+        s.tokenRequests.push({ authorization: req.headers.authorization, body: form });
+        const delay = s.tokenDelayMs + (form.get('grant_type') === 'refresh_token' ? s.refreshDelayMs : 0);
+        if (delay) await new Promise((r) => setTimeout(r, delay));
+        const fail = s.nextTokenFailures.shift();
+        if (fail) {
+          const f = fail(form);
+          if (res.destroyed) return;
+          return res.writeHead(f.status, { 'content-type': 'application/json' }).end(JSON.stringify(f.body));
+        }
+      }
       if (req.url?.startsWith('/revoke')) {
         // The mock answers revocations without reading them: the proxy records and applies them.
         if (s.failRevoke) return res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"temporarily_unavailable"}');

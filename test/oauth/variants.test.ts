@@ -35,8 +35,13 @@ async function connectAndCallBack(key: string, provider: string) {
 
 it('pkce: false sends no code challenge and exchanges the code without a verifier', async () => {
   const t = await tp.tenant();
+  const sent = auth.tokenRequests.length;
   const { url, status, text } = await connectAndCallBack(t.key, 'acme_nopkce');
   expect(url.searchParams.has('code_challenge')).toBe(false);
+  // client_auth: body sends the operator's app id and secret in the form, without a verifier.
+  const exchange = auth.tokenRequests.slice(sent).find((r) => r.body.get('grant_type') === 'authorization_code');
+  expect([exchange?.body.get('client_id'), exchange?.body.get('client_secret'), exchange?.body.has('code_verifier')]).toEqual(['nopkceclient', 'nopkcesecret', false]);
+  expect(exchange?.authorization).toBeUndefined();
   expect(status, text).toBe(200);
   expect(text).toMatch(/is pending_verify/);
   const [integration] = (await tp.api(t.key, 'GET', '/integrations')).body.data;
@@ -50,9 +55,13 @@ it('a tenant\'s own OAuth app: credentials first, then connect; new credentials 
   expect(Object.keys(early.body.errors)).toEqual(['credentials']);
   const created = await tp.api(t.key, 'POST', '/integrations', { provider: 'acme_own_app', credentials: { client_id: 'tenantapp', client_secret: 'tenantsecret1' } });
   expect(created.status, created.text).toBe(201);
+  const sent = auth.tokenRequests.length;
   const { url, status } = await connectAndCallBack(t.key, 'acme_own_app');
   expect(url.searchParams.get('client_id')).toBe('tenantapp');
   expect(status).toBe(200);
+  // The code exchange authenticated as the tenant's app (client_auth: basic), not the operator's.
+  const exchange = auth.tokenRequests.slice(sent).find((r) => r.body.get('grant_type') === 'authorization_code');
+  expect(basicAuth(exchange?.authorization)).toEqual(['tenantapp', 'tenantsecret1']);
   const id = created.body.data.id as string;
   expect((await tp.api(t.key, 'GET', '/integrations')).body.data).toHaveLength(1); // reconnected, not a second one
   await tp.waitFor(async () => (await tp.api(t.key, 'GET', `/integrations/${id}`)).body.data.status === 'active', 'active');
@@ -63,4 +72,18 @@ it('a tenant\'s own OAuth app: credentials first, then connect; new credentials 
   const op = await tp.api(t.key, 'POST', '/operations/create_contact', { input: { email: 'own@example.com' }, integration_id: id });
   expect(op.status, op.text).toBe(200);
   expect(auth.counts['refresh_token'] ?? 0).toBe(refreshes);
+  // A refresh authenticates with the tenant's current client secret.
+  const row = (await tp.platform.store.integrations.get(t.id, id))!;
+  const source = tp.platform.integrations.oauthRunOptions(row).tokenSource!;
+  const before = auth.tokenRequests.length;
+  await source.refreshAfterRejection(await source.accessToken());
+  const refresh = auth.tokenRequests.slice(before).find((r) => r.body.get('grant_type') === 'refresh_token');
+  expect(basicAuth(refresh?.authorization)).toEqual(['tenantapp', 'tenantsecret2']);
+  expect(refresh?.body.get('client_secret')).toBeNull(); // basic: not also in the body
 });
+
+/** [client_id, client_secret] of an HTTP Basic header (RFC 6749 §2.3.1: form-urlencoded, then base64). */
+function basicAuth(header: string | undefined): string[] | undefined {
+  const m = /^Basic (.+)$/.exec(header ?? '');
+  return m ? Buffer.from(m[1]!, 'base64').toString().split(':').map((p) => decodeURIComponent(p)) : undefined;
+}

@@ -66,6 +66,13 @@ export function integrationsRepo(c: SqliteConnection): Store['integrations'] {
       }
       return repo.get(tenantId, id);
     },
+    updateAtTokenVersion: async (tenantId: string, id: string, expectedVersion: number, patch: Partial<IntegrationRow>) => {
+      const { sql, params } = setClause(patch as Row, ['enabled_capabilities', 'metadata', 'system_metadata', 'credentials_public', 'connection']);
+      const bump = patch.oauth_tokens_sealed !== undefined ? ', token_version = token_version + 1' : '';
+      const res = c.sql(`UPDATE integrations SET ${sql || 'id = id'}${bump}
+        WHERE tenant_id = @__tenant AND id = @__id AND token_version = @__expected AND deleted_at IS NULL`).run({ ...params, __tenant: tenantId, __id: id, __expected: expectedVersion });
+      return res.changes === 1 ? repo.get(tenantId, id) : undefined;
+    },
     setVerificationResult: async (tenantId: string, id: string, version: number, status: IntegrationStatus, systemMetadata: Record<string, unknown>, verifiedAt: string | null) => {
       const res = c.sql(`UPDATE integrations SET status = @status, system_metadata = @systemMetadata, verified_at = COALESCE(@verifiedAt, verified_at), updated_at = @now
         WHERE tenant_id = @tenantId AND id = @id AND credentials_version = @version AND status = 'pending_verify' AND deleted_at IS NULL`)

@@ -1,0 +1,186 @@
+// The token lifecycle under races and provider failures (issue 9 security review): a credentials
+// PATCH during a refresh, a reconnect during a refresh, OAuth client errors, transient token
+// endpoint failures, expires_in as a string, a refresh without scope, redaction of provider text,
+// and what a delete leaves in the database.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { TestPlatform } from '../helpers/platform.ts';
+import { CredentialCipher } from '../../runtime/crypto/envelope.ts';
+import { OAUTH_TOKENS } from '../../runtime/integrations/oauth-grants.ts';
+import { startOAuthFixture, authorize, type OAuthFixture, type AuthServer } from './helpers.ts';
+
+let auth: AuthServer;
+let tp: TestPlatform;
+let fixture: OAuthFixture;
+
+beforeAll(async () => {
+  // A short token request timeout, so a timeout can be tested (default 30 s).
+  fixture = await startOAuthFixture({ env: { PLUGBOARD_OAUTH_TOKEN_TIMEOUT_MS: '1500' } });
+  ({ auth, tp } = fixture);
+}, 60_000);
+
+afterAll(() => fixture?.close());
+
+type Db = import('better-sqlite3').Database;
+const db = () => (tp.platform.store as unknown as { db: Db }).db;
+
+async function connect(key: string): Promise<void> {
+  const started = (await tp.api(key, 'GET', '/integrations/connect/acme_crm')).body.data;
+  const back = await fetch(await authorize(started.authorization_url), { redirect: 'manual' });
+  expect(back.status, await back.text()).toBe(200);
+}
+
+async function connected(): Promise<{ key: string; tenantId: string; id: string }> {
+  const t = await tp.tenant();
+  await connect(t.key);
+  const id = (await tp.api(t.key, 'GET', '/integrations')).body.data[0].id as string;
+  await tp.waitFor(async () => (await tp.api(t.key, 'GET', `/integrations/${id}`)).body.data.status === 'active', 'active');
+  return { key: t.key, tenantId: t.id, id };
+}
+
+async function source(tenantId: string, id: string) {
+  const row = (await tp.platform.store.integrations.get(tenantId, id))!;
+  return tp.platform.integrations.oauthRunOptions(row).tokenSource!;
+}
+
+/** The integration's stored tokens, opened as the runtime opens them (throws when they do not open). */
+async function storedTokens(tenantId: string, id: string): Promise<Record<string, unknown>> {
+  const row = (await tp.platform.store.integrations.get(tenantId, id))!;
+  return new CredentialCipher(tp.platform.keyring).openBeside(tenantId, id, row, OAUTH_TOKENS, row.oauth_tokens_sealed!) as Record<string, unknown>;
+}
+
+async function createContact(key: string, id: string) {
+  return tp.api(key, 'POST', '/operations/create_contact', { input: { email: 'life@example.com' }, integration_id: id });
+}
+
+it('a credentials PATCH during a refresh leaves readable tokens: the refresh saves on the re-sealed row', async () => {
+  const { key, tenantId, id } = await connected();
+  const s = await source(tenantId, id);
+  const rejected = await s.accessToken();
+  auth.tokenDelayMs = 800;
+  try {
+    const refreshing = s.refreshAfterRejection(rejected);
+    await new Promise((r) => setTimeout(r, 300));
+    const patched = await tp.api(key, 'PATCH', `/integrations/${id}`, { credentials: {} });
+    expect(patched.status, patched.text).toBe(200);
+    const fresh = await refreshing;
+    expect(fresh).not.toBe(rejected);
+    // The refreshed token was saved under the new data key, not lost and not left under the old one.
+    expect((await storedTokens(tenantId, id))['access_token']).toBe(fresh);
+  } finally {
+    auth.tokenDelayMs = 0;
+  }
+  await tp.waitFor(async () => (await tp.api(key, 'GET', `/integrations/${id}`)).body.data.status === 'active', 'verified again');
+  const op = await createContact(key, id);
+  expect(op.status, op.text).toBe(200);
+}, 60_000);
+
+it('a reconnect during a refresh with the old refresh token: the stale invalid_grant marks nothing', async () => {
+  const { key, tenantId, id } = await connected();
+  const s = await source(tenantId, id);
+  const rejected = await s.accessToken();
+  const oldRefresh = (await storedTokens(tenantId, id))['refresh_token'] as string;
+  auth.refreshDelayMs = 1000; // under the 1.5 s token request timeout
+  try {
+    const refreshing = s.refreshAfterRejection(rejected);
+    await new Promise((r) => setTimeout(r, 100));
+    await connect(key); // the reconnect saves new tokens while the refresh waits for the provider
+    auth.validRefresh.delete(oldRefresh); // the provider dropped the old grant: the refresh gets invalid_grant
+    const reconnected = (await storedTokens(tenantId, id))['access_token'];
+    expect(await refreshing).toBe(reconnected);
+  } finally {
+    auth.refreshDelayMs = 0;
+  }
+  const view = (await tp.api(key, 'GET', `/integrations/${id}`)).body.data;
+  expect(view.status).not.toBe('error');
+  expect(view.metadata?.needs_reauth).toBeUndefined();
+  const row = (await tp.platform.store.integrations.get(tenantId, id))!;
+  expect(row.system_metadata['needs_reauth']).toBeUndefined();
+  await tp.waitFor(async () => (await tp.api(key, 'GET', `/integrations/${id}`)).body.data.status === 'active', 'active after reconnect');
+}, 60_000);
+
+it('invalid_client and unauthorized_client are a configuration error naming the operator\'s variables, not needs_reauth', async () => {
+  const { key, tenantId, id } = await connected();
+  for (const error of ['invalid_client', 'unauthorized_client']) {
+    const s = await source(tenantId, id);
+    const rejected = await s.accessToken();
+    auth.nextTokenFailures.push(() => ({ status: 401, body: { error, error_description: 'Client authentication failed.' } }));
+    const err = await s.refreshAfterRejection(rejected).then(() => undefined, (e: { failure?: { type: string; message: string; retryable?: boolean } }) => e);
+    expect(err?.failure?.type).toBe('invalid_credentials');
+    expect(err?.failure?.message).toMatch(/PLUGBOARD_OAUTH_ACME_CRM_CLIENT_SECRET/);
+    const row = (await tp.platform.store.integrations.get(tenantId, id))!;
+    expect(row.status).toBe('active');
+    expect(row.system_metadata['needs_reauth']).toBeUndefined();
+    // Once the app is right again, the same grant refreshes.
+    expect(await s.refreshAfterRejection(rejected)).not.toBe(rejected);
+  }
+  expect((await createContact(key, id)).status).toBe(200);
+}, 60_000);
+
+it('a 5xx, a 429 and a timeout of the token endpoint do not set needs_reauth; a later refresh works', async () => {
+  const { key, tenantId, id } = await connected();
+  const failures: Array<[string, () => void]> = [
+    ['503', () => auth.nextTokenFailures.push(() => ({ status: 503, body: { error: 'temporarily_unavailable' } }))],
+    ['429', () => auth.nextTokenFailures.push(() => ({ status: 429, body: { error: 'rate_limited' } }))],
+    // Held past the timeout, then never forwarded: the refresh token stays unspent at the server.
+    ['timeout', () => { auth.refreshDelayMs = 2500; auth.nextTokenFailures.push(() => ({ status: 503, body: {} })); }],
+  ];
+  for (const [what, arrange] of failures) {
+    const s = await source(tenantId, id);
+    const rejected = await s.accessToken();
+    arrange();
+    const err = await s.refreshAfterRejection(rejected).then(() => undefined, (e: { failure?: { type: string } }) => e);
+    auth.refreshDelayMs = 0;
+    expect(err?.failure?.type, what).toBe(what === 'timeout' ? 'timeout' : 'provider_error');
+    const row = (await tp.platform.store.integrations.get(tenantId, id))!;
+    expect(row.status, what).toBe('active');
+    expect(row.system_metadata['needs_reauth'], what).toBeUndefined();
+    if (what === 'timeout') await new Promise((r) => setTimeout(r, 1500)); // the abandoned request ends at the proxy
+    expect(auth.nextTokenFailures, what).toHaveLength(0);
+    expect(await s.refreshAfterRejection(rejected), what).not.toBe(rejected);
+  }
+  expect((await createContact(key, id)).status).toBe(200);
+}, 60_000);
+
+it('expires_in as a numeric string sets the expiry; a refresh without scope keeps the granted scopes', async () => {
+  const { tenantId, id } = await connected();
+  const granted = (await storedTokens(tenantId, id))['scope'];
+  expect(granted).toBeTruthy();
+  const s = await source(tenantId, id);
+  const rejected = await s.accessToken();
+  auth.nextExpiresIn.push('3600');
+  auth.nextResponseEdits.push((body) => { delete body['scope']; });
+  await s.refreshAfterRejection(rejected);
+  const tokens = await storedTokens(tenantId, id);
+  expect(tokens['scope']).toBe(granted);
+  const expiresAt = Date.parse(String(tokens['expires_at']));
+  expect(expiresAt - Date.now()).toBeGreaterThan(3500_000);
+  expect(expiresAt - Date.now()).toBeLessThan(3700_000);
+  const row = (await tp.platform.store.integrations.get(tenantId, id))!;
+  expect(Date.parse(row.token_expires_at!)).toBe(expiresAt);
+}, 60_000);
+
+it('provider error text that echoes the refresh or access token is redacted', async () => {
+  const { tenantId, id } = await connected();
+  const s = await source(tenantId, id);
+  const rejected = await s.accessToken();
+  const refresh = (await storedTokens(tenantId, id))['refresh_token'] as string;
+  auth.nextTokenFailures.push((form) => ({ status: 400, body: { error: 'invalid_request', error_description: `bad refresh_token ${form.get('refresh_token')} for access ${rejected}` } }));
+  const err = await s.refreshAfterRejection(rejected).then(() => undefined, (e: Error) => e);
+  expect(err?.message).toMatch(/bad refresh_token \[redacted\] for access \[redacted\]/);
+  expect(err?.message).not.toContain(refresh);
+  expect(err?.message).not.toContain(rejected);
+}, 60_000);
+
+it('deleting an integration removes its tokens from the row and cancels its refresh job', async () => {
+  const { key, id } = await connected();
+  const jobs = () => (db().prepare("SELECT data FROM agenda_jobs WHERE name = 'refresh-oauth-token'").all() as Array<{ data: string }>)
+    .filter((j) => JSON.parse(j.data).integration_id === id);
+  expect(jobs()).toHaveLength(1);
+  expect((await tp.api(key, 'DELETE', `/integrations/${id}`)).status).toBe(200);
+  const row = db().prepare('SELECT oauth_tokens_sealed, token_expires_at, connection, deleted_at FROM integrations WHERE id = ?').get(id) as Record<string, unknown>;
+  expect(row['deleted_at']).toBeTruthy();
+  expect(row['oauth_tokens_sealed']).toBeNull();
+  expect(row['token_expires_at']).toBeNull();
+  expect(row['connection']).toBe('{}');
+  expect(jobs()).toHaveLength(0);
+}, 60_000);
