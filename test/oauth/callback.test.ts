@@ -126,8 +126,22 @@ describe('OAuth callback', () => {
   it('the same state twice at once makes exactly one code exchange', async () => {
     const t = await tp.tenant('Twice');
     const location = await authorize((await connect(t.key)).authorization_url);
+    // Every request to the token endpoint, refused ones too (auth.counts sees only the answered
+    // ones: the mock refuses a spent code before counting it).
+    const tokenRequests: string[] = [];
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = (input, init) => {
+      if (String(input instanceof Request ? input.url : input).startsWith(`${auth.url}/token`)) tokenRequests.push(String(init?.body ?? ''));
+      return realFetch(input, init);
+    };
     const before = codeExchanges();
-    const answers = await Promise.all([callback(location), callback(location)]);
+    let answers: Array<Awaited<ReturnType<typeof callback>>>;
+    try {
+      answers = await Promise.all([callback(location), callback(location)]);
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    expect(tokenRequests.filter((b) => b.includes('grant_type=authorization_code'))).toHaveLength(1);
     expect(codeExchanges()).toBe(before + 1);
     expect(answers.map((a) => a.status).sort()).toEqual([302, 400]);
     expect(answers.find((a) => a.status === 400)!.text).toMatch(/already used/);
