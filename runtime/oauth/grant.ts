@@ -5,6 +5,7 @@
 // with a message that never carries a token.
 import * as oauth from 'oauth4webapi';
 import { PlugboardError } from '../errors/plugboard-error.ts';
+import { redact } from '../http/errors.ts';
 import type { OAuthEndpoints } from './endpoints.ts';
 
 /** What a token endpoint granted, as Plugboard keeps it (sealed). */
@@ -55,7 +56,7 @@ function options(timeoutMs = TOKEN_TIMEOUT_MS): oauth.TokenEndpointRequestOption
 
 /** `text` with every secret (a token the request carried or the integration holds) replaced. */
 function redacted(text: string, secrets: Array<string | undefined>): string {
-  return secrets.reduce<string>((t, s) => (s && s.length >= 4 ? t.split(s).join('[redacted]') : t), text);
+  return redact(text, secrets.filter((s): s is string => !!s));
 }
 
 /**

@@ -244,7 +244,9 @@ export class OAuthTokens {
     } catch (err) {
       this.deps.logger.warn({ tenantId, integrationId: id, err: (err as Error).message }, 'scheduled oauth token refresh failed');
       const failed = err as EngineError;
-      return failed.failure?.retryable ? { outcome: 'failed', expiresAt: tokens.expires_at } : { outcome: 'failed' };
+      // A refused OAuth client is fixed by the operator: the job keeps trying, as for a transient error.
+      const retry = failed.failure?.retryable || CLIENT_REFUSED.has(String(failed.failure?.provider_code ?? ''));
+      return retry ? { outcome: 'failed', expiresAt: tokens.expires_at } : { outcome: 'failed' };
     }
   }
 }

@@ -166,7 +166,7 @@ it('provider error text that echoes the refresh or access token is redacted', as
   const refresh = (await storedTokens(tenantId, id))['refresh_token'] as string;
   auth.nextTokenFailures.push((form) => ({ status: 400, body: { error: 'invalid_request', error_description: `bad refresh_token ${form.get('refresh_token')} for access ${rejected}` } }));
   const err = await s.refreshAfterRejection(rejected).then(() => undefined, (e: Error) => e);
-  expect(err?.message).toMatch(/bad refresh_token \[redacted\] for access \[redacted\]/);
+  expect(err?.message).toMatch(/bad refresh_token \[REDACTED\] for access \[REDACTED\]/);
   expect(err?.message).not.toContain(refresh);
   expect(err?.message).not.toContain(rejected);
 }, 60_000);
@@ -183,4 +183,23 @@ it('deleting an integration removes its tokens from the row and cancels its refr
   expect(row['token_expires_at']).toBeNull();
   expect(row['connection']).toBe('{}');
   expect(jobs()).toHaveLength(0);
+}, 60_000);
+
+it('the scheduled refresh refused with invalid_client keeps its job (retried in a minute) and marks nothing', async () => {
+  const t = await tp.tenant();
+  auth.nextExpiresIn.push(240); // inside the job's 5 minutes
+  await connect(t.key);
+  const id = (await tp.api(t.key, 'GET', '/integrations')).body.data[0].id as string;
+  await tp.waitFor(async () => (await tp.api(t.key, 'GET', `/integrations/${id}`)).body.data.status === 'active', 'active');
+  const mine = () => (db().prepare("SELECT next_run_at, data FROM agenda_jobs WHERE name = 'refresh-oauth-token'").all() as Array<{ next_run_at: number; data: string }>)
+    .filter((j) => JSON.parse(j.data).integration_id === id);
+  const before = auth.tokenRequests.length;
+  auth.nextTokenFailures.push(() => ({ status: 401, body: { error: 'invalid_client' } }));
+  db().prepare("UPDATE agenda_jobs SET next_run_at = ? WHERE name = 'refresh-oauth-token' AND json_extract(data, '$.integration_id') = ?").run(Date.now(), id);
+  await tp.waitFor(async () => auth.tokenRequests.length > before, 'the scheduled refresh', 20_000);
+  const next = await tp.waitFor(async () => mine().find((j) => j.next_run_at > Date.now() + 30_000), 'the job queued again');
+  expect(next.next_run_at - Date.now()).toBeLessThan(65_000);
+  const row = (await tp.platform.store.integrations.get(t.id, id))!;
+  expect(row.status).toBe('active');
+  expect(row.system_metadata['needs_reauth']).toBeUndefined();
 }, 60_000);
