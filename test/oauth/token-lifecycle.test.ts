@@ -203,3 +203,35 @@ it('the scheduled refresh refused with invalid_client keeps its job (retried in 
   expect(row.status).toBe('active');
   expect(row.system_metadata['needs_reauth']).toBeUndefined();
 }, 60_000);
+
+it('token writes are compare-and-set on token_version: a write from a stale read is refused, the version moves in SQL', async () => {
+  const { tenantId, id } = await connected();
+  const { store } = tp.platform;
+  const read = (await store.integrations.get(tenantId, id))!; // e.g. a credentials PATCH reads here
+  const v = read.token_version ?? 0;
+  // ... a refresh saves new tokens meanwhile
+  expect(await store.oauthConnections.saveTokens(tenantId, id, v, { oauth_tokens_sealed: read.oauth_tokens_sealed!, token_expires_at: read.token_expires_at ?? null })).toBe(true);
+  // ... so the PATCH's re-seal from its stale read would write back a spent refresh token: refused.
+  expect(await store.integrations.updateAtTokenVersion(tenantId, id, v, { oauth_tokens_sealed: read.oauth_tokens_sealed!, updated_at: new Date().toISOString() })).toBeUndefined();
+  const again = await store.integrations.updateAtTokenVersion(tenantId, id, v + 1, { oauth_tokens_sealed: read.oauth_tokens_sealed!, updated_at: new Date().toISOString() });
+  expect(again?.token_version).toBe(v + 2);
+  // A write without tokens (needs_reauth) is conditional too, and does not move the version.
+  expect(await store.integrations.updateAtTokenVersion(tenantId, id, v, { status: 'error' })).toBeUndefined();
+  expect((await store.integrations.updateAtTokenVersion(tenantId, id, v + 2, { updated_at: new Date().toISOString() }))?.token_version).toBe(v + 2);
+}, 60_000);
+
+it('the refresh lease outlasts the token request timeout by a margin (a slow refresh never loses it)', async () => {
+  const { tenantId, id } = await connected();
+  const s = await source(tenantId, id);
+  const rejected = await s.accessToken();
+  auth.refreshDelayMs = 500;
+  try {
+    const refreshing = s.refreshAfterRejection(rejected);
+    const lease = await tp.waitFor(async () => db().prepare('SELECT expires_at FROM oauth_refresh_leases WHERE integration_id = ?').get(id) as { expires_at: number } | undefined, 'the lease');
+    // PLUGBOARD_OAUTH_TOKEN_TIMEOUT_MS is 1500 here: the lease lasts it plus 30 s.
+    expect(lease.expires_at - Date.now()).toBeGreaterThan(1500 + 29_000);
+    await refreshing;
+  } finally {
+    auth.refreshDelayMs = 0;
+  }
+}, 60_000);
