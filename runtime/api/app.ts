@@ -28,9 +28,8 @@ import { webhookHandlers } from './handlers/webhooks.ts';
 import { connectHandlers, malformedCallback } from './handlers/connect.ts';
 import { MAX_INBOUND_BYTES } from '../webhooks/inbound.ts';
 import type { ApiHandler, HandlerContext } from './handler.ts';
-import { invalid } from '../errors/plugboard-error.ts';
+import { invalid, PlugboardError } from '../errors/plugboard-error.ts';
 
-import { PlugboardError } from '../errors/plugboard-error.ts';
 export const API_BASE = '/api/v1';
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: unknown) => void;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
