@@ -207,6 +207,8 @@ function compileRequest(ctx: Ctx, spec: RequestSpec, segs: PathSegment[], scope:
     bodyFormat,
     formArrays: spec.form_arrays ?? 'indexed',
   };
+  // Multipart repeats a field per array item and JSON keeps arrays: form_arrays would be silently ignored.
+  if (spec.form_arrays && bodyFormat !== 'form') issue(ctx, [...segs, 'form_arrays'], `form_arrays applies to body_format: form only (this request is ${bodyFormat})`, 'form_arrays');
   if (spec.body !== undefined) {
     if (bodyFormat === 'xml' || bodyFormat === 'text') req.bodyTemplate = template(ctx, spec.body, [...segs, 'body'], scope);
     else req.bodyExpression = expression(ctx, spec.body, [...segs, 'body'], scope);
@@ -227,6 +229,11 @@ function checkExamples(ctx: Ctx, examples: ExampleSpec[], schema: CapabilitySche
     }
     if (ex.connection && authType !== OAUTH_CODE) {
       issue(ctx, [...segs, i, 'connection'], `only an ${OAUTH_CODE} connector has a connection (this one uses ${authType})`, 'example_connection');
+    }
+    // A misspelt credential in an example would only surface when `plugboard test` runs it.
+    for (const key of Object.keys(ex.credentials ?? {})) {
+      if (key in ctx.credentials || (authType === OAUTH_CODE && key === 'access_token')) continue;
+      issue(ctx, [...segs, i, 'credentials', key], `example credential "${key}" is not declared in credential_schema${didYouMean(key, Object.keys(ctx.credentials))}`, 'example_credentials');
     }
     if (!schema.validateInput(ex.input)) {
       for (const e of schema.validateInput.errors ?? []) issue(ctx, [...segs, i, 'input'], `example input ${e.instancePath || ''} ${e.message}`.replace(/\s+/g, ' '), 'example_input');
