@@ -60,7 +60,8 @@ export function resolveEndpoints(c: Connector, ctx: EndpointContext): OAuthEndpo
   const render = (key: string) => c.auth.templates.get(key)?.render(data) ?? '';
   const fromEnvironment = ctx.environment ? c.environmentOAuth[ctx.environment] : undefined;
   const authorizationUrl = ctx.env[`${envPrefix(c)}AUTHORIZATION_URL`] || fromEnvironment?.authorization_url || render('authorization_url');
-  const revocation = render('revocation_url');
+  // The override keeps a test or proxy setup from revoking at the real provider on DELETE.
+  const revocation = ctx.env[`${envPrefix(c)}REVOCATION_URL`] || render('revocation_url');
   return {
     authorizationUrl,
     tokenUrl: tokenUrl(c, { credentials: ctx.credentials, integration: data.integration, baseUrl: ctx.baseUrl, env: ctx.env }),

@@ -66,8 +66,10 @@ export class OAuthConnections {
     this.throttle = new CallbackThrottle(store);
   }
 
+  /** GET /providers `oauth_app_configured`: the operator's app is set and so is PLUGBOARD_PUBLIC_URL (the redirect URL needs it). */
   appConfigured(c: Connector): boolean | null {
-    return oauthAppConfigured(c, this.opts.env);
+    const app = oauthAppConfigured(c, this.opts.env);
+    return app === null ? null : app && !!this.opts.publicUrl();
   }
 
   private oauthConnector(provider: string): Connector {

@@ -58,3 +58,20 @@ it('without the operator\'s app: oauth_app_configured false and connect answers 
     await other.close();
   }
 }, 60_000);
+
+it('with the operator\'s app but no PLUGBOARD_PUBLIC_URL: oauth_app_configured false (connect would answer 409 public_url_missing)', async () => {
+  const env = { ...fixture.env };
+  delete env['PLUGBOARD_PUBLIC_URL'];
+  const other = await startTestPlatform(env);
+  try {
+    other.platform.config.publicUrl = undefined;
+    const t = await other.tenant();
+    const p = (await other.api(t.key, 'GET', '/providers')).body.data.find((x: { name: string }) => x.name === 'acme_crm');
+    expect(p.oauth_app_configured).toBe(false);
+    const r = await other.api(t.key, 'GET', '/integrations/connect/acme_crm');
+    expect(r.status).toBe(409);
+    expect(r.body.code).toBe('public_url_missing');
+  } finally {
+    await other.close();
+  }
+}, 60_000);
