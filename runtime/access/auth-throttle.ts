@@ -17,7 +17,10 @@ export interface FailureBudget {
   windowSeconds: number;
 }
 
-/** perClientId is per (client id, address): nobody can lock a client out by naming its public id. */
+/**
+ * Defaults of PLUGBOARD_AUTH_FAILURES_PER_ADDRESS, PLUGBOARD_AUTH_FAILURES_PER_CLIENT and PLUGBOARD_AUTH_FAILURE_WINDOW.
+ * perClientId is per (client id, address): nobody can lock a client out by naming its public id.
+ */
 export const AUTH_FAILURE_BUDGETS: { perAddress: FailureBudget; perClientId: FailureBudget } = {
   perAddress: { failures: 20, windowSeconds: 600 },
   perClientId: { failures: 10, windowSeconds: 600 },

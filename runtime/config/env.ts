@@ -42,6 +42,19 @@ export interface Config {
   trustProxy: false | number | string[];
   /** PLUGBOARD_ALLOWED_RETURN_ORIGINS: origins the OAuth callback may redirect to (the server's own is always allowed). */
   allowedReturnOrigins: string[];
+  /** Brute-force throttle (runtime/access/auth-throttle.ts, runtime/oauth/callback-throttle.ts). */
+  authThrottle: AuthThrottleConfig;
+}
+
+export interface AuthThrottleConfig {
+  /** PLUGBOARD_AUTH_FAILURES_PER_ADDRESS (default 20). */
+  failuresPerAddress: number;
+  /** PLUGBOARD_AUTH_FAILURES_PER_CLIENT: per (OAuth client id, address) (default 10). */
+  failuresPerClient: number;
+  /** PLUGBOARD_AUTH_FAILURE_WINDOW in seconds (default 10m); also the OAuth callback's window. */
+  windowSeconds: number;
+  /** PLUGBOARD_OAUTH_CALLBACK_FAILURES_PER_ADDRESS: refused OAuth callbacks per address (default 30). */
+  callbackFailuresPerAddress: number;
 }
 
 /** Reads KEY=VALUE lines of ./.env into process.env without overriding what is already set. */
@@ -74,6 +87,32 @@ function readTrustProxy(value: string | undefined): false | number | string[] {
     throw new ConfigError(`PLUGBOARD_TRUST_PROXY must be off, a number of proxy hops (e.g. 1), or a comma-separated list of loopback, linklocal, uniquelocal, IP addresses and CIDR ranges (e.g. 10.0.0.0/8); got "${value}"${v === 'true' ? ' (true would trust every X-Forwarded-For: any client could choose its address)' : ''}`);
   }
   return entries;
+}
+
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < 1) throw new ConfigError(`${name} must be a positive integer, got "${raw}"`);
+  return n;
+}
+
+function readAuthThrottle(env: NodeJS.ProcessEnv): AuthThrottleConfig {
+  let windowMs = 600_000;
+  if (env.PLUGBOARD_AUTH_FAILURE_WINDOW) {
+    try {
+      windowMs = parseDuration(env.PLUGBOARD_AUTH_FAILURE_WINDOW);
+    } catch (err) {
+      throw new ConfigError(`PLUGBOARD_AUTH_FAILURE_WINDOW: ${(err as Error).message}`);
+    }
+    if (windowMs < 1000 || windowMs % 1000 !== 0) throw new ConfigError(`PLUGBOARD_AUTH_FAILURE_WINDOW must be whole seconds, at least 1s (e.g. 10m), got "${env.PLUGBOARD_AUTH_FAILURE_WINDOW}"`);
+  }
+  return {
+    failuresPerAddress: positiveInt(env, 'PLUGBOARD_AUTH_FAILURES_PER_ADDRESS', 20),
+    failuresPerClient: positiveInt(env, 'PLUGBOARD_AUTH_FAILURES_PER_CLIENT', 10),
+    windowSeconds: windowMs / 1000,
+    callbackFailuresPerAddress: positiveInt(env, 'PLUGBOARD_OAUTH_CALLBACK_FAILURES_PER_ADDRESS', 30),
+  };
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -121,7 +160,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!/^https?:\/\/[^/\s]+$/.test(o) || new URL(o).origin !== o.toLowerCase()) throw new ConfigError(`PLUGBOARD_ALLOWED_RETURN_ORIGINS: "${o}" is not an origin like https://app.example.com (scheme and host, no path)`);
   }
   const trustProxy = readTrustProxy(env.PLUGBOARD_TRUST_PROXY);
+  const authThrottle = readAuthThrottle(env);
   const metricsToken = env.PLUGBOARD_METRICS_TOKEN || undefined;
   if (metricsToken !== undefined && !/^[\x21-\x7e]{16,}$/.test(metricsToken)) throw new ConfigError('PLUGBOARD_METRICS_TOKEN must be at least 16 printable characters without spaces');
-  return { port, host: env.HOST || '127.0.0.1', connectorsDir, logLevel, publicUrl, databaseUrl, jobsUrl, jobsPollMs, jobsLockMs, corsOrigins, webhookRetryScheduleMs, webhookDisableAfterMs, webhookLeaseMs, inboundPerSecond, operationLeaseMs, trustProxy, metricsToken, allowedReturnOrigins };
+  return { port, host: env.HOST || '127.0.0.1', connectorsDir, logLevel, publicUrl, databaseUrl, jobsUrl, jobsPollMs, jobsLockMs, corsOrigins, webhookRetryScheduleMs, webhookDisableAfterMs, webhookLeaseMs, inboundPerSecond, operationLeaseMs, trustProxy, metricsToken, allowedReturnOrigins, authThrottle };
 }

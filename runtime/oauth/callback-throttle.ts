@@ -7,12 +7,18 @@ import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
 import type { Store } from '../store/types.ts';
 import { addressKey } from '../access/auth-throttle.ts';
 
-export const CALLBACK_REFUSAL_BUDGET = { refusals: 30, windowSeconds: 600 };
+export interface CallbackRefusalBudget {
+  refusals: number;
+  windowSeconds: number;
+}
+
+/** Defaults of PLUGBOARD_OAUTH_CALLBACK_FAILURES_PER_ADDRESS and PLUGBOARD_AUTH_FAILURE_WINDOW. */
+export const CALLBACK_REFUSAL_BUDGET: CallbackRefusalBudget = { refusals: 30, windowSeconds: 600 };
 
 export class CallbackThrottle {
   private readonly limiter: RateLimiterAbstract;
 
-  constructor(store: Store, budget = CALLBACK_REFUSAL_BUDGET) {
+  constructor(store: Store, budget: CallbackRefusalBudget = CALLBACK_REFUSAL_BUDGET) {
     this.limiter = store.rateLimits.limiter({ keyPrefix: 'oauthcb:addr', points: budget.refusals, duration: budget.windowSeconds });
   }
 

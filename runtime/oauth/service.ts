@@ -19,7 +19,7 @@ import { OAuthTokens } from './tokens.ts';
 import { revokeTokens } from './revoke.ts';
 import { IntegrationTokenSource } from './token-source.ts';
 import { actingAs, type AuditContext, type AuditLog } from '../access/audit.ts';
-import { CallbackThrottle } from './callback-throttle.ts';
+import { CallbackThrottle, type CallbackRefusalBudget } from './callback-throttle.ts';
 import { UniqueViolation } from '../store/types.ts';
 
 export interface OAuthConnectionsOptions {
@@ -28,6 +28,8 @@ export interface OAuthConnectionsOptions {
   /** PLUGBOARD_ALLOWED_RETURN_ORIGINS. */
   allowedReturnOrigins: string[];
   env: Record<string, string | undefined>;
+  /** PLUGBOARD_OAUTH_CALLBACK_FAILURES_PER_ADDRESS and PLUGBOARD_AUTH_FAILURE_WINDOW (default CALLBACK_REFUSAL_BUDGET). */
+  callbackBudget?: CallbackRefusalBudget;
 }
 
 export interface CallbackOutcome {
@@ -63,7 +65,7 @@ export class OAuthConnections {
     private readonly audit: AuditLog,
     private readonly opts: OAuthConnectionsOptions,
   ) {
-    this.throttle = new CallbackThrottle(store);
+    this.throttle = new CallbackThrottle(store, opts.callbackBudget);
   }
 
   /** GET /providers `oauth_app_configured`: the operator's app is set and so is PLUGBOARD_PUBLIC_URL (the redirect URL needs it). */

@@ -138,10 +138,14 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
     publicUrl: () => config.publicUrl,
     allowedReturnOrigins: config.allowedReturnOrigins,
     env,
+    callbackBudget: { refusals: config.authThrottle.callbackFailuresPerAddress, windowSeconds: config.authThrottle.windowSeconds },
   });
   integrations.useOAuth(connections);
   defineJobs(agenda, { integrations, oauthTokens, logger, lockLifetimeMs: config.jobsLockMs });
-  const authThrottle = new AuthThrottle(store);
+  const authThrottle = new AuthThrottle(store, {
+    perAddress: { failures: config.authThrottle.failuresPerAddress, windowSeconds: config.authThrottle.windowSeconds },
+    perClientId: { failures: config.authThrottle.failuresPerClient, windowSeconds: config.authThrottle.windowSeconds },
+  });
   const oauth = new OAuthService(store, keyring, config.publicUrl ?? 'plugboard', authThrottle);
   const rateLimiter = new ApiRateLimiter(store);
   const access = new AccessService(store, oauth, audit);

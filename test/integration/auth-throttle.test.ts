@@ -204,3 +204,22 @@ describe('wrong PLUGBOARD_METRICS_TOKEN guesses', () => {
     expect((await from('127.0.0.23', () => proxied)('/metrics', bearer('wrong-metrics-token-x'))).status).toBe(401);
   });
 });
+
+describe('lowered budgets from the environment', () => {
+  it('PLUGBOARD_AUTH_FAILURES_PER_ADDRESS=3 and PLUGBOARD_AUTH_FAILURE_WINDOW=90s: the 4th guess is 429 with Retry-After within 90 s', async () => {
+    const low = await startTestPlatform({ PLUGBOARD_AUTH_FAILURES_PER_ADDRESS: '3', PLUGBOARD_AUTH_FAILURE_WINDOW: '90s' });
+    try {
+      const t = await low.tenant('Low Budget Co');
+      const attacker = from('127.0.0.40', () => low);
+      for (let i = 0; i < 3; i++) expect((await attacker('/integrations', bearer(guess(i)))).status).toBe(401);
+      const throttled = await attacker('/integrations', bearer(guess(3)));
+      expect(throttled.status).toBe(429);
+      const retryAfter = Number(throttled.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(90);
+      expect((await attacker('/integrations', bearer(t.key))).status).toBe(200);
+    } finally {
+      await low.close();
+    }
+  }, 60_000);
+});
