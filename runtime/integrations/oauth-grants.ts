@@ -35,7 +35,7 @@ export async function connectWithGrant(
   c: Connector,
   tenantId: string,
   grant: GrantedConnection,
-): Promise<{ id: string; status: IntegrationStatus; reconnected: boolean; replaced?: IntegrationRow }> {
+): Promise<{ id: string; status: IntegrationStatus; reconnected: boolean }> {
   const { store, cipher, scheduler } = deps;
   const now = new Date().toISOString();
   // Compare-and-set on token_version (incremented in SQL): a refresh or credentials change that
@@ -56,8 +56,7 @@ export async function connectWithGrant(
     });
     if (!updated) continue;
     if (status === 'pending_verify') await scheduler.scheduleVerification(tenantId, existing.id, updated.credentials_version);
-    // replaced: the row as it was, whose tokens the caller revokes at the provider.
-    return { id: existing.id, status, reconnected: true, replaced: existing };
+    return { id: existing.id, status, reconnected: true };
   }
   if (await liveIntegrationFor(store, tenantId, c.name)) throw conflict('The integration\'s tokens kept changing while it was reconnected: connect again.');
   if (!c.validateCredentials({})) {

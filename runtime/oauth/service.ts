@@ -162,8 +162,6 @@ export class OAuthConnections {
         throw err;
       });
       if (granted.tokens.expires_at) await this.tokens.scheduleRefresh(row.tenant_id, result.id, granted.tokens.expires_at);
-      // The grant whose tokens were replaced (a reconnect, or the first of a double-clicked connect) is revoked, best effort.
-      if (result.replaced?.oauth_tokens_sealed) await revokeTokens({ cipher: this.cipher, tokens: this.tokens, logger: this.logger, env: this.opts.env }, c, result.replaced, granted.tokens);
       this.logger.info({ tenantId: row.tenant_id, integrationId: result.id, provider, reconnected: result.reconnected }, 'oauth integration connected');
       await this.audit.record(actingAs(row.tenant_id, `oauth_callback:${provider}`, from.requestId ?? ''), result.reconnected ? 'integration.reconnected' : 'integration.connected', 'integration', result.id, ['connection', 'oauth_tokens']);
       return {
