@@ -33,3 +33,29 @@ ${extraCredentials}capabilities:
         output: { message_id: m1, status: queued }
 `;
 }
+
+/**
+ * A client-credentials manifest with one create_contact capability, for tests of token handling.
+ * `base` is the YAML line(s) naming the base URL; `after` is YAML appended under the capability
+ * (e.g. `    examples:` …, four-space indented).
+ */
+export function clientCredentialsManifest(o: { name: string; displayName?: string; tokenUrl: string; base?: string; path?: string; response?: string; after?: string }): string {
+  return `schema_version: 1
+name: ${o.name}
+display_name: ${o.displayName ?? o.name}
+category: crm
+${o.base ?? 'base_url: https://crm.invalid'}
+auth:
+  type: oauth2_client_credentials
+  token_url: "${o.tokenUrl}"
+  client_id: "{{credentials.client_id}}"
+  client_secret: "{{credentials.client_secret}}"
+credential_schema:
+  client_id: { type: string, sensitive: false, required: true }
+  client_secret: { type: string, sensitive: true, required: true }
+capabilities:
+  create_contact:
+    request: { method: POST, path: ${o.path ?? '/contacts'}, body: '{ "email": input.email }' }
+    response: '${o.response ?? '{ "contact_id": id }'}'
+${o.after ?? ''}`;
+}

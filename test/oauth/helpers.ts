@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { OAuth2Server } from 'oauth2-mock-server';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { afterAll, beforeAll } from 'vitest';
 
 export interface AuthServer {
   /** Origin of the proxy in front of the authorization server (what the manifest names). */
@@ -200,6 +201,19 @@ export interface OAuthFixture {
 }
 
 /** Authorization server, provider API and a platform with acme_crm (plus `manifests`), PLUGBOARD_PUBLIC_URL set to itself. */
+/**
+ * Starts the fixture before the file's tests and closes it after them; the returned object is filled
+ * in when it has started (read its fields inside tests, not at module level).
+ */
+export function useOAuthFixture(opts: Parameters<typeof startOAuthFixture>[0] = {}): OAuthFixture {
+  const f = {} as OAuthFixture;
+  beforeAll(async () => {
+    Object.assign(f, await startOAuthFixture(opts));
+  }, 60_000);
+  afterAll(() => f.close?.());
+  return f;
+}
+
 export async function startOAuthFixture(opts: { env?: Record<string, string>; manifests?: (base: string) => Record<string, string> } = {}): Promise<OAuthFixture> {
   const auth = await startAuthServer();
   const api = await startProviderApi(auth);

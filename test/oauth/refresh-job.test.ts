@@ -1,52 +1,41 @@
 // The refresh-oauth-token job: scheduled per integration from the token's expiry; when it runs
 // ahead of expiry it refreshes (no capability call needed) and queues itself from the new token.
 // And connecting without the operator's OAuth app: oauth_app_configured false, connect refused.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
-import { startOAuthFixture, authorize, type OAuthFixture, type AuthServer, type ProviderApi } from './helpers.ts';
+import { expect, it } from 'vitest';
+import { startTestPlatform } from '../helpers/platform.ts';
+import { useOAuthFixture, authorize } from './helpers.ts';
 
-let auth: AuthServer;
-let api: ProviderApi;
-let tp: TestPlatform;
-
-let fixture: OAuthFixture;
-
-beforeAll(async () => {
-  fixture = await startOAuthFixture();
-  ({ auth, api, tp } = fixture);
-}, 60_000);
-
-afterAll(() => fixture?.close());
+const f = useOAuthFixture();
 
 type JobRow = { next_run_at: number; data: string };
 const refreshJobs = () =>
-  (tp.platform.store as unknown as { db: import('better-sqlite3').Database }).db
+  (f.tp.platform.store as unknown as { db: import('better-sqlite3').Database }).db
     .prepare("SELECT next_run_at, data FROM agenda_jobs WHERE name = 'refresh-oauth-token'").all() as JobRow[];
 
 it('schedules refresh-oauth-token from the expiry; the job refreshes ahead of it and queues the next run', async () => {
-  const t = await tp.tenant();
-  auth.nextExpiresIn.push(240); // beyond the call margin (60 s), inside the job's 5 minutes
-  const started = (await tp.api(t.key, 'GET', '/integrations/connect/acme_crm')).body.data;
+  const t = await f.tp.tenant();
+  f.auth.nextExpiresIn.push(240); // beyond the call margin (60 s), inside the job's 5 minutes
+  const started = (await f.tp.api(t.key, 'GET', '/integrations/connect/acme_crm')).body.data;
   expect((await fetch(await authorize(started.authorization_url), { redirect: 'manual' })).status).toBe(200);
-  const id = (await tp.api(t.key, 'GET', '/integrations')).body.data[0].id as string;
-  await tp.waitFor(async () => (await tp.api(t.key, 'GET', `/integrations/${id}`)).body.data.status === 'active', 'active');
+  const id = (await f.tp.api(t.key, 'GET', '/integrations')).body.data[0].id as string;
+  await f.tp.waitFor(async () => (await f.tp.api(t.key, 'GET', `/integrations/${id}`)).body.data.status === 'active', 'active');
   const [job] = refreshJobs();
   expect(JSON.parse(job!.data)).toMatchObject({ integration_id: id, tenant_id: t.id });
   // Due at half the remaining life (120 s from now), not later than expiry.
   expect(job!.next_run_at - Date.now()).toBeGreaterThan(100_000);
   expect(job!.next_run_at - Date.now()).toBeLessThan(125_000);
-  const before = auth.counts['refresh_token'] ?? 0;
+  const before = f.auth.counts['refresh_token'] ?? 0;
   // Run it now (as if its time had come).
-  (tp.platform.store as unknown as { db: import('better-sqlite3').Database }).db.prepare("UPDATE agenda_jobs SET next_run_at = ? WHERE name = 'refresh-oauth-token'").run(Date.now());
-  await tp.waitFor(async () => (auth.counts['refresh_token'] ?? 0) > before, 'the scheduled refresh', 20_000);
-  expect(auth.counts['refresh_token']).toBe(before + 1);
-  const next = await tp.waitFor(async () => refreshJobs().find((j) => j.next_run_at > Date.now() + 3000_000), 'the next refresh job');
+  (f.tp.platform.store as unknown as { db: import('better-sqlite3').Database }).db.prepare("UPDATE agenda_jobs SET next_run_at = ? WHERE name = 'refresh-oauth-token'").run(Date.now());
+  await f.tp.waitFor(async () => (f.auth.counts['refresh_token'] ?? 0) > before, 'the scheduled refresh', 20_000);
+  expect(f.auth.counts['refresh_token']).toBe(before + 1);
+  const next = await f.tp.waitFor(async () => refreshJobs().find((j) => j.next_run_at > Date.now() + 3000_000), 'the next refresh job');
   expect(next.next_run_at - Date.now()).toBeGreaterThan(3000_000); // from the new 3600 s token: 55 min
   expect(refreshJobs()).toHaveLength(1);
 }, 60_000);
 
 it('without the operator\'s app: oauth_app_configured false and connect answers 409 naming the variables', async () => {
-  const other = await startTestPlatform({ PLUGBOARD_CONNECTORS_DIR: fixture.env['PLUGBOARD_CONNECTORS_DIR']!, PLUGBOARD_PUBLIC_URL: 'http://127.0.0.1:9' });
+  const other = await startTestPlatform({ PLUGBOARD_CONNECTORS_DIR: f.env['PLUGBOARD_CONNECTORS_DIR']!, PLUGBOARD_PUBLIC_URL: 'http://127.0.0.1:9' });
   try {
     const t = await other.tenant();
     const p = (await other.api(t.key, 'GET', '/providers')).body.data.find((x: { name: string }) => x.name === 'acme_crm');
@@ -60,7 +49,7 @@ it('without the operator\'s app: oauth_app_configured false and connect answers 
 }, 60_000);
 
 it('with the operator\'s app but no PLUGBOARD_PUBLIC_URL: oauth_app_configured false (connect would answer 409 public_url_missing)', async () => {
-  const env = { ...fixture.env };
+  const env = { ...f.env };
   delete env['PLUGBOARD_PUBLIC_URL'];
   const other = await startTestPlatform(env);
   try {

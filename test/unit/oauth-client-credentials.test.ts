@@ -2,7 +2,7 @@
 // shared by concurrent calls (single-flight), counted at a loopback token endpoint.
 import { describe, it, expect, afterEach } from 'vitest';
 import { Engine } from '../../runtime/engine/engine.ts';
-import { connectorFromYaml } from '../helpers/connector.ts';
+import { connectorFromYaml, clientCredentialsManifest } from '../helpers/connector.ts';
 import { startServer, type Responder } from '../helpers/http.ts';
 
 let servers: Array<{ close(): Promise<void> }> = [];
@@ -32,25 +32,7 @@ function setup(expiresIn: number) {
 }
 
 function paypal(tokenUrl: string) {
-  return connectorFromYaml(`
-schema_version: 1
-name: paypalish
-display_name: PayPal-ish
-category: payment
-base_url: https://api-m.sandbox.paypal.invalid
-auth:
-  type: oauth2_client_credentials
-  token_url: "${tokenUrl}"
-  client_id: "{{credentials.client_id}}"
-  client_secret: "{{credentials.client_secret}}"
-credential_schema:
-  client_id: { type: string, sensitive: false, required: true }
-  client_secret: { type: string, sensitive: true, required: true }
-capabilities:
-  create_contact:
-    request: { method: POST, path: /v2/contacts, body: '{ "email": input.email }' }
-    response: '{ "contact_id": id, "created_at": $lookup($, "auth") }'
-`);
+  return connectorFromYaml(clientCredentialsManifest({ name: 'paypalish', displayName: 'PayPal-ish', tokenUrl, base: 'base_url: https://api-m.sandbox.paypal.invalid', path: '/v2/contacts', response: '{ "contact_id": id, "created_at": $lookup($, "auth") }' }));
 }
 
 const credentials = { client_id: 'cid', client_secret: 'csecret-abc' };

@@ -5,28 +5,10 @@ import { describe, it, expect, afterEach } from 'vitest';
 import type { LookupFunction } from 'node:net';
 import { Engine } from '../../runtime/engine/engine.ts';
 import { UndiciTransport } from '../../runtime/http/transport.ts';
-import { connectorFromYaml } from '../helpers/connector.ts';
+import { connectorFromYaml, clientCredentialsManifest } from '../helpers/connector.ts';
 import { startServer, type Responder } from '../helpers/http.ts';
 
-const manifest = (tokenUrl: string, baseUrl = 'base_url: https://crm.invalid') => connectorFromYaml(`
-schema_version: 1
-name: crmy
-display_name: CRM Y
-category: crm
-${baseUrl}
-auth:
-  type: oauth2_client_credentials
-  token_url: "${tokenUrl}"
-  client_id: "{{credentials.client_id}}"
-  client_secret: "{{credentials.client_secret}}"
-credential_schema:
-  client_id: { type: string, sensitive: false, required: true }
-  client_secret: { type: string, sensitive: true, required: true }
-capabilities:
-  create_contact:
-    request: { method: POST, path: /contacts, body: '{ "email": input.email }' }
-    response: '{ "contact_id": id }'
-`);
+const manifest = (tokenUrl: string, base?: string) => connectorFromYaml(clientCredentialsManifest({ name: 'crmy', displayName: 'CRM Y', tokenUrl, base }));
 
 const credentials = { client_id: 'cid', client_secret: 'csecret-123' };
 const input = { email: 'a@b.co' };

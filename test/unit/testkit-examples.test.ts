@@ -8,28 +8,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { runConnectorExamples, sampleCredentials } from '../../runtime/testkit/examples.ts';
-import { connectorFromYaml } from '../helpers/connector.ts';
+import { connectorFromYaml, clientCredentialsManifest } from '../helpers/connector.ts';
 import { MANIFEST_SCHEMA_FILE, PROJECT_ROOT } from '../../runtime/config/paths.ts';
 
-const oauthManifest = `
-schema_version: 1
-name: crmz
-display_name: CRM Z
-category: crm
-base_url: https://crm.invalid/api
-auth:
-  type: oauth2_client_credentials
-  token_url: /oauth2/token
-  client_id: "{{credentials.client_id}}"
-  client_secret: "{{credentials.client_secret}}"
-credential_schema:
-  client_id: { type: string, sensitive: false, required: true }
-  client_secret: { type: string, sensitive: true, required: true }
-capabilities:
-  create_contact:
-    request: { method: POST, path: /contacts, body: '{ "email": input.email }' }
-    response: '{ "contact_id": id }'
-    examples:
+const oauthManifest = clientCredentialsManifest({
+  name: 'crmz', displayName: 'CRM Z',
+  tokenUrl: '/oauth2/token',
+  base: 'base_url: https://crm.invalid/api',
+  after: `    examples:
       - name: created
         input: { email: a@b.co }
         request: { method: POST, path: /contacts, headers: { Authorization: Bearer example-access-token }, body: { email: a@b.co } }
@@ -50,7 +36,8 @@ capabilities:
         input: { email: a@b.co }
         response: { status: 500, body: { message: down } }
         error: { type: provider_error, status: 500 }
-`;
+`,
+});
 
 describe('offline examples: client credentials', () => {
   it('serves the token response to the token request and the recorded one to the capability request', async () => {
