@@ -9,6 +9,7 @@ import { DEFAULT_CONNECTORS_DIR } from '../runtime/config/paths.ts';
 import { apiThroughput } from './api.ts';
 import { webhookThroughput } from './webhooks.ts';
 import { oauthCalls } from './oauth.ts';
+import { storesSideBySide } from './stores.ts';
 
 const ITER = Number(process.env.BENCH_ITERATIONS ?? 2000);
 
@@ -121,3 +122,4 @@ if (!only || only === 'mapping') await mappingThroughput();
 if (!only || only === 'api') await apiThroughput();
 if (!only || only === 'webhooks') await webhookThroughput();
 if (!only || only === 'oauth') await oauthCalls();
+if (!only || only === 'stores') await storesSideBySide();

@@ -3,16 +3,17 @@
 // PLUGBOARD_JOBS_URL picks the backend:
 //   unset / ''                  → SqliteBackend on the application's own database (opts.sqlite)
 //   sqlite:<path>               → SqliteBackend on that file (opened and closed by the backend)
-//   postgres:// postgresql://   → @agendajs/postgres-backend (LISTEN/NOTIFY)
+//   postgres:// postgresql://   → @agendajs/postgres-backend (LISTEN/NOTIFY), with the URL's pool_size,
+//                                 statement_timeout and schema read as for PLUGBOARD_DATABASE_URL
 //   mongodb:// mongodb+srv://   → @agendajs/mongo-backend
 // Anything else is a configuration error naming PLUGBOARD_JOBS_URL.
 import { Agenda } from 'agenda';
 import type { AgendaBackend, AgendaOptions } from 'agenda';
-import { PostgresBackend } from '@agendajs/postgres-backend';
-import { MongoBackend } from '@agendajs/mongo-backend';
 import type Database from 'better-sqlite3';
 import { SqliteBackend } from './sqlite-backend.ts';
-import { ConfigError } from '../errors/plugboard-error.ts';
+import { JobsConfigError, mongoJobsBackend, postgresJobsBackend, redact } from './backends.ts';
+
+export { JobsConfigError };
 
 export const VERIFY_INTEGRATION = 'verify-integration';
 // Scheduled by the sync and OAuth token-refresh services (DESIGN §6); webhook deliveries and inbound
@@ -31,13 +32,6 @@ export interface JobsBackendOptions {
 
 export interface CreateAgendaOptions extends JobsBackendOptions, Omit<AgendaOptions, 'backend'> {}
 
-/** Thrown for an unusable PLUGBOARD_JOBS_URL, or when the jobs backend cannot connect. */
-export class JobsConfigError extends ConfigError {}
-
-function redact(url: string): string {
-  return url.replace(/\/\/([^/@]*)@/, '//***@');
-}
-
 /** Builds the storage backend for a PLUGBOARD_JOBS_URL value (connects nothing). */
 export function createJobsBackend(opts: JobsBackendOptions): AgendaBackend {
   const url = (opts.jobsUrl ?? '').trim();
@@ -53,12 +47,8 @@ export function createJobsBackend(opts: JobsBackendOptions): AgendaBackend {
     if (file === '') throw new JobsConfigError(`PLUGBOARD_JOBS_URL: "${url}" names no SQLite file (use sqlite:<path>)`);
     return new SqliteBackend({ database: file, tableName: opts.tableName });
   }
-  if (/^postgres(ql)?:\/\//i.test(url)) {
-    return new PostgresBackend({ connectionString: url, tableName: opts.tableName, channelName: opts.tableName });
-  }
-  if (/^mongodb(\+srv)?:\/\//i.test(url)) {
-    return new MongoBackend({ address: url, ...(opts.tableName ? { collection: opts.tableName } : {}) });
-  }
+  if (/^postgres(ql)?:\/\//i.test(url)) return postgresJobsBackend(url, opts.tableName);
+  if (/^mongodb(\+srv)?:\/\//i.test(url)) return mongoJobsBackend(url, opts.tableName);
   throw new JobsConfigError(
     `PLUGBOARD_JOBS_URL must be empty (the application's SQLite database), sqlite:<path>, postgres://..., postgresql://... or mongodb://..., got "${redact(url)}"`,
   );

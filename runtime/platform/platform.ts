@@ -1,6 +1,5 @@
 // The composition root: configuration -> store -> keyring -> engine -> services -> jobs.
 // `plugboard serve`, `plugboard worker` and the tests build the system through here.
-import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { Config } from '../config/env.ts';
 import { ConfigError } from '../errors/plugboard-error.ts';
@@ -9,7 +8,8 @@ import { formatIssue } from '../manifest/load.ts';
 import type { Connector } from '../manifest/connector.ts';
 import { openStore, sqlitePathFromUrl } from '../store/index.ts';
 import type { Store } from '../store/types.ts';
-import { Keyring } from '../crypto/keyring.ts';
+import type { Keyring } from '../crypto/keyring.ts';
+import { openKeyring, checkMasterKey } from './master-key.ts';
 import { CredentialCipher } from '../crypto/envelope.ts';
 import { Engine } from '../engine/engine.ts';
 import { IntegrationService } from '../integrations/service.ts';
@@ -72,7 +72,11 @@ export interface Platform {
   close(): Promise<void>;
 }
 
-/** The jobs backend URL for the application's own database (PLUGBOARD_JOBS_URL unset). */
+/**
+ * The jobs backend URL for the application's own database (PLUGBOARD_JOBS_URL unset): the SQLite
+ * file, or the PostgreSQL URL itself (createJobsBackend reads its pool_size, statement_timeout and
+ * schema, so Agenda's table lands in the store's schema).
+ */
 function jobsUrlOf(databaseUrl: string): string {
   const file = sqlitePathFromUrl(databaseUrl);
   return file ? `sqlite:${file}` : databaseUrl;
@@ -84,23 +88,37 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
   const reg = loadConnectorDir(config.connectorsDir);
   if (reg.issues.length) throw new ConfigError(`manifest problems (run plugboard validate):\n${reg.issues.map(formatIssue).join('\n')}`);
 
+  // The master key first (with PostgreSQL it must be given), then the database it has to fit.
+  const keyring = openKeyring(config.databaseUrl, env);
   const store = await openStore(config.databaseUrl);
-  const keyFile = path.join(path.dirname(sqlitePathFromUrl(config.databaseUrl) ?? path.resolve('data/plugboard.db')), 'master.key');
-  const keyring = Keyring.fromEnvOrFile(env, env.PLUGBOARD_MASTER_KEY_FILE || keyFile);
+  let agenda: PlugboardAgenda | undefined;
+  try {
+    await checkMasterKey(store, keyring);
+    // Jobs live in the application's database unless PLUGBOARD_JOBS_URL names another. The jobs
+    // backend opens its own connection to it (the same file, or the same PostgreSQL database and
+    // schema), so the store never hands its connection out.
+    agenda = createAgenda({
+      jobsUrl: config.jobsUrl ?? jobsUrlOf(config.databaseUrl),
+      processEvery: config.jobsPollMs,
+      defaultLockLifetime: config.jobsLockMs,
+    });
+    await agenda.ready;
+    const jobsVariable = config.jobsUrl ? 'PLUGBOARD_JOBS_URL' : 'PLUGBOARD_DATABASE_URL (PLUGBOARD_JOBS_URL unset)';
+    if (agenda.connectError) throw new ConfigError(`${jobsVariable}: cannot connect the jobs backend: ${agenda.connectError.message}`);
+  } catch (err) {
+    await agenda?.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+  return assemble(config, env, logger, reg.connectors, store, keyring, agenda);
+}
+
+/** Wires the services on an open store, a checked keyring and a connected jobs backend. */
+async function assemble(config: Config, env: NodeJS.ProcessEnv, logger: Logger, connectors: Map<string, Connector>, store: Store, keyring: Keyring, agenda: PlugboardAgenda): Promise<Platform> {
+  const reg = { connectors };
   const cipher = new CredentialCipher(keyring);
   const engine = new Engine({ env });
   const metrics = new Metrics();
-
-  // Jobs live in the application's database unless PLUGBOARD_JOBS_URL names another. The jobs
-  // backend opens its own connection to it (the same file, or later the same PostgreSQL
-  // database), so the store never hands its connection out.
-  const agenda = createAgenda({
-    jobsUrl: config.jobsUrl ?? jobsUrlOf(config.databaseUrl),
-    processEvery: config.jobsPollMs,
-    defaultLockLifetime: config.jobsLockMs,
-  });
-  await agenda.ready;
-  if (agenda.connectError) throw new ConfigError(`PLUGBOARD_JOBS_URL: cannot connect the jobs backend: ${agenda.connectError.message}`);
   const scheduler = new JobScheduler(agenda);
 
   const events = new EventBus(store, logger);

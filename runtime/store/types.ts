@@ -270,12 +270,16 @@ export interface Store {
     list(tenantId: string, f: ListQuery & { status?: string; subscription_id?: string; event_type?: string }): Promise<ListResult<WebhookDeliveryRow>>;
     /**
      * Atomically leases (until now + leaseMs) up to `limit` due pending deliveries, oldest due
-     * first, at most `perSubscription - inFlight[subscription_id]` per subscription (per-endpoint
-     * concurrency: `inFlight` counts the caller's attempts still running). A pure store operation.
+     * first, at most `perSubscription` in flight per subscription across all processes (in flight:
+     * pending with locked_until > now, counted in the database). A pure store operation.
      */
-    claimDue(q: { now: number; leaseMs: number; limit: number; perSubscription: number; inFlight: Record<string, number> }): Promise<WebhookDeliveryRow[]>;
-    /** Records one attempt and the delivery's new state together. */
-    recordAttempt(attempt: WebhookAttemptRow, update: Pick<WebhookDeliveryRow, 'status' | 'attempts' | 'next_attempt_at' | 'last_status_code' | 'last_error' | 'delivered_at'>): Promise<void>;
+    claimDue(q: { now: number; leaseMs: number; limit: number; perSubscription: number }): Promise<WebhookDeliveryRow[]>;
+    /**
+     * Records one attempt and the delivery's new state together, only while the delivery still
+     * carries `lease` (the claimed row's locked_until; null for an unclaimed row attempted directly).
+     * False, with nothing recorded, when the lease was lost (expired, maybe re-leased by another worker).
+     */
+    recordAttempt(attempt: WebhookAttemptRow, update: Pick<WebhookDeliveryRow, 'status' | 'attempts' | 'next_attempt_at' | 'last_status_code' | 'last_error' | 'delivered_at'>, lease: number | null): Promise<boolean>;
     attempts(tenantId: string, deliveryId: string): Promise<WebhookAttemptRow[]>;
     /** Back to pending, due now (replay); attempts restart. Deliveries a worker holds right now are skipped. */
     requeue(tenantId: string, ids: string[], now: number): Promise<number>;
@@ -332,4 +336,11 @@ export interface Store {
   operations: OperationStore;
   /** OAuth connections: authorization states, refresh leases, token writes. */
   oauthConnections: OAuthStore;
+  /** System settings (not tenant data), e.g. the fingerprint of the master key the database was set up with. */
+  settings: {
+    get(key: string): Promise<string | undefined>;
+    /** Stores `value` unless the key already has one; returns the value stored (the first writer's). */
+    putIfAbsent(key: string, value: string): Promise<string>;
+    put(key: string, value: string): Promise<void>;
+  };
 }

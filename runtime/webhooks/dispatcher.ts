@@ -1,7 +1,8 @@
 // The deliver-webhook worker. Each delivery row is its own durable job: stored before any attempt,
 // leased atomically by one worker at a time (a crashed worker's lease simply expires), attempted
 // with Standard Webhooks signatures, and rescheduled along the retry schedule. Per-endpoint
-// concurrency keeps one slow receiver from starving the others.
+// concurrency (counted by the store across every worker process) keeps one slow receiver from
+// starving the others. Only the worker still holding a delivery's lease records its attempt.
 import type { Logger } from 'pino';
 import type { Store, WebhookDeliveryRow, WebhookSubscriptionRow } from '../store/types.ts';
 import { newId } from '../store/ids.ts';
@@ -21,7 +22,7 @@ export interface DispatcherOptions {
   schedule?: readonly number[];
   /** Deliveries in flight per process. */
   maxInFlight?: number;
-  /** Deliveries in flight per subscription (endpoint). */
+  /** Deliveries in flight per subscription (endpoint), across all processes. */
   perEndpoint?: number;
   pollMs?: number;
   leaseMs?: number;
@@ -33,7 +34,7 @@ export interface DispatcherOptions {
 }
 
 export class WebhookDispatcher extends PollingWorker {
-  private readonly inFlight = new Map<string, number>();
+  /** Attempts this process is running (bounded by maxInFlight). */
   private total = 0;
   private readonly opts: Required<Omit<DispatcherOptions, 'onAttempt'>> & Pick<DispatcherOptions, 'onAttempt'>;
 
@@ -69,20 +70,16 @@ export class WebhookDispatcher extends PollingWorker {
     const free = this.opts.maxInFlight - this.total;
     if (free > 0) {
       try {
-        claimed = await this.store.webhookDeliveries.claimDue({ now: Date.now(), leaseMs: this.opts.leaseMs, limit: free, perSubscription: this.opts.perEndpoint, inFlight: Object.fromEntries(this.inFlight) });
+        claimed = await this.store.webhookDeliveries.claimDue({ now: Date.now(), leaseMs: this.opts.leaseMs, limit: free, perSubscription: this.opts.perEndpoint });
       } catch (err) {
         this.logger.error({ err: (err as Error).message }, 'claiming webhook deliveries failed');
       }
     }
     for (const d of claimed) {
-      this.inFlight.set(d.subscription_id, (this.inFlight.get(d.subscription_id) ?? 0) + 1);
       this.total++;
       void this.attempt(d)
         .catch((err: Error) => this.logger.error({ deliveryId: d.id, err: err.message }, 'webhook attempt crashed'))
         .finally(() => {
-          const left = (this.inFlight.get(d.subscription_id) ?? 1) - 1;
-          if (left) this.inFlight.set(d.subscription_id, left);
-          else this.inFlight.delete(d.subscription_id);
           this.total--;
           this.notify();
         });
@@ -98,8 +95,7 @@ export class WebhookDispatcher extends PollingWorker {
     const now = new Date();
     if (!sub || !sub.enabled) {
       const result: SendResult = { status: null, duration_ms: 0, response_excerpt: null, error: 'subscription disabled or deleted', outcome: 'disable' };
-      await this.record(d, attemptNo, result, 'cancelled', null);
-      return { ...result, status_after: 'cancelled' };
+      return { ...result, status_after: (await this.record(d, attemptNo, result, 'cancelled', null)).status };
     }
     // webhook-id: stable across retries and replays, so receivers can deduplicate.
     let result: SendResult;
@@ -111,7 +107,6 @@ export class WebhookDispatcher extends PollingWorker {
       this.logger.error({ deliveryId: d.id, err: (err as Error).message }, 'webhook attempt could not be made');
       result = { status: null, duration_ms: 0, response_excerpt: null, error: 'internal error preparing the delivery', outcome: 'retry' };
     }
-    this.opts.onAttempt?.(result.outcome);
     let status: WebhookDeliveryRow['status'];
     let next: number | null = null;
     if (result.outcome === 'delivered') {
@@ -130,15 +125,24 @@ export class WebhookDispatcher extends PollingWorker {
         await this.disable(sub, 'continuous_failure', `every delivery failed for ${Math.round(this.opts.disableAfterMs / 60_000)} min`);
       }
     }
-    await this.record(d, attemptNo, result, status, next);
-    return { ...result, status_after: status };
+    const after = await this.record(d, attemptNo, result, status, next);
+    if (after.recorded) this.opts.onAttempt?.(result.outcome);
+    return { ...result, status_after: after.status };
   }
 
-  private async record(d: WebhookDeliveryRow, attempt: number, r: SendResult, status: WebhookDeliveryRow['status'], next: number | null): Promise<void> {
-    await this.store.webhookDeliveries.recordAttempt(
+  /**
+   * Records the attempt under the lease `d` was claimed with; the delivery's status afterwards. A lost
+   * lease (it expired; another worker may hold the delivery now) records nothing and counts nothing.
+   */
+  private async record(d: WebhookDeliveryRow, attempt: number, r: SendResult, status: WebhookDeliveryRow['status'], next: number | null): Promise<{ recorded: boolean; status: WebhookDeliveryRow['status'] }> {
+    const recorded = await this.store.webhookDeliveries.recordAttempt(
       { id: newId(), tenant_id: d.tenant_id, delivery_id: d.id, attempt, status_code: r.status, response_excerpt: r.response_excerpt, duration_ms: r.duration_ms, error: r.error, created_at: new Date().toISOString() },
       { status, attempts: attempt, next_attempt_at: status === 'pending' ? next : null, last_status_code: r.status, last_error: r.error, delivered_at: status === 'delivered' ? new Date().toISOString() : null },
+      d.locked_until,
     );
+    if (recorded) return { recorded, status };
+    this.logger.warn({ deliveryId: d.id, tenantId: d.tenant_id, attempt, outcome: r.outcome }, 'webhook delivery lease lost before its attempt was recorded; attempt not recorded');
+    return { recorded, status: (await this.store.webhookDeliveries.get(d.tenant_id, d.id))?.status ?? d.status };
   }
 
   private async disable(sub: WebhookSubscriptionRow, code: 'endpoint_gone' | 'continuous_failure', reason: string): Promise<void> {

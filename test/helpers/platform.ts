@@ -1,5 +1,6 @@
-// Starts the whole product in-process on 127.0.0.1:0 with a fresh SQLite file, a key file and a
-// log file in a temp directory, for integration tests over real HTTP.
+// Starts the whole product in-process on 127.0.0.1:0 with a fresh database (a SQLite file and a
+// key file in a temp directory, or with PLUGBOARD_TEST_STORE=postgres a fresh PostgreSQL schema
+// and a random PLUGBOARD_MASTER_KEY) and a log file, for integration tests over real HTTP.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { createPlatform, type Platform } from '../../runtime/platform/platform.t
 import { createApp } from '../../runtime/api/app.ts';
 import { createTenant } from '../../runtime/tenants/tenants.ts';
 import { PROJECT_ROOT } from '../../runtime/config/paths.ts';
+import { newTestDatabase, type TestStoreKind } from './store.ts';
 
 export interface ApiResponse {
   status: number;
@@ -22,7 +24,14 @@ export interface ApiResponse {
 export interface TestPlatform {
   url: string;
   dir: string;
+  /** sqlite or postgres (PLUGBOARD_TEST_STORE). */
+  storeKind: TestStoreKind;
+  /** The SQLite file (on PostgreSQL a path that never exists: use dumpDatabase). */
   dbFile: string;
+  /** PLUGBOARD_DATABASE_URL (and PLUGBOARD_MASTER_KEY on PostgreSQL), for other processes on the same database. */
+  databaseEnv: Record<string, string>;
+  /** Everything stored, as text, for secret searches: SQLite's file and WAL, or every row of the PostgreSQL schema. */
+  dumpDatabase(): Promise<string>;
   logFile: string;
   platform: Platform;
   /** Every response body the helper saw, for secret searches. */
@@ -49,10 +58,12 @@ export function secondTwilioManifest(name = 'twilio_secondary'): string {
 
 export async function startTestPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-it-'));
-  const dbFile = path.join(dir, 'plugboard.db');
+  // A caller naming its own database (a migration test's old SQLite file) keeps it.
+  const database = newTestDatabase(dir, env.PLUGBOARD_DATABASE_URL?.startsWith('sqlite:') ? 'sqlite' : undefined);
+  const dbFile = database.dbFile;
   const logFile = path.join(dir, 'plugboard.log');
   const fullEnv: NodeJS.ProcessEnv = {
-    PLUGBOARD_DATABASE_URL: `sqlite:${dbFile}`,
+    ...database.env,
     PLUGBOARD_CONNECTORS_DIR: path.join(PROJECT_ROOT, 'connectors'),
     PLUGBOARD_JOBS_POLL_MS: '50',
     LOG_LEVEL: 'debug',
@@ -60,7 +71,13 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
   };
   const config = readConfig(fullEnv);
   const logger = pino({ level: 'debug' }, pino.destination({ dest: logFile, sync: true }));
-  const platform = await createPlatform(config, { logger, env: fullEnv });
+  let platform: Platform;
+  try {
+    platform = await createPlatform(config, { logger, env: fullEnv });
+  } catch (err) {
+    await database.drop().catch(() => undefined);
+    throw err;
+  }
   const app = await createApp(platform);
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -71,7 +88,10 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
   return {
     url,
     dir,
+    storeKind: database.kind,
     dbFile,
+    databaseEnv: { ...database.env, ...(env.PLUGBOARD_DATABASE_URL ? { PLUGBOARD_DATABASE_URL: env.PLUGBOARD_DATABASE_URL } : {}), ...(env.PLUGBOARD_MASTER_KEY ? { PLUGBOARD_MASTER_KEY: env.PLUGBOARD_MASTER_KEY } : {}) },
+    dumpDatabase: () => database.dump(),
     logFile,
     platform,
     responses,
@@ -108,7 +128,11 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
-      await platform.close();
+      try {
+        await platform.close();
+      } finally {
+        await database.drop();
+      }
     },
   };
 }

@@ -9,9 +9,9 @@ import path from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
-import Database from 'better-sqlite3';
 import { startSpecServer, type SpecServer } from '../contract/spec-server.ts';
 import { openStore } from '../../runtime/store/index.ts';
+import { newTestDatabase, sqlQuery, type TestDatabase } from '../helpers/store.ts';
 import { createTenant } from '../../runtime/tenants/tenants.ts';
 import { PROJECT_ROOT } from '../../runtime/config/paths.ts';
 
@@ -24,6 +24,13 @@ let forwarded = 0;
 let received = 0;
 let dir: string;
 const children: ChildProcess[] = [];
+const databases: TestDatabase[] = [];
+/** A fresh database of PLUGBOARD_TEST_STORE's kind in its own folder (SQLite) or schema (PostgreSQL), dropped after the file. */
+const database = () => {
+  const d = newTestDatabase(fs.mkdtempSync(path.join(dir, 'db-')));
+  databases.push(d);
+  return d;
+};
 
 /** A proxy in front of the spec server that holds each request for `delayMs`, so jobs are in flight when the kill comes. */
 function startDelayProxy(target: string): Promise<http.Server> {
@@ -77,13 +84,14 @@ afterAll(async () => {
   proxy?.closeAllConnections();
   proxy?.close();
   await spec?.close();
+  for (const d of databases) await d.drop();
 });
 
 describe('crash recovery of verification jobs', () => {
   it('finishes every queued verification after a SIGKILL and a restart', async () => {
-    const env = {
+    const env: Record<string, string> = {
       PORT: '0',
-      PLUGBOARD_DATABASE_URL: `sqlite:${path.join(dir, 'plugboard.db')}`,
+      ...database().env,
       PLUGBOARD_BASE_URL_TWILIO: proxyUrl,
       PLUGBOARD_JOBS_POLL_MS: '50',
       PLUGBOARD_JOBS_LOCK_MS: '1000',
@@ -163,22 +171,21 @@ describe('crash recovery of operations', () => {
   it('records an operation before the provider call; after SIGKILL it settles as unknown and its key answers that', async () => {
     const held: http.IncomingMessage[] = [];
     const holding = await startHoldingProvider(spec.origin, held);
-    const dbFile = path.join(dir, 'operations.db');
     const leaseMs = 1000;
-    const env = {
+    const env: Record<string, string> = {
       PORT: '0',
-      PLUGBOARD_DATABASE_URL: `sqlite:${dbFile}`,
+      ...database().env,
       PLUGBOARD_BASE_URL_TWILIO: `http://127.0.0.1:${(holding.address() as AddressInfo).port}`,
       PLUGBOARD_JOBS_POLL_MS: '50',
       PLUGBOARD_OPERATION_LEASE_MS: String(leaseMs),
       LOG_LEVEL: 'info', // the server announces its address at info
     };
-    const operationsInDb = () => {
-      const db = new Database(dbFile, { readonly: true });
+    const operationsInDb = async () => {
+      const store = await openStore(env.PLUGBOARD_DATABASE_URL);
       try {
-        return db.prepare('SELECT id, idempotency_key, status, lease_expires_at FROM operations ORDER BY id').all() as Array<{ id: string; idempotency_key: string | null; status: string; lease_expires_at: number | null }>;
+        return await sqlQuery<{ id: string; idempotency_key: string | null; status: string; lease_expires_at: number | null }>(store, 'SELECT id, idempotency_key, status, lease_expires_at FROM operations ORDER BY id');
       } finally {
-        db.close();
+        await store.close();
       }
     };
     try {
@@ -209,21 +216,21 @@ describe('crash recovery of operations', () => {
       first.child.kill('SIGKILL');
       await new Promise((r) => first.child.once('exit', r));
       // Every call that reached the provider has its row, recorded before the call, in progress with a lease.
-      const afterKill = operationsInDb();
+      const afterKill = await operationsInDb();
       expect(afterKill).toHaveLength(held.length);
       expect(afterKill.map((o) => o.status)).toEqual(['in_progress', 'in_progress']);
       for (const o of afterKill) expect(o.lease_expires_at).toBeGreaterThan(0);
 
       const second = await startServer(env);
       // The sweep settles the operation without a key by itself (nothing reads it).
-      await until('the sweep settles the keyless operation', () => operationsInDb().find((o) => o.idempotency_key === null)?.status === 'unknown');
+      await until('the sweep settles the keyless operation', async () => (await operationsInDb()).find((o) => o.idempotency_key === null)?.status === 'unknown');
       // Retrying the key answers the stored unknown outcome (lazily settled if the sweep was not first), never 409 again.
       const retry = await api(second.url, 'POST', '/operations/send_sms', keyed);
       const retryBody = (await retry.json()) as { success: boolean; code: string; operation_id: string; deliveries: string[] };
       expect(retry.status).toBe(502);
       expect(retry.headers.get('idempotent-replayed')).toBe('true');
       expect(retryBody).toMatchObject({ success: false, code: 'outcome_unknown' });
-      const keyedRow = operationsInDb().find((o) => o.idempotency_key === keyed.idempotency_key)!;
+      const keyedRow = (await operationsInDb()).find((o) => o.idempotency_key === keyed.idempotency_key)!;
       expect(keyedRow.status).toBe('unknown');
       expect(retryBody.operation_id).toBe(keyedRow.id);
       expect(retryBody.deliveries).toHaveLength(1);

@@ -7,7 +7,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { SqliteStore } from '../../runtime/store/sqlite/store.ts';
+import { sqlOne, sqlQuery } from '../helpers/store.ts';
 import { startSpecServer, type SpecServer } from '../contract/spec-server.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
@@ -17,8 +17,8 @@ let stripeApi: http.Server;
 let t: { id: string; key: string };
 
 const GONE = 'mk_rotated_away';
-const db = () => (pb.platform.store as SqliteStore).db;
-const loseMasterKey = (id: string) => db().prepare('UPDATE integrations SET master_key_id = ? WHERE id = ?').run(GONE, id);
+const setMasterKeyId = (id: string, master: string) => sqlQuery(pb.platform.store, 'UPDATE integrations SET master_key_id = ? WHERE id = ?', master, id);
+const loseMasterKey = (id: string) => setMasterKeyId(id, GONE);
 const logLines = () => fs.readFileSync(pb.logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; msg: string; err?: unknown });
 
 async function activeIntegration(provider: string, credentials: Record<string, unknown>, tenant = t): Promise<{ id: string; master: string }> {
@@ -26,7 +26,7 @@ async function activeIntegration(provider: string, credentials: Record<string, u
   expect(r.status, r.text).toBe(201);
   const id = r.body.data.id as string;
   await pb.waitFor(async () => (await pb.api(tenant.key, 'GET', `/integrations/${id}`)).body.data.status === 'active', `${provider} active`);
-  return { id, master: (db().prepare('SELECT master_key_id FROM integrations WHERE id = ?').get(id) as { master_key_id: string }).master_key_id };
+  return { id, master: (await sqlOne<{ master_key_id: string }>(pb.platform.store, 'SELECT master_key_id FROM integrations WHERE id = ?', id))!.master_key_id };
 }
 
 beforeAll(async () => {
@@ -53,7 +53,7 @@ afterAll(async () => {
 describe('credentials under a master key this server does not hold', () => {
   it('inbound webhooks answer 503 with Retry-After, logged once per integration at warn, never "unhandled error"', async () => {
     const { id } = await activeIntegration('stripe', { secret_key: 'sk_test_MissingMasterKey0000', webhook_secret: 'whsec_MissingMasterKeySecret0123' });
-    loseMasterKey(id);
+    await loseMasterKey(id);
     const body = JSON.stringify({ id: 'evt_1', object: 'event', type: 'payment_intent.succeeded', data: { object: { id: 'pi_1' } } });
     const answers = await Promise.all(Array.from({ length: 40 }, () =>
       fetch(`${pb.url}/api/v1/webhooks/inbound/stripe/${id}`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}` }, body })));
@@ -75,7 +75,7 @@ describe('credentials under a master key this server does not hold', () => {
 
   it('operations answer the 503 envelope naming the key id, and the idempotency key stays usable', async () => {
     const { id, master } = await activeIntegration('twilio', { account_sid: 'AC' + 'c'.repeat(32), auth_token: 'c'.repeat(32), from_number: '+15005550006' });
-    loseMasterKey(id);
+    await loseMasterKey(id);
     const body = { input: { to: '+14155550123', body: 'key lost' }, idempotency_key: 'mk-1' };
     const r = await pb.api(t.key, 'POST', '/operations/send_sms', body);
     expect(r.status, r.text).toBe(503);
@@ -85,7 +85,7 @@ describe('credentials under a master key this server does not hold', () => {
     expect(twilio.requests.filter((q) => q.operationId === 'CreateMessage')).toEqual([]);
     expect((await pb.api(t.key, 'GET', '/deliveries')).body.data).toEqual([]);
     // Once the key is back, the same idempotency key runs the operation.
-    db().prepare('UPDATE integrations SET master_key_id = ? WHERE id = ?').run(master, id);
+    await setMasterKeyId(id, master);
     const again = await pb.api(t.key, 'POST', '/operations/send_sms', body);
     expect(again.status, again.text).toBe(200);
     expect(logLines().filter((l) => l.msg === 'unhandled error')).toEqual([]);
@@ -94,9 +94,9 @@ describe('credentials under a master key this server does not hold', () => {
   it('verification records a readable verification_error naming the key id', async () => {
     const other = await pb.tenant('Verifying Co');
     const { id } = await activeIntegration('twilio', { account_sid: 'AC' + 'd'.repeat(32), auth_token: 'd'.repeat(32), from_number: '+15005550007' }, other);
-    loseMasterKey(id);
-    const row = db().prepare('SELECT credentials_version FROM integrations WHERE id = ?').get(id) as { credentials_version: number };
-    db().prepare(`UPDATE integrations SET status = 'pending_verify' WHERE id = ?`).run(id);
+    await loseMasterKey(id);
+    const row = (await sqlOne<{ credentials_version: number }>(pb.platform.store, 'SELECT credentials_version FROM integrations WHERE id = ?', id))!;
+    await sqlQuery(pb.platform.store, `UPDATE integrations SET status = 'pending_verify' WHERE id = ?`, id);
     expect(await pb.platform.integrations.runVerification(other.id, id, row.credentials_version)).toBe('error');
     const got = await pb.api(other.key, 'GET', `/integrations/${id}`);
     expect(got.body.data.status).toBe('error');

@@ -5,7 +5,7 @@ import path from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PlugboardError } from '../../runtime/errors/plugboard-error.ts';
-import { SqliteStore } from '../../runtime/store/sqlite/store.ts';
+import { sqlOne, sqlQuery } from '../helpers/store.ts';
 import { PROJECT_ROOT } from '../../runtime/config/paths.ts';
 import { startSpecServer, type SpecServer } from '../contract/spec-server.ts';
 import { startTestPlatform, connectorsDirWith, secondTwilioManifest, type TestPlatform } from '../helpers/platform.ts';
@@ -281,8 +281,8 @@ describe('operation leases while the process lives', () => {
         expect(attempts.map((d: any) => [d.integration_id, d.status])).toEqual([[primary, late]]);
       }
       expect(backupSends).toBe(0);
-      const row = (short.platform.store as SqliteStore).db.prepare(`SELECT COUNT(*) AS n FROM deliveries WHERE status = 'in_progress'`).get() as { n: number };
-      expect(row.n).toBe(0);
+      const row = await sqlOne<{ n: number }>(short.platform.store, `SELECT COUNT(*) AS n FROM deliveries WHERE status = 'in_progress'`);
+      expect(row!.n).toBe(0);
     } finally {
       await short.close();
       slow.server.close();
@@ -292,34 +292,33 @@ describe('operation leases while the process lives', () => {
 
   it('the sweep settles attempts left in progress by operations already settled', async () => {
     const t = await pb.tenant('Stray Attempts');
-    const db = (pb.platform.store as SqliteStore).db;
+    const store = pb.platform.store;
     const now = new Date().toISOString();
-    const op = db.prepare(`INSERT INTO operations (id, tenant_id, capability, idempotency_key, request_hash, status, http_status, response, lease_expires_at, created_at, updated_at) VALUES (?, ?, 'send_sms', NULL, 'h', ?, NULL, NULL, ?, ?, ?)`);
-    const attempt = db.prepare(`INSERT INTO deliveries (id, tenant_id, operation_id, capability, integration_id, provider, attempt, status, duration_ms, created_at) VALUES (?, ?, ?, 'send_sms', 'i', 'twilio', 1, 'in_progress', 0, ?)`);
+    const op = (...p: unknown[]) => sqlQuery(store, `INSERT INTO operations (id, tenant_id, capability, idempotency_key, request_hash, status, http_status, response, lease_expires_at, created_at, updated_at) VALUES (?, ?, 'send_sms', NULL, 'h', ?, NULL, NULL, ?, ?, ?)`, ...p);
+    const attempt = (...p: unknown[]) => sqlQuery(store, `INSERT INTO deliveries (id, tenant_id, operation_id, capability, integration_id, provider, attempt, status, duration_ms, created_at) VALUES (?, ?, ?, 'send_sms', 'i', 'twilio', 1, 'in_progress', 0, ?)`, ...p);
     // What older versions could leave: an attempt started after its operation was settled.
-    op.run('01strayoperationsettled000', t.id, 'succeeded', null, now, now);
-    attempt.run('01strayattemptofsettled000', t.id, '01strayoperationsettled000', now);
+    await op('01strayoperationsettled000', t.id, 'succeeded', null, now, now);
+    await attempt('01strayattemptofsettled000', t.id, '01strayoperationsettled000', now);
     // A live operation's attempt is not touched.
-    op.run('01strayoperationrunning000', t.id, 'in_progress', Date.now() + 60_000, now, now);
-    attempt.run('01strayattemptofrunning000', t.id, '01strayoperationrunning000', now);
+    await op('01strayoperationrunning000', t.id, 'in_progress', Date.now() + 60_000, now, now);
+    await attempt('01strayattemptofrunning000', t.id, '01strayoperationrunning000', now);
     expect(await pb.platform.operations.settleExpired()).toBeGreaterThanOrEqual(1);
-    const status = (id: string) => (db.prepare('SELECT status, error FROM deliveries WHERE id = ?').get(id) as { status: string; error: string | null });
-    expect(status('01strayattemptofsettled000').status).toBe('unknown');
-    expect(JSON.parse(status('01strayattemptofsettled000').error!).type).toBe('outcome_unknown');
-    expect(status('01strayattemptofrunning000').status).toBe('in_progress');
-    db.prepare(`UPDATE operations SET status = 'failed', lease_expires_at = NULL WHERE id = '01strayoperationrunning000'`).run();
-    db.prepare(`UPDATE deliveries SET status = 'failed' WHERE id = '01strayattemptofrunning000'`).run();
+    const status = async (id: string) => (await sqlOne<{ status: string; error: string | null }>(store, 'SELECT status, error FROM deliveries WHERE id = ?', id))!;
+    expect((await status('01strayattemptofsettled000')).status).toBe('unknown');
+    expect(JSON.parse((await status('01strayattemptofsettled000')).error!).type).toBe('outcome_unknown');
+    expect((await status('01strayattemptofrunning000')).status).toBe('in_progress');
+    await sqlQuery(store, `UPDATE operations SET status = 'failed', lease_expires_at = NULL WHERE id = '01strayoperationrunning000'`);
+    await sqlQuery(store, `UPDATE deliveries SET status = 'failed' WHERE id = '01strayattemptofrunning000'`);
   });
 
   it('replays keys stored before results were domain results with the same bytes as then', async () => {
     const t = await pb.tenant('Legacy Keys');
-    const db = (pb.platform.store as SqliteStore).db;
     const old = { success: false, message: 'The operation failed: Twilio answered 500: Internal Server Error', code: 'provider_error', errors: { provider: ['Internal Server Error'] }, operation_id: '01hzzzzzzzzzzzzzzzzzzzzzzz', deliveries: ['01hyyyyyyyyyyyyyyyyyyyyyyy'] };
     const input = { to: '+14155550123', body: 'legacy' };
     const { createHash } = await import('node:crypto');
     const hash = createHash('sha256').update(`{"capability":"send_sms","input":{"body":"legacy","to":"+14155550123"},"integration_id":null}`).digest('hex');
     const now = new Date().toISOString();
-    db.prepare(`INSERT INTO operations (id, tenant_id, capability, idempotency_key, request_hash, status, http_status, response, created_at, updated_at) VALUES (?, ?, 'send_sms', 'legacy-1', ?, 'failed', 502, ?, ?, ?)`).run(old.operation_id, t.id, hash, JSON.stringify(old), now, now);
+    await sqlQuery(pb.platform.store, `INSERT INTO operations (id, tenant_id, capability, idempotency_key, request_hash, status, http_status, response, created_at, updated_at) VALUES (?, ?, 'send_sms', 'legacy-1', ?, 'failed', 502, ?, ?, ?)`, old.operation_id, t.id, hash, JSON.stringify(old), now, now);
     const r = await pb.api(t.key, 'POST', '/operations/send_sms', { input, idempotency_key: 'legacy-1' });
     expect(r.status).toBe(502);
     expect(r.text).toBe(JSON.stringify(old));

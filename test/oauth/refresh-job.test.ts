@@ -4,13 +4,11 @@
 import { expect, it } from 'vitest';
 import { startTestPlatform } from '../helpers/platform.ts';
 import { useOAuthFixture, authorize } from './helpers.ts';
+import { agendaJobs, runAgendaJobsNow } from '../helpers/store.ts';
 
 const f = useOAuthFixture();
 
-type JobRow = { next_run_at: number; data: string };
-const refreshJobs = () =>
-  (f.tp.platform.store as unknown as { db: import('better-sqlite3').Database }).db
-    .prepare("SELECT next_run_at, data FROM agenda_jobs WHERE name = 'refresh-oauth-token'").all() as JobRow[];
+const refreshJobs = () => agendaJobs(f.tp.platform.store, 'refresh-oauth-token');
 
 it('schedules refresh-oauth-token from the expiry; the job refreshes ahead of it and queues the next run', async () => {
   const t = await f.tp.tenant();
@@ -19,19 +17,19 @@ it('schedules refresh-oauth-token from the expiry; the job refreshes ahead of it
   expect((await fetch(await authorize(started.authorization_url), { redirect: 'manual' })).status).toBe(200);
   const id = (await f.tp.api(t.key, 'GET', '/integrations')).body.data[0].id as string;
   await f.tp.waitFor(async () => (await f.tp.api(t.key, 'GET', `/integrations/${id}`)).body.data.status === 'active', 'active');
-  const [job] = refreshJobs();
-  expect(JSON.parse(job!.data)).toMatchObject({ integration_id: id, tenant_id: t.id });
+  const [job] = await refreshJobs();
+  expect(job!.data).toMatchObject({ integration_id: id, tenant_id: t.id });
   // Due at half the remaining life (120 s from now), not later than expiry.
   expect(job!.next_run_at - Date.now()).toBeGreaterThan(100_000);
   expect(job!.next_run_at - Date.now()).toBeLessThan(125_000);
   const before = f.auth.counts['refresh_token'] ?? 0;
   // Run it now (as if its time had come).
-  (f.tp.platform.store as unknown as { db: import('better-sqlite3').Database }).db.prepare("UPDATE agenda_jobs SET next_run_at = ? WHERE name = 'refresh-oauth-token'").run(Date.now());
+  expect(await runAgendaJobsNow(f.tp.platform.store, 'refresh-oauth-token')).toBe(1);
   await f.tp.waitFor(async () => (f.auth.counts['refresh_token'] ?? 0) > before, 'the scheduled refresh', 20_000);
   expect(f.auth.counts['refresh_token']).toBe(before + 1);
-  const next = await f.tp.waitFor(async () => refreshJobs().find((j) => j.next_run_at > Date.now() + 3000_000), 'the next refresh job');
+  const next = await f.tp.waitFor(async () => (await refreshJobs()).find((j) => j.next_run_at > Date.now() + 3000_000), 'the next refresh job');
   expect(next.next_run_at - Date.now()).toBeGreaterThan(3000_000); // from the new 3600 s token: 55 min
-  expect(refreshJobs()).toHaveLength(1);
+  expect(await refreshJobs()).toHaveLength(1);
 }, 60_000);
 
 it('without the operator\'s app: oauth_app_configured false and connect answers 409 naming the variables', async () => {

@@ -1,6 +1,6 @@
 // Two processes racing to refresh one integration make exactly one refresh request, counted at the
 // authorization server: this test process (several concurrent callers) and a child process on the
-// same SQLite database both get a provider 401 for the same token at the same moment.
+// same database both get a provider 401 for the same token at the same moment.
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
@@ -24,7 +24,7 @@ it('two processes and concurrent callers racing to refresh one integration make 
   await f.tp.waitFor(async () => (await f.tp.api(t.key, 'GET', `/integrations/${id}`)).body.data.status === 'active', 'active');
 
   const child = spawn(process.execPath, ['--import', tsxLoader, path.join(here, 'refresh-racer.fixture.ts'), t.id, id], {
-    env: { ...process.env, PLUGBOARD_DATABASE_URL: `sqlite:${f.tp.dbFile}`, ...f.env, LOG_LEVEL: 'silent' },
+    env: { ...process.env, ...f.tp.databaseEnv, ...f.env, LOG_LEVEL: 'silent' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';

@@ -7,6 +7,7 @@ import type { TestPlatform } from '../helpers/platform.ts';
 import { CredentialCipher } from '../../runtime/crypto/envelope.ts';
 import { OAUTH_TOKENS } from '../../runtime/integrations/oauth-grants.ts';
 import { startOAuthFixture, authorize, type OAuthFixture, type AuthServer } from './helpers.ts';
+import { agendaJobs, runAgendaJobsNow, sqlOne } from '../helpers/store.ts';
 
 let auth: AuthServer;
 let tp: TestPlatform;
@@ -20,8 +21,6 @@ beforeAll(async () => {
 
 afterAll(() => fixture?.close());
 
-type Db = import('better-sqlite3').Database;
-const db = () => (tp.platform.store as unknown as { db: Db }).db;
 
 async function connect(key: string): Promise<void> {
   const started = (await tp.api(key, 'GET', '/integrations/connect/acme_crm')).body.data;
@@ -173,16 +172,15 @@ it('provider error text that echoes the refresh or access token is redacted', as
 
 it('deleting an integration removes its tokens from the row and cancels its refresh job', async () => {
   const { key, id } = await connected();
-  const jobs = () => (db().prepare("SELECT data FROM agenda_jobs WHERE name = 'refresh-oauth-token'").all() as Array<{ data: string }>)
-    .filter((j) => JSON.parse(j.data).integration_id === id);
-  expect(jobs()).toHaveLength(1);
+  const jobs = async () => (await agendaJobs(tp.platform.store, 'refresh-oauth-token')).filter((j) => j.data['integration_id'] === id);
+  expect(await jobs()).toHaveLength(1);
   expect((await tp.api(key, 'DELETE', `/integrations/${id}`)).status).toBe(200);
-  const row = db().prepare('SELECT oauth_tokens_sealed, token_expires_at, connection, deleted_at FROM integrations WHERE id = ?').get(id) as Record<string, unknown>;
+  const row = (await sqlOne(tp.platform.store, 'SELECT oauth_tokens_sealed, token_expires_at, connection, deleted_at FROM integrations WHERE id = ?', id))!;
   expect(row['deleted_at']).toBeTruthy();
   expect(row['oauth_tokens_sealed']).toBeNull();
   expect(row['token_expires_at']).toBeNull();
   expect(row['connection']).toBe('{}');
-  expect(jobs()).toHaveLength(0);
+  expect(await jobs()).toHaveLength(0);
 }, 60_000);
 
 it('the scheduled refresh refused with invalid_client keeps its job (retried in a minute) and marks nothing', async () => {
@@ -191,13 +189,12 @@ it('the scheduled refresh refused with invalid_client keeps its job (retried in 
   await connect(t.key);
   const id = (await tp.api(t.key, 'GET', '/integrations')).body.data[0].id as string;
   await tp.waitFor(async () => (await tp.api(t.key, 'GET', `/integrations/${id}`)).body.data.status === 'active', 'active');
-  const mine = () => (db().prepare("SELECT next_run_at, data FROM agenda_jobs WHERE name = 'refresh-oauth-token'").all() as Array<{ next_run_at: number; data: string }>)
-    .filter((j) => JSON.parse(j.data).integration_id === id);
+  const mine = async () => (await agendaJobs(tp.platform.store, 'refresh-oauth-token')).filter((j) => j.data['integration_id'] === id);
   const before = auth.tokenRequests.length;
   auth.nextTokenFailures.push(() => ({ status: 401, body: { error: 'invalid_client' } }));
-  db().prepare("UPDATE agenda_jobs SET next_run_at = ? WHERE name = 'refresh-oauth-token' AND json_extract(data, '$.integration_id') = ?").run(Date.now(), id);
+  expect(await runAgendaJobsNow(tp.platform.store, 'refresh-oauth-token', (data) => data['integration_id'] === id)).toBe(1);
   await tp.waitFor(async () => auth.tokenRequests.length > before, 'the scheduled refresh', 20_000);
-  const next = await tp.waitFor(async () => mine().find((j) => j.next_run_at > Date.now() + 30_000), 'the job queued again');
+  const next = await tp.waitFor(async () => (await mine()).find((j) => j.next_run_at > Date.now() + 30_000), 'the job queued again');
   expect(next.next_run_at - Date.now()).toBeLessThan(65_000);
   const row = (await tp.platform.store.integrations.get(t.id, id))!;
   expect(row.status).toBe('active');
@@ -227,7 +224,7 @@ it('the refresh lease outlasts the token request timeout by a margin (a slow ref
   auth.refreshDelayMs = 500;
   try {
     const refreshing = s.refreshAfterRejection(rejected);
-    const lease = await tp.waitFor(async () => db().prepare('SELECT expires_at FROM oauth_refresh_leases WHERE integration_id = ?').get(id) as { expires_at: number } | undefined, 'the lease');
+    const lease = await tp.waitFor(async () => sqlOne<{ expires_at: number }>(tp.platform.store, 'SELECT expires_at FROM oauth_refresh_leases WHERE integration_id = ?', id), 'the lease');
     // PLUGBOARD_OAUTH_TOKEN_TIMEOUT_MS is 1500 here: the lease lasts it plus 30 s.
     expect(lease.expires_at - Date.now()).toBeGreaterThan(1500 + 29_000);
     await refreshing;

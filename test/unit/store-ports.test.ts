@@ -62,23 +62,31 @@ describe('Store.webhookDeliveries.claimDue', () => {
   it('leases due deliveries up to the limit and the per-subscription room, from plain parameters', async () => {
     const store = await storeOn(tmpFile());
     const tenantId = newId();
-    await store.tenants.create({ id: tenantId, name: 'Acme', plan: 'basic', created_at: new Date().toISOString() });
+    const iso = new Date().toISOString();
+    await store.tenants.create({ id: tenantId, name: 'Acme', plan: 'basic', created_at: iso });
     const [busy, slow, idle] = [newId(), newId(), newId()];
     let i = 0;
     for (const sub of [busy, slow, idle]) {
+      await store.webhookSubscriptions.create({
+        id: sub, tenant_id: tenantId, kind: 'subscription', url: 'http://127.0.0.1:9/hook', events: ['*'], description: null, enabled: true, secret_sealed: Buffer.from('x'),
+        data_key_wrapped: Buffer.from('y'), master_key_id: 'k1', previous_secret_expires_at: null, failing_since: null, disabled_reason: null, created_at: iso, updated_at: iso, deleted_at: null,
+      });
       const rows = [delivery(tenantId, sub, i++), delivery(tenantId, sub, i++), delivery(tenantId, sub, i++)];
-      await store.webhookDeliveries.createWithEvent({ id: newId(), tenant_id: tenantId, type: 'test.event', schema_version: 1, occurred_at: new Date().toISOString(), data: {}, source: 'test', created_at: new Date().toISOString() }, rows.map((r) => ({ ...r, event_id: `e_${sub}_${r.event_id}` })));
+      await store.webhookDeliveries.createWithEvent({ id: newId(), tenant_id: tenantId, type: 'test.event', schema_version: 1, occurred_at: iso, data: {}, source: 'test', created_at: iso }, rows.map((r) => ({ ...r, event_id: `e_${sub}_${r.event_id}` })));
     }
-    // busy: 2 in flight of 2 allowed (none claimable); slow: 1 in flight (1 more); idle: none (2).
-    const claimed = await store.webhookDeliveries.claimDue({ now, leaseMs: 30_000, limit: 10, perSubscription: 2, inFlight: { [busy]: 2, [slow]: 1 } });
-    const per = (sub: string) => claimed.filter((d) => d.subscription_id === sub).length;
-    expect([per(busy), per(slow), per(idle)]).toEqual([0, 1, 2]);
+    // In flight is counted in the database: oldest due first, busy takes 2 of 2 allowed and slow 1.
+    const first = await store.webhookDeliveries.claimDue({ now, leaseMs: 30_000, limit: 3, perSubscription: 2 });
+    const per = (rows: WebhookDeliveryRow[], sub: string) => rows.filter((d) => d.subscription_id === sub).length;
+    expect([per(first, busy), per(first, slow), per(first, idle)]).toEqual([2, 1, 0]);
+    // busy: none claimable; slow: 1 more; idle: 2.
+    const claimed = await store.webhookDeliveries.claimDue({ now, leaseMs: 30_000, limit: 10, perSubscription: 2 });
+    expect([per(claimed, busy), per(claimed, slow), per(claimed, idle)]).toEqual([0, 1, 2]);
     expect(claimed.every((d) => d.locked_until === now + 30_000)).toBe(true);
     // Leased rows are not claimed again until the lease ends.
-    const again = await store.webhookDeliveries.claimDue({ now, leaseMs: 30_000, limit: 10, perSubscription: 8, inFlight: {} });
-    expect(again.map((d) => d.id).filter((id) => claimed.some((c) => c.id === id))).toEqual([]);
-    expect(again).toHaveLength(6);
-    const limited = await store.webhookDeliveries.claimDue({ now: now + 60_000, leaseMs: 30_000, limit: 4, perSubscription: 8, inFlight: {} });
+    const again = await store.webhookDeliveries.claimDue({ now, leaseMs: 30_000, limit: 10, perSubscription: 8 });
+    expect(again.map((d) => d.id).filter((id) => [...first, ...claimed].some((c) => c.id === id))).toEqual([]);
+    expect(again).toHaveLength(3);
+    const limited = await store.webhookDeliveries.claimDue({ now: now + 60_000, leaseMs: 30_000, limit: 4, perSubscription: 8 });
     expect(limited).toHaveLength(4);
   });
 });

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { pino } from 'pino';
 import { openStore } from '../../runtime/store/index.ts';
+import { newTestDatabase, type TestDatabase } from '../helpers/store.ts';
 import { createTenant } from '../../runtime/tenants/tenants.ts';
 import { EventBus } from '../../runtime/webhooks/events.ts';
 import { PROJECT_ROOT } from '../../runtime/config/paths.ts';
@@ -16,11 +17,13 @@ import { PROJECT_ROOT } from '../../runtime/config/paths.ts';
 const BIN = path.join(PROJECT_ROOT, 'bin', 'plugboard');
 const children: ChildProcess[] = [];
 let receiver: http.Server | undefined;
+let database: TestDatabase | undefined;
 
-afterAll(() => {
+afterAll(async () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   receiver?.closeAllConnections();
   receiver?.close();
+  await database?.drop();
 });
 
 function startServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
@@ -69,12 +72,14 @@ describe('crash recovery of webhook deliveries', () => {
       ...process.env,
       PORT: '0',
       LOG_LEVEL: 'info',
-      PLUGBOARD_DATABASE_URL: `sqlite:${path.join(dir, 'plugboard.db')}`,
       PLUGBOARD_ALLOW_PRIVATE_WEBHOOKS: '1',
       PLUGBOARD_JOBS_POLL_MS: '50',
       PLUGBOARD_WEBHOOK_LEASE_MS: '1500',
     };
     delete env.PLUGBOARD_MASTER_KEY;
+    // SQLite: a file (and key file) in dir; PostgreSQL: a fresh schema and PLUGBOARD_MASTER_KEY.
+    database = newTestDatabase(dir);
+    Object.assign(env, database.env);
 
     // Set up the tenant and subscription through the store and API, then queue 1,000 events
     // with the server's own event bus (as internal emitters do) while the server runs.

@@ -4,6 +4,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sqlOne } from '../helpers/store.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { REJECTION_SAMPLES_PER_INTEGRATION } from '../../runtime/webhooks/inbound-rejections.ts';
 
@@ -54,7 +55,7 @@ describe('inbound rejections', () => {
     expect(sample.status).toBe(200);
     expect(sample.body.meta.total).toBeGreaterThan(0);
     expect(sample.body.meta.total).toBeLessThanOrEqual(REJECTION_SAMPLES_PER_INTEGRATION);
-    const rows = (pb.platform.store as any).db.prepare("SELECT COUNT(*) AS n, MAX(LENGTH(body)) AS longest FROM inbound_events WHERE integration_id = ? AND status = 'rejected'").get(stripeId);
+    const rows = (await sqlOne<{ n: number; longest: number }>(pb.platform.store, "SELECT COUNT(*) AS n, MAX(LENGTH(body)) AS longest FROM inbound_events WHERE integration_id = ? AND status = 'rejected'", stripeId))!;
     expect(rows.n).toBeLessThanOrEqual(REJECTION_SAMPLES_PER_INTEGRATION);
     expect(rows.longest).toBe(0);
 
@@ -62,7 +63,7 @@ describe('inbound rejections', () => {
     await Promise.all(Array.from({ length: 30 }, () => send({})));
     const again = await pb.api(t.key, 'GET', `/webhooks/inbound-rejections?integration_id=${stripeId}`);
     expect(again.body.data.reduce((a: number, c: any) => a + c.count, 0)).toBe(N + 30);
-    const n2 = (pb.platform.store as any).db.prepare("SELECT COUNT(*) AS n FROM inbound_events WHERE integration_id = ? AND status = 'rejected'").get(stripeId).n;
+    const n2 = (await sqlOne<{ n: number }>(pb.platform.store, "SELECT COUNT(*) AS n FROM inbound_events WHERE integration_id = ? AND status = 'rejected'", stripeId))!.n;
     expect(n2).toBeLessThanOrEqual(REJECTION_SAMPLES_PER_INTEGRATION);
 
     // and the log gets a line per integration and reason per flush interval, not one per request

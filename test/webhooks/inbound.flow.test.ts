@@ -178,10 +178,9 @@ describe('inbound webhooks', () => {
     expect(refused.body.code).toBe('not_reprocessable');
   });
 
-  it('keeps webhook secrets and provider credentials out of the database file, the logs and responses', () => {
-    for (const f of [pb.dbFile, `${pb.dbFile}-wal`, pb.logFile].filter((x) => fs.existsSync(x))) {
-      const content = fs.readFileSync(f);
-      for (const s of [STRIPE_WEBHOOK_SECRET, TWILIO_TOKEN, SLACK_SECRET]) expect(content.includes(Buffer.from(s)), `${f}`).toBe(false);
+  it('keeps webhook secrets and provider credentials out of the database, the logs and responses', async () => {
+    for (const [name, content] of Object.entries({ database: await pb.dumpDatabase(), log: fs.readFileSync(pb.logFile, 'latin1') })) {
+      for (const s of [STRIPE_WEBHOOK_SECRET, TWILIO_TOKEN, SLACK_SECRET]) expect(content.includes(s), name).toBe(false);
     }
     for (const s of [STRIPE_WEBHOOK_SECRET, TWILIO_TOKEN, SLACK_SECRET]) expect(pb.responses.join('\n').includes(s)).toBe(false);
   });

@@ -1,9 +1,9 @@
 import type { Command } from '../command.ts';
 import { CliError } from '../command.ts';
 import { readConfig } from '../../config/env.ts';
-import { openStore, sqlitePathFromUrl, type MigrationReport } from '../../store/index.ts';
+import { openStore, type MigrationReport } from '../../store/index.ts';
 import { createTenant } from '../../tenants/tenants.ts';
-import { Keyring } from '../../crypto/keyring.ts';
+import { openKeyring, checkMasterKey, recordMasterKey } from '../../platform/master-key.ts';
 import { CredentialCipher } from '../../crypto/envelope.ts';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -88,15 +88,19 @@ With the key file (default data/master.key): generates a new master key and re-w
 integration's data key with it. Old keys stay in the file for reading (running servers switch to
 the new key within seconds); --prune then drops keys no data key uses any more.
 With PLUGBOARD_MASTER_KEY: first give every process "NEWKEY,OLDKEY" (new first, both readable),
-then run this command to re-wrap everything with NEWKEY, then drop OLDKEY from the variable.`,
+then run this command to re-wrap everything with NEWKEY, then drop OLDKEY from the variable.
+The database records the new key's fingerprint: from then on a process whose keys do not include
+the new key refuses to start. With PostgreSQL, PLUGBOARD_MASTER_KEY is required (no key file).`,
   async run(args) {
     const prune = args.includes('--prune');
     if (args[0] !== 'rotate-master' || args.length !== (prune ? 2 : 1)) throw new CliError('usage: plugboard keys rotate-master [--prune]');
     const config = readConfig();
+    // With PostgreSQL the key must come from PLUGBOARD_MASTER_KEY; and the keys given must hold the
+    // one the database expects, or the rotation would re-wrap nothing it can open.
+    const keyring = openKeyring(config.databaseUrl, process.env);
     const store = await openStore(config.databaseUrl);
     try {
-      const keyFile = process.env.PLUGBOARD_MASTER_KEY_FILE || path.join(path.dirname(sqlitePathFromUrl(config.databaseUrl) ?? path.resolve('data/plugboard.db')), 'master.key');
-      const keyring = Keyring.fromEnvOrFile(process.env, keyFile);
+      await checkMasterKey(store, keyring);
       const active = keyring.source.kind === 'file' ? keyring.addActiveKey() : keyring.active;
       const cipher = new CredentialCipher(keyring);
       // Integrations' credentials and webhook subscriptions' secrets: every sealed data key.
@@ -118,6 +122,8 @@ then run this command to re-wrap everything with NEWKEY, then drop OLDKEY from t
         }
       };
       await rewrapAll();
+      // From now on a process must hold the new key to start (old keys stay readable beside it).
+      await recordMasterKey(store, keyring);
       if (prune && keyring.source.kind === 'file') {
         // Running servers switch to the new active key within 5 s; until then they may still seal
         // with an old one. Wait that out and sweep again before any old key is dropped.

@@ -1,37 +1,38 @@
-// One better-sqlite3 database with its prepared statements, shared by the repositories.
+// Opens the SQLite file (better-sqlite3: synchronous, fast, WAL) and the Kysely instance the SQL
+// repositories use on it.
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { ListQuery, ListResult } from '../types.ts';
-import type { Row } from './rows.ts';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { Tables } from '../sql/tables.ts';
 
-export class SqliteConnection {
-  readonly db: Database.Database;
-  // Prepared once per SQL text: better-sqlite3's prepare() costs more than most of our queries.
-  private readonly statements = new Map<string, Database.Statement>();
+const STATEMENT_CACHE = 1000;
 
-  constructor(readonly file: string) {
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('foreign_keys = ON');
-  }
+/**
+ * Kysely's SQLite driver prepares every query anew, and better-sqlite3's prepare() costs more than
+ * most of our queries; this hands it each SQL text's statement prepared once (a bounded cache).
+ */
+function preparedOnce(db: Database.Database) {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    close: () => db.close(),
+    prepare(text: string) {
+      let st = cache.get(text);
+      if (!st) {
+        if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value!);
+        cache.set(text, (st = db.prepare(text)));
+      }
+      return st;
+    },
+  };
+}
 
-  sql(text: string): Database.Statement {
-    let st = this.statements.get(text);
-    if (!st) {
-      st = this.db.prepare(text);
-      this.statements.set(text, st);
-    }
-    return st;
-  }
-
-  /** One page of `SELECT * <sqlFrom>` and the total count. */
-  page<T>(sqlFrom: string, params: Row, q: ListQuery, order: string, map: (r: Row) => T): ListResult<T> {
-    const total = (this.sql(`SELECT COUNT(*) AS n ${sqlFrom}`).get(params) as { n: number }).n;
-    const rows = this.sql(`SELECT * ${sqlFrom} ORDER BY ${order} LIMIT @limit OFFSET @offset`).all({ ...params, limit: q.perPage, offset: (q.page - 1) * q.perPage }) as Row[];
-    return { items: rows.map(map), total };
-  }
+export function openSqliteFile(file: string): { raw: Database.Database; db: Kysely<Tables> } {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const raw = new Database(file);
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('busy_timeout = 5000');
+  raw.pragma('synchronous = NORMAL');
+  raw.pragma('foreign_keys = ON');
+  return { raw, db: new Kysely<Tables>({ dialect: new SqliteDialect({ database: preparedOnce(raw) }) }) };
 }

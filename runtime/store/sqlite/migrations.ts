@@ -325,4 +325,13 @@ export const SQLITE_MIGRATIONS: string[] = [
   DELETE FROM operations WHERE http_status = 409 AND json_valid(response) AND json_extract(response, '$.code') = 'no_active_provider';
   CREATE INDEX deliveries_in_progress ON deliveries(operation_id) WHERE status = 'in_progress';
   `,
+  // Settings the system records once per database (e.g. the master key's fingerprint).
+  `
+  CREATE TABLE plugboard_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+  // Deliveries in flight per endpoint are counted in the database at every claim (per-endpoint
+  // concurrency across processes): a partial index keeps that count to the leased rows.
+  `
+  CREATE INDEX webhook_deliveries_leased ON webhook_deliveries(locked_until, subscription_id) WHERE status = 'pending' AND locked_until IS NOT NULL;
+  `,
 ];

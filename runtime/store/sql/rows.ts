@@ -1,19 +1,11 @@
-// Row mapping shared by the SQLite repositories: JSON columns, booleans, filters, SET clauses.
-import type {
-  Store, TenantRow, ApiKeyRow, OAuthClientRow, AuditEntry, AuditFilter, UsageRow, SealedKeyRef,
-  WebhookSubscriptionRow, EventRow, WebhookDeliveryRow, WebhookAttemptRow, InboundEventRow, IntegrationRow, RoutingRuleRow, DeliveryRow, OperationRow,
-  IntegrationFilter, DeliveryFilter, ListQuery, ListResult, IntegrationStatus,
-} from '../types.ts';
+// Row mapping shared by the SQL repositories: JSON columns (TEXT), booleans (0/1), patches.
+import type { IntegrationRow, RoutingRuleRow, DeliveryRow, OperationRow, WebhookSubscriptionRow, ApiKeyRow } from '../types.ts';
 import { PlugboardError } from '../../errors/plugboard-error.ts';
 
 export type Row = Record<string, unknown>;
 
 export const json = (v: unknown) => JSON.stringify(v ?? null);
 export const parse = <T>(v: unknown, fallback: T): T => (typeof v === 'string' ? (JSON.parse(v) as T) : fallback);
-
-export function isUnique(err: unknown): boolean {
-  return (err as { code?: string })?.code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
 
 export function toIntegration(r: Row): IntegrationRow {
   return {
@@ -47,25 +39,18 @@ export function toOperation(r: Row): OperationRow {
   return { ...(r as unknown as OperationRow), response: parse(r['response'], null) };
 }
 
-/** Adds `col = @col` to `where` for each listed filter that is set. */
-export function equalityFilters<F extends object>(where: string[], params: Row, filter: F, columns: Array<keyof F & string>): void {
-  for (const k of columns) {
-    const v = filter[k];
-    if (v === undefined || v === null || v === '') continue;
-    where.push(`${k} = @${k}`);
-    params[k] = v;
-  }
+/** The set filters among `columns` as column = value pairs (unset, null and '' filters are skipped). */
+export function equalityFilters<F extends object>(filter: F, columns: Array<keyof F & string>): Array<[string, unknown]> {
+  return columns.filter((k) => filter[k] !== undefined && filter[k] !== null && filter[k] !== '').map((k) => [k, filter[k]]);
 }
 
-/** Builds "SET a = @a, b = @b" from a patch, serialising JSON columns. */
-export function setClause(patch: Row, jsonCols: string[], boolCols: string[] = []): { sql: string; params: Row } {
-  const params: Row = {};
-  const parts: string[] = [];
+/** A patch as column values for UPDATE ... SET: JSON columns serialised, booleans as 0/1, undefined dropped. */
+export function patchValues(patch: object, jsonCols: string[], boolCols: string[] = []): Row {
+  const out: Row = {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === undefined) continue;
     if (!/^[a-z_]+$/.test(k)) throw new PlugboardError('internal', `bad column ${k}`);
-    parts.push(`${k} = @${k}`);
-    params[k] = jsonCols.includes(k) ? json(v) : boolCols.includes(k) ? (v ? 1 : 0) : v;
+    out[k] = jsonCols.includes(k) ? json(v) : boolCols.includes(k) ? (v ? 1 : 0) : v;
   }
-  return { sql: parts.join(', '), params };
+  return out;
 }

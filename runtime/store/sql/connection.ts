@@ -1,0 +1,77 @@
+// One Kysely database (SQLite or PostgreSQL) shared by the repositories in this folder. Everything
+// a repository needs to differ by dialect lives here, so the repositories are written once.
+import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import type { Tables } from './tables.ts';
+import type { ListQuery, ListResult } from '../list.ts';
+
+export type SqlDialect = 'sqlite' | 'postgres';
+export type Db = Kysely<Tables>;
+
+export class SqlConnection {
+  constructor(
+    readonly db: Db,
+    readonly dialect: SqlDialect,
+  ) {}
+
+  get postgres(): boolean {
+    return this.dialect === 'postgres';
+  }
+
+  /**
+   * Runs `fn` in a write transaction and commits it. SQLite: BEGIN IMMEDIATE, so the write lock is
+   * taken up front and a read-then-write never fails with SQLITE_BUSY against another process.
+   * PostgreSQL: READ COMMITTED; claims add FOR UPDATE SKIP LOCKED (see `skipLocked`).
+   * Inside `fn` use only `trx`: the SQLite connection is held until the transaction ends.
+   */
+  async write<T>(fn: (trx: Db) => Promise<T>): Promise<T> {
+    if (this.postgres) return this.db.transaction().execute(fn);
+    return this.db.connection().execute(async (conn) => {
+      await sql`BEGIN IMMEDIATE`.execute(conn);
+      try {
+        const result = await fn(conn);
+        await sql`COMMIT`.execute(conn);
+        return result;
+      } catch (err) {
+        await sql`ROLLBACK`.execute(conn).catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * Serialises writers of one named resource inside a `write` transaction across processes.
+   * PostgreSQL: a transaction-scoped advisory lock. SQLite: nothing to do, BEGIN IMMEDIATE already
+   * admits one writer at a time.
+   */
+  async lock(trx: Db, name: string): Promise<void> {
+    if (this.postgres) await sql`SELECT pg_advisory_xact_lock(hashtext(${name}))`.execute(trx);
+  }
+
+  /** Adds FOR UPDATE SKIP LOCKED on PostgreSQL (rows another claimer holds are passed over). */
+  skipLocked<QB extends SelectQueryBuilder<any, any, any>>(qb: QB): QB {
+    return this.postgres ? (qb.forUpdate().skipLocked() as QB) : qb;
+  }
+
+  /** A unique or primary-key constraint refused the row. */
+  isUnique(err: unknown): boolean {
+    const code = (err as { code?: string })?.code;
+    return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
+  }
+
+  /** One page of `base` (a SELECT with its FROM and WHERE) and the total it matches. */
+  async page<R>(base: SelectQueryBuilder<Tables, any, {}>, q: ListQuery, order: Array<[string, 'asc' | 'desc']>, map: (r: any) => R): Promise<ListResult<R>> {
+    const [countRow, rows] = await Promise.all([
+      base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      order
+        .reduce((qb, [col, dir]) => qb.orderBy(col as any, dir), base.selectAll())
+        .limit(q.perPage)
+        .offset((q.page - 1) * q.perPage)
+        .execute(),
+    ]);
+    return { items: rows.map(map), total: Number(countRow.n) };
+  }
+}
+
+/** Affected-row count of an UPDATE or DELETE result (bigint in Kysely). */
+export const changed = (r: { numUpdatedRows?: bigint; numDeletedRows?: bigint; numInsertedOrUpdatedRows?: bigint } | undefined): number =>
+  Number(r?.numUpdatedRows ?? r?.numDeletedRows ?? r?.numInsertedOrUpdatedRows ?? 0n);

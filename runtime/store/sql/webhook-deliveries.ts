@@ -1,0 +1,131 @@
+// SQL repository: outbound webhook deliveries, the leased outbox. A delivery is in flight while it is
+// pending with an unexpired lease (locked_until > now); per-endpoint concurrency is counted from
+// those rows, so it holds across every worker process on the database.
+import type { Store, EventRow, ListQuery, WebhookAttemptRow, WebhookDeliveryRow } from '../types.ts';
+import { UniqueViolation } from '../types.ts';
+import { changed, type Db, type SqlConnection } from './connection.ts';
+import { json, equalityFilters } from './rows.ts';
+
+/** Rows per multi-row INSERT (well under SQLite's bound-parameter limit). */
+const INSERT_CHUNK = 100;
+
+const chunks = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+
+type Due = Pick<WebhookDeliveryRow, 'id' | 'subscription_id' | 'next_attempt_at'>;
+
+export function webhookDeliveriesRepo(c: SqlConnection): Store['webhookDeliveries'] {
+  const { db } = c;
+
+  /** Due, unleased pending deliveries at `now`, oldest due first (of some subscriptions only, or not of some). */
+  const due = (trx: Db, now: number, scan: number, only?: string[], except: string[] = []) => {
+    let qb = trx.selectFrom('webhook_deliveries').select(['id', 'subscription_id', 'next_attempt_at'])
+      .where('status', '=', 'pending').where('next_attempt_at', '<=', now)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]));
+    if (only) qb = qb.where('subscription_id', 'in', only);
+    if (except.length) qb = qb.where('subscription_id', 'not in', except);
+    return qb.orderBy('next_attempt_at').limit(scan);
+  };
+
+  /** Deliveries in flight (pending, lease unexpired at `now`) per subscription (of some subscriptions only). */
+  const inFlight = async (trx: Db, now: number, only?: string[]) => {
+    let qb = trx.selectFrom('webhook_deliveries').select(['subscription_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('status', '=', 'pending').where('locked_until', '>', now);
+    if (only) qb = qb.where('subscription_id', 'in', only);
+    return new Map((await qb.groupBy('subscription_id').execute()).map((r) => [r.subscription_id, Number(r.n)]));
+  };
+
+  const repo: Store['webhookDeliveries'] = {
+    createWithEvent: async (event: EventRow, deliveries: WebhookDeliveryRow[]) => {
+      try {
+        await c.write(async (trx) => {
+          await trx.insertInto('events').values({ ...event, data: json(event.data) }).execute();
+          for (const part of chunks(deliveries, INSERT_CHUNK)) await trx.insertInto('webhook_deliveries').values(part).execute();
+        });
+      } catch (err) {
+        if (c.isUnique(err)) throw new UniqueViolation('event already stored');
+        throw err;
+      }
+    },
+    get: async (tenantId: string, id: string) =>
+      (await db.selectFrom('webhook_deliveries').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()) as WebhookDeliveryRow | undefined,
+    list: async (tenantId: string, f: ListQuery & { status?: string; subscription_id?: string; event_type?: string }) => {
+      let base = db.selectFrom('webhook_deliveries').where('tenant_id', '=', tenantId);
+      for (const [col, v] of equalityFilters(f, ['status', 'subscription_id', 'event_type'])) base = base.where(col as 'status', '=', v as string);
+      return c.page(base, f, [['created_at', 'desc'], ['id', 'desc']], (r) => r as WebhookDeliveryRow);
+    },
+    claimDue: async ({ now, leaseMs, limit, perSubscription }) =>
+      // SQLite: BEGIN IMMEDIATE admits one claimer at a time. PostgreSQL: each claimer locks the
+      // subscriptions it counts (SKIP LOCKED: one held by another claimer waits for the next round),
+      // so two claimers never count and lease for one endpoint at once.
+      c.write(async (trx) => {
+        const scan = Math.min(limit * 4, 256);
+        // Endpoints already at their limit are left out of the scan, so a backlog for one slow
+        // receiver never hides the others.
+        const before = await inFlight(trx, now);
+        const full = [...before].filter(([, n]) => n >= perSubscription).map(([id]) => id).slice(0, 500);
+        const scanned = await due(trx, now, scan, undefined, full).execute();
+        if (!scanned.length) return [];
+        const wanted = [...new Set(scanned.map((r) => r.subscription_id))];
+        const locked = (await c.skipLocked(trx.selectFrom('webhook_subscriptions').select('id').where('id', 'in', wanted)).execute()).map((r) => r.id);
+        if (!locked.length) return [];
+        // PostgreSQL counts again under the subscription locks (another claimer may have leased since).
+        const counts = c.postgres ? await inFlight(trx, now, locked) : before;
+        const free = new Map<string, number>(locked.map((id) => [id, perSubscription - (counts.get(id) ?? 0)]));
+        const open = locked.filter((id) => free.get(id)! > 0);
+        if (!open.length) return [];
+        // PostgreSQL reads the candidates again under their row locks; under SQLite's write lock the scan is current.
+        const candidates: Due[] = c.postgres ? await c.skipLocked(due(trx, now, scan, open)).execute() : scanned;
+        const picked: string[] = [];
+        for (const r of candidates) {
+          if (picked.length >= limit) break;
+          const room = free.get(r.subscription_id) ?? 0;
+          if (room <= 0) continue;
+          free.set(r.subscription_id, room - 1);
+          picked.push(r.id);
+        }
+        if (!picked.length) return [];
+        const leased = (await trx.updateTable('webhook_deliveries').set({ locked_until: now + leaseMs }).where('id', 'in', picked).returningAll().execute()) as WebhookDeliveryRow[];
+        return leased.sort((a, b) => (a.next_attempt_at ?? 0) - (b.next_attempt_at ?? 0));
+      }),
+    recordAttempt: async (a: WebhookAttemptRow, u, lease) =>
+      // Fenced by the lease: a worker whose lease expired (and was maybe taken by another) records nothing.
+      c.write(async (trx) => {
+        const updated = await trx.updateTable('webhook_deliveries')
+          .set({
+            status: u.status, attempts: u.attempts, next_attempt_at: u.next_attempt_at, locked_until: null, last_status_code: u.last_status_code, last_error: u.last_error,
+            ...(u.delivered_at !== null ? { delivered_at: u.delivered_at } : {}), updated_at: new Date().toISOString(),
+          })
+          .where('tenant_id', '=', a.tenant_id).where('id', '=', a.delivery_id)
+          .where('locked_until', lease === null ? 'is' : '=', lease)
+          .executeTakeFirst();
+        if (changed(updated) !== 1) return false;
+        // duration_ms is an INTEGER column (PostgreSQL refuses a fraction; timers measure them).
+        await trx.insertInto('webhook_attempts').values({ ...a, duration_ms: Math.round(a.duration_ms) }).execute();
+        return true;
+      }),
+    attempts: async (tenantId: string, deliveryId: string) =>
+      (await db.selectFrom('webhook_attempts').selectAll().where('tenant_id', '=', tenantId).where('delivery_id', '=', deliveryId).orderBy('attempt').execute()) as WebhookAttemptRow[],
+    requeue: async (tenantId: string, ids: string[], now: number) => {
+      if (!ids.length) return 0;
+      return c.write(async (trx) => {
+        let n = 0;
+        for (const part of chunks(ids, 500)) {
+          n += changed(await trx.updateTable('webhook_deliveries')
+            .set({ status: 'pending', next_attempt_at: now, locked_until: null, attempts: 0, updated_at: new Date(now).toISOString() })
+            .where('tenant_id', '=', tenantId).where('id', 'in', part)
+            .where((eb) => eb.not(eb.and([eb('status', '=', 'pending'), eb('locked_until', 'is not', null), eb('locked_until', '>', now)])))
+            .executeTakeFirst());
+        }
+        return n;
+      });
+    },
+    idsForSubscription: async (tenantId: string, subscriptionId: string, since: string) =>
+      (await db.selectFrom('webhook_deliveries').select('id').where('tenant_id', '=', tenantId).where('subscription_id', '=', subscriptionId).where('created_at', '>=', since).orderBy('created_at').execute()).map((r) => r.id),
+    cancelPending: async (tenantId: string, subscriptionId: string) =>
+      changed(await db.updateTable('webhook_deliveries').set({ status: 'cancelled', next_attempt_at: null, updated_at: new Date().toISOString() })
+        .where('tenant_id', '=', tenantId).where('subscription_id', '=', subscriptionId).where('status', '=', 'pending').executeTakeFirst()),
+    countDue: async (now: number) =>
+      Number((await db.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').where('next_attempt_at', '<=', now).executeTakeFirstOrThrow()).n),
+  };
+  return repo;
+}
