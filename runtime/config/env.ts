@@ -129,7 +129,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (k.startsWith('PLUGBOARD_BASE_URL_') && v && !/^https?:\/\/[^\s]+$/.test(v)) throw new ConfigError(`${k} must be an http(s) URL, got "${v}"`);
   }
   const databaseUrl = env.PLUGBOARD_DATABASE_URL || 'sqlite:./data/plugboard.db';
-  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) throw new ConfigError(`PLUGBOARD_DATABASE_URL must be sqlite:<path> or postgres://..., got "${databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}"`);
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) throw new ConfigError(`PLUGBOARD_DATABASE_URL must be sqlite:<path> or postgres://..., got "${databaseUrl.replace(/\/\/[^?#]*@/, '//***@')}"`);
   const jobsUrl = env.PLUGBOARD_JOBS_URL || undefined;
   const jobsPollMs = env.PLUGBOARD_JOBS_POLL_MS ? Number(env.PLUGBOARD_JOBS_POLL_MS) : 1000;
   if (!Number.isInteger(jobsPollMs) || jobsPollMs < 10) throw new ConfigError(`PLUGBOARD_JOBS_POLL_MS must be an integer >= 10, got "${env.PLUGBOARD_JOBS_POLL_MS}"`);

@@ -11,7 +11,7 @@ import { postgresSettings, type PostgresSettings } from '../store/index.ts';
 export class JobsConfigError extends ConfigError {}
 
 export function redact(url: string): string {
-  return url.replace(/\/\/([^/@]*)@/, '//***@');
+  return url.replace(/\/\/[^?#]*@/, '//***@');
 }
 
 const POSTGRES_IDENTIFIER_BYTES = 63;

@@ -41,7 +41,19 @@ function whereKeysCameFrom(keyring: Keyring): string {
  * `keys rotate-master` has run) is fine.
  */
 export async function checkMasterKey(store: Store, keyring: Keyring): Promise<void> {
-  const recorded = (await store.settings.get(MASTER_KEY_FINGERPRINT)) ?? (await store.settings.putIfAbsent(MASTER_KEY_FINGERPRINT, keyring.active.id));
+  let recorded = await store.settings.get(MASTER_KEY_FINGERPRINT);
+  if (recorded === undefined) {
+    // A database from before fingerprints (or a new one): secrets already sealed name the keys they
+    // need, so a process missing one of them must not record its own key and lock the right one out.
+    const used = [...new Set((await store.sealedKeys.all()).map((r) => r.master_key_id))];
+    const missing = used.filter((id) => !keyring.find(id));
+    if (missing.length) {
+      throw new ConfigError(
+        `PLUGBOARD_MASTER_KEY: ${whereKeysCameFrom(keyring)} does not hold the master key this database's credentials are sealed with (fingerprint ${missing.join(', ')}; this process has ${keyring.ids().join(', ')})`,
+      );
+    }
+    recorded = await store.settings.putIfAbsent(MASTER_KEY_FINGERPRINT, keyring.active.id);
+  }
   if (keyring.find(recorded)) return;
   throw new ConfigError(
     `PLUGBOARD_MASTER_KEY: ${whereKeysCameFrom(keyring)} does not hold this database's master key (fingerprint ${recorded}; this process has ${keyring.ids().join(', ')}): start every process with the same master key (during a rotation "NEWKEY,OLDKEY")`,

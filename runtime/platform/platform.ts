@@ -105,12 +105,13 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
     await agenda.ready;
     const jobsVariable = config.jobsUrl ? 'PLUGBOARD_JOBS_URL' : 'PLUGBOARD_DATABASE_URL (PLUGBOARD_JOBS_URL unset)';
     if (agenda.connectError) throw new ConfigError(`${jobsVariable}: cannot connect the jobs backend: ${agenda.connectError.message}`);
+    return await assemble(config, env, logger, reg.connectors, store, keyring, agenda);
   } catch (err) {
+    // Nothing half-built stays open (PostgreSQL pools, Agenda's LISTEN connection).
     await agenda?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;
   }
-  return assemble(config, env, logger, reg.connectors, store, keyring, agenda);
 }
 
 /** Wires the services on an open store, a checked keyring and a connected jobs backend. */

@@ -70,6 +70,22 @@ describe('master key fingerprint on SQLite', () => {
     expect(fs.existsSync(path.join(dir, 'master.key'))).toBe(false);
   });
 
+  it('a database from before fingerprints: a key that cannot open its sealed credentials is refused and records nothing', async () => {
+    const dir = tmp();
+    const db = { PLUGBOARD_DATABASE_URL: `sqlite:${path.join(dir, 'plugboard.db')}`, PLUGBOARD_MASTER_KEY: newKey() };
+    const pb = await startTestPlatform(db);
+    const t = await pb.tenant();
+    const created = await pb.api(t.key, 'POST', '/api/v1/integrations', { provider: 'twilio', credentials: { account_sid: 'AC' + 'a'.repeat(32), auth_token: 'f'.repeat(32), from_number: '+15005550006' } });
+    expect(created.status).toBe(201);
+    // As written by a version that recorded no fingerprint.
+    await sqlOne(pb.platform.store, 'DELETE FROM plugboard_settings WHERE key = ?', MASTER_KEY_FINGERPRINT);
+    await pb.close();
+    const wrong = await refusal({ ...db, PLUGBOARD_MASTER_KEY: newKey() });
+    expect(wrong.message).toMatch(/^PLUGBOARD_MASTER_KEY: .*sealed with .*mk_/);
+    // The right key still starts, and is the one recorded.
+    expect(await startOnce(db)).toBe(fingerprint(db.PLUGBOARD_MASTER_KEY));
+  });
+
   it('key file: a replaced key file is refused; rotate-master records the new key and the stale file is refused', async () => {
     const dir = tmp();
     const env = { PLUGBOARD_DATABASE_URL: `sqlite:${path.join(dir, 'plugboard.db')}` };

@@ -30,7 +30,8 @@ export const serveCommand: Command = {
 
 Starts the HTTP API on HOST:PORT (default 127.0.0.1:3000) and, unless --no-jobs is given, the
 job worker in the same process. Storage: PLUGBOARD_DATABASE_URL (default sqlite:./data/plugboard.db,
-created and migrated on start); jobs: PLUGBOARD_JOBS_URL (default: the same SQLite file).
+or postgres://..., which requires PLUGBOARD_MASTER_KEY; created and migrated on start); jobs:
+PLUGBOARD_JOBS_URL (default: the same database).
   --no-jobs   serve the API only; run "plugboard worker" elsewhere to process jobs`,
   async run(args) {
     const { values } = parseArgs({ args, options: { 'no-jobs': { type: 'boolean' } } });

@@ -27,7 +27,7 @@ const types = {
 
 /** The URL with its credentials (user info and a `password=` parameter) hidden. */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^/@]*)@/, '//***@').replace(/([?&]password=)[^&]*/gi, '$1***');
+  return url.replace(/\/\/[^?#]*@/, '//***@').replace(/([?&]password=)[^&]*/gi, '$1***');
 }
 
 export function postgresSettings(url: string): PostgresSettings {
@@ -73,6 +73,10 @@ export function createPool(s: PostgresSettings): pg.Pool {
  */
 export async function ensureSchema(pool: pg.Pool, schema: string | undefined): Promise<void> {
   if (!schema) return;
+  // Look first: CREATE needs the CREATE privilege on the database even when the schema exists,
+  // which a least-privileged application role with a pre-created schema does not have.
+  const found = await pool.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+  if (found.rowCount) return;
   try {
     await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
   } catch (err) {

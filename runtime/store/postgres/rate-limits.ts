@@ -21,7 +21,8 @@ export function postgresRateLimits(pool: pg.Pool, opts: { schema?: string; timeo
         ...(opts.schema ? { schemaName: opts.schema } : {}),
         tableCreated: true,
         clearExpiredByTimeout: true,
-        insuranceLimiter,
+        // No insurance here: the wrapper's falls back on both errors and timeouts, and a query
+        // that first times out and then fails would otherwise count twice in memory.
         ...o,
       });
       // The wrapper's own points and duration are unused (it delegates); callers read `points`.

@@ -44,7 +44,10 @@ export function operationsRepo(c: SqlConnection): Store['operations'] {
       let settled = 0;
       if (due.length) {
         const done = await trx.updateTable('operations').set({ status: 'unknown', lease_expires_at: null, updated_at: new Date(now).toISOString() })
-          .where('id', 'in', due.map((r) => r.id)).where('status', '=', 'in_progress')
+          // The expiry is checked again here, not only in the read above: on PostgreSQL (READ
+          // COMMITTED) a renew or startAttempt may commit in between, and the UPDATE re-checks its
+          // own conditions against the newest row version.
+          .where('id', 'in', due.map((r) => r.id)).where(expired(now, scope))
           .returning(['id', 'tenant_id']).execute();
         const byTenant = new Map<string, string[]>();
         for (const op of done) byTenant.set(op.tenant_id, [...(byTenant.get(op.tenant_id) ?? []), op.id]);

@@ -66,7 +66,11 @@ export function webhookDeliveriesRepo(c: SqlConnection): Store['webhookDeliverie
         const scanned = await due(trx, now, scan, undefined, full).execute();
         if (!scanned.length) return [];
         const wanted = [...new Set(scanned.map((r) => r.subscription_id))];
-        const locked = (await c.skipLocked(trx.selectFrom('webhook_subscriptions').select('id').where('id', 'in', wanted)).execute()).map((r) => r.id);
+        const held = (await c.skipLocked(trx.selectFrom('webhook_subscriptions').select('id').where('id', 'in', wanted)).execute()).map((r) => r.id);
+        // Deliveries of a subscription row that no longer exists are leased too (the dispatcher
+        // cancels them), so they never sit pending at the head of the queue.
+        const existing = new Set((await trx.selectFrom('webhook_subscriptions').select('id').where('id', 'in', wanted).execute()).map((r) => r.id));
+        const locked = [...held, ...wanted.filter((id) => !existing.has(id))];
         if (!locked.length) return [];
         // PostgreSQL counts again under the subscription locks (another claimer may have leased since).
         const counts = c.postgres ? await inFlight(trx, now, locked) : before;
