@@ -123,3 +123,5 @@ if (!only || only === 'api') await apiThroughput();
 if (!only || only === 'webhooks') await webhookThroughput();
 if (!only || only === 'oauth') await oauthCalls();
 if (!only || only === 'stores') await storesSideBySide();
+// Child processes and pools of the stores bench are closed; a stray handle must not keep the run alive.
+process.exit(0);

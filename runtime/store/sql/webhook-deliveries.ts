@@ -69,7 +69,8 @@ export function webhookDeliveriesRepo(c: SqlConnection): Store['webhookDeliverie
         const held = (await c.skipLocked(trx.selectFrom('webhook_subscriptions').select('id').where('id', 'in', wanted)).execute()).map((r) => r.id);
         // Deliveries of a subscription row that no longer exists are leased too (the dispatcher
         // cancels them), so they never sit pending at the head of the queue.
-        const existing = new Set((await trx.selectFrom('webhook_subscriptions').select('id').where('id', 'in', wanted).execute()).map((r) => r.id));
+        // (On SQLite nothing is skipped, so what was not found does not exist.)
+        const existing = c.postgres ? new Set((await trx.selectFrom('webhook_subscriptions').select('id').where('id', 'in', wanted).execute()).map((r) => r.id)) : new Set(held);
         const locked = [...held, ...wanted.filter((id) => !existing.has(id))];
         if (!locked.length) return [];
         // PostgreSQL counts again under the subscription locks (another claimer may have leased since).
