@@ -4,6 +4,7 @@
 //   statement_timeout=MS   server-side limit per statement (default 30000; 0 = none)
 //   schema=NAME            the schema Plugboard's tables live in (created if missing; default: public)
 // TLS is `pg`'s own: sslmode=require|verify-ca|verify-full, sslrootcert=, sslcert=, sslkey=.
+import os from 'node:os';
 import pg from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
 import type { Tables } from '../sql/tables.ts';
@@ -50,6 +51,9 @@ export function postgresSettings(url: string): PostgresSettings {
   const schema = u.searchParams.get('schema') ?? undefined;
   u.searchParams.delete('schema');
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new ConfigError(`PLUGBOARD_DATABASE_URL: schema must be a lower-case SQL identifier, got "${schema}"`);
+  // libpq's default when the URL names no user: the operating-system user (`pg` looks only at
+  // $USER and $PGUSER, which services often lack).
+  if (!u.username && !process.env.PGUSER && !process.env.USER) u.username = os.userInfo().username;
   return { connectionString: u.toString(), poolSize, statementTimeoutMs, schema };
 }
 
