@@ -9,6 +9,8 @@ import Database from 'better-sqlite3';
 import { SQLITE_MIGRATIONS } from '../../runtime/store/sqlite/migrations.ts';
 import { createApiKey } from '../../runtime/access/api-keys.ts';
 import { newId } from '../../runtime/store/ids.ts';
+import { randomBytes } from 'node:crypto';
+import { keyId } from '../../runtime/crypto/keyring.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
 const MIGRATION = SQLITE_MIGRATIONS.findIndex((m) => m.includes('integration_environment_backfill'));
@@ -17,6 +19,9 @@ let pb: TestPlatform | undefined;
 afterAll(async () => pb?.close());
 
 /** A database at the schema version just before the migration, with integrations as older versions wrote them. */
+// Rows name the master key they were sealed with: start-up refuses a key that cannot open them.
+const MASTER_KEY = randomBytes(32).toString('base64');
+
 function legacyDatabase(file: string, tenantId: string, rows: Array<{ id: string; provider: string; metadata: Record<string, unknown> }>): void {
   const db = new Database(file);
   for (let v = 0; v < MIGRATION; v++) db.exec(SQLITE_MIGRATIONS[v]!);
@@ -24,8 +29,8 @@ function legacyDatabase(file: string, tenantId: string, rows: Array<{ id: string
   const now = new Date().toISOString();
   db.prepare('INSERT INTO tenants (id, name, plan, created_at) VALUES (?, ?, ?, ?)').run(tenantId, 'Legacy', 'basic', now);
   const ins = db.prepare(`INSERT INTO integrations (id, tenant_id, provider, status, enabled_capabilities, metadata, credentials_public, credentials_sealed, data_key_wrapped, master_key_id, credentials_version, verified_at, created_at, updated_at)
-    VALUES (?, ?, ?, 'inactive', '[]', ?, '{}', x'00', x'00', 'k', 1, NULL, ?, ?)`);
-  for (const r of rows) ins.run(r.id, tenantId, r.provider, JSON.stringify(r.metadata), now, now);
+    VALUES (?, ?, ?, 'inactive', '[]', ?, '{}', x'00', x'00', ?, 1, NULL, ?, ?)`);
+  for (const r of rows) ins.run(r.id, tenantId, r.provider, JSON.stringify(r.metadata), keyId(Buffer.from(MASTER_KEY, 'base64')), now, now);
   db.close();
 }
 
@@ -46,7 +51,7 @@ describe('migrating integrations to environment and system metadata', () => {
       { id: sendgrid, provider: 'sendgrid', metadata: { environment: 'staging' } },
     ]);
 
-    pb = await startTestPlatform({ PLUGBOARD_DATABASE_URL: `sqlite:${file}` });
+    pb = await startTestPlatform({ PLUGBOARD_DATABASE_URL: `sqlite:${file}`, PLUGBOARD_MASTER_KEY: MASTER_KEY });
     const { key } = await createApiKey(pb.platform.store, tenantId, { name: 'test', scopes: ['admin', 'read', 'write', 'delete'] });
     const get = async (id: string) => (await pb!.api(key, 'GET', `/integrations/${id}`)).body.data;
 

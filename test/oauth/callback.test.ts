@@ -5,7 +5,8 @@
 // per-address throttle of refused callbacks.
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { testStoreKind } from '../helpers/store.ts';
+import pg from 'pg';
+import { TEST_PG_URL } from '../helpers/store.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestPlatform } from '../helpers/platform.ts';
 import { CALLBACK_REFUSAL_BUDGET } from '../../runtime/oauth/callback-throttle.ts';
@@ -14,6 +15,29 @@ import { startOAuthFixture, authorize, type OAuthFixture, type AuthServer } from
 let auth: AuthServer;
 let tp: TestPlatform;
 let fixture: OAuthFixture;
+
+
+/** Blocks every writer of oauth_states from another connection until the returned function runs. */
+async function holdWriters(): Promise<() => Promise<void>> {
+  if (tp.storeKind === 'sqlite') {
+    const other = new Database(tp.dbFile);
+    other.pragma('busy_timeout = 0');
+    other.prepare('BEGIN IMMEDIATE').run();
+    return async () => {
+      other.prepare('ROLLBACK').run();
+      other.close();
+    };
+  }
+  const schema = new URL(tp.databaseEnv.PLUGBOARD_DATABASE_URL!).searchParams.get('schema')!;
+  const other = new pg.Client({ connectionString: TEST_PG_URL });
+  await other.connect();
+  await other.query('BEGIN');
+  await other.query(`LOCK TABLE "${schema}".oauth_states IN EXCLUSIVE MODE`);
+  return async () => {
+    await other.query('ROLLBACK');
+    await other.end();
+  };
+}
 
 beforeAll(async () => {
   // half_crm: the operator set the client id but not the secret.
@@ -184,20 +208,24 @@ describe('OAuth callback', () => {
     expect(audit.map((e) => e.action).filter((a) => a.startsWith('integration.'))).toEqual(expect.arrayContaining(['integration.connected', 'integration.reconnected']));
   });
 
-  // SQLite only: its single writer lock (PostgreSQL has no database-wide write lock to wait on).
-  it.skipIf(testStoreKind() !== 'sqlite')('an unknown state is looked up without the write lock', async () => {
-    const other = new Database(tp.dbFile);
-    other.pragma('busy_timeout = 0');
+  // Another connection holds the writers out (SQLite: BEGIN IMMEDIATE on the file; PostgreSQL: a
+  // table lock that admits readers only): a lookup that wanted a write would wait, a plain read does not.
+  it('an unknown or spent state is looked up without the write lock', async () => {
+    const states = tp.platform.store.oauthConnections;
     const unknown = createHash('sha256').update('never-issued').digest('hex');
-    other.prepare('BEGIN IMMEDIATE').run();
+    const spent = createHash('sha256').update('used-once').digest('hex');
+    const now = new Date().toISOString();
+    await states.createState({ state_hash: spent, tenant_id: 'tenant', provider: 'acme_crm', verifier_sealed: null, data_key_wrapped: null, master_key_id: null, return_to: null, expires_at: new Date(Date.now() + 600_000).toISOString(), used_at: null, created_at: now });
+    expect((await states.consumeState(spent, now))?.firstUse).toBe(true);
+    const release = await holdWriters();
     try {
       const started = Date.now();
-      expect(await tp.platform.store.oauthConnections.consumeState(unknown, new Date().toISOString())).toBeUndefined();
-      expect(await tp.platform.store.oauthConnections.findState(unknown)).toBeUndefined();
+      expect(await states.consumeState(unknown, new Date().toISOString())).toBeUndefined();
+      expect(await states.findState(unknown)).toBeUndefined();
+      expect((await states.consumeState(spent, new Date().toISOString()))?.firstUse).toBe(false);
       expect(Date.now() - started).toBeLessThan(1000);
     } finally {
-      other.prepare('ROLLBACK').run();
-      other.close();
+      await release();
     }
   });
 
