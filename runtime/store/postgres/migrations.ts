@@ -272,7 +272,7 @@ export const POSTGRES_MIGRATIONS: string[] = [
   `,
   // Deliveries in flight per endpoint are counted at every claim: the leased rows only (SQLite 11).
   `
-  CREATE INDEX webhook_deliveries_leased ON webhook_deliveries(locked_until, subscription_id) WHERE status = 'pending' AND locked_until IS NOT NULL;
+  CREATE INDEX webhook_deliveries_leased ON webhook_deliveries(status, locked_until, subscription_id) WHERE locked_until IS NOT NULL;
   `,
 ];
 

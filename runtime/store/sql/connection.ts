@@ -1,5 +1,8 @@
 // One Kysely database (SQLite or PostgreSQL) shared by the repositories in this folder. Everything
 // a repository needs to differ by dialect lives here, so the repositories are written once.
+// Convention: constant filters on columns that partial indexes are defined by (`status`, `enabled`)
+// are SQL literals (`sql.lit('pending')`), not bound parameters: SQLite uses a partial index only
+// when the query's WHERE provably implies the index's, which a parameter never does.
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Tables } from './tables.ts';
 import type { ListQuery, ListResult } from '../list.ts';

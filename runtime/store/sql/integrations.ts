@@ -73,7 +73,7 @@ export function integrationsRepo(c: SqlConnection): Store['integrations'] {
       const res = await db.updateTable('integrations')
         .set({ status, system_metadata: json(systemMetadata), updated_at: new Date().toISOString(), ...(verifiedAt !== null ? { verified_at: verifiedAt } : {}) })
         .where('tenant_id', '=', tenantId).where('id', '=', id).where('credentials_version', '=', version)
-        .where('status', '=', 'pending_verify').where('deleted_at', 'is', null)
+        .where('status', '=', sql.lit('pending_verify')).where('deleted_at', 'is', null)
         .executeTakeFirst();
       return changed(res) === 1;
     },

@@ -1,6 +1,6 @@
 // SQL repository: Operations (recorded before their provider call, leased), their idempotency
 // keys, and the lifecycle of their provider attempts (rows of `deliveries`).
-import type { ExpressionBuilder } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import type { Store, OperationRow, DeliveryRow, AttemptResult } from '../types.ts';
 import { UniqueViolation, UNKNOWN_ATTEMPT_ERROR } from '../types.ts';
 import { changed, type Db, type SqlConnection } from './connection.ts';
@@ -14,7 +14,7 @@ type Scope = { tenantId: string; id?: string };
 /** In-progress operations whose lease expired by `now` (all, one tenant's, or one). */
 function expired(now: number, scope?: Scope) {
   return (eb: ExpressionBuilder<Tables, 'operations'>) => eb.and([
-    eb('status', '=', 'in_progress'),
+    eb('status', '=', sql.lit('in_progress')),
     eb('lease_expires_at', '<=', now),
     ...(scope ? [eb('tenant_id', '=', scope.tenantId)] : []),
     ...(scope?.id ? [eb('id', '=', scope.id)] : []),
@@ -24,7 +24,7 @@ function expired(now: number, scope?: Scope) {
 /** Attempts still in progress whose operation is not (settled, or gone): nothing will finish them. */
 function strayAttempts(scope?: Scope) {
   return (eb: ExpressionBuilder<Tables, 'deliveries'>) => eb.and([
-    eb('status', '=', 'in_progress'),
+    eb('status', '=', sql.lit('in_progress')),
     ...(scope ? [eb('tenant_id', '=', scope.tenantId)] : []),
     ...(scope?.id ? [eb('operation_id', '=', scope.id)] : []),
     eb.not(eb.exists(eb.selectFrom('operations as o').select('o.id').whereRef('o.id', '=', 'deliveries.operation_id').where('o.status', '=', 'in_progress'))),
@@ -36,7 +36,7 @@ export function operationsRepo(c: SqlConnection): Store['operations'] {
   const unknownError = json(UNKNOWN_ATTEMPT_ERROR);
   const settleAttempts = (trx: Db, tenantId: string, operationIds: string[]) =>
     trx.updateTable('deliveries').set({ status: 'unknown', error: unknownError })
-      .where('tenant_id', '=', tenantId).where('operation_id', 'in', operationIds).where('status', '=', 'in_progress').execute();
+      .where('tenant_id', '=', tenantId).where('operation_id', 'in', operationIds).where('status', '=', sql.lit('in_progress')).execute();
 
   const settle = (now: number, scope?: Scope) =>
     c.write(async (trx) => {
@@ -72,12 +72,12 @@ export function operationsRepo(c: SqlConnection): Store['operations'] {
     },
     renew: async (tenantId: string, id: string, leaseExpiresAt: number) =>
       changed(await db.updateTable('operations').set({ lease_expires_at: leaseExpiresAt })
-        .where('tenant_id', '=', tenantId).where('id', '=', id).where('status', '=', 'in_progress').executeTakeFirst()) > 0,
+        .where('tenant_id', '=', tenantId).where('id', '=', id).where('status', '=', sql.lit('in_progress')).executeTakeFirst()) > 0,
     startAttempt: async (row: DeliveryRow, leaseExpiresAt: number, now: number) =>
       c.write(async (trx) => {
         // The lease check and its extension are one statement: nothing can settle the operation between them.
         const held = changed(await trx.updateTable('operations').set({ lease_expires_at: leaseExpiresAt })
-          .where('tenant_id', '=', row.tenant_id).where('id', '=', row.operation_id).where('status', '=', 'in_progress').where('lease_expires_at', '>', now)
+          .where('tenant_id', '=', row.tenant_id).where('id', '=', row.operation_id).where('status', '=', sql.lit('in_progress')).where('lease_expires_at', '>', now)
           .executeTakeFirst()) > 0;
         if (!held) return false;
         await trx.insertInto('deliveries').values({ ...row, duration_ms: Math.round(row.duration_ms), error: row.error ? json(row.error) : null }).execute();
@@ -93,13 +93,13 @@ export function operationsRepo(c: SqlConnection): Store['operations'] {
         // Only from in_progress: once settled as unknown a client may have been told so; it stays.
         const applied = changed(await trx.updateTable('operations')
           .set({ status, response: result === null || result === undefined ? null : json(result), lease_expires_at: null, updated_at: new Date().toISOString() })
-          .where('tenant_id', '=', tenantId).where('id', '=', id).where('status', '=', 'in_progress')
+          .where('tenant_id', '=', tenantId).where('id', '=', id).where('status', '=', sql.lit('in_progress'))
           .executeTakeFirst()) > 0;
         if (status === 'unknown') await settleAttempts(trx, tenantId, [id]);
         return applied;
       }),
     remove: async (tenantId: string, id: string) => {
-      await db.deleteFrom('operations').where('tenant_id', '=', tenantId).where('id', '=', id).where('status', '=', 'in_progress').execute();
+      await db.deleteFrom('operations').where('tenant_id', '=', tenantId).where('id', '=', id).where('status', '=', sql.lit('in_progress')).execute();
     },
     settleExpired: async (now: number, scope?: Scope) => {
       // A read first: most calls find nothing, and a plain SELECT takes no write lock.

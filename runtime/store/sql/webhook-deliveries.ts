@@ -1,6 +1,7 @@
 // SQL repository: outbound webhook deliveries, the leased outbox. A delivery is in flight while it is
 // pending with an unexpired lease (locked_until > now); per-endpoint concurrency is counted from
 // those rows, so it holds across every worker process on the database.
+import { sql } from 'kysely';
 import type { Store, EventRow, ListQuery, WebhookAttemptRow, WebhookDeliveryRow } from '../types.ts';
 import { UniqueViolation } from '../types.ts';
 import { changed, type Db, type SqlConnection } from './connection.ts';
@@ -19,7 +20,7 @@ export function webhookDeliveriesRepo(c: SqlConnection): Store['webhookDeliverie
   /** Due, unleased pending deliveries at `now`, oldest due first (of some subscriptions only, or not of some). */
   const due = (trx: Db, now: number, scan: number, only?: string[], except: string[] = []) => {
     let qb = trx.selectFrom('webhook_deliveries').select(['id', 'subscription_id', 'next_attempt_at'])
-      .where('status', '=', 'pending').where('next_attempt_at', '<=', now)
+      .where('status', '=', sql.lit('pending')).where('next_attempt_at', '<=', now)
       .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]));
     if (only) qb = qb.where('subscription_id', 'in', only);
     if (except.length) qb = qb.where('subscription_id', 'not in', except);
@@ -29,7 +30,7 @@ export function webhookDeliveriesRepo(c: SqlConnection): Store['webhookDeliverie
   /** Deliveries in flight (pending, lease unexpired at `now`) per subscription (of some subscriptions only). */
   const inFlight = async (trx: Db, now: number, only?: string[]) => {
     let qb = trx.selectFrom('webhook_deliveries').select(['subscription_id', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('status', '=', 'pending').where('locked_until', '>', now);
+      .where('status', '=', sql.lit('pending')).where('locked_until', '>', now);
     if (only) qb = qb.where('subscription_id', 'in', only);
     return new Map((await qb.groupBy('subscription_id').execute()).map((r) => [r.subscription_id, Number(r.n)]));
   };
@@ -118,7 +119,7 @@ export function webhookDeliveriesRepo(c: SqlConnection): Store['webhookDeliverie
           n += changed(await trx.updateTable('webhook_deliveries')
             .set({ status: 'pending', next_attempt_at: now, locked_until: null, attempts: 0, updated_at: new Date(now).toISOString() })
             .where('tenant_id', '=', tenantId).where('id', 'in', part)
-            .where((eb) => eb.not(eb.and([eb('status', '=', 'pending'), eb('locked_until', 'is not', null), eb('locked_until', '>', now)])))
+            .where((eb) => eb.not(eb.and([eb('status', '=', sql.lit('pending')), eb('locked_until', 'is not', null), eb('locked_until', '>', now)])))
             .executeTakeFirst());
         }
         return n;
@@ -128,9 +129,9 @@ export function webhookDeliveriesRepo(c: SqlConnection): Store['webhookDeliverie
       (await db.selectFrom('webhook_deliveries').select('id').where('tenant_id', '=', tenantId).where('subscription_id', '=', subscriptionId).where('created_at', '>=', since).orderBy('created_at').execute()).map((r) => r.id),
     cancelPending: async (tenantId: string, subscriptionId: string) =>
       changed(await db.updateTable('webhook_deliveries').set({ status: 'cancelled', next_attempt_at: null, updated_at: new Date().toISOString() })
-        .where('tenant_id', '=', tenantId).where('subscription_id', '=', subscriptionId).where('status', '=', 'pending').executeTakeFirst()),
+        .where('tenant_id', '=', tenantId).where('subscription_id', '=', subscriptionId).where('status', '=', sql.lit('pending')).executeTakeFirst()),
     countDue: async (now: number) =>
-      Number((await db.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').where('next_attempt_at', '<=', now).executeTakeFirstOrThrow()).n),
+      Number((await db.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', sql.lit('pending')).where('next_attempt_at', '<=', now).executeTakeFirstOrThrow()).n),
   };
   return repo;
 }

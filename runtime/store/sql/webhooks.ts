@@ -1,4 +1,5 @@
 // SQL repositories: Webhook subscriptions and inbound events (outbound deliveries: webhook-deliveries.ts).
+import { sql } from 'kysely';
 import type { Store, InboundEventRow, InboundRejectionCount, ListQuery, WebhookSubscriptionRow } from '../types.ts';
 import { UniqueViolation } from '../types.ts';
 import { changed, type SqlConnection } from './connection.ts';
@@ -20,7 +21,7 @@ export function webhookSubscriptionsRepo(c: SqlConnection): Store['webhookSubscr
       return c.page(base, q, [['created_at', 'asc'], ['id', 'asc']], toSubscription);
     },
     enabled: async (tenantId: string) =>
-      (await db.selectFrom('webhook_subscriptions').selectAll().where('tenant_id', '=', tenantId).where('enabled', '=', 1).where('deleted_at', 'is', null).execute()).map(toSubscription),
+      (await db.selectFrom('webhook_subscriptions').selectAll().where('tenant_id', '=', tenantId).where('enabled', '=', sql.lit(1)).where('deleted_at', 'is', null).execute()).map(toSubscription),
     update: async (tenantId: string, id: string, patch: Partial<WebhookSubscriptionRow>) => {
       const values = patchValues(patch, ['events'], ['enabled']);
       if (Object.keys(values).length) {
@@ -30,7 +31,7 @@ export function webhookSubscriptionsRepo(c: SqlConnection): Store['webhookSubscr
     },
     disable: async (tenantId: string, id: string, reason: string) =>
       changed(await db.updateTable('webhook_subscriptions').set({ enabled: 0, disabled_reason: reason, updated_at: new Date().toISOString() })
-        .where('tenant_id', '=', tenantId).where('id', '=', id).where('enabled', '=', 1).executeTakeFirst()) === 1,
+        .where('tenant_id', '=', tenantId).where('id', '=', id).where('enabled', '=', sql.lit(1)).executeTakeFirst()) === 1,
   };
   return repo;
 }
@@ -56,7 +57,7 @@ export function inboundEventsRepo(c: SqlConnection): Store['inboundEvents'] {
     claimDue: async (now: number, leaseMs: number, limit: number) =>
       c.write(async (trx) => {
         const rows = (await c.skipLocked(trx.selectFrom('inbound_events').selectAll()
-          .where('status', '=', 'received').where('next_attempt_at', '<=', now)
+          .where('status', '=', sql.lit('received')).where('next_attempt_at', '<=', now)
           .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
           .orderBy('next_attempt_at').limit(limit)).execute()) as InboundEventRow[];
         if (rows.length) await trx.updateTable('inbound_events').set({ locked_until: now + leaseMs }).where('id', 'in', rows.map((r) => r.id)).execute();
@@ -69,8 +70,8 @@ export function inboundEventsRepo(c: SqlConnection): Store['inboundEvents'] {
     },
     requeue: async (tenantId: string, id: string, now: number) =>
       changed(await db.updateTable('inbound_events').set({ status: 'received', next_attempt_at: now, locked_until: null, attempts: 0 })
-        .where('tenant_id', '=', tenantId).where('id', '=', id).where('status', '!=', 'rejected')
-        .where((eb) => eb.not(eb.and([eb('status', '=', 'received'), eb('locked_until', 'is not', null), eb('locked_until', '>', now)])))
+        .where('tenant_id', '=', tenantId).where('id', '=', id).where('status', '!=', sql.lit('rejected'))
+        .where((eb) => eb.not(eb.and([eb('status', '=', sql.lit('received')), eb('locked_until', 'is not', null), eb('locked_until', '>', now)])))
         .executeTakeFirst()) === 1,
     addRejections: async (counts: InboundRejectionCount[], samples: InboundEventRow[], keep: number) => {
       await c.write(async (trx) => {
@@ -88,9 +89,9 @@ export function inboundEventsRepo(c: SqlConnection): Store['inboundEvents'] {
         const integrations = new Map(samples.map((r) => [r.integration_id, r.tenant_id]));
         for (const [integrationId, tenantId] of integrations) {
           await trx.deleteFrom('inbound_events')
-            .where('tenant_id', '=', tenantId).where('integration_id', '=', integrationId).where('status', '=', 'rejected')
+            .where('tenant_id', '=', tenantId).where('integration_id', '=', integrationId).where('status', '=', sql.lit('rejected'))
             .where('id', 'not in', (eb) => eb.selectFrom('inbound_events').select('id')
-              .where('tenant_id', '=', tenantId).where('integration_id', '=', integrationId).where('status', '=', 'rejected')
+              .where('tenant_id', '=', tenantId).where('integration_id', '=', integrationId).where('status', '=', sql.lit('rejected'))
               .orderBy('received_at', 'desc').orderBy('id', 'desc').limit(keep))
             .execute();
         }
@@ -102,7 +103,7 @@ export function inboundEventsRepo(c: SqlConnection): Store['inboundEvents'] {
       return c.page(base, f, [['last_at', 'desc'], ['integration_id', 'asc'], ['code', 'asc']], (r) => r as InboundRejectionCount);
     },
     countDue: async (now: number) =>
-      Number((await db.selectFrom('inbound_events').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'received').where('next_attempt_at', '<=', now).executeTakeFirstOrThrow()).n),
+      Number((await db.selectFrom('inbound_events').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', sql.lit('received')).where('next_attempt_at', '<=', now).executeTakeFirstOrThrow()).n),
   };
   return repo;
 }

@@ -332,6 +332,6 @@ export const SQLITE_MIGRATIONS: string[] = [
   // Deliveries in flight per endpoint are counted in the database at every claim (per-endpoint
   // concurrency across processes): a partial index keeps that count to the leased rows.
   `
-  CREATE INDEX webhook_deliveries_leased ON webhook_deliveries(locked_until, subscription_id) WHERE status = 'pending' AND locked_until IS NOT NULL;
+  CREATE INDEX webhook_deliveries_leased ON webhook_deliveries(status, locked_until, subscription_id) WHERE locked_until IS NOT NULL;
   `,
 ];
