@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -37,5 +38,19 @@ export async function startServer(respond: Responder) {
     url: `http://127.0.0.1:${port}`,
     seen,
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+/** A `serve(responder)` for a test file: every server it starts is closed after each test. */
+export function useLoopbackServers(): (respond: Responder) => ReturnType<typeof startServer> {
+  let servers: Array<{ close(): Promise<void> }> = [];
+  afterEach(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    servers = [];
+  });
+  return async (respond: Responder) => {
+    const s = await startServer(respond);
+    servers.push(s);
+    return s;
   };
 }

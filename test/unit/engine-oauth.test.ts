@@ -1,12 +1,12 @@
 // oauth2_authorization_code in the engine: the token source, one refresh-and-retry on a provider 401,
 // typed token-source failures, tokens redacted from every error, connection.* in templates and base_url.
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { Engine } from '../../runtime/engine/engine.ts';
 import { EngineError, failure } from '../../runtime/http/errors.ts';
 import { PlugboardError } from '../../runtime/errors/plugboard-error.ts';
 import type { TokenSource } from '../../runtime/auth/token-source.ts';
 import { connectorFromYaml } from '../helpers/connector.ts';
-import { startServer, type Responder } from '../helpers/http.ts';
+import { useLoopbackServers, type Responder } from '../helpers/http.ts';
 
 const OLD = 'at_old_5f4e3d2c1b0a99887766';
 const NEW = 'at_new_0a1b2c3d4e5f66778899';
@@ -54,16 +54,7 @@ function countingSource(first = OLD, next = NEW) {
   return { source, calls };
 }
 
-let servers: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-});
-async function serve(r: Responder) {
-  const s = await startServer(r);
-  servers.push(s);
-  return s;
-}
+const serve = useLoopbackServers();
 
 /** 401 (echoing the token it got, as careless providers do) unless the token is `valid`. */
 function acceptOnly(valid: string): Responder {

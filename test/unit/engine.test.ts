@@ -1,7 +1,7 @@
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { Engine } from '../../runtime/engine/engine.ts';
 import { connectorFromYaml } from '../helpers/connector.ts';
-import { startServer, type Responder } from '../helpers/http.ts';
+import { useLoopbackServers } from '../helpers/http.ts';
 
 const SECRET = 'tok_9f8e7d6c5b4a39281706';
 
@@ -33,17 +33,7 @@ capabilities:
 const creds = { token: SECRET, sender: '+15005550006' };
 const input = { to: '+14155550123', body: 'hello' };
 
-let servers: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-});
-
-async function serve(r: Responder) {
-  const s = await startServer(r);
-  servers.push(s);
-  return s;
-}
+const serve = useLoopbackServers();
 
 function engineWithSleeps() {
   const sleeps: number[] = [];

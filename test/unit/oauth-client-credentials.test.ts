@@ -1,20 +1,11 @@
 // oauth2_client_credentials (PayPal): one token per integration, cached until shortly before expiry and
 // shared by concurrent calls (single-flight), counted at a loopback token endpoint.
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { Engine } from '../../runtime/engine/engine.ts';
 import { connectorFromYaml, clientCredentialsManifest } from '../helpers/connector.ts';
-import { startServer, type Responder } from '../helpers/http.ts';
+import { useLoopbackServers, type Responder } from '../helpers/http.ts';
 
-let servers: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-});
-async function serve(r: Responder) {
-  const s = await startServer(r);
-  servers.push(s);
-  return s;
-}
+const serve = useLoopbackServers();
 
 function setup(expiresIn: number) {
   let issued = 0;

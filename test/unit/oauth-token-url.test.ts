@@ -1,32 +1,22 @@
 // Client-credentials tokens (issue 8, items 10 and 11): a relative token_url follows the base URL
 // (override, PLUGBOARD_BASE_URL_<PROVIDER>, environment); PLUGBOARD_OAUTH_<PROVIDER>_TOKEN_URL
 // overrides it; transport failures are network_error and a refused client is invalid_credentials.
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import type { LookupFunction } from 'node:net';
 import { Engine } from '../../runtime/engine/engine.ts';
 import { UndiciTransport } from '../../runtime/http/transport.ts';
 import { connectorFromYaml, clientCredentialsManifest } from '../helpers/connector.ts';
-import { startServer, type Responder } from '../helpers/http.ts';
+import { useLoopbackServers, type Responder } from '../helpers/http.ts';
 
 const manifest = (tokenUrl: string, base?: string) => connectorFromYaml(clientCredentialsManifest({ name: 'crmy', displayName: 'CRM Y', tokenUrl, base }));
 
 const credentials = { client_id: 'cid', client_secret: 'csecret-123' };
 const input = { email: 'a@b.co' };
 
-let servers: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-});
+const serve = useLoopbackServers();
 
 const tokenThenContact: Responder = (r) =>
   r.url.endsWith('/oauth2/token') ? { status: 200, body: { access_token: 'at-1', expires_in: 3600 } } : { status: 201, body: { id: r.url } };
-
-async function serve(r: Responder) {
-  const s = await startServer(r);
-  servers.push(s);
-  return s;
-}
 
 describe('client credentials: token_url', () => {
   it('resolves a relative token_url against --base-url', async () => {
