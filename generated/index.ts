@@ -18,6 +18,7 @@ import { twilioAdapter, type TwilioAdapter } from './twilio.ts';
 import { zohoCrmAdapter, type ZohoCrmAdapter } from './zoho_crm.ts';
 
 export * from './capabilities.ts';
+export * from './models.ts';
 export * from './cal_com.ts';
 export * from './calendly.ts';
 export * from './gmail.ts';

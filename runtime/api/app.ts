@@ -20,6 +20,7 @@ import { FORM_PARAMETER_LIMIT, sendBodyError } from './body-errors.ts';
 import { fail } from './envelope.ts';
 import { registerSecurity } from './security.ts';
 import { integrationHandlers } from './handlers/integrations.ts';
+import { syncHandlers } from './handlers/sync.ts';
 import { routingHandlers } from './handlers/routing.ts';
 import { operationHandlers } from './handlers/operations.ts';
 import { providerHandlers } from './handlers/providers.ts';
@@ -108,7 +109,7 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
     }
   };
 
-  const handlers: Record<string, ApiHandler> = { ...providerHandlers, ...integrationHandlers, ...routingHandlers, ...operationHandlers, ...accessHandlers, ...webhookHandlers, ...connectHandlers };
+  const handlers: Record<string, ApiHandler> = { ...providerHandlers, ...integrationHandlers, ...routingHandlers, ...operationHandlers, ...accessHandlers, ...webhookHandlers, ...connectHandlers, ...syncHandlers };
   api.register(Object.fromEntries(Object.entries(handlers).map(([k, fn]) => [k, wrap(fn)])));
   api.register({
     validationFail: (c: Context, req: Request, res: Response) => {

@@ -5,39 +5,15 @@ import type { Connector, CompiledRequest, CompiledErrors } from '../manifest/con
 import { fieldErrors } from '../manifest/ajv.ts';
 import { applyAuth, oauthBearer, OAuthClientCredentialsCache, type AppliedAuth } from '../auth/strategies.ts';
 import { fromTokenSource, StaticTokenSource, type TokenSource } from '../auth/token-source.ts';
-import { buildRequest, type CallContext, type BuiltRequest } from './request.ts';
+import { buildRequest, type CallContext, type BuiltRequest, type PageParts } from './request.ts';
+import { readStream, type StreamOptions, type StreamPage } from './stream.ts';
 import { UndiciTransport, TransportError, type HttpTransport, type HttpResponse } from '../http/transport.ts';
 import { EngineError, failure, redact, type EngineFailure } from '../http/errors.ts';
 import { ProviderRateLimits } from './rate-limit.ts';
-
-export interface IntegrationRef {
-  id?: string;
-  environment?: string;
-  metadata?: Record<string, unknown>;
-}
-
-export interface RunOptions {
-  credentials: Record<string, unknown>;
-  input?: Record<string, unknown>;
-  integration?: IntegrationRef;
-  /** Overrides the manifest's base URL (dry runs, tests, PLUGBOARD_BASE_URL_<PROVIDER>). */
-  baseUrl?: string;
-  /** oauth2_authorization_code: the integration's tokens (refreshed by the runtime). Without one the
-   *  engine uses credentials.access_token as a static token (CLI run, offline examples, contract tests). */
-  tokenSource?: TokenSource;
-  /** oauth2_authorization_code: what the token response mapped into the integration; templates,
-   *  expressions and a templated base_url read it as connection.*. */
-  connection?: Record<string, unknown>;
-}
+import type { RunOptions, RunMeta } from './run-types.ts';
+export type { RunOptions, RunMeta } from './run-types.ts';
 
 const OAUTH_CODE = 'oauth2_authorization_code';
-
-export interface RunMeta {
-  attempts: number;
-  duration_ms: number;
-  status?: number;
-  request_id?: string;
-}
 
 export type RunResult<T = unknown> =
   | { ok: true; output: T; meta: RunMeta }
@@ -127,6 +103,20 @@ export class Engine {
     }
   }
 
+  /** Reads a stream page by page (DESIGN §2, runtime/engine/stream.ts); throws EngineError, redacted. */
+  readStream(connector: Connector, stream: string, opts: StreamOptions): AsyncGenerator<StreamPage> {
+    return readStream({
+      exchange: async (c, req, o, meta, secrets, page) => {
+        const response = await this.exchange(c, req, c.timeoutMs, o, {}, meta, secrets, page);
+        return { response, body: parseBody(response) };
+      },
+      raiseProviderError: (c, res, body) => this.raiseProviderError(c, {}, res, body),
+      baseUrl: (c, o) => this.baseUrl(c, o),
+      secretValues: (c, creds) => this.secretValues(c, creds),
+      toFailure: (err, secrets) => this.toFailure(err, secrets),
+    }, connector, stream, opts);
+  }
+
   /** Runs the manifest's verify request: ok when the provider accepts the credentials. */
   async verify(connector: Connector, opts: Omit<RunOptions, 'input'>): Promise<RunResult<{ verified: true }>> {
     const started = performance.now();
@@ -179,6 +169,7 @@ export class Engine {
     input: Record<string, unknown>,
     meta: RunMeta,
     secrets: string[],
+    stream?: { page: PageParts; sync: { cursor: string }; url?: string },
   ): Promise<HttpResponse> {
     const { credentials, tokenSource } = this.credentialsOf(connector, opts);
     if (!connector.validateCredentials(credentials)) {
@@ -191,8 +182,10 @@ export class Engine {
     const authCtx = { credentials, integration, transport: this.transport, timeoutMs, cacheKey: key, baseUrl, env: this.env, tokens: this.tokens, tokenSource };
     const auth = await applyAuth(connector, authCtx);
     secrets.push(...auth.secrets);
-    const ctx: CallContext = { credentials, input, integration, connection: opts.connection ?? {} };
-    const response = await this.sendWithRetry(connector, await buildRequest(request, baseUrl, ctx, auth), timeoutMs, key, meta);
+    const ctx: CallContext = { credentials, input, integration, connection: opts.connection ?? {}, ...(stream ? { sync: stream.sync } : {}) };
+    const built = await buildRequest(request, baseUrl, ctx, auth, stream?.page);
+    if (stream) stream.url = built.url;
+    const response = await this.sendWithRetry(connector, built, timeoutMs, key, meta);
     if (response.status !== 401 || !auth.accessToken) return response;
     const rejected = auth.accessToken;
     let renewed: AppliedAuth;
@@ -206,7 +199,7 @@ export class Engine {
     if (renewed.accessToken === rejected) return response; // nothing newer (a static token): the 401 stands
     secrets.push(...renewed.secrets);
     const attempts = meta.attempts;
-    const retried = await this.sendWithRetry(connector, await buildRequest(request, baseUrl, ctx, renewed), timeoutMs, key, meta);
+    const retried = await this.sendWithRetry(connector, await buildRequest(request, baseUrl, ctx, renewed, stream?.page), timeoutMs, key, meta);
     meta.attempts += attempts;
     return retried;
   }

@@ -12,6 +12,15 @@ export interface CallContext {
   integration: Record<string, unknown>;
   /** oauth2_authorization_code: the integration's connection object (empty otherwise). */
   connection?: Record<string, unknown>;
+  /** A stream's request: sync.cursor (the last committed incremental cursor, '' on a first run). */
+  sync?: { cursor: string };
+}
+
+/** A page of a stream: query parameters set on the request, or a whole URL replacing path and query; extra headers. */
+export interface PageParts {
+  url?: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
 }
 
 export interface BuiltRequest {
@@ -68,20 +77,23 @@ async function evaluateBody(expr: NonNullable<CompiledRequest['bodyExpression']>
   }
 }
 
-export async function buildRequest(req: CompiledRequest, baseUrl: string, ctx: CallContext, auth: AppliedAuth): Promise<BuiltRequest> {
+export async function buildRequest(req: CompiledRequest, baseUrl: string, ctx: CallContext, auth: AppliedAuth, page?: PageParts): Promise<BuiltRequest> {
   const path = req.path.isStatic ? req.path.source : req.path.render(urlEncodedContext(ctx) as object);
-  const url = new URL(joinUrl(baseUrl, path));
-  for (const [name, t] of req.query) {
+  // A page URL (next_url, link_header) carries the provider's own query; set, never repeat, ours on it.
+  const url = new URL(page?.url ?? joinUrl(baseUrl, path));
+  for (const [name, t] of page?.url ? [] : req.query) {
     const v = t.render(ctx);
     if (v !== '') url.searchParams.append(name, v); // an empty rendering means "not given": omit it
   }
-  for (const [name, v] of auth.query) url.searchParams.append(name, v);
+  for (const [name, v] of Object.entries(page?.query ?? {})) url.searchParams.set(name, v);
+  for (const [name, v] of auth.query) url.searchParams[page?.url ? 'set' : 'append'](name, v);
 
   const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'plugboard/0.1' };
   for (const [name, t] of req.headers) {
     const v = t.render(ctx);
     if (v !== '') headers[name.toLowerCase()] = v;
   }
+  for (const [name, v] of Object.entries(page?.headers ?? {})) headers[name.toLowerCase()] = v;
   Object.assign(headers, auth.headers);
 
   let body: string | Buffer | undefined;

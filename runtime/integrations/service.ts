@@ -269,6 +269,7 @@ export class IntegrationService {
     // The tokens go with the row: a deleted integration keeps no live grant in the database.
     await this.store.integrations.update(tenantId, id, { deleted_at: now, status: 'inactive', updated_at: now, oauth_tokens_sealed: null, token_expires_at: null, connection: {} });
     await this.store.routingRules.detachIntegration(tenantId, id);
+    await this.store.sync.purge(tenantId, id); // its synced records, runs and stream state (DESIGN §10)
     await this.audit.record(ctx, 'integration.deleted', 'integration', id);
   }
 

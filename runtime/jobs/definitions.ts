@@ -1,9 +1,10 @@
 // Plugboard's job definitions on Agenda, and the scheduler the services use to queue work.
 import type { Logger } from 'pino';
 import type { Agenda, Job } from 'agenda';
-import { VERIFY_INTEGRATION, REFRESH_OAUTH_TOKEN } from './agenda.ts';
+import { VERIFY_INTEGRATION, REFRESH_OAUTH_TOKEN, SYNC_STREAM } from './agenda.ts';
 import type { VerificationScheduler, IntegrationService } from '../integrations/service.ts';
 import { refreshTimeFor, type OAuthTokens, type RefreshScheduler } from '../oauth/tokens.ts';
+import type { SyncScheduler, SyncService } from '../sync/service.ts';
 
 interface VerifyJobData {
   tenant_id: string;
@@ -15,12 +16,26 @@ interface VerifyJobData {
 
 const VERIFY_RETRY_DELAYS_MS = [15_000, 120_000];
 
+interface SyncJobData {
+  tenant_id: string;
+  integration_id: string;
+  stream: string;
+  full_refresh?: boolean;
+  trigger: 'manual' | 'schedule';
+  /** Times a manual run found the stream busy and waited (it runs once the current run ends). */
+  waited?: number;
+}
+
+/** A manual run that finds its stream running waits this long, this many times, then runs after it. */
+const SYNC_BUSY_DELAY_MS = 15_000;
+const SYNC_BUSY_TRIES = 40;
+
 interface RefreshJobData {
   tenant_id: string;
   integration_id: string;
 }
 
-export class JobScheduler implements VerificationScheduler, RefreshScheduler {
+export class JobScheduler implements VerificationScheduler, RefreshScheduler, SyncScheduler {
   constructor(private readonly agenda: Agenda) {}
 
   async scheduleVerification(tenantId: string, integrationId: string, credentialsVersion: number): Promise<void> {
@@ -37,14 +52,43 @@ export class JobScheduler implements VerificationScheduler, RefreshScheduler {
       .save();
   }
 
+  async queueSync(tenantId: string, integrationId: string, stream: string, opts: { fullRefresh: boolean; trigger: 'manual' | 'schedule' }): Promise<void> {
+    await this.agenda.now(SYNC_STREAM, { tenant_id: tenantId, integration_id: integrationId, stream, full_refresh: opts.fullRefresh, trigger: opts.trigger } satisfies SyncJobData);
+  }
+
+  /** One recurring sync-stream job per integration and stream, on the manifest's schedule (a later call moves it). */
+  async scheduleStreams(tenantId: string, integrationId: string, streams: Array<{ name: string; schedule: string }>): Promise<void> {
+    for (const s of streams) {
+      await this.agenda
+        .create(SYNC_STREAM, { tenant_id: tenantId, integration_id: integrationId, stream: s.name, trigger: 'schedule' } satisfies SyncJobData)
+        .repeatEvery(s.schedule, { skipImmediate: false })
+        .unique({ name: SYNC_STREAM, 'data.integration_id': integrationId, 'data.stream': s.name, 'data.trigger': 'schedule' })
+        .save();
+    }
+  }
+
   /** Cancels the integration's pending refresh-oauth-token job (on delete). */
   async cancelRefresh(tenantId: string, integrationId: string): Promise<void> {
     await this.agenda.cancel({ name: REFRESH_OAUTH_TOKEN, data: { tenant_id: tenantId, integration_id: integrationId } satisfies RefreshJobData });
   }
 }
 
-export function defineJobs(agenda: Agenda, deps: { integrations: IntegrationService; oauthTokens: OAuthTokens; logger: Logger; lockLifetimeMs: number }): void {
+export function defineJobs(agenda: Agenda, deps: { integrations: IntegrationService; oauthTokens: OAuthTokens; sync: SyncService; logger: Logger; lockLifetimeMs: number }): void {
   const scheduler = new JobScheduler(agenda);
+  agenda.define(
+    SYNC_STREAM,
+    async (job: Job<SyncJobData>) => {
+      const d = job.attrs.data;
+      const run = await deps.sync.run(d.tenant_id, d.integration_id, d.stream, { fullRefresh: d.full_refresh === true, trigger: d.trigger });
+      deps.logger.debug({ job: SYNC_STREAM, integrationId: d.integration_id, stream: d.stream, status: typeof run === 'object' ? run.status : run ?? 'skipped' }, 'job done');
+      // A deleted integration (or a stream its manifest dropped) takes its recurring job with it.
+      if (run === 'gone') return job.remove();
+      if (d.trigger !== 'manual') return; // the recurring job stays; its next run is due on its schedule
+      await job.remove();
+      if (run === 'busy' && (d.waited ?? 0) < SYNC_BUSY_TRIES) await agenda.schedule(new Date(Date.now() + SYNC_BUSY_DELAY_MS), SYNC_STREAM, { ...d, waited: (d.waited ?? 0) + 1 } satisfies SyncJobData);
+    },
+    { concurrency: 2, lockLifetime: deps.lockLifetimeMs },
+  );
   agenda.define(
     REFRESH_OAUTH_TOKEN,
     async (job: Job<RefreshJobData>) => {

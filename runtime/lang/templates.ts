@@ -6,8 +6,8 @@ import { PlugboardError } from '../errors/plugboard-error.ts';
 // No 'env' root on purpose: a manifest must not be able to read the server's environment (master key!).
 // `connection` is what an OAuth token response mapped into the integration (non-secret); `app` is the
 // operator's OAuth app (PLUGBOARD_OAUTH_<PROVIDER>_CLIENT_ID/_SECRET), readable only in auth.client_id
-// and auth.client_secret (the manifest loader refuses it elsewhere).
-export const TEMPLATE_ROOTS = ['credentials', 'input', 'integration', 'connection', 'app'] as const;
+// and auth.client_secret (the manifest loader refuses it elsewhere). `sync` ({cursor}) only in a stream's request.
+export const TEMPLATE_ROOTS = ['credentials', 'input', 'integration', 'connection', 'app', 'sync'] as const;
 export type TemplateRoot = (typeof TEMPLATE_ROOTS)[number];
 
 const hbs = Handlebars.create();

@@ -1,26 +1,16 @@
 // Resolve a schema-valid manifest into a Connector: every template and expression compiled once,
 // plus the semantic checks Ajv cannot do (known capabilities, template roots, declared credentials,
 // JSONata syntax, examples that match their capability schema).
-import type { Manifest, RequestSpec, ErrorsSpec, ExampleSpec, BodyFormat, HttpMethod, AuthSpec, CredentialField, RetrySpec, RateLimitSpec } from './types.ts';
+import type { Manifest, RequestSpec, ErrorsSpec, ExampleSpec, AuthSpec, CredentialField, RetrySpec, RateLimitSpec } from './types.ts';
 import type { ManifestIssue, SourceMap, PathSegment } from './source-map.ts';
 import { ajv, type ValidateFunction } from './ajv.ts';
 import { loadCapabilitySchemas, type CapabilitySchema, type JsonSchema } from './capability-schemas.ts';
 import { compileTemplate, TemplateSyntaxError, TEMPLATE_ROOTS, TEMPLATE_HELPERS, type CompiledTemplate, type TemplateRoot } from '../lang/templates.ts';
 import { compileExpression, ExpressionSyntaxError, KNOWN_FUNCTIONS, type CompiledExpression } from '../lang/expressions.ts';
 import { didYouMean } from './suggest.ts';
-
-export interface CompiledRequest {
-  method: HttpMethod;
-  path: CompiledTemplate;
-  query: Array<[string, CompiledTemplate]>;
-  headers: Array<[string, CompiledTemplate]>;
-  bodyFormat: BodyFormat;
-  formArrays: 'indexed' | 'brackets' | 'repeat';
-  /** json, form, multipart: a JSONata expression over {input, credentials, integration}. */
-  bodyExpression?: CompiledExpression;
-  /** xml, text: a Handlebars template. */
-  bodyTemplate?: CompiledTemplate;
-}
+import type { CompiledRequest } from './compiled-request.ts';
+import { compileStreams, STREAM_ROOTS, type CompiledStream } from './streams.ts';
+export type { CompiledRequest };
 
 export interface CompiledErrors {
   when?: CompiledExpression;
@@ -71,6 +61,7 @@ export interface Connector {
   environmentOAuth: Record<string, { authorization_url?: string; token_url?: string }>;
   verify?: { request: CompiledRequest; success?: CompiledExpression };
   capabilities: Map<string, CompiledCapability>;
+  streams: Map<string, CompiledStream>;
   errors: CompiledErrors;
   timeoutMs: number;
   retry: Required<RetrySpec>;
@@ -153,7 +144,7 @@ function checkRef(ctx: Ctx, segs: PathSegment[], ref: string[], scope: Place, at
   if (!(scope.allow ?? DEFAULT_ROOTS).includes(root as TemplateRoot)) {
     const why = root === 'app'
       ? `app.* (the operator's OAuth app) may be read only in auth.client_id and auth.client_secret of an ${OAUTH_CODE} connector`
-      : scope.why ?? `${root}.* cannot be read here`;
+      : root === 'sync' ? 'sync.* (the stream\'s cursor) may be read only in a stream\'s request' : scope.why ?? `${root}.* cannot be read here`;
     issue(ctx, segs, `${what} reads "${ref.join('.')}": ${why}`, root === 'app' ? 'app_root' : 'template_root', at);
     return;
   }
@@ -197,7 +188,7 @@ function expression(ctx: Ctx, source: string, segs: PathSegment[], scope: Place 
   }
 }
 
-function compileRequest(ctx: Ctx, spec: RequestSpec, segs: PathSegment[], scope: InputScope): CompiledRequest {
+function compileRequest(ctx: Ctx, spec: RequestSpec, segs: PathSegment[], scope: Place): CompiledRequest {
   const bodyFormat = spec.body_format ?? 'json';
   const req: CompiledRequest = {
     method: spec.method,
@@ -324,14 +315,11 @@ export function compileConnector(manifest: Manifest, where: { file: string; map:
       }
     : undefined;
 
-  // Streams and webhooks are executed by later subsystems; their expressions and templates are
-  // compiled here already so a broken one fails validation today.
-  for (const [name, s] of Object.entries(manifest.streams ?? {})) {
-    compileRequest(ctx, s.request, ['streams', name, 'request'], none);
-    expression(ctx, s.records, ['streams', name, 'records'], 'response');
-    if (s.mapping) expression(ctx, s.mapping, ['streams', name, 'mapping'], 'response');
-    if (s.pagination?.next) expression(ctx, s.pagination.next, ['streams', name, 'pagination', 'next'], 'response');
-  }
+  const streams = compileStreams(manifest.streams ?? {}, {
+    issue: (segs, message, rule, at) => issue(ctx, segs, message, rule, at),
+    request: (spec, segs) => compileRequest(ctx, spec, segs, { kind: 'none', allow: STREAM_ROOTS }),
+    expression: (source, segs) => expression(ctx, source, segs, 'response'),
+  });
   let webhooks: CompiledWebhooks | undefined;
   if (manifest.webhooks) {
     const w = manifest.webhooks;
@@ -372,6 +360,7 @@ export function compileConnector(manifest: Manifest, where: { file: string; map:
     ),
     verify,
     capabilities,
+    streams,
     errors: compileErrors(ctx, manifest.errors, ['errors']),
     timeoutMs: manifest.timeout_ms ?? DEFAULT_TIMEOUT_MS,
     retry: {

@@ -54,6 +54,8 @@ function schemaIssues(errors: ErrorObject[], file: string, map: SourceMap): Mani
       key = true;
     } else if (e.keyword === 'required') {
       message = `missing required key "${(e.params as { missingProperty: string }).missingProperty}"`;
+      const kind = segs[segs.length - 1] === 'pagination' ? (e.parentSchema as { properties?: { type?: { const?: string } } } | undefined)?.properties?.type?.const : undefined;
+      if (kind) message += ` (pagination type "${kind}")`;
     } else if (e.keyword === 'enum') {
       message = `must be one of: ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).join(', ')}`;
     } else if (e.keyword === 'const') {

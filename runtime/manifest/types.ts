@@ -113,14 +113,26 @@ export interface RateLimitSpec {
   max_queue?: number;
 }
 
+/** One pagination kind per `type`, each with its own keys (schemas/manifest.schema.json pagination_*). */
+export type PaginationSpec = { max_pages?: number } & (
+  | { type: 'none' }
+  | { type: 'cursor'; next: string; param: string; page_size?: number; page_size_param?: string }
+  | { type: 'page'; param: string; page_size?: number; page_size_param?: string; start?: number }
+  | { type: 'offset'; param: string; page_size: number; page_size_param?: string }
+  | { type: 'link_header' }
+  | { type: 'next_url'; next: string }
+);
+
 export interface StreamSpec {
   description?: string;
+  /** One of schemas/models/*.json. */
+  model: string;
   request: RequestSpec;
   records: string;
   mapping?: string;
   primary_key?: string;
-  cursor?: { field: string; param?: string };
-  pagination?: { type: string; param?: string; next?: string; page_size?: number; page_size_param?: string; max_pages?: number };
+  cursor?: { field: string; param?: string; header?: string };
+  pagination?: PaginationSpec;
   schedule?: string;
 }
 

@@ -1,5 +1,6 @@
 // The composition root: configuration -> store -> keyring -> engine -> services -> jobs.
 // `plugboard serve`, `plugboard worker` and the tests build the system through here.
+import os from 'node:os';
 import { pino, type Logger } from 'pino';
 import type { Config } from '../config/env.ts';
 import { ConfigError } from '../errors/plugboard-error.ts';
@@ -18,6 +19,7 @@ import { OperationService } from '../operations/service.ts';
 import { OperationSweeper } from '../operations/sweeper.ts';
 import { createAgenda, queueDepth, type PlugboardAgenda } from '../jobs/agenda.ts';
 import { JobScheduler, defineJobs } from '../jobs/definitions.ts';
+import { SyncService } from '../sync/service.ts';
 import { Metrics } from './metrics.ts';
 import { OAuthService } from '../access/oauth.ts';
 import { ApiRateLimiter } from '../access/rate-limits.ts';
@@ -47,6 +49,8 @@ export interface Platform {
   integrations: IntegrationService;
   routing: RoutingService;
   operations: OperationService;
+  /** Streams read into records: runs, schedules, GET /records. */
+  sync: SyncService;
   agenda: PlugboardAgenda;
   metrics: Metrics;
   oauth: OAuthService;
@@ -160,7 +164,11 @@ async function assemble(config: Config, env: NodeJS.ProcessEnv, logger: Logger, 
     callbackBudget: { refusals: config.authThrottle.callbackFailuresPerAddress, windowSeconds: config.authThrottle.windowSeconds },
   });
   integrations.useOAuth(connections);
-  defineJobs(agenda, { integrations, oauthTokens, logger, lockLifetimeMs: config.jobsLockMs });
+  const sync = new SyncService(store, reg.connectors, integrations, engine, events, scheduler, audit, logger, { leaseMs: config.syncLeaseMs, holder: `${os.hostname()}:${process.pid}` });
+  // An integration that becomes active gets its streams' recurring runs (wherever it was verified).
+  events.onEvent('integration.activated', (tenantId, data) =>
+    void sync.scheduleFor(tenantId, String(data['integration_id'])).catch((err: Error) => logger.error({ err: err.message }, 'cannot schedule sync streams')));
+  defineJobs(agenda, { integrations, oauthTokens, sync, logger, lockLifetimeMs: config.jobsLockMs });
   const authThrottle = new AuthThrottle(store, {
     perAddress: { failures: config.authThrottle.failuresPerAddress, windowSeconds: config.authThrottle.windowSeconds },
     perClientId: { failures: config.authThrottle.failuresPerClient, windowSeconds: config.authThrottle.windowSeconds },
@@ -172,7 +180,7 @@ async function assemble(config: Config, env: NodeJS.ProcessEnv, logger: Logger, 
   const lastUsed = new LastUsedTracker(store);
 
   return {
-    config, logger, connectors: reg.connectors, store, keyring, engine, integrations, routing, operations, agenda, metrics,
+    config, logger, connectors: reg.connectors, store, keyring, engine, integrations, routing, operations, sync, agenda, metrics,
     oauth, connections, rateLimiter, authThrottle, audit, access, usage, lastUsed, events, subscriptions, dispatcher, inbound,
     webhooks: new WebhookManagement(store, subscriptions, events, dispatcher, inbound, audit),
     // Everything due and not done: Agenda jobs, and the rows the webhook workers lease.

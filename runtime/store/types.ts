@@ -6,6 +6,7 @@ import type { RateLimitStore } from './rate-limits.ts';
 import type { ListQuery, ListResult } from './list.ts';
 import type { OperationStore, DeliveryRow, DeliveryFilter } from './operation-types.ts';
 import type { OAuthStore } from './oauth-types.ts';
+import type { SyncStore } from './sync-types.ts';
 
 export type { IntegrationStatus, IntegrationRow, IntegrationFilter, IntegrationStore } from './integration-types.ts';
 export type { RateLimitStore } from './rate-limits.ts';
@@ -13,6 +14,7 @@ export type { ListQuery, ListResult } from './list.ts';
 export type { OperationStore, OperationRow, DeliveryRow, DeliveryFilter, AttemptResult } from './operation-types.ts';
 export { UNKNOWN_ATTEMPT_ERROR } from './operation-types.ts';
 export type { OAuthStore, OAuthStateRow } from './oauth-types.ts';
+export type { SyncStore } from './sync-types.ts';
 
 export interface RateLimitSettings {
   per_hour: number;
@@ -336,6 +338,8 @@ export interface Store {
   operations: OperationStore;
   /** OAuth connections: authorization states, refresh leases, token writes. */
   oauthConnections: OAuthStore;
+  /** Sync: stream state and leases, runs, and the records streams keep. */
+  sync: SyncStore;
   /** System settings (not tenant data), e.g. the fingerprint of the master key the database was set up with. */
   settings: {
     get(key: string): Promise<string | undefined>;

@@ -25,6 +25,7 @@ export interface EventPublisher {
 
 export class EventBus implements EventPublisher {
   private listeners: Array<() => void> = [];
+  private readonly typeListeners = new Map<string, Array<(tenantId: string, data: Record<string, unknown>) => void>>();
 
   constructor(
     private readonly store: Store,
@@ -34,6 +35,11 @@ export class EventBus implements EventPublisher {
   /** Called after new deliveries are stored (the dispatcher wakes up at once). */
   onDeliveries(fn: () => void): void {
     this.listeners.push(fn);
+  }
+
+  /** Called in this process after an event of `type` is stored (e.g. integration.activated schedules sync). */
+  onEvent(type: string, fn: (tenantId: string, data: Record<string, unknown>) => void): void {
+    this.typeListeners.set(type, [...(this.typeListeners.get(type) ?? []), fn]);
   }
 
   async publish(tenantId: string, type: string, data: Record<string, unknown>, opts: PublishOptions = {}) {
@@ -75,6 +81,7 @@ export class EventBus implements EventPublisher {
     // else is recorded: inbound events (their id makes reprocessing idempotent), integration events.
     if (deliveries.length || !type.startsWith('operation.')) await this.store.webhookDeliveries.createWithEvent(event, deliveries);
     if (deliveries.length) for (const l of this.listeners) l();
+    for (const l of this.typeListeners.get(type) ?? []) l(tenantId, data);
     this.logger.debug({ tenantId, eventId: event.id, type, deliveries: deliveries.length }, 'event published');
     return { eventId: event.id, deliveries: deliveries.length, deliveryIds: deliveries.map((d) => d.id) };
   }

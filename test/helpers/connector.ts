@@ -59,3 +59,24 @@ capabilities:
     response: '${o.response ?? '{ "contact_id": id }'}'
 ${o.after ?? ''}`;
 }
+
+/**
+ * A bearer-token CRM manifest whose YAML ends inside `streams:` (the caller appends its streams,
+ * indented by two spaces), with one create_contact capability. Used by the stream and sync tests.
+ */
+export function crmWithStreams(o: { name?: string; displayName?: string; extra?: string } = {}): string {
+  return `schema_version: 1
+name: ${o.name ?? 'acme_crm'}
+display_name: ${o.displayName ?? 'Acme CRM'}
+category: crm
+base_url: https://crm.acme.invalid
+auth: { type: bearer, token: "{{credentials.token}}" }
+credential_schema:
+  token: { type: string, sensitive: true, required: true }
+${o.extra ?? ''}capabilities:
+  create_contact:
+    request: { method: POST, path: /contacts, body: '{ "email": input.email }' }
+    response: '{ "contact_id": id }'
+streams:
+`;
+}

@@ -144,6 +144,7 @@ describe.skipIf(gate.skip)('schema parity of the SQLite and PostgreSQL migration
       'oauth_refresh_leases.expires_at',
       'operations.lease_expires_at',
       'rate_limits.expire',
+      'sync_state.lease_until',
       'webhook_deliveries.locked_until',
       'webhook_deliveries.next_attempt_at',
     ]);

@@ -74,6 +74,23 @@ void adapters.slack.send_sms({ to: '+14155550123', body: 'hi' });
     expect(errors.join('\n')).toMatch(/send_sms/);
   });
 
+  it('type sync records by model, refusing a wrong field or status', () => {
+    const ok = typeCheck(`import type { Contact, CalendarEvent, ModelTypes } from '../../generated/index.ts';
+const c: Contact = { id: '51', email: 'ada@example.com', phone: null, custom_fields: { lifecyclestage: 'lead' } };
+const e: ModelTypes['calendar_event'] = { id: 'e1', start: '2026-12-03', all_day: true, attendees: [{ email: 'a@example.com', response: 'accepted' }] };
+const p: ModelTypes['payment'] = { id: 'pi_1', amount: 100, currency: 'usd', status: 'succeeded' };
+void [c, e as CalendarEvent, p];
+`);
+    expect(ok).toEqual([]);
+    const bad = typeCheck(`import type { Contact, Payment } from '../../generated/index.ts';
+const c: Contact = { id: '51', emial: 'ada@example.com' };
+const p: Payment = { id: 'pi_1', amount: 100, currency: 'usd', status: 'paid' };
+void [c, p];
+`).join('\n');
+    expect(bad).toMatch(/emial/);
+    expect(bad).toMatch(/"paid"/);
+  });
+
   it('reject a wrong credentials field', () => {
     const errors = typeCheck(`import type { StripeCredentials } from '../../generated/index.ts';
 const c: StripeCredentials = { secret_keyy: 'x' };

@@ -15,8 +15,9 @@ export const generateCommand: Command = {
   summary: 'write typed adapters and types into generated/',
   help: `Usage: plugboard generate [--out DIR] [--check]
 
-Writes TypeScript types (credentials per connector, input/output per capability) and typed
-adapters (adapters.twilio.send_sms(input)) into generated/ (or DIR).
+Writes TypeScript types (credentials per connector, input/output per capability, a record type
+per sync model in schemas/models/) and typed adapters (adapters.twilio.send_sms(input)) into
+generated/ (or DIR).
   --check   write nothing; exit 1 and list the files that are out of date`,
   async run(args) {
     const { values } = parseArgs({ args, options: { out: { type: 'string' }, check: { type: 'boolean' } } });

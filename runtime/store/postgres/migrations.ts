@@ -274,6 +274,61 @@ export const POSTGRES_MIGRATIONS: string[] = [
   `
   CREATE INDEX webhook_deliveries_leased ON webhook_deliveries(status, locked_until, subscription_id) WHERE locked_until IS NOT NULL;
   `,
+  // Sync (streams, SQLite 12): per stream state (incremental cursor, resume token of the next page, the lease
+  // that lets one process at a time run the stream), runs (newest first per integration), and the
+  // records streams keep, upserted by primary key, soft-deleted by a full refresh, listed newest
+  // updated first per tenant.
+  `
+  CREATE TABLE sync_state (
+    tenant_id text NOT NULL,
+    integration_id text NOT NULL,
+    stream text NOT NULL,
+    cursor text,
+    resume text,
+    run_id text,
+    lease_holder text,
+    lease_until bigint,
+    updated_at text NOT NULL,
+    PRIMARY KEY (tenant_id, integration_id, stream)
+  );
+  CREATE TABLE sync_runs (
+    id text PRIMARY KEY,
+    tenant_id text NOT NULL,
+    integration_id text NOT NULL,
+    stream text NOT NULL,
+    full_refresh integer NOT NULL DEFAULT 0,
+    status text NOT NULL,
+    started_at text NOT NULL,
+    finished_at text,
+    pages integer NOT NULL DEFAULT 0,
+    records_read integer NOT NULL DEFAULT 0,
+    records_created integer NOT NULL DEFAULT 0,
+    records_updated integer NOT NULL DEFAULT 0,
+    records_deleted integer NOT NULL DEFAULT 0,
+    records_invalid integer NOT NULL DEFAULT 0,
+    invalid_keys text NOT NULL DEFAULT '[]',
+    cursor text,
+    error text
+  );
+  CREATE INDEX sync_runs_integration ON sync_runs(tenant_id, integration_id, started_at);
+  CREATE TABLE records (
+    tenant_id text NOT NULL,
+    integration_id text NOT NULL,
+    provider text NOT NULL,
+    stream text NOT NULL,
+    model text NOT NULL,
+    key text NOT NULL,
+    data text NOT NULL,
+    hash text NOT NULL,
+    created_at text NOT NULL,
+    updated_at text NOT NULL,
+    deleted_at text,
+    seen_run_id text,
+    PRIMARY KEY (tenant_id, integration_id, stream, key)
+  );
+  CREATE INDEX records_updated ON records(tenant_id, updated_at);
+  CREATE INDEX records_stream_updated ON records(tenant_id, stream, updated_at);
+  `,
 ];
 
 /** Two-key advisory lock: this class id and the schema's name, so schemas migrate independently. */

@@ -12,6 +12,7 @@ import { routingRulesRepo, deliveriesRepo } from './routing.ts';
 import { operationsRepo } from './operations.ts';
 import { oauthConnectionsRepo } from './oauth.ts';
 import { settingsRepo } from './settings.ts';
+import { syncRepo } from './sync.ts';
 
 export abstract class SqlStore implements Store {
   readonly kind: Store['kind'];
@@ -32,6 +33,7 @@ export abstract class SqlStore implements Store {
   readonly operations: Store['operations'];
   readonly oauthConnections: Store['oauthConnections'];
   readonly settings: Store['settings'];
+  readonly sync: Store['sync'];
 
   constructor(readonly conn: SqlConnection) {
     const c = conn;
@@ -52,6 +54,7 @@ export abstract class SqlStore implements Store {
     this.operations = operationsRepo(c);
     this.oauthConnections = oauthConnectionsRepo(c);
     this.settings = settingsRepo(c);
+    this.sync = syncRepo(c);
   }
 
   abstract migrate(): Promise<void>;

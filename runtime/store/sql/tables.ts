@@ -254,6 +254,53 @@ export interface WebhookSubscriptionsTable {
   deleted_at: string | null;
 }
 
+export interface SyncStateTable {
+  tenant_id: string;
+  integration_id: string;
+  stream: string;
+  cursor: string | null;
+  resume: string | null;
+  run_id: string | null;
+  lease_holder: string | null;
+  lease_until: number | null;
+  updated_at: string;
+}
+
+export interface SyncRunsTable {
+  id: string;
+  tenant_id: string;
+  integration_id: string;
+  stream: string;
+  full_refresh: Generated<number>;
+  status: string;
+  started_at: string;
+  finished_at: string | null;
+  pages: Generated<number>;
+  records_read: Generated<number>;
+  records_created: Generated<number>;
+  records_updated: Generated<number>;
+  records_deleted: Generated<number>;
+  records_invalid: Generated<number>;
+  invalid_keys: Generated<string>;
+  cursor: string | null;
+  error: string | null;
+}
+
+export interface RecordsTable {
+  tenant_id: string;
+  integration_id: string;
+  provider: string;
+  stream: string;
+  model: string;
+  key: string;
+  data: string;
+  hash: string;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+  seen_run_id: string | null;
+}
+
 export interface Tables {
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
@@ -268,8 +315,11 @@ export interface Tables {
   oauth_states: OauthStatesTable;
   operations: OperationsTable;
   plugboard_settings: PlugboardSettingsTable;
+  records: RecordsTable;
   revoked_tokens: RevokedTokensTable;
   routing_rules: RoutingRulesTable;
+  sync_runs: SyncRunsTable;
+  sync_state: SyncStateTable;
   tenants: TenantsTable;
   usage_minutes: UsageMinutesTable;
   webhook_attempts: WebhookAttemptsTable;

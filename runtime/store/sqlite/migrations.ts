@@ -334,4 +334,59 @@ export const SQLITE_MIGRATIONS: string[] = [
   `
   CREATE INDEX webhook_deliveries_leased ON webhook_deliveries(status, locked_until, subscription_id) WHERE locked_until IS NOT NULL;
   `,
+  // Sync (streams): per stream state (incremental cursor, resume token of the next page, the lease
+  // that lets one process at a time run the stream), runs (newest first per integration), and the
+  // records streams keep, upserted by primary key, soft-deleted by a full refresh, listed newest
+  // updated first per tenant.
+  `
+  CREATE TABLE sync_state (
+    tenant_id TEXT NOT NULL,
+    integration_id TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    cursor TEXT,
+    resume TEXT,
+    run_id TEXT,
+    lease_holder TEXT,
+    lease_until INTEGER,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, integration_id, stream)
+  );
+  CREATE TABLE sync_runs (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    integration_id TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    full_refresh INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    pages INTEGER NOT NULL DEFAULT 0,
+    records_read INTEGER NOT NULL DEFAULT 0,
+    records_created INTEGER NOT NULL DEFAULT 0,
+    records_updated INTEGER NOT NULL DEFAULT 0,
+    records_deleted INTEGER NOT NULL DEFAULT 0,
+    records_invalid INTEGER NOT NULL DEFAULT 0,
+    invalid_keys TEXT NOT NULL DEFAULT '[]',
+    cursor TEXT,
+    error TEXT
+  );
+  CREATE INDEX sync_runs_integration ON sync_runs(tenant_id, integration_id, started_at);
+  CREATE TABLE records (
+    tenant_id TEXT NOT NULL,
+    integration_id TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    model TEXT NOT NULL,
+    key TEXT NOT NULL,
+    data TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    deleted_at TEXT,
+    seen_run_id TEXT,
+    PRIMARY KEY (tenant_id, integration_id, stream, key)
+  );
+  CREATE INDEX records_updated ON records(tenant_id, updated_at);
+  CREATE INDEX records_stream_updated ON records(tenant_id, stream, updated_at);
+  `,
 ];

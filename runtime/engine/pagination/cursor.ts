@@ -1,0 +1,15 @@
+// pagination: cursor — a token from the body (JSONata `next`) sent as the query parameter `param`
+// (Stripe starting_after, HubSpot paging.next.after). No token, or an empty one, ends.
+import type { CompiledExpression } from '../../lang/expressions.ts';
+import { sizeQuery, tokenOf, type Paginator } from './paginator.ts';
+
+export function cursorPaginator(spec: { param: string; page_size?: number; page_size_param?: string }, next: CompiledExpression): Paginator {
+  return {
+    first: () => ({ query: sizeQuery(spec) }),
+    async next(page, records) {
+      if (records.length === 0) return undefined;
+      const token = tokenOf(await next.evaluate(page.body, { status: page.status, headers: page.headers }));
+      return token === undefined ? undefined : { query: { ...sizeQuery(spec), [spec.param]: token } };
+    },
+  };
+}

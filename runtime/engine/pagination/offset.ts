@@ -1,0 +1,14 @@
+// pagination: offset — `param` advances by the records a page held; a page shorter than page_size
+// ends. The current offset is read back from the page's URL (resumable).
+import { sizeQuery, type Paginator } from './paginator.ts';
+
+export function offsetPaginator(spec: { param: string; page_size: number; page_size_param?: string }): Paginator {
+  return {
+    first: () => ({ query: { ...sizeQuery(spec), [spec.param]: '0' } }),
+    async next(page, records) {
+      if (records.length === 0 || records.length < spec.page_size) return undefined;
+      const current = Number(new URL(page.url).searchParams.get(spec.param) ?? 0);
+      return { query: { ...sizeQuery(spec), [spec.param]: String((Number.isFinite(current) ? current : 0) + records.length) } };
+    },
+  };
+}

@@ -1,0 +1,217 @@
+// SQL repository: sync state (cursor, resume token, the lease of a stream), runs, and the records
+// streams keep. A page commits in one write transaction fenced by the lease: a worker whose lease
+// was taken over writes nothing, so two workers never interleave the pages of one stream.
+import { sql } from 'kysely';
+import type { SyncStore, SyncStateRow, SyncRunRow, RecordRow, SyncRecordWrite } from '../sync-types.ts';
+import { changed, type Db, type SqlConnection } from './connection.ts';
+import { json, parse, equalityFilters, type Row } from './rows.ts';
+
+/** Rows per multi-row upsert: 12 parameters a row, 3,000 a statement (SQLite allows 32,766, PostgreSQL 65,535). */
+const RECORD_CHUNK = 250;
+/** Keys per `key IN (...)` lookup. */
+const KEY_CHUNK = 500;
+/** Invalid records' keys kept on a run. */
+const INVALID_KEYS_KEPT = 100;
+
+const chunks = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+
+const toRun = (r: Row): SyncRunRow => ({ ...(r as unknown as SyncRunRow), full_refresh: r['full_refresh'] === 1, invalid_keys: parse(r['invalid_keys'], []) });
+const toRecord = (r: Row): RecordRow => ({ ...(r as unknown as RecordRow), data: parse(r['data'], {}) });
+
+interface StreamScope {
+  tenantId: string;
+  integrationId: string;
+  stream: string;
+}
+
+interface RecordWrites extends StreamScope {
+  provider: string;
+  model: string;
+  now: string;
+  /** The run that saw the records; null (a write-back) leaves seen_run_id as it was. */
+  runId: string | null;
+}
+
+/**
+ * Upserts records of one stream inside a write transaction (the caller holds the stream, so what
+ * is read here stays true until commit). New keys and soft-deleted ones are created, changed hashes
+ * updated, unchanged ones only marked seen.
+ */
+async function writeRecords(trx: Db, w: RecordWrites, records: SyncRecordWrite[]) {
+  // A key carried twice is stored once, the last one winning (one upsert cannot touch a row twice).
+  const page = [...new Map(records.map((r) => [r.key, r])).values()];
+  const existing = new Map<string, { hash: string; deleted_at: string | null }>();
+  for (const keys of chunks(page.map((r) => r.key), KEY_CHUNK)) {
+    const rows = await trx.selectFrom('records').select(['key', 'hash', 'deleted_at'])
+      .where('tenant_id', '=', w.tenantId).where('integration_id', '=', w.integrationId).where('stream', '=', w.stream).where('key', 'in', keys)
+      .execute();
+    for (const r of rows) existing.set(r.key, r);
+  }
+  const created: string[] = [];
+  const updated: string[] = [];
+  const unchanged: string[] = [];
+  const writes: SyncRecordWrite[] = [];
+  for (const r of page) {
+    const was = existing.get(r.key);
+    if (!was || was.deleted_at !== null) created.push(r.key);
+    else if (was.hash !== r.hash) updated.push(r.key);
+    else {
+      unchanged.push(r.key);
+      continue;
+    }
+    writes.push(r);
+  }
+  for (const part of chunks(writes, RECORD_CHUNK)) {
+    await trx.insertInto('records')
+      .values(part.map((r) => ({
+        tenant_id: w.tenantId, integration_id: w.integrationId, provider: w.provider, stream: w.stream, model: w.model, key: r.key,
+        data: json(r.data), hash: r.hash, created_at: w.now, updated_at: w.now, deleted_at: null, seen_run_id: w.runId,
+      })))
+      .onConflict((oc) => oc.columns(['tenant_id', 'integration_id', 'stream', 'key']).doUpdateSet((eb) => ({
+        provider: eb.ref('excluded.provider'),
+        model: eb.ref('excluded.model'),
+        data: eb.ref('excluded.data'),
+        hash: eb.ref('excluded.hash'),
+        updated_at: eb.ref('excluded.updated_at'),
+        deleted_at: null,
+        ...(w.runId !== null ? { seen_run_id: eb.ref('excluded.seen_run_id') } : {}),
+      })))
+      .execute();
+  }
+  if (w.runId !== null) {
+    for (const keys of chunks(unchanged, KEY_CHUNK)) {
+      await trx.updateTable('records').set({ seen_run_id: w.runId })
+        .where('tenant_id', '=', w.tenantId).where('integration_id', '=', w.integrationId).where('stream', '=', w.stream).where('key', 'in', keys)
+        .execute();
+    }
+  }
+  return { created, updated, unchanged };
+}
+
+export function syncRepo(c: SqlConnection): SyncStore {
+  const { db } = c;
+  const state = (trx: Db, s: StreamScope) =>
+    trx.selectFrom('sync_state').selectAll().where('tenant_id', '=', s.tenantId).where('integration_id', '=', s.integrationId).where('stream', '=', s.stream);
+
+  return {
+    acquire: async (tenantId, integrationId, stream, holder, nowMs, untilMs) =>
+      (await db.insertInto('sync_state')
+        .values({ tenant_id: tenantId, integration_id: integrationId, stream, cursor: null, resume: null, run_id: null, lease_holder: holder, lease_until: untilMs, updated_at: new Date(nowMs).toISOString() })
+        .onConflict((oc) => oc.columns(['tenant_id', 'integration_id', 'stream'])
+          .doUpdateSet((eb) => ({ lease_holder: eb.ref('excluded.lease_holder'), lease_until: eb.ref('excluded.lease_until'), updated_at: eb.ref('excluded.updated_at') }))
+          .where((eb) => eb.or([
+            eb('sync_state.lease_holder', 'is', null),
+            eb('sync_state.lease_until', 'is', null),
+            eb('sync_state.lease_until', '<=', nowMs),
+            eb('sync_state.lease_holder', '=', eb.ref('excluded.lease_holder')),
+          ])))
+        .returningAll()
+        .executeTakeFirst()) as SyncStateRow | undefined,
+    renew: async (tenantId, integrationId, stream, holder, untilMs) =>
+      changed(await db.updateTable('sync_state').set({ lease_until: untilMs })
+        .where('tenant_id', '=', tenantId).where('integration_id', '=', integrationId).where('stream', '=', stream).where('lease_holder', '=', holder)
+        .executeTakeFirst()) === 1,
+    release: async (tenantId, integrationId, stream, holder) => {
+      await db.updateTable('sync_state').set({ lease_holder: null, lease_until: null })
+        .where('tenant_id', '=', tenantId).where('integration_id', '=', integrationId).where('stream', '=', stream).where('lease_holder', '=', holder)
+        .execute();
+    },
+    startRun: (run) =>
+      c.write(async (trx) => {
+        await trx.insertInto('sync_runs').values({ ...run, full_refresh: run.full_refresh ? 1 : 0, invalid_keys: json(run.invalid_keys) }).execute();
+        await trx.insertInto('sync_state')
+          .values({ tenant_id: run.tenant_id, integration_id: run.integration_id, stream: run.stream, cursor: null, resume: null, run_id: run.id, lease_holder: null, lease_until: null, updated_at: run.started_at })
+          .onConflict((oc) => oc.columns(['tenant_id', 'integration_id', 'stream']).doUpdateSet((eb) => ({ run_id: eb.ref('excluded.run_id'), updated_at: eb.ref('excluded.updated_at') })))
+          .execute();
+      }),
+    commitPage: (p) =>
+      c.write(async (trx) => {
+        // The fence, first: on PostgreSQL this also locks the state row until commit, so a takeover waits for the page.
+        const held = changed(await trx.updateTable('sync_state').set({ cursor: p.cursor, resume: p.resume, updated_at: p.now })
+          .where('tenant_id', '=', p.tenantId).where('integration_id', '=', p.integrationId).where('stream', '=', p.stream)
+          .where('lease_holder', '=', p.holder).where('run_id', '=', p.runId)
+          .executeTakeFirst()) === 1;
+        if (!held) return undefined;
+        const { created, updated } = await writeRecords(trx, { ...p, runId: p.runId }, p.records);
+        let invalidKeys: string[] | undefined;
+        if (p.invalidKeys.length) {
+          const run = await trx.selectFrom('sync_runs').select('invalid_keys').where('tenant_id', '=', p.tenantId).where('id', '=', p.runId).executeTakeFirst();
+          const kept = parse<string[]>(run?.invalid_keys, []);
+          if (kept.length < INVALID_KEYS_KEPT) invalidKeys = [...kept, ...p.invalidKeys].slice(0, INVALID_KEYS_KEPT);
+        }
+        await trx.updateTable('sync_runs')
+          .set((eb) => ({
+            pages: eb('pages', '+', 1),
+            records_read: eb('records_read', '+', p.records.length + p.invalidKeys.length),
+            records_created: eb('records_created', '+', created.length),
+            records_updated: eb('records_updated', '+', updated.length),
+            records_invalid: eb('records_invalid', '+', p.invalidKeys.length),
+            cursor: p.cursor,
+            ...(invalidKeys ? { invalid_keys: json(invalidKeys) } : {}),
+          }))
+          .where('tenant_id', '=', p.tenantId).where('id', '=', p.runId)
+          .execute();
+        return { created, updated };
+      }),
+    deleteUnseen: (tenantId, integrationId, stream, runId, now) =>
+      c.write(async (trx) => {
+        // Fenced like a page (and the state row locked on PostgreSQL): only the stream's current run deletes.
+        const current = changed(await trx.updateTable('sync_state').set({ updated_at: now })
+          .where('tenant_id', '=', tenantId).where('integration_id', '=', integrationId).where('stream', '=', stream).where('run_id', '=', runId)
+          .executeTakeFirst()) === 1;
+        if (!current) return [];
+        const gone = await trx.updateTable('records').set({ deleted_at: now, updated_at: now })
+          .where('tenant_id', '=', tenantId).where('integration_id', '=', integrationId).where('stream', '=', stream).where('deleted_at', 'is', null)
+          .where((eb) => eb.or([eb('seen_run_id', 'is', null), eb('seen_run_id', '<>', runId)]))
+          .returning('key')
+          .execute();
+        if (gone.length) {
+          await trx.updateTable('sync_runs').set((eb) => ({ records_deleted: eb('records_deleted', '+', gone.length) }))
+            .where('tenant_id', '=', tenantId).where('id', '=', runId).execute();
+        }
+        return gone.map((r) => r.key);
+      }),
+    finishRun: (tenantId, runId, patch, next) =>
+      c.write(async (trx) => {
+        const run = await trx.updateTable('sync_runs').set({ status: patch.status, finished_at: patch.finished_at, error: patch.error, cursor: patch.cursor })
+          .where('tenant_id', '=', tenantId).where('id', '=', runId).where('status', '=', sql.lit('running'))
+          .returning(['integration_id', 'stream'])
+          .executeTakeFirst();
+        if (!run) return false;
+        await trx.updateTable('sync_state')
+          .set({ run_id: null, updated_at: patch.finished_at ?? new Date().toISOString(), ...(next ? { cursor: next.cursor, resume: next.resume } : {}) })
+          .where('tenant_id', '=', tenantId).where('integration_id', '=', run.integration_id).where('stream', '=', run.stream).where('run_id', '=', runId)
+          .execute();
+        return true;
+      }),
+    getState: async (tenantId, integrationId, stream) => (await state(db, { tenantId, integrationId, stream }).executeTakeFirst()) as SyncStateRow | undefined,
+    getRun: async (tenantId, runId) => {
+      const r = await db.selectFrom('sync_runs').selectAll().where('tenant_id', '=', tenantId).where('id', '=', runId).executeTakeFirst();
+      return r && toRun(r);
+    },
+    runs: async (tenantId, integrationId, q) => {
+      let base = db.selectFrom('sync_runs').where('tenant_id', '=', tenantId).where('integration_id', '=', integrationId);
+      if (q.stream) base = base.where('stream', '=', q.stream);
+      return c.page(base, q, [['started_at', 'desc'], ['id', 'desc']], toRun);
+    },
+    records: async (tenantId, f) => {
+      let base = db.selectFrom('records').where('tenant_id', '=', tenantId);
+      for (const [col, v] of equalityFilters(f, ['stream', 'integration_id'])) base = base.where(col as 'stream', '=', v as string);
+      if (f.updated_since) base = base.where('updated_at', '>=', f.updated_since);
+      if (!f.include_deleted) base = base.where('deleted_at', 'is', null);
+      return c.page(base, f, [['updated_at', 'desc'], ['integration_id', 'desc'], ['stream', 'desc'], ['key', 'desc']], toRecord);
+    },
+    upsertOne: (r) =>
+      c.write(async (trx) => {
+        const w = { tenantId: r.tenant_id, integrationId: r.integration_id, stream: r.stream, provider: r.provider, model: r.model, now: r.now, runId: null };
+        const { created, updated } = await writeRecords(trx, w, [{ key: r.key, data: r.data, hash: r.hash }]);
+        return created.length ? 'created' : updated.length ? 'updated' : 'unchanged';
+      }),
+    purge: (tenantId, integrationId) =>
+      c.write(async (trx) => {
+        await trx.deleteFrom('records').where('tenant_id', '=', tenantId).where('integration_id', '=', integrationId).execute();
+        await trx.deleteFrom('sync_state').where('tenant_id', '=', tenantId).where('integration_id', '=', integrationId).execute();
+        await trx.deleteFrom('sync_runs').where('tenant_id', '=', tenantId).where('integration_id', '=', integrationId).execute();
+      }),
+  };
+}
