@@ -10,6 +10,7 @@ import { apiThroughput } from './api.ts';
 import { webhookThroughput } from './webhooks.ts';
 import { oauthCalls } from './oauth.ts';
 import { storesSideBySide } from './stores.ts';
+import { syncThroughput } from './sync.ts';
 
 const ITER = Number(process.env.BENCH_ITERATIONS ?? 2000);
 
@@ -123,5 +124,6 @@ if (!only || only === 'api') await apiThroughput();
 if (!only || only === 'webhooks') await webhookThroughput();
 if (!only || only === 'oauth') await oauthCalls();
 if (!only || only === 'stores') await storesSideBySide();
+if (!only || only === 'sync') await syncThroughput();
 // Child processes and pools of the stores bench are closed; a stray handle must not keep the run alive.
 process.exit(0);

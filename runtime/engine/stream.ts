@@ -31,7 +31,7 @@ export interface StreamPage {
   cursor: string | null;
   /** The request of the following page (store it as the resume token); null: this was the last page. */
   next: PageRequest | null;
-  /** Stopped by max_pages: there were more pages. */
+  /** Stopped by max_pages: there are more pages, from `next`. */
   truncated?: boolean;
 }
 
@@ -73,11 +73,12 @@ export async function* readStream(host: StreamHost, connector: Connector, name: 
       }
       page.cursor = cursor;
       const next = await paginator.next({ status: response.status, headers: response.headers, body, url: slot.url ?? '' }, selected);
+      page.next = next ? { ...next, cursor: filter } : null;
+      // max_pages: the run stops here, still saying where the next page is (the next run resumes there).
       if (next && number >= s.pagination.maxPages) {
         yield { ...page, truncated: true };
         return;
       }
-      page.next = next ? { ...next, cursor: filter } : null;
       yield page;
       if (!next) return;
       request = next;
@@ -117,12 +118,24 @@ async function mapRecord(s: CompiledStream, record: unknown): Promise<{ key: str
   const key = keyOf(data, s.primaryKey);
   const errors = modelErrors(s.model, data);
   if (key === null) errors.unshift(`primary key "${s.primaryKey}" is missing or empty`);
+  const keyProblem = key === null ? undefined : badKey(key);
+  if (keyProblem) return { key: key!.slice(0, 100), errors: [keyProblem, ...errors] };
   return errors.length ? { key, errors } : { key: key!, data };
 }
+
+/** Longest primary key stored (bytes): providers' ids are far shorter; a longer one is a mapping error. */
+const MAX_KEY_BYTES = 512;
 
 function keyOf(value: unknown, field: string): string | null {
   const k = value && typeof value === 'object' ? (value as Record<string, unknown>)[field] : undefined;
   return (typeof k === 'string' && k !== '') || (typeof k === 'number' && Number.isFinite(k)) ? String(k) : null;
+}
+
+/** Why a key cannot be stored (too long for an index, or control characters PostgreSQL text refuses). */
+function badKey(key: string): string | undefined {
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES) return `primary key is longer than ${MAX_KEY_BYTES} bytes`;
+  if (/[\u0000-\u001f\u007f]/.test(key)) return 'primary key contains control characters';
+  return undefined;
 }
 
 /** The later of a cursor and a record's value: numbers by value, dates by time, else as strings. */

@@ -79,13 +79,17 @@ export function defineJobs(agenda: Agenda, deps: { integrations: IntegrationServ
     SYNC_STREAM,
     async (job: Job<SyncJobData>) => {
       const d = job.attrs.data;
-      const run = await deps.sync.run(d.tenant_id, d.integration_id, d.stream, { fullRefresh: d.full_refresh === true, trigger: d.trigger });
+      // A long run keeps its Agenda lock (the stream's own lease keeps other processes out meanwhile).
+      const touching = setInterval(() => void job.touch().catch(() => undefined), Math.max(1000, Math.floor(deps.lockLifetimeMs / 3)));
+      const run = await deps.sync.run(d.tenant_id, d.integration_id, d.stream, { fullRefresh: d.full_refresh === true, trigger: d.trigger }).finally(() => clearInterval(touching));
       deps.logger.debug({ job: SYNC_STREAM, integrationId: d.integration_id, stream: d.stream, status: typeof run === 'object' ? run.status : run ?? 'skipped' }, 'job done');
       // A deleted integration (or a stream its manifest dropped) takes its recurring job with it.
       if (run === 'gone') return job.remove();
       if (d.trigger !== 'manual') return; // the recurring job stays; its next run is due on its schedule
       await job.remove();
-      if (run === 'busy' && (d.waited ?? 0) < SYNC_BUSY_TRIES) await agenda.schedule(new Date(Date.now() + SYNC_BUSY_DELAY_MS), SYNC_STREAM, { ...d, waited: (d.waited ?? 0) + 1 } satisfies SyncJobData);
+      if (run !== 'busy') return;
+      if ((d.waited ?? 0) < SYNC_BUSY_TRIES) await agenda.schedule(new Date(Date.now() + SYNC_BUSY_DELAY_MS), SYNC_STREAM, { ...d, waited: (d.waited ?? 0) + 1 } satisfies SyncJobData);
+      else deps.logger.warn({ integrationId: d.integration_id, stream: d.stream, waitedMs: SYNC_BUSY_DELAY_MS * SYNC_BUSY_TRIES }, 'sync: a requested run gave up waiting for the stream\'s current run to end');
     },
     { concurrency: 2, lockLifetime: deps.lockLifetimeMs },
   );

@@ -22,7 +22,16 @@ hbs.registerHelper('default', (value: unknown, fallback: unknown) =>
 hbs.registerHelper('xml', (value: unknown) =>
   String(value ?? '').replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!),
 );
-export const TEMPLATE_HELPERS = ['json', 'base64', 'urlencode', 'lower', 'upper', 'default', 'xml', 'if', 'unless', 'each', 'with', 'lookup', 'eq'];
+// An RFC 3339 instant (e.g. a stream's date-time sync.cursor) as Unix seconds, for providers that filter
+// by epoch (Stripe's created[gte]); empty stays empty (the parameter is then omitted), digits pass.
+hbs.registerHelper('unix', (value: unknown) => {
+  const text = String(value ?? '').trim();
+  if (text === '' || /^\d+$/.test(text)) return text;
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw new Error(`unix: "${text.slice(0, 60)}" is not an RFC 3339 date-time`);
+  return String(Math.floor(ms / 1000));
+});
+export const TEMPLATE_HELPERS = ['json', 'base64', 'urlencode', 'lower', 'upper', 'default', 'xml', 'unix', 'if', 'unless', 'each', 'with', 'lookup', 'eq'];
 hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
 
 export interface TemplateRef {

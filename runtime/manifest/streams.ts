@@ -1,7 +1,7 @@
 // Streams (DESIGN §2): compiled once when a manifest loads, with the checks Ajv cannot do: the model
 // exists, the schedule parses, a request reads sync.* only as sync.cursor, a cursor is sent one way.
 // connector.ts hands in its template/expression compilers so positions and rules stay the same.
-import type { StreamSpec, RequestSpec, PaginationSpec } from './types.ts';
+import type { StreamSpec, StreamExampleSpec, RequestSpec, PaginationSpec } from './types.ts';
 import type { PathSegment } from './source-map.ts';
 import type { CompiledRequest } from './compiled-request.ts';
 import type { CompiledExpression } from '../lang/expressions.ts';
@@ -39,6 +39,8 @@ export interface CompiledStream {
   schedule?: string;
   /** The same, parsed. */
   scheduleSpec?: Schedule;
+  /** Recorded pages for `plugboard contract` (empty: the spec's own example answers). */
+  examples: StreamExampleSpec[];
 }
 
 /** What connector.ts lends: its issue reporter and compilers (same positions, same rules). */
@@ -77,6 +79,7 @@ export function compileStreams(specs: Record<string, StreamSpec>, c: StreamCompi
       ...(s.cursor ? { cursor: s.cursor } : {}),
       pagination,
       ...(schedule ? { schedule: schedule.source, scheduleSpec: schedule } : {}),
+      examples: s.examples ?? [],
     });
   }
   return out;

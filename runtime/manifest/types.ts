@@ -134,6 +134,17 @@ export interface StreamSpec {
   cursor?: { field: string; param?: string; header?: string };
   pagination?: PaginationSpec;
   schedule?: string;
+  /** Recorded pages (cited by `source`) that `plugboard contract` answers the stream's requests with. */
+  examples?: StreamExampleSpec[];
+}
+
+export interface StreamExampleSpec {
+  name: string;
+  /** The documentation page the response was recorded from. */
+  source?: string;
+  response: { status: number; headers?: Record<string, string>; body?: unknown };
+  /** The mapped records the page must give (compared exactly). */
+  records?: Array<Record<string, unknown>>;
 }
 
 export interface WebhooksSpec {

@@ -191,6 +191,7 @@ async function assemble(config: Config, env: NodeJS.ProcessEnv, logger: Logger, 
     },
     async startJobs() {
       await agenda.start();
+      await sync.scheduleAll().catch((err: Error) => logger.error({ err: err.message }, 'cannot schedule sync streams'));
       // deliver-webhook and process-inbound-webhook: durable rows leased by the workers.
       dispatcher.start();
       inbound.start();

@@ -53,6 +53,8 @@ export interface IntegrationStore {
   list(tenantId: string, filter: IntegrationFilter): Promise<ListResult<IntegrationRow>>;
   /** Providers for which the tenant has a live integration. */
   configuredProviders(tenantId: string): Promise<string[]>;
+  /** Active integrations of these providers across all tenants (scheduling sync at start-up; not tenant-scoped by design). */
+  activeOf(providers: string[]): Promise<Array<{ tenant_id: string; id: string }>>;
   update(tenantId: string, id: string, patch: Partial<Omit<IntegrationRow, 'id' | 'tenant_id' | 'created_at'>>): Promise<IntegrationRow | undefined>;
   /**
    * Compare-and-set on the OAuth tokens: applies `patch` only while token_version is still

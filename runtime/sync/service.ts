@@ -4,7 +4,9 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Store, ListQuery, ListResult } from '../store/types.ts';
-import type { SyncRunRow, RecordRow } from '../store/sync-types.ts';
+import type { SyncRunRow, RecordRow, SyncStateRow } from '../store/sync-types.ts';
+import type { IntegrationRow } from '../store/types.ts';
+import type { CompiledStream } from '../manifest/streams.ts';
 import type { Connector } from '../manifest/connector.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { PageRequest } from '../engine/pagination/paginator.ts';
@@ -78,9 +80,21 @@ export class SyncService {
   }
 
   /**
+   * Schedules every active integration's streams (at worker start: integrations activated before
+   * this version, or whose manifest gained streams, get their recurring runs too). Idempotent.
+   */
+  async scheduleAll(): Promise<number> {
+    const providers = [...this.connectors].filter(([, c]) => [...(c.streams?.values() ?? [])].some((s) => s.schedule)).map(([name]) => name);
+    const active = await this.store.integrations.activeOf(providers);
+    for (const i of active) await this.scheduleFor(i.tenant_id, i.id);
+    return active.length;
+  }
+
+  /**
    * Runs one stream: 'busy' when another process runs it right now, 'gone' when the integration (or
-   * its stream) no longer exists, undefined when it is not active; otherwise the finished run. Provider failures end the run as failed (the next run
-   * resumes from the last committed page); they are recorded, not thrown.
+   * its stream) no longer exists, undefined when it is not active; otherwise the finished run.
+   * Provider failures end the run as failed (the next run resumes from the last committed page);
+   * they are recorded, not thrown.
    */
   async run(tenantId: string, integrationId: string, stream: string, opts: { fullRefresh?: boolean; trigger?: 'manual' | 'schedule' } = {}): Promise<SyncRunRow | 'busy' | 'gone' | undefined> {
     const row = await this.store.integrations.get(tenantId, integrationId);
@@ -92,48 +106,90 @@ export class SyncService {
     const now = Date.now();
     const state = await this.store.sync.acquire(tenantId, integrationId, stream, holder, now, now + this.opts.leaseMs);
     if (!state) return 'busy';
+    // A run still recorded as the stream's current one lost its process (its lease expired): settle it.
+    if (state.run_id) await this.settleInterrupted(tenantId, state.run_id).catch((err: Error) => this.logger.warn({ integrationId, stream, err: err.message }, 'sync: cannot settle an interrupted run'));
     const fullRefresh = opts.fullRefresh === true;
-    const firstRun = state.cursor === null && state.resume === null && !(await this.store.sync.runs(tenantId, integrationId, { page: 1, perPage: 1, stream })).total;
     const run: SyncRunRow = {
       id: newId(), tenant_id: tenantId, integration_id: integrationId, stream, full_refresh: fullRefresh, status: 'running',
       started_at: new Date(now).toISOString(), finished_at: null, pages: 0, records_read: 0, records_created: 0, records_updated: 0, records_deleted: 0,
       records_invalid: 0, invalid_keys: [], cursor: state.cursor, error: null,
     };
+    // The lease is renewed on a timer, not only between pages: one slow page (retries, Retry-After)
+    // must not let another process start the same stream. A renewal that fails stops the run.
+    const lease = { lost: false };
+    const renewal = setInterval(() => {
+      this.store.sync.renew(tenantId, integrationId, stream, holder, Date.now() + this.opts.leaseMs)
+        .then((held) => { if (!held) lease.lost = true; }, () => undefined);
+    }, Math.max(50, Math.floor(this.opts.leaseMs / 3)));
     try {
       await this.store.sync.startRun(run);
-      // A full refresh starts over; otherwise a killed run's last committed page request resumes it.
-      const resume = fullRefresh ? null : state.resume ? (JSON.parse(state.resume) as PageRequest) : null;
-      const cursor = fullRefresh ? null : state.cursor;
       let credentials: Record<string, unknown>;
       try {
         credentials = this.integrations.openCredentials(row);
       } catch (err) {
-        return await this.finish(run, 'failed', (err as Error).message, holder, state.cursor);
+        return await this.finish(run, 'failed', (err as Error).message, undefined, state.cursor);
       }
-      let reached = cursor;
-      for await (const page of this.engine.readStream(connector, stream, {
-        credentials, integration: { id: row.id, environment: row.environment ?? undefined, metadata: row.metadata }, ...this.integrations.oauthRunOptions(row), cursor, resume,
-      })) {
-        const records = page.records.map((r) => ({ key: r.key, data: r.data, hash: hashOf(r.data) }));
-        const committed = await this.store.sync.commitPage({
-          tenantId, integrationId, provider: row.provider, stream, model: spec.model, runId: run.id, holder, records,
-          invalidKeys: page.invalid.map((i) => i.key ?? '(no key)'), cursor: page.cursor, resume: page.next ? JSON.stringify(page.next) : null, now: new Date().toISOString(),
-        });
-        if (!committed) return await this.finish(run, 'cancelled', 'the run lost its lease (another process took the stream over)', undefined, reached);
-        reached = page.cursor;
-        if (page.invalid.length) this.logger.warn({ integrationId, stream, invalid: page.invalid.slice(0, 5) }, 'sync: mapped records invalid against their model (not stored)');
-        await this.store.sync.renew(tenantId, integrationId, stream, holder, Date.now() + this.opts.leaseMs);
-      }
-      if (fullRefresh) await this.store.sync.deleteUnseen(tenantId, integrationId, stream, run.id, new Date().toISOString());
-      const done = await this.finish(run, 'succeeded', null, holder, reached);
-      await this.announce(done, row.provider, firstRun, opts.trigger ?? 'schedule');
+      const read = await this.readPages({ row, connector, spec, stream, run, holder, credentials, lease, fullRefresh, state });
+      if (read.lost) return await this.finish(run, 'cancelled', 'the run lost its lease (another process took the stream over)', undefined, read.reached);
+      // A truncated run (max_pages) keeps its resume point and deletes nothing: it has not seen everything.
+      if (fullRefresh && !read.truncated) await this.store.sync.deleteUnseen(tenantId, integrationId, stream, run.id, new Date().toISOString());
+      const done = await this.finish(run, 'succeeded', null, read.truncated ? undefined : holder, read.reached);
+      if (read.truncated) this.logger.info({ integrationId, stream, pages: done.pages }, 'sync: stopped at max_pages; the next run continues from the page reached');
+      await this.announce(done, row.provider, opts.trigger ?? 'schedule');
       return done;
     } catch (err) {
       this.logger.warn({ integrationId, stream, err: (err as Error).message }, 'sync run failed');
-      return await this.finish(run, 'failed', (err as Error).message, holder, undefined);
+      return await this.finish(run, 'failed', (err as Error).message, undefined, undefined);
     } finally {
+      clearInterval(renewal);
       await this.store.sync.release(tenantId, integrationId, stream, holder).catch(() => undefined);
     }
+  }
+
+  /**
+   * Reads and commits pages. A stored resume point that fails before its first page (the provider
+   * expired the page token, the base URL moved) is dropped once, and the read starts again at the
+   * first page with the filter that run began with (never the cursor its pages already advanced).
+   */
+  private async readPages(a: { row: IntegrationRow; connector: Connector; spec: CompiledStream; stream: string; run: SyncRunRow; holder: string; credentials: Record<string, unknown>; lease: { lost: boolean }; fullRefresh: boolean; state: SyncStateRow }) {
+    const { row, stream } = a;
+    const stored = a.fullRefresh || !a.state.resume ? null : (JSON.parse(a.state.resume) as PageRequest);
+    const startFilter = a.fullRefresh ? null : stored && stored.cursor !== undefined ? stored.cursor : a.state.cursor;
+    let resume = stored;
+    let reached = startFilter;
+    let committedPages = 0;
+    for (;;) {
+      try {
+        for await (const page of this.engine.readStream(a.connector, stream, {
+          credentials: a.credentials, integration: { id: row.id, environment: row.environment ?? undefined, metadata: row.metadata }, ...this.integrations.oauthRunOptions(row), cursor: startFilter, resume,
+        })) {
+          if (a.lease.lost) return { lost: true, truncated: false, reached };
+          const committed = await this.store.sync.commitPage({
+            tenantId: row.tenant_id, integrationId: row.id, provider: row.provider, stream, model: a.spec.model, runId: a.run.id, holder: a.holder,
+            records: page.records.map((r) => ({ key: r.key, data: r.data, hash: hashOf(r.data) })),
+            invalidKeys: page.invalid.map((i) => (i.key ?? '(no key)').slice(0, 200)), cursor: page.cursor, resume: page.next ? JSON.stringify(page.next) : null, now: new Date().toISOString(),
+          });
+          if (!committed) return { lost: true, truncated: false, reached };
+          committedPages++;
+          reached = page.cursor;
+          if (page.invalid.length) this.logger.warn({ integrationId: row.id, stream, invalid: page.invalid.slice(0, 5) }, 'sync: mapped records invalid against their model (not stored)');
+          if (page.truncated) return { lost: false, truncated: true, reached };
+        }
+        return { lost: false, truncated: false, reached };
+      } catch (err) {
+        if (!resume || committedPages > 0) throw err;
+        this.logger.warn({ integrationId: row.id, stream, err: (err as Error).message }, 'sync: the stored resume point failed; reading again from the first page');
+        resume = null;
+      }
+    }
+  }
+
+  /** A run whose process stopped mid-way: failed, keeping its counters and cursor (its committed pages stay; the next run resumes after them). */
+  private async settleInterrupted(tenantId: string, runId: string): Promise<void> {
+    const was = await this.store.sync.getRun(tenantId, runId);
+    if (!was || was.status !== 'running') return;
+    const error = 'interrupted: the process running it stopped before the run finished; the next run resumes after its last committed page';
+    await this.store.sync.finishRun(tenantId, runId, { status: 'failed', error, finished_at: new Date().toISOString(), cursor: was.cursor });
   }
 
   /** Settles the run; answers it as stored (the store keeps its page and record counters). */
@@ -145,8 +201,8 @@ export class SyncService {
     return (await this.store.sync.getRun(run.tenant_id, run.id)) ?? { ...run, ...patch };
   }
 
-  private async announce(run: SyncRunRow, provider: string, firstRun: boolean, trigger: 'manual' | 'schedule'): Promise<void> {
-    void firstRun; // per-record events after the first run are not built yet; every run announces itself once
+  /** Every finished run announces itself once (per-record events are not built yet). */
+  private async announce(run: SyncRunRow, provider: string, trigger: 'manual' | 'schedule'): Promise<void> {
     await this.events.publish(run.tenant_id, 'sync.completed', {
       sync_run_id: run.id, integration_id: run.integration_id, provider, stream: run.stream, status: run.records_invalid ? 'partial' : 'succeeded',
       records_created: run.records_created, records_updated: run.records_updated, records_unchanged: Math.max(0, run.records_read - run.records_invalid - run.records_created - run.records_updated),
@@ -161,7 +217,10 @@ export class SyncService {
 
   async records(tenantId: string, f: ListQuery & { stream?: string; integration_id?: string; updated_since?: string }): Promise<ListResult<RecordRow>> {
     // Readers following changes (updated_since) see deletions too; a plain listing shows live records.
-    return this.store.sync.records(tenantId, { ...f, include_deleted: f.updated_since !== undefined });
+    // Stored times are UTC ISO strings compared as text: the bound is normalised to the same form.
+    const since = f.updated_since === undefined ? undefined : new Date(f.updated_since);
+    if (since && Number.isNaN(since.getTime())) throw invalid({ updated_since: ['must be a date-time'] });
+    return this.store.sync.records(tenantId, { ...f, updated_since: since?.toISOString(), include_deleted: since !== undefined });
   }
 }
 

@@ -6,7 +6,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Engine } from '../../runtime/engine/engine.ts';
 import type { Connector } from '../../runtime/manifest/connector.ts';
 import { startSpecServer, type SpecServer, type MockResponse } from './spec-server.ts';
-import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract } from './helpers.ts';
+import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract, streamQueries, failedStreamRuns } from './helpers.ts';
 
 // A static access token: the engine's stand-in for the connect flow's token source.
 const credentials = { access_token: 'ya29.a0AfB_byC-contract-test-token' };
@@ -112,6 +112,17 @@ describe('google_calendar connector vs the Google Calendar API v3 spec', () => {
   });
 
   it('plugboard contract google_calendar: every capability example and verify pass against the spec (the command\'s own run)', async () => {
-    await expectConnectorContract('google_calendar');
+    const report = await expectConnectorContract('google_calendar');
+    expect(streamQueries(report, 'events')).toEqual({
+      first: 'maxResults=250',
+      next: 'maxResults=250&pageToken=CigKGjdjYmg4cnBjMTBscmMwY2tpaDl0YWZzczk5GAEggIDA2YqO6gI%3D',
+      incremental: 'updatedMin=2026-12-01T12%3A00%3A07.391Z&maxResults=250',
+    });
+  });
+
+  it('NEGATIVE: a page token parameter the spec does not define (page_token) fails the follow-up run', async () => {
+    const failed = await failedStreamRuns('google_calendar', (t) => replaceOnce(t, 'param: pageToken', 'param: page_token'));
+    expect(failed.map((r) => r.example)).toEqual(['a page with a timed meeting and an all-day event: next page']);
+    expect(failed[0]!.violations.map((v) => `${v.location} ${v.rule}`)).toEqual(['request.query.page_token additionalProperties']);
   });
 });

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { loadManifestFile, loadManifestText, formatIssue } from '../../runtime/manifest/load.ts';
 import type { Connector } from '../../runtime/manifest/connector.ts';
 import type { RunResult } from '../../runtime/engine/engine.ts';
-import { runContract, formatContractReport } from '../../runtime/testkit/contract/run-contract.ts';
+import { runContract, formatContractReport, type ContractReport, type ContractRun } from '../../runtime/testkit/contract/run-contract.ts';
 import { PROVIDER_SPECS, type SpecServer, type CapturedRequest } from './spec-server.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -72,19 +72,43 @@ export function expectContract(result: RunResult, server: SpecServer, operationI
 /**
  * What `plugboard contract <name> --spec …` runs, in process: every capability example and verify
  * against the provider's spec files. Asserts that every run passed and that the runs cover every
- * capability and verify.
+ * capability, verify and stream.
  */
-export async function expectConnectorContract(name: string): Promise<void> {
+export async function expectConnectorContract(name: string, opts: { knownResponseFaults?: RegExp } = {}): Promise<ContractReport> {
   const connector = loadConnector(name);
   const report = await runContract(connector, { spec: PROVIDER_SPECS[name]! });
   const info = formatContractReport(report).join('\n');
   expect(report.failed, info).toBe(0);
-  expect(new Set(report.runs.map((r) => r.capability)), info).toEqual(new Set([...connector.capabilities.keys(), ...(connector.verify ? ['verify'] : [])]));
+  const streams = [...connector.streams.keys()].map((s) => `streams.${s}`);
+  expect(new Set(report.runs.map((r) => r.capability)), info).toEqual(new Set([...connector.capabilities.keys(), ...(connector.verify ? ['verify'] : []), ...streams]));
   for (const run of report.runs) expect(run.violations, info).toEqual([]);
+  // Every stream was judged on its first page, a follow-up page and (with a cursor) an incremental
+  // request, and the page it was answered with matches the spec's response schema.
+  for (const [name, s] of connector.streams) {
+    const runs = report.runs.filter((r) => r.capability === `streams.${name}`);
+    const kinds = runs.map((r) => (r.example ?? '').replace(/^.*: (first page|next page|incremental).*$/s, '$1'));
+    expect(kinds, info).toContain('first page');
+    if (s.pagination.spec.type !== 'none') expect(kinds, info).toContain('next page');
+    if (s.cursor) expect(kinds, info).toContain('incremental');
+    for (const run of runs) expect(run.responseIssues.filter((i) => !opts.knownResponseFaults?.test(i.message)), info).toEqual([]);
+  }
+  return report;
 }
 
 /** Base URL of a connector pointed at the spec server: server origin + the path of the connector's own base URL. */
 export function baseUrlOf(connector: Connector, server: SpecServer, environment?: string): string {
   const own = environment ? connector.environments[environment] : connector.baseUrl ?? Object.values(connector.environments)[0];
   return server.baseUrlFor(own);
+}
+
+/** The query strings a stream's contract runs sent: first page, next page, incremental (undefined when not run). */
+export function streamQueries(report: ContractReport, stream: string): { first?: string; next?: string; incremental?: string } {
+  const of = (kind: string) => report.runs.find((r) => r.capability === `streams.${stream}` && (r.example ?? '').includes(`: ${kind}`))?.requests[0]?.query ?? (report.runs.some((r) => r.capability === `streams.${stream}` && (r.example ?? '').includes(`: ${kind}`)) ? '' : undefined);
+  return { first: of('first page'), next: of('next page'), incremental: of('incremental') };
+}
+
+/** `plugboard contract` on an edited copy of a shipped manifest (negative tests): the failed stream runs. */
+export async function failedStreamRuns(name: string, edit: (text: string) => string): Promise<ContractRun[]> {
+  const report = await runContract(loadEditedManifest(name, edit), { spec: PROVIDER_SPECS[name]! });
+  return report.runs.filter((r) => r.capability.startsWith('streams.') && !r.passed);
 }

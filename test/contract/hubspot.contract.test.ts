@@ -5,7 +5,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Engine } from '../../runtime/engine/engine.ts';
 import type { Connector } from '../../runtime/manifest/connector.ts';
 import { startSpecServer, type SpecServer, type MockResponse } from './spec-server.ts';
-import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract } from './helpers.ts';
+import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract, streamQueries, failedStreamRuns } from './helpers.ts';
 
 const credentials = { access_token: 'CKX8zPjqMRIHAAEAQAAAARiO1ooBIIGYBCj8AjIUaW9uLWNvbnRyYWN0LXRlc3Q' };
 const contact = (id: string, properties: Record<string, string>): MockResponse => ({
@@ -116,6 +116,14 @@ describe('hubspot connector vs the recorded HubSpot CRM v3 reference', () => {
   });
 
   it("plugboard contract hubspot: every capability example and verify pass against the recorded reference (the command's own run)", async () => {
-    await expectConnectorContract('hubspot');
+    const report = await expectConnectorContract('hubspot');
+    const properties = 'properties=email%2Cfirstname%2Clastname%2Cphone%2Cmobilephone%2Cjobtitle%2Ccompany%2Cassociatedcompanyid%2Chubspot_owner_id%2Ccreatedate%2Clastmodifieddate&archived=false';
+    expect(streamQueries(report, 'contacts')).toEqual({ first: `${properties}&limit=100`, next: `${properties}&limit=100&after=514`, incremental: undefined });
+  });
+
+  it('NEGATIVE: a page size above the recorded maximum (limit 200) fails the contacts runs', async () => {
+    const failed = await failedStreamRuns('hubspot', (t) => replaceOnce(t, 'param: after, page_size: 100, page_size_param: limit', 'param: after, page_size: 200, page_size_param: limit'));
+    expect(failed.map((r) => r.example)).toEqual(['a page of two contacts with a next page: first page']);
+    expect(failed[0]!.violations.map((v) => `${v.location} ${v.rule}`)).toEqual(['request.query.limit maximum']);
   });
 });

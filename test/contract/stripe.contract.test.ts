@@ -4,7 +4,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Engine } from '../../runtime/engine/engine.ts';
 import type { Connector } from '../../runtime/manifest/connector.ts';
 import { startSpecServer, minimalSuccessBody, type SpecServer, type CapturedRequest, type MockResponse } from './spec-server.ts';
-import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract } from './helpers.ts';
+import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract, streamQueries, failedStreamRuns } from './helpers.ts';
 
 const credentials = { secret_key: 'sk_test_4eC39HqLyjWDarjtT1zdp7dc', publishable_key: 'pk_test_TYooMQauvdEDq54NiTphI7jx' };
 const PI = 'pi_3NtUQk2eZvKYlo2C0Xg5yXa1';
@@ -122,7 +122,24 @@ describe('stripe connector vs the official Stripe spec', () => {
     expect(result.ok, info).toBe(false);
     expect(!result.ok && result.error.status).toBe(400);
   });
-  it('plugboard contract stripe: every capability example and verify pass against the spec (the command\'s own run)', async () => {
-    await expectConnectorContract('stripe');
+  it('plugboard contract stripe: every capability example, verify and stream pass against the spec (the command\'s own run)', async () => {
+    const report = await expectConnectorContract('stripe');
+    // GetCharges: limit, then starting_after = the last charge's id, and created[gte] in Unix seconds.
+    expect(streamQueries(report, 'charges')).toEqual({ first: 'limit=100', next: 'limit=100&starting_after=ch_3MmlLrLkdIwHu7ix0snN0B15', incremental: 'created%5Bgte%5D=1679090539&limit=100' });
+    expect(streamQueries(report, 'payment_intents')).toEqual({ first: 'limit=100', next: 'limit=100&starting_after=pi_3MtwBwLkdIwHu7ix28a3tqPa', incremental: 'created%5Bgte%5D=1680800504&limit=100' });
+  });
+
+  it('NEGATIVE: a stream page parameter the spec does not define (startingAfter) fails the stream\'s follow-up run', async () => {
+    // The charges stream's (the first of the two streams with this pagination line).
+    const failed = await failedStreamRuns('stripe', (t) => replaceOnce(t, /(param: )starting_after(, page_size: 100, page_size_param: limit \}\n    schedule: 15 minutes\n    examples:\n      - name: documented list page, has_more true\n        source: https:\/\/docs\.stripe\.com\/api\/charges)/, '$1startingAfter$2'));
+    expect(failed.map((r) => `${r.capability} ${r.example}`)).toEqual(['streams.charges documented list page, has_more true: next page']);
+    expect(failed[0]!.violations.map((v) => v.location)).toEqual(['request.query.startingAfter']);
+  });
+
+  it('NEGATIVE: a mapping giving an invalid payment (status outside the model) fails the first page', async () => {
+    const failed = await failedStreamRuns('stripe', (t) => replaceOnce(t, '"status": refunded ? "refunded" : (status = "succeeded" and captured = false) ? "requires_capture" : status,', '"status": "paid",'));
+    // No valid record: no cursor either, so the incremental request cannot be built.
+    expect(failed.map((r) => r.example)).toEqual(['documented list page, has_more true: first page', 'documented list page, has_more true: incremental']);
+    expect(failed[0]!.problems.join('\n')).toMatch(/record ch_3MmlLrLkdIwHu7ix0snN0B15 is not a valid payment: .*status/);
   });
 });

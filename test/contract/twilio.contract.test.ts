@@ -4,8 +4,8 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Engine } from '../../runtime/engine/engine.ts';
 import type { Connector } from '../../runtime/manifest/connector.ts';
-import { startSpecServer, type SpecServer } from './spec-server.ts';
-import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract } from './helpers.ts';
+import { startSpecServer, responseExample, type SpecServer } from './spec-server.ts';
+import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract, streamQueries, failedStreamRuns } from './helpers.ts';
 
 const credentials = {
   account_sid: 'AC3f1c5b0e2d4a6978b1c2d3e4f5a6b7c8',
@@ -77,6 +77,17 @@ describe('twilio connector vs the official Twilio spec', () => {
     expect(result.ok, info).toBe(false);
   });
   it('plugboard contract twilio: every capability example and verify pass against the spec (the command\'s own run)', async () => {
-    await expectConnectorContract('twilio');
+    // The spec types next_page_uri `format: uri` (absolute), yet its own ListMessage example, like the
+    // real API, gives it root-relative: a fault of the spec, not of the recorded page.
+    expect(String((responseExample(server, 'ListMessage', '200') as { next_page_uri: string }).next_page_uri)).toMatch(/^\/2010-04-01\//);
+    const report = await expectConnectorContract('twilio', { knownResponseFaults: /^\/(first_page_uri|next_page_uri|uri) must match format "uri"/ });
+    // The next page is next_page_uri as given (PageToken and all); the incremental read sends DateSent>=.
+    expect(streamQueries(report, 'messages')).toEqual({ first: 'PageSize=100', next: 'PageSize=100&Page=1&PageToken=PAMMc26223853f8c46b4ab7dfaa6abba0a26', incremental: 'PageSize=100&DateSent%3E=2019-05-24T17%3A44%3A50Z' });
+  });
+
+  it('NEGATIVE: an incremental filter the spec does not define (DateSentAfter) fails the incremental run', async () => {
+    const failed = await failedStreamRuns('twilio', (t) => replaceOnce(t, 'param: "DateSent>"', 'param: DateSentAfter'));
+    expect(failed.map((r) => r.example)).toEqual(['first page of two messages, PageSize 100: incremental (sync.cursor 2019-05-24T17:44:50Z)']);
+    expect(failed[0]!.violations.map((v) => v.location)).toEqual(['request.query.DateSentAfter']);
   });
 });

@@ -58,7 +58,7 @@ describe('readStream: every pagination kind reads every page', () => {
     expect(pages[2].cursor).toBe('2024-03-07T10:00:00Z');
   });
 
-  it('page: page numbers from start until a short page', async () => {
+  it('page: page numbers from start until an empty page (a short page is not the end)', async () => {
     const s = await serve((r) => {
       const n = Number(query(r).get('page'));
       return { status: 200, body: { items: ALL.slice((n - 1) * 3, n * 3) } };
@@ -68,8 +68,22 @@ describe('readStream: every pagination kind reads every page', () => {
     pagination: { type: page, param: page, page_size: 3, page_size_param: per_page }`);
     const pages = await readAll(engine(), c, { credentials: { token: TOKEN }, baseUrl: s.url });
     expect(ids(pages)).toEqual(ALL.map((a) => a.id));
-    expect(s.seen.map((r) => query(r).get('page'))).toEqual(['1', '2', '3']);
+    expect(s.seen.map((r) => query(r).get('page'))).toEqual(['1', '2', '3', '4']);
     expect(s.seen.every((r) => query(r).get('per_page') === '3')).toBe(true);
+  });
+
+  it('page and offset: a provider that caps page_size below the manifest\'s is still read to the end', async () => {
+    const capped = await serve((r) => {
+      const n = Number(query(r).get('page') ?? 0);
+      const o = Number(query(r).get('offset') ?? -1);
+      return { status: 200, body: { items: o >= 0 ? ALL.slice(o, o + 2) : ALL.slice((n - 1) * 2, n * 2) } };
+    });
+    for (const pagination of ['{ type: page, param: page, page_size: 5 }', '{ type: offset, param: offset, page_size: 5 }']) {
+      const c = connector(`    request: { method: GET, path: /contacts }
+    records: items
+    pagination: ${pagination}`);
+      expect(ids(await readAll(engine(), c, { credentials: { token: TOKEN }, baseUrl: capped.url }))).toEqual(ALL.map((a) => a.id));
+    }
   });
 
   it('page: an empty page ends when no page_size is known', async () => {
@@ -96,7 +110,7 @@ describe('readStream: every pagination kind reads every page', () => {
     pagination: { type: offset, param: offset, page_size: 2, page_size_param: limit }`);
     const pages = await readAll(engine(), c, { credentials: { token: TOKEN }, baseUrl: s.url });
     expect(ids(pages)).toEqual(ALL.map((a) => a.id));
-    expect(s.seen.map((r) => query(r).get('offset'))).toEqual(['0', '2', '4', '6']);
+    expect(s.seen.map((r) => query(r).get('offset'))).toEqual(['0', '2', '4', '6', '7']);
   });
 
   it('link_header: follows rel="next" (relative and absolute) until there is none', async () => {
@@ -166,7 +180,7 @@ describe('readStream: guards', () => {
     expect(pages).toHaveLength(2);
   });
 
-  it('max_pages stops the run with truncated: true (not an error)', async () => {
+  it('max_pages stops the run with truncated: true (not an error), saying where the next page is', async () => {
     const s = await serve((r) => ({ status: 200, body: { items: [{ ...ALL[0], id: `p${query(r).get('page')}` }] } }));
     const c = connector(`    request: { method: GET, path: /contacts }
     records: items
@@ -174,7 +188,7 @@ describe('readStream: guards', () => {
     const pages = await readAll(engine(), c, { credentials: { token: TOKEN }, baseUrl: s.url });
     expect(ids(pages)).toEqual(['p1', 'p2', 'p3']);
     expect(pages.map((p) => p.truncated ?? false)).toEqual([false, false, true]);
-    expect(pages[2].next).toBeNull();
+    expect(pages[2].next).toMatchObject({ query: { page: '4' } });
     expect(s.seen).toHaveLength(3);
   });
 
@@ -221,8 +235,9 @@ describe('readStream: incremental cursor and resume', () => {
     s.seen.length = 0;
     const second = await readAll(engine(), inc, { credentials: { token: TOKEN }, baseUrl: s.url, cursor: '2024-03-04T10:00:00Z' });
     expect(ids(second)).toEqual(['c5', 'c6', 'c7']);
-    expect(s.seen.map((r) => query(r).get('updated_since'))).toEqual(['2024-03-04T10:00:00Z', '2024-03-04T10:00:00Z']);
-    expect(second.map((p) => p.cursor)).toEqual(['2024-03-06T10:00:00Z', '2024-03-07T10:00:00Z']);
+    // Pages 1 and 2 hold c5..c7; page 3 is empty and ends the read.
+    expect(s.seen.map((r) => query(r).get('updated_since'))).toEqual(['2024-03-04T10:00:00Z', '2024-03-04T10:00:00Z', '2024-03-04T10:00:00Z']);
+    expect(second.map((p) => p.cursor)).toEqual(['2024-03-06T10:00:00Z', '2024-03-07T10:00:00Z', '2024-03-07T10:00:00Z']);
   });
 
   it('sends the cursor as a header, and templates read sync.cursor', async () => {

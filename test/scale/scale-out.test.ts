@@ -7,19 +7,17 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { pino } from 'pino';
 import pg from 'pg';
-import { PROJECT_ROOT } from '../../runtime/config/paths.ts';
 import { readConfig } from '../../runtime/config/env.ts';
 import { createPlatform, type Platform } from '../../runtime/platform/platform.ts';
 import { createTenant } from '../../runtime/tenants/tenants.ts';
 import { actingAs } from '../../runtime/access/audit.ts';
 import { PLAN_LIMITS } from '../../runtime/access/rate-limits.ts';
 import { TEST_PG_URL as PG_BASE } from '../helpers/store.ts';
+import { processes, SERVE_READY, WORKER_READY } from '../helpers/processes.ts';
 
-const BIN = path.join(PROJECT_ROOT, 'bin', 'plugboard');
 const DELIVERIES = 5000;
 const SUBSCRIPTIONS = 10;
 const INTEGRATIONS = 200;
@@ -45,7 +43,7 @@ const pgUp = await postgresUp();
 const schema = `scale_${randomBytes(4).toString('hex')}`;
 const url = `${PG_BASE}?schema=${schema}`;
 const masterKey = randomBytes(32).toString('base64');
-const children: ChildProcess[] = [];
+const procs = processes();
 const servers: http.Server[] = [];
 let platform: Platform | undefined;
 
@@ -59,26 +57,6 @@ function listen(handler: http.RequestListener): Promise<string> {
   return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)));
 }
 
-function start(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start: ${out.slice(-2000)}`)), 30_000);
-    const onData = (d: Buffer) => {
-      out += d;
-      const m = ready.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, match: m });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${out.slice(-2000)}`)));
-  });
-}
-
 async function waitFor(what: string, ms: number, check: () => Promise<boolean> | boolean): Promise<void> {
   const until = Date.now() + ms;
   while (!(await check())) {
@@ -88,7 +66,7 @@ async function waitFor(what: string, ms: number, check: () => Promise<boolean> |
 }
 
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await procs.killAll();
   await platform?.close();
   for (const s of servers) {
     s.closeAllConnections();
@@ -139,8 +117,8 @@ describe.skipIf(!pgUp)('scale-out on one PostgreSQL database', () => {
     };
     // This process is a third API-side process: it creates tenants and publishes events.
     platform = await createPlatform(readConfig(env), { logger: pino({ level: 'silent' }), env });
-    for (let i = 0; i < 2; i++) api.push((await start(['serve', '--no-jobs'], env, /listening on (http:\/\/127\.0\.0\.1:\d+)/)).match[1]!);
-    for (let i = 0; i < 3; i++) workers.push((await start(['worker'], env, /plugboard worker started/)).child);
+    for (let i = 0; i < 2; i++) api.push((await procs.start(['serve', '--no-jobs'], env, SERVE_READY)).match[1]!);
+    for (let i = 0; i < 3; i++) workers.push((await procs.start(['worker'], env, WORKER_READY)).child);
     (globalThis as { receiverUrl?: string }).receiverUrl = receiver;
   }, 120_000);
 

@@ -162,8 +162,9 @@ describe('sync over the API', () => {
     expect(JSON.stringify(extra.body)).toContain('fast');
     const missing = await tp.api(key, 'POST', '/integrations/01jzzzzzzzzzzzzzzzzzzzzzzz/sync', {});
     expect(missing.status).toBe(404);
-    const twilio = await tp.api(key, 'POST', '/integrations', { provider: 'twilio', credentials: { account_sid: 'AC' + 'a'.repeat(32), auth_token: 'f'.repeat(32), from_number: '+15005550006' } });
-    const noStreams = await tp.api(key, 'POST', `/integrations/${twilio.body.data.id}/sync`, {});
+    const slack = await tp.api(key, 'POST', '/integrations', { provider: 'slack', credentials: { bot_token: 'xoxb-1234567890-abcdefghij', signing_secret: 'flow-signing-secret-0000000000' } });
+    expect(slack.status).toBe(201);
+    const noStreams = await tp.api(key, 'POST', `/integrations/${slack.body.data.id}/sync`, {});
     expect(noStreams.status).toBe(422);
     expect(JSON.stringify(noStreams.body)).toContain('stream');
     const badDate = await tp.api(key, 'GET', '/records?updated_since=yesterday');

@@ -2,7 +2,7 @@
 // out a request already made would page forever). max_pages is enforced by the stream reader,
 // which marks the last page it read `truncated`.
 import type { CompiledPagination } from '../../manifest/streams.ts';
-import { paginationError, type Paginator, type PageRequest } from './paginator.ts';
+import { paginationError, sameOrigin, type Paginator, type PageRequest } from './paginator.ts';
 import { nonePaginator } from './none.ts';
 import { cursorPaginator } from './cursor.ts';
 import { pagePaginator } from './page.ts';
@@ -39,7 +39,9 @@ function fingerprint(r: PageRequest): string {
  */
 export function createPaginator(p: CompiledPagination, baseUrl: string, opts: { stream: string; start?: PageRequest }): Paginator {
   const inner = kind(p, baseUrl, opts.stream);
-  const start = opts.start ?? inner.first();
+  // A stored resume URL is checked like any next URL: the base URL (environment, instance_url) may
+  // have changed since it was stored, and credentials must never go to another origin.
+  const start = opts.start ? { ...opts.start, ...(opts.start.url ? { url: sameOrigin(opts.stream, opts.start.url, baseUrl, 'the stored resume URL') } : {}) } : inner.first();
   const seen = new Set<string>([fingerprint(start)]);
   return {
     first: () => ({ ...(start.url ? { url: start.url } : {}), ...(start.query ? { query: start.query } : {}) }),

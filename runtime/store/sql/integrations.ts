@@ -48,6 +48,8 @@ export function integrationsRepo(c: SqlConnection): Store['integrations'] {
       }
       return c.page(base, f, [['created_at', 'asc'], ['id', 'asc']], toIntegration);
     },
+    activeOf: async (providers: string[]) =>
+      providers.length ? db.selectFrom('integrations').select(['tenant_id', 'id']).where('provider', 'in', providers).where('status', '=', 'active').where('deleted_at', 'is', null).execute() : [],
     configuredProviders: async (tenantId: string) =>
       (await db.selectFrom('integrations').select('provider').where('tenant_id', '=', tenantId).where('deleted_at', 'is', null).execute()).map((r) => r.provider),
     update: async (tenantId: string, id: string, patch: Partial<IntegrationRow>) => {

@@ -3,7 +3,8 @@
 // server, every request matched an operation of the spec without a violation, and the engine's
 // result is what the example expects (its output, or an error of its type). Capabilities send the
 // inputs of the manifest's examples and are answered with the example's recorded response (checked
-// against the spec's response schema); verify sends no input and gets the spec's own answer.
+// against the spec's response schema); verify sends no input and gets the spec's own answer. Streams
+// are judged page by page (stream-contract.ts).
 import type { Connector } from '../../manifest/connector.ts';
 import type { ExampleSpec } from '../../manifest/types.ts';
 import { Engine, type RunResult } from '../../engine/engine.ts';
@@ -13,20 +14,11 @@ import { loadSpec, type LoadedSpec } from './spec-document.ts';
 import { startSpecServer, type CapturedRequest, type MockResponse, type ResponseIssue, type SpecServer, type Violation } from './spec-server.ts';
 import { resolveAgainstBase } from '../../http/url.ts';
 import { PlugboardError } from '../../errors/plugboard-error.ts';
+import { streamContractRuns } from './stream-contract.ts';
+import type { ContractRun } from './contract-run.ts';
 
-export interface ContractRun {
-  /** Capability name, or "verify". */
-  capability: string;
-  /** The example whose input was sent (capabilities only). */
-  example?: string;
-  passed: boolean;
-  requests: Array<Pick<CapturedRequest, 'method' | 'path' | 'operationId' | 'status'>>;
-  violations: Violation[];
-  /** The example's recorded response does not match the spec's response schema (reported, not failing). */
-  responseIssues: ResponseIssue[];
-  /** Why the run failed besides violations (no request, unexpected engine result). */
-  problems: string[];
-}
+export type { ContractRun } from './contract-run.ts';
+
 
 export interface ContractReport {
   connector: string;
@@ -129,6 +121,12 @@ export async function runContract(connector: Connector, opts: ContractOptions): 
       const result = await engine().verify(connector, { ...exampleAuth(connector, { credentials: firstCredentials }, baseUrl), baseUrl });
       runs.push(judge('verify', undefined, result, server));
     }
+    // Streams: first page, follow-up page and incremental request (stream-contract.ts).
+    const firstExample = [...connector.capabilities.values()].flatMap((c) => c.examples).find((e) => e.credentials);
+    for (const s of connector.streams.values()) {
+      const ctx = { server, engine, baseUrl, auth: exampleAuth(connector, { credentials: firstExample?.credentials }, baseUrl), answer: (a: MockResponse | undefined) => { answer = a; } };
+      runs.push(...(await streamContractRuns(connector, s, ctx)));
+    }
   } finally {
     await server.close();
   }
@@ -141,7 +139,7 @@ export function formatContractReport(report: ContractReport): string[] {
   const lines: string[] = [`contract ${report.connector} against ${report.specFiles.join(' + ')}`];
   for (const f of report.fixups) lines.push(`  spec: ${f}`);
   for (const run of report.runs) {
-    const sent = run.requests.map((r) => `${r.method} ${r.path} -> ${r.operationId ?? 'no operation'} ${r.status ?? ''}`.trim()).join(', ') || 'no request';
+    const sent = run.requests.map((r) => `${r.method} ${r.path}${r.query ? `?${r.query}` : ''} -> ${r.operationId ?? 'no operation'} ${r.status ?? ''}`.trim()).join(', ') || 'no request';
     lines.push(`${run.passed ? 'ok  ' : 'FAIL'} ${report.connector}.${run.capability}${run.example ? ` (${run.example})` : ''}: ${sent}`);
     for (const v of run.violations) lines.push(`       ${v.method} ${v.path}  ${v.location}  [${v.rule}] ${v.message}`);
     for (const p of run.problems) lines.push(`       ${p}`);
