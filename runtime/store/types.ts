@@ -158,6 +158,9 @@ export interface WebhookDeliveryRow {
   delivered_at: string | null;
 }
 
+/** What an attempt changes on its delivery. */
+export type AttemptUpdate = Pick<WebhookDeliveryRow, 'status' | 'attempts' | 'next_attempt_at' | 'last_status_code' | 'last_error' | 'delivered_at'>;
+
 export interface WebhookAttemptRow {
   id: string;
   tenant_id: string;
@@ -281,7 +284,9 @@ export interface Store {
      * carries `lease` (the claimed row's locked_until; null for an unclaimed row attempted directly).
      * False, with nothing recorded, when the lease was lost (expired, maybe re-leased by another worker).
      */
-    recordAttempt(attempt: WebhookAttemptRow, update: Pick<WebhookDeliveryRow, 'status' | 'attempts' | 'next_attempt_at' | 'last_status_code' | 'last_error' | 'delivered_at'>, lease: number | null): Promise<boolean>;
+    recordAttempt(attempt: WebhookAttemptRow, update: AttemptUpdate, lease: number | null): Promise<boolean>;
+    /** recordAttempt for many deliveries in one transaction (the dispatcher's write batch); one answer each, in order. */
+    recordAttempts(batch: Array<{ attempt: WebhookAttemptRow; update: AttemptUpdate; lease: number | null }>): Promise<boolean[]>;
     attempts(tenantId: string, deliveryId: string): Promise<WebhookAttemptRow[]>;
     /** Back to pending, due now (replay); attempts restart. Deliveries a worker holds right now are skipped. */
     requeue(tenantId: string, ids: string[], now: number): Promise<number>;

@@ -13,6 +13,7 @@ import type { UrlPolicy } from './url-policy.ts';
 import type { SubscriptionService } from './subscriptions.ts';
 import type { EventPublisher } from './events.ts';
 import { PollingWorker } from './polling-worker.ts';
+import { AttemptWriter } from './attempt-writer.ts';
 
 export function webhookId(deliveryId: string): string {
   return `msg_${deliveryId}`;
@@ -37,6 +38,7 @@ export class WebhookDispatcher extends PollingWorker {
   /** Attempts this process is running (bounded by maxInFlight). */
   private total = 0;
   private readonly opts: Required<Omit<DispatcherOptions, 'onAttempt'>> & Pick<DispatcherOptions, 'onAttempt'>;
+  private readonly attempts: AttemptWriter;
 
   constructor(
     private readonly store: Store,
@@ -56,6 +58,7 @@ export class WebhookDispatcher extends PollingWorker {
       disableAfterMs: CONTINUOUS_FAILURE_DISABLE_MS,
       ...opts,
     };
+    this.attempts = new AttemptWriter(store);
   }
 
   override async stop(): Promise<void> {
@@ -84,8 +87,10 @@ export class WebhookDispatcher extends PollingWorker {
           this.notify();
         });
     }
-    // Nothing claimable now (none due, or every due one's endpoint is busy): wait for a slot or the poll.
-    return claimed.length > 0 && this.total < this.opts.maxInFlight;
+    // Another round at once only when the claim was cut short by this process's own limit; a shorter
+    // claim means nothing more is claimable now (none due, or every due one's endpoint is busy), so
+    // wait for a finished attempt (which frees a slot) or the poll.
+    return free > 0 && claimed.length >= free && this.total < this.opts.maxInFlight;
   }
 
   /** One attempt of one delivery (also used directly by the subscription test endpoint). */
@@ -135,7 +140,7 @@ export class WebhookDispatcher extends PollingWorker {
    * lease (it expired; another worker may hold the delivery now) records nothing and counts nothing.
    */
   private async record(d: WebhookDeliveryRow, attempt: number, r: SendResult, status: WebhookDeliveryRow['status'], next: number | null): Promise<{ recorded: boolean; status: WebhookDeliveryRow['status'] }> {
-    const recorded = await this.store.webhookDeliveries.recordAttempt(
+    const recorded = await this.attempts.record(
       { id: newId(), tenant_id: d.tenant_id, delivery_id: d.id, attempt, status_code: r.status, response_excerpt: r.response_excerpt, duration_ms: r.duration_ms, error: r.error, created_at: new Date().toISOString() },
       { status, attempts: attempt, next_attempt_at: status === 'pending' ? next : null, last_status_code: r.status, last_error: r.error, delivered_at: status === 'delivered' ? new Date().toISOString() : null },
       d.locked_until,

@@ -148,6 +148,26 @@ describe.each(backends)('webhook outbox leases on $name', (backend) => {
     expect(await a.webhookDeliveries.get(tenantId, mine!.id)).toMatchObject({ status: 'delivered', attempts: 1, locked_until: null });
   });
 
+  it('records a batch in one call: each attempt under its own lease, a lost lease refused alone', async () => {
+    const { a, b, tenantId, now } = await setup([3]);
+    const leaseMs = 30_000;
+    const mine = await a.webhookDeliveries.claimDue({ now, leaseMs, limit: 10, perSubscription: 8 });
+    expect(mine).toHaveLength(3);
+    // The first delivery's lease expires and another process takes it.
+    const [theirs] = await b.webhookDeliveries.claimDue({ now: now + leaseMs + 1, leaseMs, limit: 1, perSubscription: 8 });
+    const lost = mine.find((d) => d.id === theirs!.id)!;
+    const kept = mine.filter((d) => d.id !== lost.id);
+    const batch = [lost, ...kept].map((d) => ({ attempt: attemptOf(d), update: delivered(d), lease: d.locked_until }));
+    expect(await a.webhookDeliveries.recordAttempts(batch)).toEqual([false, true, true]);
+    expect(await a.webhookDeliveries.attempts(tenantId, lost.id)).toEqual([]);
+    expect(await a.webhookDeliveries.get(tenantId, lost.id)).toMatchObject({ status: 'pending', locked_until: theirs!.locked_until });
+    for (const d of kept) {
+      expect((await a.webhookDeliveries.attempts(tenantId, d.id)).map((x) => x.status_code)).toEqual([204]);
+      expect(await a.webhookDeliveries.get(tenantId, d.id)).toMatchObject({ status: 'delivered', locked_until: null });
+    }
+    expect(await a.webhookDeliveries.recordAttempts([])).toEqual([]);
+  });
+
   it('records a direct attempt of an unclaimed delivery (null lease) only while nobody has claimed it', async () => {
     const { a, b, tenantId, now } = await setup([2]);
     const [first, second] = (await a.webhookDeliveries.list(tenantId, { page: 1, perPage: 10 })).items.sort((x, y) => x.next_attempt_at! - y.next_attempt_at!);

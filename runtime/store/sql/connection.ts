@@ -3,18 +3,34 @@
 // Convention: constant filters on columns that partial indexes are defined by (`status`, `enabled`)
 // are SQL literals (`sql.lit('pending')`), not bound parameters: SQLite uses a partial index only
 // when the query's WHERE provably implies the index's, which a parameter never does.
-import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import { sql, type Kysely, type SelectQueryBuilder, type Compilable, type CompiledQuery } from 'kysely';
 import type { Tables } from './tables.ts';
 import type { ListQuery, ListResult } from '../list.ts';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 export type Db = Kysely<Tables>;
 
+/** Runs compiled write statements in one transaction, synchronously (SQLite's better-sqlite3). */
+export type SyncWriter = (queries: CompiledQuery[]) => void;
+
 export class SqlConnection {
   constructor(
     readonly db: Db,
     readonly dialect: SqlDialect,
+    private readonly syncWriter?: SyncWriter,
   ) {}
+
+  /**
+   * Runs write statements that need no reads between them in one transaction. On SQLite they run
+   * synchronously inside one better-sqlite3 transaction (no await between BEGIN and COMMIT, so
+   * nothing else waits on the connection and nothing interleaves); elsewhere in `write`.
+   */
+  async writeAll(queries: Compilable[]): Promise<void> {
+    if (this.syncWriter) return this.syncWriter(queries.map((q) => q.compile()));
+    await this.write(async (trx) => {
+      for (const q of queries) await trx.executeQuery(q.compile());
+    });
+  }
 
   get postgres(): boolean {
     return this.dialect === 'postgres';

@@ -38,10 +38,10 @@ export function webhookDeliveriesRepo(c: SqlConnection): Store['webhookDeliverie
   const repo: Store['webhookDeliveries'] = {
     createWithEvent: async (event: EventRow, deliveries: WebhookDeliveryRow[]) => {
       try {
-        await c.write(async (trx) => {
-          await trx.insertInto('events').values({ ...event, data: json(event.data) }).execute();
-          for (const part of chunks(deliveries, INSERT_CHUNK)) await trx.insertInto('webhook_deliveries').values(part).execute();
-        });
+        await c.writeAll([
+          db.insertInto('events').values({ ...event, data: json(event.data) }),
+          ...chunks(deliveries, INSERT_CHUNK).map((part) => db.insertInto('webhook_deliveries').values(part)),
+        ]);
       } catch (err) {
         if (c.isUnique(err)) throw new UniqueViolation('event already stored');
         throw err;
@@ -64,7 +64,12 @@ export function webhookDeliveriesRepo(c: SqlConnection): Store['webhookDeliverie
         // receiver never hides the others.
         const before = await inFlight(trx, now);
         const full = [...before].filter(([, n]) => n >= perSubscription).map(([id]) => id).slice(0, 500);
-        const scanned = await due(trx, now, scan, undefined, full).execute();
+        // At most perSubscription rows of one endpoint come back (ranked inside the database), so a
+        // backlog for one endpoint costs a few rows, not the whole scan, on every claim.
+        const ranked = trx.selectFrom(due(trx, now, scan, undefined, full).as('d'))
+          .select(['d.id', 'd.subscription_id', 'd.next_attempt_at', sql<number>`row_number() over (partition by ${sql.ref('d.subscription_id')} order by ${sql.ref('d.next_attempt_at')})`.as('rank')]);
+        const scanned: Due[] = await trx.selectFrom(ranked.as('r')).select(['r.id', 'r.subscription_id', 'r.next_attempt_at'])
+          .where('r.rank', '<=', perSubscription).orderBy('r.next_attempt_at').execute();
         if (!scanned.length) return [];
         const wanted = [...new Set(scanned.map((r) => r.subscription_id))];
         const held = (await c.skipLocked(trx.selectFrom('webhook_subscriptions').select('id').where('id', 'in', wanted)).execute()).map((r) => r.id);
@@ -93,21 +98,29 @@ export function webhookDeliveriesRepo(c: SqlConnection): Store['webhookDeliverie
         const leased = (await trx.updateTable('webhook_deliveries').set({ locked_until: now + leaseMs }).where('id', 'in', picked).returningAll().execute()) as WebhookDeliveryRow[];
         return leased.sort((a, b) => (a.next_attempt_at ?? 0) - (b.next_attempt_at ?? 0));
       }),
-    recordAttempt: async (a: WebhookAttemptRow, u, lease) =>
+    recordAttempt: async (a, u, lease) => (await repo.recordAttempts([{ attempt: a, update: u, lease }]))[0]!,
+    recordAttempts: async (batch) =>
       // Fenced by the lease: a worker whose lease expired (and was maybe taken by another) records nothing.
-      c.write(async (trx) => {
-        const updated = await trx.updateTable('webhook_deliveries')
-          .set({
-            status: u.status, attempts: u.attempts, next_attempt_at: u.next_attempt_at, locked_until: null, last_status_code: u.last_status_code, last_error: u.last_error,
-            ...(u.delivered_at !== null ? { delivered_at: u.delivered_at } : {}), updated_at: new Date().toISOString(),
-          })
-          .where('tenant_id', '=', a.tenant_id).where('id', '=', a.delivery_id)
-          .where('locked_until', lease === null ? 'is' : '=', lease)
-          .executeTakeFirst();
-        if (changed(updated) !== 1) return false;
-        // duration_ms is an INTEGER column (PostgreSQL refuses a fraction; timers measure them).
-        await trx.insertInto('webhook_attempts').values({ ...a, duration_ms: Math.round(a.duration_ms) }).execute();
-        return true;
+      batch.length === 0 ? [] : c.write(async (trx) => {
+        const done: boolean[] = [];
+        const attempts: WebhookAttemptRow[] = [];
+        const at = new Date().toISOString();
+        for (const { attempt: a, update: u, lease } of batch) {
+          const updated = await trx.updateTable('webhook_deliveries')
+            .set({
+              status: u.status, attempts: u.attempts, next_attempt_at: u.next_attempt_at, locked_until: null, last_status_code: u.last_status_code, last_error: u.last_error,
+              ...(u.delivered_at !== null ? { delivered_at: u.delivered_at } : {}), updated_at: at,
+            })
+            .where('tenant_id', '=', a.tenant_id).where('id', '=', a.delivery_id)
+            .where('locked_until', lease === null ? 'is' : '=', lease)
+            .executeTakeFirst();
+          const ok = changed(updated) === 1;
+          done.push(ok);
+          // duration_ms is an INTEGER column (PostgreSQL refuses a fraction; timers measure them).
+          if (ok) attempts.push({ ...a, duration_ms: Math.round(a.duration_ms) });
+        }
+        for (const part of chunks(attempts, INSERT_CHUNK)) await trx.insertInto('webhook_attempts').values(part).execute();
+        return done;
       }),
     attempts: async (tenantId: string, deliveryId: string) =>
       (await db.selectFrom('webhook_attempts').selectAll().where('tenant_id', '=', tenantId).where('delivery_id', '=', deliveryId).orderBy('attempt').execute()) as WebhookAttemptRow[],

@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, type CompiledQuery } from 'kysely';
+import type { SyncWriter } from '../sql/connection.ts';
 import type { Tables } from '../sql/tables.ts';
 
 const STATEMENT_CACHE = 1000;
@@ -27,12 +28,16 @@ function preparedOnce(db: Database.Database) {
   };
 }
 
-export function openSqliteFile(file: string): { raw: Database.Database; db: Kysely<Tables> } {
+export function openSqliteFile(file: string): { raw: Database.Database; db: Kysely<Tables>; writeAll: SyncWriter } {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const raw = new Database(file);
   raw.pragma('journal_mode = WAL');
   raw.pragma('busy_timeout = 5000');
   raw.pragma('synchronous = NORMAL');
   raw.pragma('foreign_keys = ON');
-  return { raw, db: new Kysely<Tables>({ dialect: new SqliteDialect({ database: preparedOnce(raw) }) }) };
+  const statements = preparedOnce(raw);
+  const writeAll = raw.transaction((queries: CompiledQuery[]) => {
+    for (const q of queries) statements.prepare(q.sql).run(...(q.parameters as unknown[]));
+  });
+  return { raw, db: new Kysely<Tables>({ dialect: new SqliteDialect({ database: statements }) }), writeAll: (queries) => writeAll.immediate(queries) };
 }

@@ -12,8 +12,8 @@ export class SqliteStore extends SqlStore {
   readonly rateLimits: SqlStore['rateLimits'];
 
   constructor(readonly file: string) {
-    const { raw, db } = openSqliteFile(file);
-    super(new SqlConnection(db, 'sqlite'));
+    const { raw, db, writeAll } = openSqliteFile(file);
+    super(new SqlConnection(db, 'sqlite', writeAll));
     this.db = raw;
     this.rateLimits = sqliteRateLimits(raw);
   }
