@@ -58,6 +58,12 @@ export async function* readStream(host: StreamHost, connector: Connector, name: 
     for (let number = 1; ; number++) {
       const slot = { page: pageParts(s, request, filter), sync: { cursor: filter ?? '' } } as { page: PageParts; sync: { cursor: string }; url?: string };
       const { response, body } = await host.exchange(connector, s.request, opts, { attempts: 0, duration_ms: 0 }, secrets, slot);
+      // 304 Not Modified answers a conditional request (a cursor sent as If-Modified-Since, Zoho):
+      // nothing changed since the cursor, so this is an empty last page, not an error.
+      if (response.status === 304) {
+        yield { number, records: [], invalid: [], cursor, next: null };
+        return;
+      }
       await host.raiseProviderError(connector, response, body);
       const raw = await evaluate(s, 'records', () => s.records.evaluate(body, { status: response.status, headers: response.headers }));
       const selected = raw === undefined || raw === null ? [] : Array.isArray(raw) ? raw : [raw];

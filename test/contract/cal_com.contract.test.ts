@@ -7,7 +7,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Engine } from '../../runtime/engine/engine.ts';
 import type { Connector } from '../../runtime/manifest/connector.ts';
 import { startSpecServer, type SpecServer, type MockResponse } from './spec-server.ts';
-import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract } from './helpers.ts';
+import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract, streamQueries, failedStreamRuns } from './helpers.ts';
 
 const credentials = { api_key: 'cal_live_5f0c1d2e3a4b5c6d7e8f9a0b1c2d3e4f' };
 const booking = {
@@ -116,7 +116,48 @@ describe('cal_com connector vs the recorded Cal.com API v2 reference', () => {
     expect(result.ok, info).toBe(false);
   });
 
-  it('plugboard contract cal_com: every capability example and verify pass against the recorded reference (the command\'s own run)', async () => {
-    await expectConnectorContract('cal_com');
+  it('plugboard contract cal_com: every capability example, verify and the bookings stream pass against the recorded reference (the command\'s own run)', async () => {
+    const report = await expectConnectorContract('cal_com');
+    expect(streamQueries(report, 'bookings')).toEqual({
+      first: 'sortCreated=asc&take=100&skip=0',
+      // The offset advances by the two bookings the page held.
+      next: 'sortCreated=asc&take=100&skip=2',
+      incremental: 'sortCreated=asc&afterUpdatedAt=2024-08-13T17%3A45%3A00Z&take=100&skip=0',
+    });
+    const runs = report.runs.filter((r) => r.capability === 'streams.bookings');
+    expect(runs.map((r) => r.requests[0]?.operationId)).toEqual(Array(3).fill('BookingsController_2024_08_13_getBookings'));
+  });
+
+  it('bookings sends cal-api-version 2024-08-13 and the API key on every page', async () => {
+    server.reset();
+    override = { status: 200, body: { status: 'success', data: [], pagination: { totalItems: 0, remainingItems: 0, returnedItems: 0, itemsPerPage: 100, currentPage: 1, totalPages: 0, hasNextPage: false, hasPreviousPage: false } } };
+    const gen = engine.readStream(cal, 'bookings', { credentials, baseUrl, cursor: '2024-08-13T17:45:00Z' });
+    try {
+      const page = await gen.next();
+      expect(!page.done && page.value.next).toBeNull();
+      expect(server.violations).toEqual([]);
+      expect(server.responseIssues).toEqual([]);
+      expect(server.requests.map((r) => r.operationId)).toEqual(['BookingsController_2024_08_13_getBookings']);
+      const req = server.requests[0]!;
+      expect(req.headers['cal-api-version']).toBe('2024-08-13');
+      expect(req.headers.authorization).toBe(`Bearer ${credentials.api_key}`);
+      expect(req.query).toEqual({ sortCreated: 'asc', afterUpdatedAt: '2024-08-13T17:45:00Z', take: '100', skip: '0' });
+    } finally {
+      await gen.return(undefined).catch(() => undefined);
+      override = undefined;
+    }
+  });
+
+  it('NEGATIVE: an update filter Get all bookings does not take (updatedAfter) fails the incremental run', async () => {
+    const failed = await failedStreamRuns('cal_com', (t) => replaceOnce(t, 'param: afterUpdatedAt', 'param: updatedAfter'));
+    expect(failed.map((r) => r.example)).toEqual(['a page with an accepted and a cancelled booking: incremental (sync.cursor 2024-08-13T17:45:00Z)']);
+    expect(failed[0]!.violations.map((v) => `${v.location} ${v.rule}`)).toEqual(['request.query.updatedAfter additionalProperties']);
+  });
+
+  it('NEGATIVE: an offset parameter the API does not take (offset for skip) fails the first page', async () => {
+    const failed = await failedStreamRuns('cal_com', (t) => replaceOnce(t, 'type: offset, param: skip,', 'type: offset, param: offset,'));
+    // The refused first page gives no page to follow and no cursor for an incremental request.
+    expect(failed.map((r) => r.example)).toEqual(['a page with an accepted and a cancelled booking: first page', 'a page with an accepted and a cancelled booking: incremental']);
+    expect(failed[0]!.violations.map((v) => `${v.location} ${v.rule}`)).toEqual(['request.query.offset additionalProperties']);
   });
 });

@@ -6,7 +6,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Engine } from '../../runtime/engine/engine.ts';
 import type { Connector } from '../../runtime/manifest/connector.ts';
 import { startSpecServer, type SpecServer, type MockResponse } from './spec-server.ts';
-import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract } from './helpers.ts';
+import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract, streamQueries, failedStreamRuns } from './helpers.ts';
 
 const credentials = { access_token: 'eyJraWQiOiIxY2UxZTEzNjE3ZGNmNzY2YjNjZWJjY2Y4ZGM1YmFmYThhNjVlNjg0MDIzZjdjMzJiZTgzNDliMjM4MDEzNWI0IiwidHlwIjoiUEFUIn0.contract' };
 const EVENT_TYPE = 'https://api.calendly.com/event_types/AAAAAAAAAAAAAAAA';
@@ -18,6 +18,14 @@ const invitee = {
 const booking = { event_type: EVENT_TYPE, start: '2026-12-03T11:00:00-03:00', end: '2026-12-03T11:30:00-03:00', time_zone: 'America/Argentina/Buenos_Aires', attendees: [{ email: 'ana@example.com', name: 'Ana Lima' }, { email: 'bo@example.com' }] };
 
 let override: MockResponse | undefined;
+
+/** The one request a stream page sent: a List Events call the fragment found nothing wrong with. */
+function judged(server: SpecServer) {
+  expect(server.violations).toEqual([]);
+  expect(server.responseIssues).toEqual([]);
+  expect(server.requests.map((r) => r.operationId)).toEqual(['ListEvents']);
+  return server.requests[0]!;
+}
 
 describe('calendly connector vs the recorded Calendly API v2 reference', () => {
   let server: SpecServer;
@@ -101,7 +109,61 @@ describe('calendly connector vs the recorded Calendly API v2 reference', () => {
     expect(result.ok, info).toBe(false);
   });
 
-  it('plugboard contract calendly: every capability example and verify pass against the recorded reference (the command\'s own run)', async () => {
-    await expectConnectorContract('calendly');
+  it('scheduled_events lists the connected user\'s events (user = connection.owner), 100 a page, then follows next_page_token', async () => {
+    const page = {
+      collection: [{
+        uri: 'https://api.calendly.com/scheduled_events/BBBBBBBBBBBBBBBB', name: '30 Minute Meeting', status: 'canceled', start_time: '2026-12-03T15:00:00.000000Z', end_time: '2026-12-03T15:30:00.000000Z',
+        event_type: EVENT_TYPE, created_at: '2026-12-01T12:00:07.123456Z', updated_at: '2026-12-02T09:30:00.000000Z',
+        event_memberships: [{ user: 'https://api.calendly.com/users/EEEEEEEEEEEEEEEE', user_email: 'rui@example.com', user_name: 'Rui Costa' }],
+      }],
+      pagination: { count: 1, next_page: null, previous_page: null, next_page_token: 'sNjq4TvMDfUHEl7zHRR0k0E1PCEJWvdi', previous_page_token: null },
+    };
+    const connection = { owner: 'https://api.calendly.com/users/EEEEEEEEEEEEEEEE', organization: 'https://api.calendly.com/organizations/FFFFFFFFFFFFFFFF' };
+    override = { status: 200, body: page };
+    server.reset();
+    const gen = engine.readStream(calendly, 'scheduled_events', { credentials, connection, baseUrl, cursor: null });
+    try {
+      const first = await gen.next();
+      const firstReq = judged(server);
+      expect(firstReq.rawQuery).toBe('user=https%3A%2F%2Fapi.calendly.com%2Fusers%2FEEEEEEEEEEEEEEEE&count=100');
+      expect(!first.done && first.value.records.map((r) => r.data)).toEqual([{
+        id: 'BBBBBBBBBBBBBBBB', title: '30 Minute Meeting', description: null, location: null, start: '2026-12-03T15:00:00.000000Z', end: '2026-12-03T15:30:00.000000Z', all_day: false, time_zone: null,
+        status: 'cancelled', organizer: { email: 'rui@example.com', name: 'Rui Costa' }, attendees: null, created_at: '2026-12-01T12:00:07.123456Z', updated_at: '2026-12-02T09:30:00.000000Z',
+        custom_fields: { event_type: EVENT_TYPE },
+      }]);
+      server.reset();
+      override = { status: 200, body: { ...page, pagination: { ...page.pagination, next_page_token: null } } };
+      const second = await gen.next();
+      const nextReq = judged(server);
+      expect(nextReq.rawQuery).toBe('user=https%3A%2F%2Fapi.calendly.com%2Fusers%2FEEEEEEEEEEEEEEEE&count=100&page_token=sNjq4TvMDfUHEl7zHRR0k0E1PCEJWvdi');
+      expect(!second.done && second.value.next).toBeNull();
+    } finally {
+      await gen.return(undefined).catch(() => undefined);
+      override = undefined;
+    }
+  });
+
+  it('plugboard contract calendly: every capability example, verify and the scheduled_events stream pass against the recorded reference (the command\'s own run)', async () => {
+    const report = await expectConnectorContract('calendly');
+    // The command's stream runs carry the capability examples' connection, so `user` is
+    // connection.owner. List Events has no modified-since filter: no incremental run.
+    expect(streamQueries(report, 'scheduled_events')).toEqual({
+      first: 'user=https%3A%2F%2Fapi.calendly.com%2Fusers%2FEEEEEEEEEEEEEEEE&count=100',
+      next: 'user=https%3A%2F%2Fapi.calendly.com%2Fusers%2FEEEEEEEEEEEEEEEE&count=100&page_token=sNjq4TvMDfUHEl7zHRR0k0E1PCEJWvdi',
+      incremental: undefined,
+    });
+  });
+
+  it('NEGATIVE: a page token parameter List Events does not take (pageToken) fails the follow-up run', async () => {
+    const failed = await failedStreamRuns('calendly', (t) => replaceOnce(t, 'param: page_token', 'param: pageToken'));
+    expect(failed.map((r) => r.example)).toEqual(['a page with an active and a canceled event: next page']);
+    expect(failed[0]!.violations.map((v) => `${v.location} ${v.rule}`)).toEqual(['request.query.pageToken additionalProperties']);
+  });
+
+  it('NEGATIVE: a page size over List Events\' maximum of 100 fails every page', async () => {
+    const failed = await failedStreamRuns('calendly', (t) => replaceOnce(t, 'page_size: 100, page_size_param: count', 'page_size: 250, page_size_param: count'));
+    // The refused first page gives no next page request, so there is no follow-up run to fail.
+    expect(failed.map((r) => r.example)).toEqual(['a page with an active and a canceled event: first page']);
+    expect(failed[0]!.violations.map((v) => `${v.location} ${v.rule}`)).toEqual(['request.query.count maximum']);
   });
 });

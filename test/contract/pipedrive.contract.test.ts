@@ -6,7 +6,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Engine } from '../../runtime/engine/engine.ts';
 import type { Connector } from '../../runtime/manifest/connector.ts';
 import { startSpecServer, type SpecServer, type MockResponse } from './spec-server.ts';
-import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract } from './helpers.ts';
+import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract, streamQueries, failedStreamRuns } from './helpers.ts';
 
 const credentials = { access_token: 'v1u:AQIBAHj+LzTNK2yuuuaLqifzhWb9crUNKTpk4FlQ9rjnXqp/6AHkf8aPcontract' };
 const CUSTOM = 'd4de1c1518b4531717c676029a45911c340390a6';
@@ -108,7 +108,27 @@ describe('pipedrive connector vs the recorded Pipedrive API v1 reference', () =>
     expect(result.ok, info).toBe(false);
   });
 
-  it("plugboard contract pipedrive: every capability example and verify pass against the recorded reference (the command's own run)", async () => {
-    await expectConnectorContract('pipedrive');
+  it("plugboard contract pipedrive: every capability example, verify and stream pass against the recorded reference (the command's own run)", async () => {
+    const report = await expectConnectorContract('pipedrive');
+    expect(streamQueries(report, 'persons')).toEqual({
+      first: 'sort_by=update_time&sort_direction=asc&limit=500',
+      next: 'sort_by=update_time&sort_direction=asc&limit=500&cursor=eyJhY3Rpdml0aWVzIjoyN30',
+      incremental: 'sort_by=update_time&sort_direction=asc&updated_since=2021-01-03T16%3A45%3A10Z&limit=500',
+    });
+    const runs = report.runs.filter((r) => r.capability === 'streams.persons');
+    expect(runs.map((r) => `${r.requests[0]?.path} ${r.requests[0]?.operationId}`)).toEqual(Array(3).fill('/api/v2/persons getPersons'));
+  });
+
+  it('NEGATIVE: a page size above the documented maximum (limit 1000) fails the persons runs', async () => {
+    const failed = await failedStreamRuns('pipedrive', (t) => replaceOnce(t, 'param: cursor, page_size: 500, page_size_param: limit', 'param: cursor, page_size: 1000, page_size_param: limit'));
+    // The refused first page leaves no next page and no cursor: the incremental run has nothing to send.
+    expect(failed.map((r) => r.example)).toEqual(['a page of two persons with a next cursor: first page', 'a page of two persons with a next cursor: incremental']);
+    expect(failed[0]!.violations.map((v) => `${v.location} ${v.rule}`)).toEqual(['request.query.limit maximum']);
+  });
+
+  it('NEGATIVE: the v1 incremental parameter name (since) is not a v2 parameter: the incremental run fails', async () => {
+    const failed = await failedStreamRuns('pipedrive', (t) => replaceOnce(t, 'cursor: { field: updated_at, param: updated_since }', 'cursor: { field: updated_at, param: since }'));
+    expect(failed.map((r) => r.example)).toEqual(['a page of two persons with a next cursor: incremental (sync.cursor 2021-01-03T16:45:10Z)']);
+    expect(failed[0]!.violations.map((v) => `${v.location} ${v.rule}`)).toEqual(['request.query.since additionalProperties']);
   });
 });

@@ -6,7 +6,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Engine } from '../../runtime/engine/engine.ts';
 import type { Connector } from '../../runtime/manifest/connector.ts';
 import { startSpecServer, type SpecServer, type MockResponse } from './spec-server.ts';
-import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract } from './helpers.ts';
+import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract, streamQueries, failedStreamRuns } from './helpers.ts';
 
 const TOKEN = '00D5g000004Ab1C!AQ8AQHcontract.test.token';
 const lead = { access_token: TOKEN, default_company: 'Individual' };
@@ -126,7 +126,24 @@ describe('salesforce connector vs the recorded Salesforce REST reference', () =>
     expect(result.ok, info).toBe(false);
   });
 
-  it("plugboard contract salesforce: every capability example and verify pass against the recorded reference (the command's own run)", async () => {
-    await expectConnectorContract('salesforce');
+  it("plugboard contract salesforce: every capability example, verify and stream pass against the recorded reference (the command's own run)", async () => {
+    const report = await expectConnectorContract('salesforce');
+    const select = 'SELECT+Id%2C+FirstName%2C+LastName%2C+Name%2C+Email%2C+Phone%2C+MobilePhone%2C+Title%2C+AccountId%2C+OwnerId%2C+CreatedDate%2C+SystemModstamp+FROM+Contact';
+    // The follow-up is the page's root-relative nextRecordsUrl as is (no parameters); the incremental
+    // query filters on the latest SystemModstamp seen, as an unquoted SOQL dateTime literal.
+    expect(streamQueries(report, 'contacts')).toEqual({
+      first: `q=${select}+ORDER+BY+SystemModstamp`,
+      next: '',
+      incremental: `q=${select}+WHERE+SystemModstamp+%3E+2024-05-04T08%3A00%3A31Z+ORDER+BY+SystemModstamp`,
+    });
+    const next = report.runs.find((r) => r.capability === 'streams.contacts' && r.example?.endsWith(': next page'));
+    expect(next?.requests.map((r) => `${r.method} ${r.path} ${r.operationId}`)).toEqual([`GET ${API}/query/01gD0000002HU6KIAW-2000 QueryMore`]);
+  });
+
+  it('NEGATIVE: the SOQL sent in a parameter other than q fails the first page (and so leaves no cursor to read on from)', async () => {
+    const failed = await failedStreamRuns('salesforce', (t) => replaceOnce(t, '        q: "SELECT Id,', '        soql: "SELECT Id,'));
+    expect(failed.map((r) => r.example)).toEqual(['a partial page of two contacts with nextRecordsUrl: first page', 'a partial page of two contacts with nextRecordsUrl: incremental']);
+    expect(failed[0]!.violations.map((v) => `${v.location} ${v.rule}`).sort()).toEqual(['request.query.q required', 'request.query.soql additionalProperties']);
+    expect(failed[1]!.problems.join('\n')).toMatch(/no valid record of the page has the cursor field "updated_at"/);
   });
 });

@@ -256,6 +256,18 @@ describe('readStream: incremental cursor and resume', () => {
     expect(query(s.seen[0]).has('since_tpl')).toBe(false);
   });
 
+  it('a 304 Not Modified to a conditional request is an empty last page, not an error', async () => {
+    const s = await serve((r) => (r.headers['if-modified-since'] ? { status: 304 } : { status: 200, body: { items: ALL.slice(0, 2) } }));
+    const c = connector(`    request: { method: GET, path: /contacts }
+    records: items
+    pagination: { type: none }`, '{ field: updated_at, header: If-Modified-Since }');
+    const pages = await readAll(engine(), c, { credentials: { token: TOKEN }, baseUrl: s.url, cursor: '2024-03-05T10:00:00Z' });
+    expect(pages).toEqual([{ number: 1, records: [], invalid: [], cursor: '2024-03-05T10:00:00Z', next: null }]);
+    expect(s.seen[0].headers['if-modified-since']).toBe('2024-03-05T10:00:00Z');
+    // without the cursor the same source answers a page
+    expect(ids(await readAll(engine(), c, { credentials: { token: TOKEN }, baseUrl: s.url }))).toEqual(['c1', 'c2']);
+  });
+
   it('resumes from a stored PageRequest with the filter the run started with', async () => {
     const s = await pageServer();
     const c = connector(`    request: { method: GET, path: /contacts }

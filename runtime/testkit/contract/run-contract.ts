@@ -121,10 +121,16 @@ export async function runContract(connector: Connector, opts: ContractOptions): 
       const result = await engine().verify(connector, { ...exampleAuth(connector, { credentials: firstCredentials }, baseUrl), baseUrl });
       runs.push(judge('verify', undefined, result, server));
     }
-    // Streams: first page, follow-up page and incremental request (stream-contract.ts).
-    const firstExample = [...connector.capabilities.values()].flatMap((c) => c.examples).find((e) => e.credentials);
+    // Streams: first page, follow-up page and incremental request (stream-contract.ts), with the
+    // credentials and connection the capability examples give (Calendly's `user` is connection.owner).
+    const all = [...connector.capabilities.values()].flatMap((c) => c.examples);
+    const auth = exampleAuth(connector, { credentials: all.find((e) => e.credentials)?.credentials, connection: all.find((e) => e.connection)?.connection }, baseUrl);
+    // Streams read from the provider's own base URL (the transport sends every request to the
+    // contract server), so absolute links of recorded pages (Graph's @odata.nextLink) pass the
+    // engine's same-origin check as they would live.
+    const streamBase = base && /^https?:\/\//.test(base) ? base : baseUrl;
     for (const s of connector.streams.values()) {
-      const ctx = { server, engine, baseUrl, auth: exampleAuth(connector, { credentials: firstExample?.credentials }, baseUrl), answer: (a: MockResponse | undefined) => { answer = a; } };
+      const ctx = { server, engine, baseUrl: streamBase, auth, answer: (a: MockResponse | undefined) => { answer = a; } };
       runs.push(...(await streamContractRuns(connector, s, ctx)));
     }
   } finally {
