@@ -9,7 +9,7 @@ import { compileTemplate, TemplateSyntaxError, TEMPLATE_ROOTS, TEMPLATE_HELPERS,
 import { compileExpression, ExpressionSyntaxError, KNOWN_FUNCTIONS, type CompiledExpression } from '../lang/expressions.ts';
 import { didYouMean } from './suggest.ts';
 import type { CompiledRequest } from './compiled-request.ts';
-import { compileStreams, STREAM_ROOTS, type CompiledStream } from './streams.ts';
+import { compileStreams, compileWriteBacks, STREAM_ROOTS, type CompiledStream, type CompiledWriteBack, type StreamCompiler } from './streams.ts';
 export type { CompiledRequest };
 
 export interface CompiledErrors {
@@ -27,6 +27,8 @@ export interface CompiledCapability {
   errors: CompiledErrors;
   timeoutMs: number;
   examples: ExampleSpec[];
+  /** Write-back into a stream's records on success. */
+  record?: CompiledWriteBack;
 }
 
 export interface CompiledAuth {
@@ -315,11 +317,16 @@ export function compileConnector(manifest: Manifest, where: { file: string; map:
       }
     : undefined;
 
-  const streams = compileStreams(manifest.streams ?? {}, {
+  const streamCompiler: StreamCompiler = {
     issue: (segs, message, rule, at) => issue(ctx, segs, message, rule, at),
     request: (spec, segs) => compileRequest(ctx, spec, segs, { kind: 'none', allow: STREAM_ROOTS }),
     expression: (source, segs) => expression(ctx, source, segs, 'response'),
-  });
+  };
+  const streams = compileStreams(manifest.streams ?? {}, streamCompiler);
+  for (const [name, record] of compileWriteBacks(manifest.capabilities, streams, streamCompiler)) {
+    const cap = capabilities.get(name);
+    if (cap) cap.record = record;
+  }
   let webhooks: CompiledWebhooks | undefined;
   if (manifest.webhooks) {
     const w = manifest.webhooks;

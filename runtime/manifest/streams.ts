@@ -1,7 +1,7 @@
 // Streams (DESIGN §2): compiled once when a manifest loads, with the checks Ajv cannot do: the model
 // exists, the schedule parses, a request reads sync.* only as sync.cursor, a cursor is sent one way.
 // connector.ts hands in its template/expression compilers so positions and rules stay the same.
-import type { StreamSpec, StreamExampleSpec, RequestSpec, PaginationSpec } from './types.ts';
+import type { StreamSpec, StreamExampleSpec, RequestSpec, PaginationSpec, CapabilitySpec } from './types.ts';
 import type { PathSegment } from './source-map.ts';
 import type { CompiledRequest } from './compiled-request.ts';
 import type { CompiledExpression } from '../lang/expressions.ts';
@@ -81,6 +81,28 @@ export function compileStreams(specs: Record<string, StreamSpec>, c: StreamCompi
       ...(schedule ? { schedule: schedule.source, scheduleSpec: schedule } : {}),
       examples: s.examples ?? [],
     });
+  }
+  return out;
+}
+
+/** A capability's write-back into a stream's records (`record:`), checked against this manifest's streams. */
+export interface CompiledWriteBack {
+  stream: string;
+  /** JSONata over { input, output } giving the record's fields. */
+  mapping: CompiledExpression;
+}
+
+export function compileWriteBacks(capabilities: Record<string, CapabilitySpec>, streams: Map<string, CompiledStream>, c: StreamCompiler): Map<string, CompiledWriteBack> {
+  const out = new Map<string, CompiledWriteBack>();
+  for (const [name, spec] of Object.entries(capabilities)) {
+    if (!spec.record) continue;
+    const segs = ['capabilities', name, 'record'];
+    const known = [...streams.keys()];
+    if (!streams.has(spec.record.stream)) {
+      c.issue([...segs, 'stream'], `record.stream "${spec.record.stream}" is no stream of this manifest (streams: ${known.join(', ') || 'none'})${didYouMean(spec.record.stream, known)}`, 'unknown_stream');
+      continue;
+    }
+    out.set(name, { stream: spec.record.stream, mapping: c.expression(spec.record.mapping, [...segs, 'mapping']) });
   }
   return out;
 }

@@ -95,6 +95,8 @@ export interface CapabilitySpec {
   response: string;
   errors?: ErrorsSpec;
   timeout_ms?: number;
+  /** Write-back into a stream's records on success. */
+  record?: { stream: string; mapping: string };
   examples?: ExampleSpec[];
 }
 

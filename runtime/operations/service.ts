@@ -45,6 +45,9 @@ function shouldFallBack(e: EngineFailure): boolean {
   return e.type === 'timeout' || e.type === 'network_error' || e.type === 'rate_limited' || (e.type === 'provider_error' && (e.status === undefined || e.status === 429 || e.status >= 500));
 }
 
+/** Writes a succeeded capability's result into synced records (SyncService.writeBack); never throws. */
+export type WriteBack = (tenantId: string, integrationId: string, capability: string, input: unknown, output: unknown) => Promise<unknown>;
+
 export class OperationService {
   readonly leaseMs: number;
 
@@ -57,7 +60,7 @@ export class OperationService {
     private readonly logger: Logger,
     private readonly metrics?: OperationMetrics,
     private readonly events?: EventPublisher,
-    opts: { leaseMs?: number } = {},
+    private readonly opts: { leaseMs?: number; writeBack?: WriteBack } = {},
   ) {
     this.leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
   }
@@ -115,6 +118,8 @@ export class OperationService {
       clearInterval(heartbeat);
     }
     this.metrics?.observe(capability, result.status, seconds());
+    // Before answering, so a read of the records after this response sees the write.
+    if (result.status === 'succeeded') await this.opts.writeBack?.(tenantId, result.integration_id, capability, req.input, result.output);
     await this.emit(tenantId, result, seconds() * 1000);
     return { ...result, replayed: false };
   }

@@ -143,7 +143,10 @@ async function assemble(config: Config, env: NodeJS.ProcessEnv, logger: Logger, 
   const integrations = new IntegrationService(store, reg.connectors, cipher, engine, scheduler, logger, audit, events);
   await integrations.adoptLegacyEnvironments();
   const routing = new RoutingService(store, reg.connectors, audit);
-  const operations = new OperationService(store, reg.connectors, engine, routing, integrations, logger, metrics, events, { leaseMs: config.operationLeaseMs });
+  const sync = new SyncService(store, reg.connectors, integrations, engine, events, scheduler, audit, logger, { leaseMs: config.syncLeaseMs, holder: `${os.hostname()}:${process.pid}` });
+  const operations = new OperationService(store, reg.connectors, engine, routing, integrations, logger, metrics, events, {
+    leaseMs: config.operationLeaseMs, writeBack: (...a) => sync.writeBack(...a),
+  });
   const operationSweeper = new OperationSweeper(operations, logger);
   const inbound = new InboundWebhooks(store, reg.connectors, integrations, events, logger, { pollMs: config.jobsPollMs, leaseMs: config.webhookLeaseMs, publicUrlSet: !!config.publicUrl, perSecond: config.inboundPerSecond,
     onRejected: (provider, code) => metrics.inboundRejected.inc({ provider, code }) });
@@ -164,7 +167,6 @@ async function assemble(config: Config, env: NodeJS.ProcessEnv, logger: Logger, 
     callbackBudget: { refusals: config.authThrottle.callbackFailuresPerAddress, windowSeconds: config.authThrottle.windowSeconds },
   });
   integrations.useOAuth(connections);
-  const sync = new SyncService(store, reg.connectors, integrations, engine, events, scheduler, audit, logger, { leaseMs: config.syncLeaseMs, holder: `${os.hostname()}:${process.pid}` });
   // An integration that becomes active gets its streams' recurring runs (wherever it was verified).
   events.onEvent('integration.activated', (tenantId, data) =>
     void sync.scheduleFor(tenantId, String(data['integration_id'])).catch((err: Error) => logger.error({ err: err.message }, 'cannot schedule sync streams')));

@@ -2,6 +2,7 @@
 // that lets one process at a time run a stream of an integration), sync runs, and the records a
 // stream keeps, upserted by (tenant, integration, stream, key).
 import type { ListQuery, ListResult } from './list.ts';
+import type { OutboxItem } from './outbox-types.ts';
 
 export interface SyncStateRow {
   tenant_id: string;
@@ -83,6 +84,14 @@ export interface SyncPage {
   resume: string | null;
   /** ISO timestamp of the commit. */
   now: string;
+  /** Events the page's changes announce, written to the outbox in the page's own transaction. */
+  outbox?: (changes: RecordChanges) => OutboxItem[];
+}
+
+/** What a write changed: the records created and updated (unchanged ones are left out). */
+export interface RecordChanges {
+  created: SyncRecordWrite[];
+  updated: SyncRecordWrite[];
 }
 
 export interface SyncRecordFilter extends ListQuery {
@@ -121,7 +130,9 @@ export interface SyncStore {
    * the run; answers their keys. Nothing happens (and [] is answered) when `runId` is no longer the
    * state's run (another run took the stream over).
    */
-  deleteUnseen(tenantId: string, integrationId: string, stream: string, runId: string, now: string): Promise<string[]>;
+  deleteUnseen(tenantId: string, integrationId: string, stream: string, runId: string, now: string, outbox?: (keys: string[]) => OutboxItem[]): Promise<string[]>;
+  /** A run of the stream has succeeded before (the first one is the backfill). */
+  hasSucceeded(tenantId: string, integrationId: string, stream: string): Promise<boolean>;
   /**
    * Settles a running run and, while it is still the state's run, clears the state's run_id and sets
    * its cursor and resume token when `state` is given (without it, a failed run leaves them as last
@@ -138,7 +149,9 @@ export interface SyncStore {
    * Writes one record outside a run (write-back after a capability succeeded), with the same
    * created/updated/unchanged rules as commitPage; its seen_run_id is left as it was.
    */
-  upsertOne(r: Pick<RecordRow, 'tenant_id' | 'integration_id' | 'provider' | 'stream' | 'model' | 'key' | 'data' | 'hash'> & { now: string }): Promise<SyncWriteOutcome>;
+  upsertOne(r: Pick<RecordRow, 'tenant_id' | 'integration_id' | 'provider' | 'stream' | 'model' | 'key' | 'data' | 'hash'> & { now: string; outbox?: (changes: RecordChanges) => OutboxItem[] }): Promise<SyncWriteOutcome>;
+  /** One live or deleted record by key. */
+  getRecord(tenantId: string, integrationId: string, stream: string, key: string): Promise<RecordRow | undefined>;
   /** Deletes an integration's records, sync state and runs (the integration is gone). */
   purge(tenantId: string, integrationId: string): Promise<void>;
 }

@@ -15,6 +15,8 @@ export type { OperationStore, OperationRow, DeliveryRow, DeliveryFilter, Attempt
 export { UNKNOWN_ATTEMPT_ERROR } from './operation-types.ts';
 export type { OAuthStore, OAuthStateRow } from './oauth-types.ts';
 export type { SyncStore } from './sync-types.ts';
+export type { EventRow, WebhookDeliveryRow, OutboxItem } from './outbox-types.ts';
+import type { EventRow, WebhookDeliveryRow, OutboxItem } from './outbox-types.ts';
 
 export interface RateLimitSettings {
   per_hour: number;
@@ -123,39 +125,6 @@ export interface WebhookSubscriptionRow {
   created_at: string;
   updated_at: string;
   deleted_at: string | null;
-}
-
-export interface EventRow {
-  id: string;
-  tenant_id: string;
-  type: string;
-  schema_version: number;
-  occurred_at: string;
-  data: Record<string, unknown>;
-  source: 'internal' | 'inbound' | 'test';
-  created_at: string;
-}
-
-export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed' | 'cancelled';
-
-export interface WebhookDeliveryRow {
-  id: string;
-  tenant_id: string;
-  event_id: string;
-  event_type: string;
-  subscription_id: string;
-  /** The exact JSON body signed and sent on every attempt and replay. */
-  body: string;
-  status: WebhookDeliveryStatus;
-  attempts: number;
-  /** Epoch ms when the next attempt is due (pending only). */
-  next_attempt_at: number | null;
-  locked_until: number | null;
-  last_status_code: number | null;
-  last_error: string | null;
-  created_at: string;
-  updated_at: string;
-  delivered_at: string | null;
 }
 
 /** What an attempt changes on its delivery. */
@@ -271,6 +240,8 @@ export interface Store {
   webhookDeliveries: {
     /** Stores an event and its deliveries in one transaction: nothing is attempted before this returns. */
     createWithEvent(event: EventRow, deliveries: WebhookDeliveryRow[]): Promise<void>;
+    /** Many events with their deliveries in one transaction. */
+    createWithEvents(items: OutboxItem[]): Promise<void>;
     get(tenantId: string, id: string): Promise<WebhookDeliveryRow | undefined>;
     list(tenantId: string, f: ListQuery & { status?: string; subscription_id?: string; event_type?: string }): Promise<ListResult<WebhookDeliveryRow>>;
     /**

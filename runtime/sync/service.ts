@@ -1,16 +1,19 @@
 // Sync: reads a connector's streams page by page into records (upserted by primary key), one run
 // per integration and stream at a time across processes (a lease in the store), each page committed
 // with the cursor and page request reached, so a killed run resumes from its last committed page.
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Store, ListQuery, ListResult } from '../store/types.ts';
-import type { SyncRunRow, RecordRow, SyncStateRow } from '../store/sync-types.ts';
+import type { SyncRunRow, RecordRow, SyncStateRow, RecordChanges } from '../store/sync-types.ts';
 import type { IntegrationRow } from '../store/types.ts';
 import type { CompiledStream } from '../manifest/streams.ts';
 import type { Connector } from '../manifest/connector.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { PageRequest } from '../engine/pagination/paginator.ts';
-import type { EventPublisher } from '../webhooks/events.ts';
+import type { EventPublisher, EventStager } from '../webhooks/events.ts';
+import type { OutboxItem } from '../store/types.ts';
+import { changeEvents, deleteEvents, type RecordScope } from './record-events.ts';
+import { hashOf } from './record-hash.ts';
+import { writeBack } from './write-back.ts';
 import type { IntegrationService } from '../integrations/service.ts';
 import type { AuditContext, AuditLog } from '../access/audit.ts';
 import { newId } from '../store/ids.ts';
@@ -42,7 +45,7 @@ export class SyncService {
     private readonly connectors: Map<string, Connector>,
     private readonly integrations: IntegrationService,
     private readonly engine: Engine,
-    private readonly events: EventPublisher,
+    private readonly events: EventPublisher & EventStager,
     private readonly scheduler: SyncScheduler,
     private readonly audit: AuditLog,
     private readonly logger: Logger,
@@ -109,6 +112,9 @@ export class SyncService {
     // A run still recorded as the stream's current one lost its process (its lease expired): settle it.
     if (state.run_id) await this.settleInterrupted(tenantId, state.run_id).catch((err: Error) => this.logger.warn({ integrationId, stream, err: err.message }, 'sync: cannot settle an interrupted run'));
     const fullRefresh = opts.fullRefresh === true;
+    // The stream's first successful run is its backfill: it announces itself with sync.completed
+    // only; later runs also announce each record they create, change or delete.
+    const backfill = !(await this.store.sync.hasSucceeded(tenantId, integrationId, stream));
     const run: SyncRunRow = {
       id: newId(), tenant_id: tenantId, integration_id: integrationId, stream, full_refresh: fullRefresh, status: 'running',
       started_at: new Date(now).toISOString(), finished_at: null, pages: 0, records_read: 0, records_created: 0, records_updated: 0, records_deleted: 0,
@@ -129,10 +135,16 @@ export class SyncService {
       } catch (err) {
         return await this.finish(run, 'failed', (err as Error).message, undefined, state.cursor);
       }
-      const read = await this.readPages({ row, connector, spec, stream, run, holder, credentials, lease, fullRefresh, state });
+      const scope: RecordScope | undefined = backfill ? undefined : { integrationId, provider: row.provider, stream, model: spec.model, runId: run.id };
+      const read = await this.readPages({ row, connector, spec, stream, run, holder, credentials, lease, fullRefresh, state, scope });
       if (read.lost) return await this.finish(run, 'cancelled', 'the run lost its lease (another process took the stream over)', undefined, read.reached);
       // A truncated run (max_pages) keeps its resume point and deletes nothing: it has not seen everything.
-      if (fullRefresh && !read.truncated) await this.store.sync.deleteUnseen(tenantId, integrationId, stream, run.id, new Date().toISOString());
+      if (fullRefresh && !read.truncated) {
+        const now = new Date().toISOString();
+        const outbox = await this.outbox(tenantId, scope && ((keys: string[]) => deleteEvents(scope, keys, now)));
+        await this.store.sync.deleteUnseen(tenantId, integrationId, stream, run.id, now, outbox?.build);
+        outbox?.announce();
+      }
       const done = await this.finish(run, 'succeeded', null, read.truncated ? undefined : holder, read.reached);
       if (read.truncated) this.logger.info({ integrationId, stream, pages: done.pages }, 'sync: stopped at max_pages; the next run continues from the page reached');
       await this.announce(done, row.provider, opts.trigger ?? 'schedule');
@@ -151,7 +163,7 @@ export class SyncService {
    * expired the page token, the base URL moved) is dropped once, and the read starts again at the
    * first page with the filter that run began with (never the cursor its pages already advanced).
    */
-  private async readPages(a: { row: IntegrationRow; connector: Connector; spec: CompiledStream; stream: string; run: SyncRunRow; holder: string; credentials: Record<string, unknown>; lease: { lost: boolean }; fullRefresh: boolean; state: SyncStateRow }) {
+  private async readPages(a: { row: IntegrationRow; connector: Connector; spec: CompiledStream; stream: string; run: SyncRunRow; holder: string; credentials: Record<string, unknown>; lease: { lost: boolean }; fullRefresh: boolean; state: SyncStateRow; scope: RecordScope | undefined }) {
     const { row, stream } = a;
     const stored = a.fullRefresh || !a.state.resume ? null : (JSON.parse(a.state.resume) as PageRequest);
     const startFilter = a.fullRefresh ? null : stored && stored.cursor !== undefined ? stored.cursor : a.state.cursor;
@@ -164,12 +176,17 @@ export class SyncService {
           credentials: a.credentials, integration: { id: row.id, environment: row.environment ?? undefined, metadata: row.metadata }, ...this.integrations.oauthRunOptions(row), cursor: startFilter, resume,
         })) {
           if (a.lease.lost) return { lost: true, truncated: false, reached };
+          const now = new Date().toISOString();
+          const scope = a.scope;
+          const outbox = await this.outbox(row.tenant_id, scope && ((changes: RecordChanges) => changeEvents(scope, changes, now)));
           const committed = await this.store.sync.commitPage({
             tenantId: row.tenant_id, integrationId: row.id, provider: row.provider, stream, model: a.spec.model, runId: a.run.id, holder: a.holder,
             records: page.records.map((r) => ({ key: r.key, data: r.data, hash: hashOf(r.data) })),
-            invalidKeys: page.invalid.map((i) => (i.key ?? '(no key)').slice(0, 200)), cursor: page.cursor, resume: page.next ? JSON.stringify(page.next) : null, now: new Date().toISOString(),
+            invalidKeys: page.invalid.map((i) => (i.key ?? '(no key)').slice(0, 200)), cursor: page.cursor, resume: page.next ? JSON.stringify(page.next) : null, now,
+            ...(outbox ? { outbox: outbox.build } : {}),
           });
           if (!committed) return { lost: true, truncated: false, reached };
+          outbox?.announce();
           committedPages++;
           reached = page.cursor;
           if (page.invalid.length) this.logger.warn({ integrationId: row.id, stream, invalid: page.invalid.slice(0, 5) }, 'sync: mapped records invalid against their model (not stored)');
@@ -182,6 +199,20 @@ export class SyncService {
         resume = null;
       }
     }
+  }
+
+  /**
+   * The outbox callback of one write (its events, built inside the write's transaction from what it
+   * changed) and, after the commit, the dispatcher's wake-up. Undefined when there is nothing to announce.
+   */
+  private async outbox<T>(tenantId: string, events: ((changes: T) => Array<{ type: string; data: Record<string, unknown> }>) | undefined) {
+    if (!events) return undefined;
+    const stage = await this.events.stage(tenantId, { source: 'sync' });
+    let built: OutboxItem[] = [];
+    return {
+      build: (changes: T) => (built = stage.build(events(changes))),
+      announce: () => stage.announce(built),
+    };
   }
 
   /** A run whose process stopped mid-way: failed, keeping its counters and cursor (its committed pages stay; the next run resumes after them). */
@@ -210,6 +241,16 @@ export class SyncService {
     }).catch((err: Error) => this.logger.error({ err: err.message }, 'cannot publish sync.completed'));
   }
 
+  /** After a capability succeeded: its result into the stream's records, when the manifest says so (write-back.ts). Never throws. */
+  async writeBack(tenantId: string, integrationId: string, capability: string, input: unknown, output: unknown): Promise<string | undefined> {
+    try {
+      return await writeBack({ store: this.store, connectors: this.connectors, events: this.events, logger: this.logger }, tenantId, integrationId, capability, input, output);
+    } catch (err) {
+      this.logger.error({ tenantId, integrationId, capability, err: (err as Error).message }, 'write-back failed; records catch up at the next sync run');
+      return undefined;
+    }
+  }
+
   async runs(tenantId: string, integrationId: string, q: ListQuery & { stream?: string }): Promise<ListResult<SyncRunRow>> {
     if (!(await this.store.integrations.get(tenantId, integrationId))) throw notFound('Integration');
     return this.store.sync.runs(tenantId, integrationId, q);
@@ -222,15 +263,4 @@ export class SyncService {
     if (since && Number.isNaN(since.getTime())) throw invalid({ updated_since: ['must be a date-time'] });
     return this.store.sync.records(tenantId, { ...f, updated_since: since?.toISOString(), include_deleted: since !== undefined });
   }
-}
-
-/** Stable across key order, so an unchanged record is recognised as unchanged. */
-function hashOf(data: Record<string, unknown>): string {
-  return createHash('sha256').update(stableJson(data)).digest('base64url');
-}
-
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  return JSON.stringify(v ?? null);
 }

@@ -6,6 +6,7 @@ import { Engine } from '../../runtime/engine/engine.ts';
 import type { Connector } from '../../runtime/manifest/connector.ts';
 import { startSpecServer, type SpecServer, type MockResponse } from './spec-server.ts';
 import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract, streamQueries, failedStreamRuns } from './helpers.ts';
+import { inStream } from './stream-edits.ts';
 
 const credentials = { access_token: 'CKX8zPjqMRIHAAEAQAAAARiO1ooBIIGYBCj8AjIUaW9uLWNvbnRyYWN0LXRlc3Q' };
 const contact = (id: string, properties: Record<string, string>): MockResponse => ({
@@ -115,15 +116,41 @@ describe('hubspot connector vs the recorded HubSpot CRM v3 reference', () => {
     expect(result.ok, info).toBe(false);
   });
 
-  it("plugboard contract hubspot: every capability example and verify pass against the recorded reference (the command's own run)", async () => {
+  it("plugboard contract hubspot: every capability example, verify and stream pass against the recorded reference (the command's own run)", async () => {
     const report = await expectConnectorContract('hubspot');
     const properties = 'properties=email%2Cfirstname%2Clastname%2Cphone%2Cmobilephone%2Cjobtitle%2Ccompany%2Cassociatedcompanyid%2Chubspot_owner_id%2Ccreatedate%2Clastmodifieddate&archived=false';
     expect(streamQueries(report, 'contacts')).toEqual({ first: `${properties}&limit=100`, next: `${properties}&limit=100&after=514`, incremental: undefined });
+    const company = 'properties=name%2Cdomain%2Cwebsite%2Cphone%2Cindustry%2Cnumberofemployees%2Caddress%2Ccity%2Cstate%2Czip%2Ccountry%2Chubspot_owner_id%2Ccreatedate%2Chs_lastmodifieddate&archived=false';
+    expect(streamQueries(report, 'companies')).toEqual({ first: `${company}&limit=100`, next: `${company}&limit=100&after=8215`, incremental: undefined });
+    const deal = 'properties=dealname%2Camount%2Cdeal_currency_code%2Cdealstage%2Cpipeline%2Cclosedate%2Chs_deal_stage_probability%2Chs_is_closed%2Chs_is_closed_won%2Chubspot_owner_id%2Ccreatedate%2Chs_lastmodifieddate&associations=contacts%2Ccompanies&archived=false';
+    expect(streamQueries(report, 'deals')).toEqual({ first: `${deal}&limit=100`, next: `${deal}&limit=100&after=19342514`, incremental: undefined });
+    const ops = (stream: string) => report.runs.filter((r) => r.capability === `streams.${stream}`).map((r) => `${r.requests[0]?.path} ${r.requests[0]?.operationId}`);
+    expect(ops('companies')).toEqual(Array(2).fill('/crm/v3/objects/companies ListCompanies'));
+    expect(ops('deals')).toEqual(Array(2).fill('/crm/v3/objects/deals ListDeals'));
   });
 
   it('NEGATIVE: a page size above the recorded maximum (limit 200) fails the contacts runs', async () => {
-    const failed = await failedStreamRuns('hubspot', (t) => replaceOnce(t, 'param: after, page_size: 100, page_size_param: limit', 'param: after, page_size: 200, page_size_param: limit'));
+    const failed = await failedStreamRuns('hubspot', inStream('contacts', (t) => replaceOnce(t, 'param: after, page_size: 100, page_size_param: limit', 'param: after, page_size: 200, page_size_param: limit')));
     expect(failed.map((r) => r.example)).toEqual(['a page of two contacts with a next page: first page']);
     expect(failed[0]!.violations.map((v) => `${v.location} ${v.rule}`)).toEqual(['request.query.limit maximum']);
+  });
+
+  it('NEGATIVE: a page size above the recorded maximum (limit 200) fails the companies runs, and only those', async () => {
+    const failed = await failedStreamRuns('hubspot', inStream('companies', (t) => replaceOnce(t, 'page_size: 100,', 'page_size: 200,')));
+    expect(failed.map((r) => `${r.capability}: ${r.example}`)).toEqual(['streams.companies: a page of two companies with a next page: first page']);
+    expect(failed[0]!.violations.map((v) => `${v.location} ${v.rule}`)).toEqual(['request.query.limit maximum']);
+  });
+
+  it('NEGATIVE: associations asked for under a name the list does not take (association) fail the deals run', async () => {
+    const failed = await failedStreamRuns('hubspot', inStream('deals', (t) => replaceOnce(t, '        associations: contacts,companies', '        association: contacts,companies')));
+    // The refused first page leaves no page to build the follow-up request from.
+    expect(failed.map((r) => r.example)).toEqual(['a page of two deals with a next page: first page']);
+    expect(failed[0]!.violations.map((v) => `${v.location} ${v.rule}`)).toEqual(['request.query.association additionalProperties']);
+  });
+
+  it('NEGATIVE: a deal mapped with its 0..1 probability as is would not be what the example records say', async () => {
+    const failed = await failedStreamRuns('hubspot', inStream('deals', (t) => replaceOnce(t, '$round($number($p.hs_deal_stage_probability) * 100, 2)', '$number($p.hs_deal_stage_probability)')));
+    expect(failed.map((r) => r.example)).toEqual(['a page of two deals with a next page: first page']);
+    expect(failed[0]!.problems.join('\n')).toMatch(/the mapped records differ from the example's records/);
   });
 });

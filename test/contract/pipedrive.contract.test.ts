@@ -7,6 +7,7 @@ import { Engine } from '../../runtime/engine/engine.ts';
 import type { Connector } from '../../runtime/manifest/connector.ts';
 import { startSpecServer, type SpecServer, type MockResponse } from './spec-server.ts';
 import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract, streamQueries, failedStreamRuns } from './helpers.ts';
+import { inStream } from './stream-edits.ts';
 
 const credentials = { access_token: 'v1u:AQIBAHj+LzTNK2yuuuaLqifzhWb9crUNKTpk4FlQ9rjnXqp/6AHkf8aPcontract' };
 const CUSTOM = 'd4de1c1518b4531717c676029a45911c340390a6';
@@ -117,18 +118,50 @@ describe('pipedrive connector vs the recorded Pipedrive API v1 reference', () =>
     });
     const runs = report.runs.filter((r) => r.capability === 'streams.persons');
     expect(runs.map((r) => `${r.requests[0]?.path} ${r.requests[0]?.operationId}`)).toEqual(Array(3).fill('/api/v2/persons getPersons'));
+    expect(streamQueries(report, 'organizations')).toEqual({
+      first: 'sort_by=update_time&sort_direction=asc&limit=500',
+      next: 'sort_by=update_time&sort_direction=asc&limit=500&cursor=eyJvcmdhbml6YXRpb25zIjoyfQ',
+      incremental: 'sort_by=update_time&sort_direction=asc&updated_since=2021-01-03T16%3A45%3A10Z&limit=500',
+    });
+    expect(streamQueries(report, 'deals')).toEqual({
+      first: 'sort_by=update_time&sort_direction=asc&limit=500',
+      next: 'sort_by=update_time&sort_direction=asc&limit=500&cursor=eyJkZWFscyI6Mn0',
+      incremental: 'sort_by=update_time&sort_direction=asc&updated_since=2021-01-03T16%3A45%3A10Z&limit=500',
+    });
+    const ops = (stream: string) => report.runs.filter((r) => r.capability === `streams.${stream}`).map((r) => `${r.requests[0]?.path} ${r.requests[0]?.operationId}`);
+    expect(ops('organizations')).toEqual(Array(3).fill('/api/v2/organizations getOrganizations'));
+    expect(ops('deals')).toEqual(Array(3).fill('/api/v2/deals getDeals'));
   });
 
   it('NEGATIVE: a page size above the documented maximum (limit 1000) fails the persons runs', async () => {
-    const failed = await failedStreamRuns('pipedrive', (t) => replaceOnce(t, 'param: cursor, page_size: 500, page_size_param: limit', 'param: cursor, page_size: 1000, page_size_param: limit'));
+    const failed = await failedStreamRuns('pipedrive', inStream('persons', (t) => replaceOnce(t, 'param: cursor, page_size: 500, page_size_param: limit', 'param: cursor, page_size: 1000, page_size_param: limit')));
     // The refused first page leaves no next page and no cursor: the incremental run has nothing to send.
     expect(failed.map((r) => r.example)).toEqual(['a page of two persons with a next cursor: first page', 'a page of two persons with a next cursor: incremental']);
     expect(failed[0]!.violations.map((v) => `${v.location} ${v.rule}`)).toEqual(['request.query.limit maximum']);
   });
 
   it('NEGATIVE: the v1 incremental parameter name (since) is not a v2 parameter: the incremental run fails', async () => {
-    const failed = await failedStreamRuns('pipedrive', (t) => replaceOnce(t, 'cursor: { field: updated_at, param: updated_since }', 'cursor: { field: updated_at, param: since }'));
+    const failed = await failedStreamRuns('pipedrive', inStream('persons', (t) => replaceOnce(t, 'cursor: { field: updated_at, param: updated_since }', 'cursor: { field: updated_at, param: since }')));
     expect(failed.map((r) => r.example)).toEqual(['a page of two persons with a next cursor: incremental (sync.cursor 2021-01-03T16:45:10Z)']);
     expect(failed[0]!.violations.map((v) => `${v.location} ${v.rule}`)).toEqual(['request.query.since additionalProperties']);
+  });
+
+  it('NEGATIVE: the v1 incremental parameter name (since) fails the organizations incremental run, and only that', async () => {
+    const failed = await failedStreamRuns('pipedrive', inStream('organizations', (t) => replaceOnce(t, 'param: updated_since', 'param: since')));
+    expect(failed.map((r) => `${r.capability}: ${r.example}`)).toEqual(['streams.organizations: a page of two organizations with a next cursor: incremental (sync.cursor 2021-01-03T16:45:10Z)']);
+    expect(failed[0]!.violations.map((v) => `${v.location} ${v.rule}`)).toEqual(['request.query.since additionalProperties']);
+  });
+
+  it('NEGATIVE: a deal status filter Get all deals does not know (all_not_deleted, a v1 value) fails the deals runs', async () => {
+    const failed = await failedStreamRuns('pipedrive', inStream('deals', (t) => replaceOnce(t, 'query: { sort_by: update_time, sort_direction: asc }', 'query: { sort_by: update_time, sort_direction: asc, status: all_not_deleted }')));
+    // The refused first page leaves no next page and no cursor: the incremental run has nothing to send.
+    expect(failed.map((r) => `${r.capability}: ${r.example}`)).toEqual(['streams.deals: a page of two deals with a next cursor: first page', 'streams.deals: a page of two deals with a next cursor: incremental']);
+    expect(failed[0]!.violations.map((v) => `${v.location} ${v.rule}`)).toEqual(['request.query.status enum']);
+  });
+
+  it('NEGATIVE: a deal value taken as minor units already (no currency conversion) is not what the deals example records say', async () => {
+    const failed = await failedStreamRuns('pipedrive', inStream('deals', (t) => replaceOnce(t, '$decimalToMinor(value, $cur)', 'value')));
+    expect(failed.map((r) => r.example)).toEqual(['a page of two deals with a next cursor: first page']);
+    expect(failed[0]!.problems.join('\n')).toMatch(/record 2 is not a valid deal: .*amount/);
   });
 });

@@ -7,6 +7,7 @@ import { Engine } from '../../runtime/engine/engine.ts';
 import type { Connector } from '../../runtime/manifest/connector.ts';
 import { startSpecServer, type SpecServer, type MockResponse } from './spec-server.ts';
 import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract, streamQueries, failedStreamRuns } from './helpers.ts';
+import { inStream } from './stream-edits.ts';
 
 const TOKEN = '00D5g000004Ab1C!AQ8AQHcontract.test.token';
 const lead = { access_token: TOKEN, default_company: 'Individual' };
@@ -138,12 +139,39 @@ describe('salesforce connector vs the recorded Salesforce REST reference', () =>
     });
     const next = report.runs.find((r) => r.capability === 'streams.contacts' && r.example?.endsWith(': next page'));
     expect(next?.requests.map((r) => `${r.method} ${r.path} ${r.operationId}`)).toEqual([`GET ${API}/query/01gD0000002HU6KIAW-2000 QueryMore`]);
+
+    const account = 'SELECT+Id%2C+Name%2C+Website%2C+Industry%2C+Phone%2C+NumberOfEmployees%2C+AnnualRevenue%2C+BillingStreet%2C+BillingCity%2C+BillingState%2C+BillingPostalCode%2C+BillingCountry%2C+OwnerId%2C+CreatedDate%2C+SystemModstamp+FROM+Account';
+    expect(streamQueries(report, 'companies')).toEqual({
+      first: `q=${account}+ORDER+BY+SystemModstamp`,
+      next: '',
+      incremental: `q=${account}+WHERE+SystemModstamp+%3E+2024-05-04T07%3A59%3A12Z+ORDER+BY+SystemModstamp`,
+    });
+    const opportunity = 'SELECT+Id%2C+Name%2C+Amount%2C+StageName%2C+CloseDate%2C+Probability%2C+IsClosed%2C+IsWon%2C+AccountId%2C+ContactId%2C+OwnerId%2C+CreatedDate%2C+SystemModstamp+FROM+Opportunity';
+    expect(streamQueries(report, 'deals')).toEqual({
+      first: `q=${opportunity}+ORDER+BY+SystemModstamp`,
+      next: '',
+      incremental: `q=${opportunity}+WHERE+SystemModstamp+%3E+2024-05-10T15%3A02%3A09Z+ORDER+BY+SystemModstamp`,
+    });
+    const ops = (stream: string) => report.runs.filter((r) => r.capability === `streams.${stream}`).map((r) => `${r.requests[0]?.path} ${r.requests[0]?.operationId}`);
+    expect(ops('companies')).toEqual([`${API}/query Query`, `${API}/query/01gD0000002HU7LIAW-2000 QueryMore`, `${API}/query Query`]);
+    expect(ops('deals')).toEqual([`${API}/query Query`, `${API}/query/01gD0000002HU8MIAW-2000 QueryMore`, `${API}/query Query`]);
   });
 
   it('NEGATIVE: the SOQL sent in a parameter other than q fails the first page (and so leaves no cursor to read on from)', async () => {
-    const failed = await failedStreamRuns('salesforce', (t) => replaceOnce(t, '        q: "SELECT Id,', '        soql: "SELECT Id,'));
+    const failed = await failedStreamRuns('salesforce', inStream('contacts', (t) => replaceOnce(t, '        q: "SELECT Id,', '        soql: "SELECT Id,')));
     expect(failed.map((r) => r.example)).toEqual(['a partial page of two contacts with nextRecordsUrl: first page', 'a partial page of two contacts with nextRecordsUrl: incremental']);
     expect(failed[0]!.violations.map((v) => `${v.location} ${v.rule}`).sort()).toEqual(['request.query.q required', 'request.query.soql additionalProperties']);
+    expect(failed[1]!.problems.join('\n')).toMatch(/no valid record of the page has the cursor field "updated_at"/);
+  });
+
+  it('NEGATIVE: a deal close date mapped as a date-time is not a valid deal (the model wants a date)', async () => {
+    const failed = await failedStreamRuns('salesforce', inStream('deals', (t) => replaceOnce(t, '"close_date": $s(CloseDate),', '"close_date": $t(CloseDate),')));
+    // Both rows are then invalid deals: the page reaches no cursor, so the incremental run has nothing to send.
+    expect(failed.map((r) => `${r.capability}: ${r.example}`)).toEqual([
+      'streams.deals: a partial page of two opportunities with nextRecordsUrl: first page',
+      'streams.deals: a partial page of two opportunities with nextRecordsUrl: incremental',
+    ]);
+    expect(failed[0]!.problems.join('\n')).toMatch(/record 0065g00000Cd4eFAAR is not a valid deal: .*close_date/);
     expect(failed[1]!.problems.join('\n')).toMatch(/no valid record of the page has the cursor field "updated_at"/);
   });
 });

@@ -8,6 +8,7 @@ import { Engine } from '../../runtime/engine/engine.ts';
 import type { Connector } from '../../runtime/manifest/connector.ts';
 import { startSpecServer, type SpecServer, type MockResponse } from './spec-server.ts';
 import { loadConnector, loadEditedManifest, replaceOnce, expectContract, baseUrlOf, describeResult, expectConnectorContract, streamQueries, failedStreamRuns } from './helpers.ts';
+import { inStream } from './stream-edits.ts';
 
 const credentials = { access_token: '1000.6f2b0c5e8d1a4f7b9c3e2d1a0b9c8d7e.4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d' };
 const added = (id: string): MockResponse => ({
@@ -139,6 +140,14 @@ describe('zoho_crm connector vs the official Zoho CRM v8 spec', () => {
     expect(streamQueries(report, 'contacts')).toEqual({ first: `${fields}&per_page=200`, next: `${fields}&per_page=200&page_token=c8582xx9e7c`, incremental: `${fields}&per_page=200` });
     const runs = report.runs.filter((r) => r.capability === 'streams.contacts');
     expect(runs.map((r) => r.requests[0]?.operationId)).toEqual(['Get Records', 'Get Records', 'Get Records']);
+    const accounts = 'fields=Account_Name%2CWebsite%2CPhone%2CIndustry%2CEmployees%2CBilling_Street%2CBilling_City%2CBilling_State%2CBilling_Code%2CBilling_Country%2COwner%2CCreated_Time%2CModified_Time&sort_by=Modified_Time&sort_order=asc';
+    expect(streamQueries(report, 'companies')).toEqual({ first: `${accounts}&per_page=200`, next: `${accounts}&per_page=200&page_token=c8582xx9e7d`, incremental: `${accounts}&per_page=200` });
+    const deals = 'fields=Deal_Name%2CAmount%2CStage%2CPipeline%2CProbability%2CClosing_Date%2CAccount_Name%2CContact_Name%2COwner%2CCreated_Time%2CModified_Time&sort_by=Modified_Time&sort_order=asc';
+    expect(streamQueries(report, 'deals')).toEqual({ first: `${deals}&per_page=200`, next: `${deals}&per_page=200&page_token=c8582xx9e7e`, incremental: `${deals}&per_page=200` });
+    const ops = (stream: string) => report.runs.filter((r) => r.capability === `streams.${stream}`).map((r) => `${r.requests[0]?.path} ${r.requests[0]?.operationId} ${r.example?.replace(/^.*: /, '')}`);
+    // The incremental runs send the latest Modified_Time of the page in If-Modified-Since.
+    expect(ops('companies')).toEqual(['/crm/v8/Accounts Get Records first page', '/crm/v8/Accounts Get Records next page', '/crm/v8/Accounts Get Records incremental (sync.cursor 2024-05-04T09:10:12+05:30)']);
+    expect(ops('deals')).toEqual(['/crm/v8/Deals Get Records first page', '/crm/v8/Deals Get Records next page', '/crm/v8/Deals Get Records incremental (sync.cursor 2024-05-10T20:32:09+05:30)']);
   });
 
   it('contacts: the incremental read sends the latest Modified_Time in If-Modified-Since, a date-time the spec accepts', async () => {
@@ -159,8 +168,21 @@ describe('zoho_crm connector vs the official Zoho CRM v8 spec', () => {
   });
 
   it('NEGATIVE: a page token parameter the spec does not define (pageToken) fails the follow-up run', async () => {
-    const failed = await failedStreamRuns('zoho_crm', (t) => replaceOnce(t, 'param: page_token, page_size: 200', 'param: pageToken, page_size: 200'));
+    const failed = await failedStreamRuns('zoho_crm', inStream('contacts', (t) => replaceOnce(t, 'param: page_token, page_size: 200', 'param: pageToken, page_size: 200')));
     expect(failed.map((r) => r.example)).toEqual(['a page of two contacts with more records: next page']);
     expect(failed[0]!.violations.map((v) => `${v.location} ${v.rule}`)).toEqual(['request.query.pageToken additionalProperties']);
+  });
+
+  it('NEGATIVE: the field list under a name Get Records does not take (field) fails the deals runs, and only those', async () => {
+    const failed = await failedStreamRuns('zoho_crm', inStream('deals', (t) => replaceOnce(t, '        fields: Deal_Name,', '        field: Deal_Name,')));
+    // The refused first page leaves no next page and no cursor: the incremental run has nothing to send.
+    expect(failed.map((r) => `${r.capability}: ${r.example}`)).toEqual(['streams.deals: a page of two deals with more records: first page', 'streams.deals: a page of two deals with more records: incremental']);
+    expect(failed[0]!.violations.map((v) => `${v.location} ${v.rule}`)).toEqual(['request.query.field additionalProperties']);
+  });
+
+  it('NEGATIVE: an Account lookup read as text (Zoho sends {name, id}) maps no company_id: the deals example records fail', async () => {
+    const failed = await failedStreamRuns('zoho_crm', inStream('deals', (t) => replaceOnce(t, '"company_id": $s(Account_Name.id),', '"company_id": $s(Account_Name),')));
+    expect(failed.map((r) => r.example)).toEqual(['a page of two deals with more records: first page']);
+    expect(failed[0]!.problems.join('\n')).toMatch(/the mapped records differ from the example's records/);
   });
 });

@@ -2,9 +2,11 @@
 // streams keep. A page commits in one write transaction fenced by the lease: a worker whose lease
 // was taken over writes nothing, so two workers never interleave the pages of one stream.
 import { sql } from 'kysely';
-import type { SyncStore, SyncStateRow, SyncRunRow, RecordRow, SyncRecordWrite } from '../sync-types.ts';
+import type { SyncStore, SyncStateRow, SyncRunRow, RecordRow, SyncRecordWrite, RecordChanges } from '../sync-types.ts';
+import type { OutboxItem } from '../types.ts';
 import { changed, type Db, type SqlConnection } from './connection.ts';
 import { json, parse, equalityFilters, type Row } from './rows.ts';
+import { chunks, writeOutbox } from './outbox.ts';
 
 /** Rows per multi-row upsert: 12 parameters a row, 3,000 a statement (SQLite allows 32,766, PostgreSQL 65,535). */
 const RECORD_CHUNK = 250;
@@ -13,7 +15,6 @@ const KEY_CHUNK = 500;
 /** Invalid records' keys kept on a run. */
 const INVALID_KEYS_KEPT = 100;
 
-const chunks = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
 const toRun = (r: Row): SyncRunRow => ({ ...(r as unknown as SyncRunRow), full_refresh: r['full_refresh'] === 1, invalid_keys: parse(r['invalid_keys'], []) });
 const toRecord = (r: Row): RecordRow => ({ ...(r as unknown as RecordRow), data: parse(r['data'], {}) });
@@ -47,14 +48,14 @@ async function writeRecords(trx: Db, w: RecordWrites, records: SyncRecordWrite[]
       .execute();
     for (const r of rows) existing.set(r.key, r);
   }
-  const created: string[] = [];
-  const updated: string[] = [];
+  const created: SyncRecordWrite[] = [];
+  const updated: SyncRecordWrite[] = [];
   const unchanged: string[] = [];
   const writes: SyncRecordWrite[] = [];
   for (const r of page) {
     const was = existing.get(r.key);
-    if (!was || was.deleted_at !== null) created.push(r.key);
-    else if (was.hash !== r.hash) updated.push(r.key);
+    if (!was || was.deleted_at !== null) created.push(r);
+    else if (was.hash !== r.hash) updated.push(r);
     else {
       unchanged.push(r.key);
       continue;
@@ -86,6 +87,13 @@ async function writeRecords(trx: Db, w: RecordWrites, records: SyncRecordWrite[]
     }
   }
   return { created, updated, unchanged };
+}
+
+/** The outbox rows a write's changes announce (none when nobody asked or nothing changed). */
+async function announce(trx: Db, changes: RecordChanges, outbox: ((changes: RecordChanges) => OutboxItem[]) | undefined): Promise<void> {
+  if (!outbox || !(changes.created.length || changes.updated.length)) return;
+  const items = outbox(changes);
+  if (items.length) await writeOutbox(trx, items);
 }
 
 export function syncRepo(c: SqlConnection): SyncStore {
@@ -133,6 +141,7 @@ export function syncRepo(c: SqlConnection): SyncStore {
           .executeTakeFirst()) === 1;
         if (!held) return undefined;
         const { created, updated } = await writeRecords(trx, { ...p, runId: p.runId }, p.records);
+        await announce(trx, { created, updated }, p.outbox);
         let invalidKeys: string[] | undefined;
         if (p.invalidKeys.length) {
           const run = await trx.selectFrom('sync_runs').select('invalid_keys').where('tenant_id', '=', p.tenantId).where('id', '=', p.runId).executeTakeFirst();
@@ -151,9 +160,9 @@ export function syncRepo(c: SqlConnection): SyncStore {
           }))
           .where('tenant_id', '=', p.tenantId).where('id', '=', p.runId)
           .execute();
-        return { created, updated };
+        return { created: created.map((r) => r.key), updated: updated.map((r) => r.key) };
       }),
-    deleteUnseen: (tenantId, integrationId, stream, runId, now) =>
+    deleteUnseen: (tenantId, integrationId, stream, runId, now, outbox) =>
       c.write(async (trx) => {
         // Fenced like a page (and the state row locked on PostgreSQL): only the stream's current run deletes.
         const current = changed(await trx.updateTable('sync_state').set({ updated_at: now })
@@ -165,6 +174,10 @@ export function syncRepo(c: SqlConnection): SyncStore {
           .where((eb) => eb.or([eb('seen_run_id', 'is', null), eb('seen_run_id', '<>', runId)]))
           .returning('key')
           .execute();
+        if (gone.length && outbox) {
+          const items = outbox(gone.map((r) => r.key));
+          if (items.length) await writeOutbox(trx, items);
+        }
         if (gone.length) {
           await trx.updateTable('sync_runs').set((eb) => ({ records_deleted: eb('records_deleted', '+', gone.length) }))
             .where('tenant_id', '=', tenantId).where('id', '=', runId).execute();
@@ -205,8 +218,16 @@ export function syncRepo(c: SqlConnection): SyncStore {
       c.write(async (trx) => {
         const w = { tenantId: r.tenant_id, integrationId: r.integration_id, stream: r.stream, provider: r.provider, model: r.model, now: r.now, runId: null };
         const { created, updated } = await writeRecords(trx, w, [{ key: r.key, data: r.data, hash: r.hash }]);
+        await announce(trx, { created, updated }, r.outbox);
         return created.length ? 'created' : updated.length ? 'updated' : 'unchanged';
       }),
+    getRecord: async (tenantId, integrationId, stream, key) => {
+      const r = await db.selectFrom('records').selectAll().where('tenant_id', '=', tenantId).where('integration_id', '=', integrationId).where('stream', '=', stream).where('key', '=', key).executeTakeFirst();
+      return r && toRecord(r);
+    },
+    hasSucceeded: async (tenantId, integrationId, stream) =>
+      (await db.selectFrom('sync_runs').select('id').where('tenant_id', '=', tenantId).where('integration_id', '=', integrationId).where('stream', '=', stream)
+        .where('status', '=', sql.lit('succeeded')).limit(1).executeTakeFirst()) !== undefined,
     purge: (tenantId, integrationId) =>
       c.write(async (trx) => {
         await trx.deleteFrom('records').where('tenant_id', '=', tenantId).where('integration_id', '=', integrationId).execute();

@@ -5,12 +5,11 @@ import { sql } from 'kysely';
 import type { Store, EventRow, ListQuery, WebhookAttemptRow, WebhookDeliveryRow } from '../types.ts';
 import { UniqueViolation } from '../types.ts';
 import { changed, type Db, type SqlConnection } from './connection.ts';
-import { json, equalityFilters } from './rows.ts';
+import { equalityFilters } from './rows.ts';
+import { outboxInserts, chunks } from './outbox.ts';
 
 /** Rows per multi-row INSERT (well under SQLite's bound-parameter limit). */
 const INSERT_CHUNK = 100;
-
-const chunks = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
 type Due = Pick<WebhookDeliveryRow, 'id' | 'subscription_id' | 'next_attempt_at'>;
 
@@ -36,12 +35,11 @@ export function webhookDeliveriesRepo(c: SqlConnection): Store['webhookDeliverie
   };
 
   const repo: Store['webhookDeliveries'] = {
-    createWithEvent: async (event: EventRow, deliveries: WebhookDeliveryRow[]) => {
+    createWithEvent: async (event: EventRow, deliveries: WebhookDeliveryRow[]) => repo.createWithEvents([{ event, deliveries }]),
+    createWithEvents: async (items) => {
+      if (!items.length) return;
       try {
-        await c.writeAll([
-          db.insertInto('events').values({ ...event, data: json(event.data) }),
-          ...chunks(deliveries, INSERT_CHUNK).map((part) => db.insertInto('webhook_deliveries').values(part)),
-        ]);
+        await c.writeAll(outboxInserts(db, items));
       } catch (err) {
         if (c.isUnique(err)) throw new UniqueViolation('event already stored');
         throw err;
