@@ -37,6 +37,8 @@ export interface Config {
   operationLeaseMs: number;
   /** A sync run's lease on its stream, renewed at every page: a run whose process died is taken over after this. */
   syncLeaseMs: number;
+  /** How long an inbound webhook's sync trigger waits, so a burst of events starts one run. */
+  syncTriggerDebounceMs: number;
   /**
    * PLUGBOARD_TRUST_PROXY: Express `trust proxy` (false: the socket's address is the client's; a hop
    * count; or the proxies' addresses, CIDR ranges and loopback/linklocal/uniquelocal).
@@ -159,6 +161,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!Number.isInteger(operationLeaseMs) || operationLeaseMs < 100) throw new ConfigError(`PLUGBOARD_OPERATION_LEASE_MS must be an integer >= 100, got "${env.PLUGBOARD_OPERATION_LEASE_MS}"`);
   const syncLeaseMs = env.PLUGBOARD_SYNC_LEASE_MS ? Number(env.PLUGBOARD_SYNC_LEASE_MS) : 120_000;
   if (!Number.isInteger(syncLeaseMs) || syncLeaseMs < 100) throw new ConfigError(`PLUGBOARD_SYNC_LEASE_MS must be an integer >= 100, got "${env.PLUGBOARD_SYNC_LEASE_MS}"`);
+  const syncTriggerDebounceMs = env.PLUGBOARD_SYNC_TRIGGER_DEBOUNCE_MS ? Number(env.PLUGBOARD_SYNC_TRIGGER_DEBOUNCE_MS) : 10_000;
+  if (!Number.isInteger(syncTriggerDebounceMs) || syncTriggerDebounceMs < 0) throw new ConfigError(`PLUGBOARD_SYNC_TRIGGER_DEBOUNCE_MS must be an integer >= 0, got "${env.PLUGBOARD_SYNC_TRIGGER_DEBOUNCE_MS}"`);
   const allowedReturnOrigins = (env.PLUGBOARD_ALLOWED_RETURN_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
   for (const o of allowedReturnOrigins) {
     if (!/^https?:\/\/[^/\s]+$/.test(o) || new URL(o).origin !== o.toLowerCase()) throw new ConfigError(`PLUGBOARD_ALLOWED_RETURN_ORIGINS: "${o}" is not an origin like https://app.example.com (scheme and host, no path)`);
@@ -167,5 +171,5 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const authThrottle = readAuthThrottle(env);
   const metricsToken = env.PLUGBOARD_METRICS_TOKEN || undefined;
   if (metricsToken !== undefined && !/^[\x21-\x7e]{16,}$/.test(metricsToken)) throw new ConfigError('PLUGBOARD_METRICS_TOKEN must be at least 16 printable characters without spaces');
-  return { port, host: env.HOST || '127.0.0.1', connectorsDir, logLevel, publicUrl, databaseUrl, jobsUrl, jobsPollMs, jobsLockMs, corsOrigins, webhookRetryScheduleMs, webhookDisableAfterMs, webhookLeaseMs, inboundPerSecond, operationLeaseMs, syncLeaseMs, trustProxy, metricsToken, allowedReturnOrigins, authThrottle };
+  return { port, host: env.HOST || '127.0.0.1', connectorsDir, logLevel, publicUrl, databaseUrl, jobsUrl, jobsPollMs, jobsLockMs, corsOrigins, webhookRetryScheduleMs, webhookDisableAfterMs, webhookLeaseMs, inboundPerSecond, operationLeaseMs, syncLeaseMs, syncTriggerDebounceMs, trustProxy, metricsToken, allowedReturnOrigins, authThrottle };
 }

@@ -4,7 +4,7 @@ import type { Agenda, Job } from 'agenda';
 import { VERIFY_INTEGRATION, REFRESH_OAUTH_TOKEN, SYNC_STREAM } from './agenda.ts';
 import type { VerificationScheduler, IntegrationService } from '../integrations/service.ts';
 import { refreshTimeFor, type OAuthTokens, type RefreshScheduler } from '../oauth/tokens.ts';
-import type { SyncScheduler, SyncService } from '../sync/service.ts';
+import type { SyncScheduler, SyncService, SyncTrigger } from '../sync/service.ts';
 
 interface VerifyJobData {
   tenant_id: string;
@@ -21,7 +21,7 @@ interface SyncJobData {
   integration_id: string;
   stream: string;
   full_refresh?: boolean;
-  trigger: 'manual' | 'schedule';
+  trigger: SyncTrigger;
   /** Times a manual run found the stream busy and waited (it runs once the current run ends). */
   waited?: number;
 }
@@ -52,8 +52,21 @@ export class JobScheduler implements VerificationScheduler, RefreshScheduler, Sy
       .save();
   }
 
-  async queueSync(tenantId: string, integrationId: string, stream: string, opts: { fullRefresh: boolean; trigger: 'manual' | 'schedule' }): Promise<void> {
-    await this.agenda.now(SYNC_STREAM, { tenant_id: tenantId, integration_id: integrationId, stream, full_refresh: opts.fullRefresh, trigger: opts.trigger } satisfies SyncJobData);
+  async queueSync(tenantId: string, integrationId: string, stream: string, opts: { fullRefresh: boolean; trigger: SyncTrigger; at?: Date }): Promise<void> {
+    const data = { tenant_id: tenantId, integration_id: integrationId, stream, full_refresh: opts.fullRefresh, trigger: opts.trigger } satisfies SyncJobData;
+    if (opts.at) await this.agenda.schedule(opts.at, SYNC_STREAM, data);
+    else await this.agenda.now(SYNC_STREAM, data);
+  }
+
+  /** The daily full-refresh reconcile run of streams inbound webhooks keep up to date (catches what they missed). */
+  async scheduleReconcile(tenantId: string, integrationId: string, streams: string[]): Promise<void> {
+    for (const stream of streams) {
+      await this.agenda
+        .create(SYNC_STREAM, { tenant_id: tenantId, integration_id: integrationId, stream, full_refresh: true, trigger: 'reconcile' } satisfies SyncJobData)
+        .repeatEvery('1 day', { skipImmediate: true })
+        .unique({ name: SYNC_STREAM, 'data.integration_id': integrationId, 'data.stream': stream, 'data.trigger': 'reconcile' })
+        .save();
+    }
   }
 
   /** One recurring sync-stream job per integration and stream, on the manifest's schedule (a later call moves it). */
@@ -85,7 +98,7 @@ export function defineJobs(agenda: Agenda, deps: { integrations: IntegrationServ
       deps.logger.debug({ job: SYNC_STREAM, integrationId: d.integration_id, stream: d.stream, status: typeof run === 'object' ? run.status : run ?? 'skipped' }, 'job done');
       // A deleted integration (or a stream its manifest dropped) takes its recurring job with it.
       if (run === 'gone') return job.remove();
-      if (d.trigger !== 'manual') return; // the recurring job stays; its next run is due on its schedule
+      if (d.trigger === 'schedule' || d.trigger === 'reconcile') return; // the recurring job stays; its next run is due on its schedule
       await job.remove();
       if (run !== 'busy') return;
       if ((d.waited ?? 0) < SYNC_BUSY_TRIES) await agenda.schedule(new Date(Date.now() + SYNC_BUSY_DELAY_MS), SYNC_STREAM, { ...d, waited: (d.waited ?? 0) + 1 } satisfies SyncJobData);

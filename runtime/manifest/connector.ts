@@ -77,7 +77,8 @@ export interface CompiledWebhooks {
   handshake?: { when: CompiledExpression; response: CompiledExpression };
   eventId?: CompiledExpression;
   eventType?: CompiledExpression;
-  events: Map<string, { type: string; data?: CompiledExpression }>;
+  /** Provider event -> the normalized event (type, data) and/or the stream it triggers. */
+  events: Map<string, { type?: string; data?: CompiledExpression; triggers?: string }>;
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -342,7 +343,10 @@ export function compileConnector(manifest: Manifest, where: { file: string; map:
     };
     if (w.signature.scheme !== 'none' && !w.signature.secret) issue(ctx, ['webhooks', 'signature'], `scheme "${w.signature.scheme}" needs a "secret" template`, 'webhook_secret');
     for (const [ev, def] of Object.entries(w.events ?? {})) {
-      webhooks.events.set(ev, { type: def.type, data: def.data ? expression(ctx, def.data, ['webhooks', 'events', ev, 'data'], 'response') : undefined });
+      webhooks.events.set(ev, { type: def.type, data: def.data ? expression(ctx, def.data, ['webhooks', 'events', ev, 'data'], 'response') : undefined, triggers: def.triggers });
+      if (def.triggers && !streams.has(def.triggers)) {
+        issue(ctx, ['webhooks', 'events', ev, 'triggers'], `triggers "${def.triggers}" is no stream of this manifest (streams: ${[...streams.keys()].join(', ') || 'none'})${didYouMean(def.triggers, [...streams.keys()])}`, 'unknown_stream');
+      }
     }
   }
 

@@ -154,7 +154,7 @@ export interface WebhooksSpec {
   handshake?: { when: string; response: string };
   event_id?: string;
   event_type?: string;
-  events?: Record<string, { type: string; data?: string }>;
+  events?: Record<string, { type?: string; data?: string; triggers?: string }>;
 }
 
 export interface Manifest {

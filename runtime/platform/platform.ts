@@ -143,13 +143,14 @@ async function assemble(config: Config, env: NodeJS.ProcessEnv, logger: Logger, 
   const integrations = new IntegrationService(store, reg.connectors, cipher, engine, scheduler, logger, audit, events);
   await integrations.adoptLegacyEnvironments();
   const routing = new RoutingService(store, reg.connectors, audit);
-  const sync = new SyncService(store, reg.connectors, integrations, engine, events, scheduler, audit, logger, { leaseMs: config.syncLeaseMs, holder: `${os.hostname()}:${process.pid}` });
+  const sync = new SyncService(store, reg.connectors, integrations, engine, events, scheduler, audit, logger, { leaseMs: config.syncLeaseMs, holder: `${os.hostname()}:${process.pid}`, triggerDebounceMs: config.syncTriggerDebounceMs });
   const operations = new OperationService(store, reg.connectors, engine, routing, integrations, logger, metrics, events, {
     leaseMs: config.operationLeaseMs, writeBack: (...a) => sync.writeBack(...a),
   });
   const operationSweeper = new OperationSweeper(operations, logger);
   const inbound = new InboundWebhooks(store, reg.connectors, integrations, events, logger, { pollMs: config.jobsPollMs, leaseMs: config.webhookLeaseMs, publicUrlSet: !!config.publicUrl, perSecond: config.inboundPerSecond,
-    onRejected: (provider, code) => metrics.inboundRejected.inc({ provider, code }) });
+    onRejected: (provider, code) => metrics.inboundRejected.inc({ provider, code }),
+    onTrigger: async (tenantId, integrationId, stream) => void (await sync.trigger(tenantId, integrationId, stream)) });
   const oauthTokens = new OAuthTokens({
     store, cipher, connectors: reg.connectors, env, logger, events, refreshScheduler: scheduler,
     baseUrlOf: (c, row) => {

@@ -18,6 +18,8 @@ export interface SyncStateRow {
   /** Epoch ms. */
   lease_until: number | null;
   updated_at: string;
+  /** Epoch ms a webhook-triggered run is due (null: none pending). */
+  trigger_due_at: number | null;
 }
 
 export type SyncRunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -131,6 +133,12 @@ export interface SyncStore {
    * state's run (another run took the stream over).
    */
   deleteUnseen(tenantId: string, integrationId: string, stream: string, runId: string, now: string, outbox?: (keys: string[]) => OutboxItem[]): Promise<string[]>;
+  /**
+   * Marks a webhook-triggered run of the stream as due at `dueMs` unless one is already pending
+   * (due at or after `staleMs`: an older mark whose run never came is replaced). True when marked:
+   * the caller queues the run. Cleared when any run of the stream starts (startRun).
+   */
+  markTriggered(tenantId: string, integrationId: string, stream: string, dueMs: number, staleMs: number): Promise<boolean>;
   /** A run of the stream has succeeded before (the first one is the backfill). */
   hasSucceeded(tenantId: string, integrationId: string, stream: string): Promise<boolean>;
   /**

@@ -19,12 +19,17 @@ import type { AuditContext, AuditLog } from '../access/audit.ts';
 import { newId } from '../store/ids.ts';
 import { conflict, invalid, notFound } from '../errors/plugboard-error.ts';
 
+/** What started a run: POST /sync, the manifest schedule, an inbound webhook, the daily reconcile. */
+export type SyncTrigger = 'manual' | 'schedule' | 'webhook' | 'reconcile';
+
 /** Queues sync work (implemented on Agenda by runtime/jobs). */
 export interface SyncScheduler {
-  /** One run of one stream, now. */
-  queueSync(tenantId: string, integrationId: string, stream: string, opts: { fullRefresh: boolean; trigger: 'manual' | 'schedule' }): Promise<void>;
+  /** One run of one stream, now (or at `at`). */
+  queueSync(tenantId: string, integrationId: string, stream: string, opts: { fullRefresh: boolean; trigger: SyncTrigger; at?: Date }): Promise<void>;
   /** The recurring run of each stream on its manifest schedule (idempotent). */
   scheduleStreams(tenantId: string, integrationId: string, streams: Array<{ name: string; schedule: string }>): Promise<void>;
+  /** The daily full-refresh reconcile of streams inbound webhooks trigger (idempotent). */
+  scheduleReconcile(tenantId: string, integrationId: string, streams: string[]): Promise<void>;
 }
 
 export interface SyncOptions {
@@ -32,7 +37,12 @@ export interface SyncOptions {
   leaseMs: number;
   /** Names this process as lease holder. */
   holder: string;
+  /** How long a webhook-triggered run waits, so a burst of events starts one run (default 10 s). */
+  triggerDebounceMs?: number;
 }
+
+/** A trigger mark whose run has not started this long after it was due is taken as lost and replaced. */
+const TRIGGER_STALE_MS = 10 * 60_000;
 
 export interface SyncRequest {
   stream?: string;
@@ -80,6 +90,21 @@ export class SyncService {
     if (!row || !connector?.streams || row.status !== 'active') return;
     const streams = [...connector.streams].filter(([, s]) => s.schedule).map(([name, s]) => ({ name, schedule: s.schedule! }));
     if (streams.length) await this.scheduler.scheduleStreams(tenantId, integrationId, streams);
+    const triggered = triggeredStreams(connector);
+    if (triggered.length) await this.scheduler.scheduleReconcile(tenantId, integrationId, triggered);
+  }
+
+  /**
+   * An inbound webhook says the stream changed at the provider: one incremental run, debounced (the
+   * first event of a burst marks the stream and queues the run; the others find it marked). A run
+   * that starts for any reason clears the mark, so events arriving during a run start one more.
+   */
+  async trigger(tenantId: string, integrationId: string, stream: string): Promise<boolean> {
+    const now = Date.now();
+    const due = now + (this.opts.triggerDebounceMs ?? 10_000);
+    if (!(await this.store.sync.markTriggered(tenantId, integrationId, stream, due, now - TRIGGER_STALE_MS))) return false;
+    await this.scheduler.queueSync(tenantId, integrationId, stream, { fullRefresh: false, trigger: 'webhook', at: new Date(due) });
+    return true;
   }
 
   /**
@@ -87,7 +112,7 @@ export class SyncService {
    * this version, or whose manifest gained streams, get their recurring runs too). Idempotent.
    */
   async scheduleAll(): Promise<number> {
-    const providers = [...this.connectors].filter(([, c]) => [...(c.streams?.values() ?? [])].some((s) => s.schedule)).map(([name]) => name);
+    const providers = [...this.connectors].filter(([, c]) => [...(c.streams?.values() ?? [])].some((s) => s.schedule) || triggeredStreams(c).length).map(([name]) => name);
     const active = await this.store.integrations.activeOf(providers);
     for (const i of active) await this.scheduleFor(i.tenant_id, i.id);
     return active.length;
@@ -99,7 +124,7 @@ export class SyncService {
    * Provider failures end the run as failed (the next run resumes from the last committed page);
    * they are recorded, not thrown.
    */
-  async run(tenantId: string, integrationId: string, stream: string, opts: { fullRefresh?: boolean; trigger?: 'manual' | 'schedule' } = {}): Promise<SyncRunRow | 'busy' | 'gone' | undefined> {
+  async run(tenantId: string, integrationId: string, stream: string, opts: { fullRefresh?: boolean; trigger?: SyncTrigger } = {}): Promise<SyncRunRow | 'busy' | 'gone' | undefined> {
     const row = await this.store.integrations.get(tenantId, integrationId);
     const connector = row && this.connectors.get(row.provider);
     const spec = connector?.streams?.get(stream);
@@ -233,7 +258,7 @@ export class SyncService {
   }
 
   /** Every finished run announces itself once (per-record events are not built yet). */
-  private async announce(run: SyncRunRow, provider: string, trigger: 'manual' | 'schedule'): Promise<void> {
+  private async announce(run: SyncRunRow, provider: string, trigger: SyncTrigger): Promise<void> {
     await this.events.publish(run.tenant_id, 'sync.completed', {
       sync_run_id: run.id, integration_id: run.integration_id, provider, stream: run.stream, status: run.records_invalid ? 'partial' : 'succeeded',
       records_created: run.records_created, records_updated: run.records_updated, records_unchanged: Math.max(0, run.records_read - run.records_invalid - run.records_created - run.records_updated),
@@ -263,4 +288,9 @@ export class SyncService {
     if (since && Number.isNaN(since.getTime())) throw invalid({ updated_since: ['must be a date-time'] });
     return this.store.sync.records(tenantId, { ...f, updated_since: since?.toISOString(), include_deleted: since !== undefined });
   }
+}
+
+/** Streams some inbound webhook event of the connector triggers. */
+function triggeredStreams(c: Connector): string[] {
+  return [...new Set([...(c.webhooks?.events.values() ?? [])].flatMap((e) => (e.triggers ? [e.triggers] : [])))];
 }

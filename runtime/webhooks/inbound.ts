@@ -64,7 +64,11 @@ export class InboundWebhooks extends PollingWorker {
     private readonly integrations: CredentialOpener,
     private readonly events: EventPublisher,
     private readonly logger: Logger,
-    private readonly opts: { pollMs: number; leaseMs?: number; publicUrlSet?: boolean; perSecond?: number; onRejected?: (provider: string, code: string) => void } = { pollMs: 1000 },
+    private readonly opts: {
+      pollMs: number; leaseMs?: number; publicUrlSet?: boolean; perSecond?: number; onRejected?: (provider: string, code: string) => void;
+      /** Hybrid sync: an event whose mapping `triggers` a stream starts a (debounced) incremental run of it. */
+      onTrigger?: (tenantId: string, integrationId: string, stream: string) => Promise<void>;
+    } = { pollMs: 1000 },
   ) {
     super(opts.pollMs, (err) => logger.error({ err: (err as Error).message }, 'inbound webhook round failed'));
     this.limiter = new RateLimiterMemory({ keyPrefix: 'inbound', points: opts.perSecond ?? 200, duration: 1 });
@@ -198,6 +202,15 @@ export class InboundWebhooks extends PollingWorker {
     if (!mapping) {
       await finish('ignored', `no mapping for provider event "${type}"`, null, type);
       return 'ignored';
+    }
+    if (mapping.triggers) {
+      // Before the normalized event: a trigger is idempotent (debounced), so reprocessing is harmless.
+      await this.opts.onTrigger?.(ev.tenant_id, ev.integration_id, mapping.triggers).catch((err: Error) =>
+        this.logger.warn({ inboundEventId: ev.id, stream: mapping.triggers, err: err.message }, 'inbound webhook could not trigger its stream; the next scheduled or reconcile run catches up'));
+    }
+    if (!mapping.type) {
+      await finish('processed', null, null, type);
+      return 'processed';
     }
     let data: Record<string, unknown>;
     try {

@@ -123,10 +123,11 @@ export async function sqlOne<T = Record<string, unknown>>(store: Store, text: st
 }
 
 /** Agenda's jobs of one name from the application's database: next_run_at as epoch ms, data parsed. */
-export async function agendaJobs(store: Store, name: string): Promise<Array<{ next_run_at: number; data: Record<string, unknown> }>> {
-  const rows = await sqlQuery<{ next_run_at: unknown; data: unknown }>(store, 'SELECT next_run_at, data FROM agenda_jobs WHERE name = ?', name);
+export async function agendaJobs(store: Store, name: string): Promise<Array<{ next_run_at: number; repeat_interval: string | null; data: Record<string, unknown> }>> {
+  const rows = await sqlQuery<{ next_run_at: unknown; repeat_interval: string | null; data: unknown }>(store, 'SELECT next_run_at, repeat_interval, data FROM agenda_jobs WHERE name = ?', name);
   return rows.map((r) => ({
     next_run_at: r.next_run_at instanceof Date ? r.next_run_at.getTime() : Number(r.next_run_at),
+    repeat_interval: r.repeat_interval ?? null,
     data: (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as Record<string, unknown>,
   }));
 }

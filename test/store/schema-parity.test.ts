@@ -145,6 +145,7 @@ describe.skipIf(gate.skip)('schema parity of the SQLite and PostgreSQL migration
       'operations.lease_expires_at',
       'rate_limits.expire',
       'sync_state.lease_until',
+      'sync_state.trigger_due_at',
       'webhook_deliveries.locked_until',
       'webhook_deliveries.next_attempt_at',
     ]);

@@ -329,6 +329,10 @@ export const POSTGRES_MIGRATIONS: string[] = [
   CREATE INDEX records_updated ON records(tenant_id, updated_at);
   CREATE INDEX records_stream_updated ON records(tenant_id, stream, updated_at);
   `,
+  // Hybrid sync (SQLite 13): when an inbound webhook asked for a run of the stream (debounce: one pending at a time).
+  `
+  ALTER TABLE sync_state ADD COLUMN trigger_due_at bigint;
+  `,
 ];
 
 /** Two-key advisory lock: this class id and the schema's name, so schemas migrate independently. */

@@ -104,7 +104,7 @@ export function syncRepo(c: SqlConnection): SyncStore {
   return {
     acquire: async (tenantId, integrationId, stream, holder, nowMs, untilMs) =>
       (await db.insertInto('sync_state')
-        .values({ tenant_id: tenantId, integration_id: integrationId, stream, cursor: null, resume: null, run_id: null, lease_holder: holder, lease_until: untilMs, updated_at: new Date(nowMs).toISOString() })
+        .values({ tenant_id: tenantId, integration_id: integrationId, stream, cursor: null, resume: null, run_id: null, lease_holder: holder, lease_until: untilMs, trigger_due_at: null, updated_at: new Date(nowMs).toISOString() })
         .onConflict((oc) => oc.columns(['tenant_id', 'integration_id', 'stream'])
           .doUpdateSet((eb) => ({ lease_holder: eb.ref('excluded.lease_holder'), lease_until: eb.ref('excluded.lease_until'), updated_at: eb.ref('excluded.updated_at') }))
           .where((eb) => eb.or([
@@ -128,10 +128,18 @@ export function syncRepo(c: SqlConnection): SyncStore {
       c.write(async (trx) => {
         await trx.insertInto('sync_runs').values({ ...run, full_refresh: run.full_refresh ? 1 : 0, invalid_keys: json(run.invalid_keys) }).execute();
         await trx.insertInto('sync_state')
-          .values({ tenant_id: run.tenant_id, integration_id: run.integration_id, stream: run.stream, cursor: null, resume: null, run_id: run.id, lease_holder: null, lease_until: null, updated_at: run.started_at })
-          .onConflict((oc) => oc.columns(['tenant_id', 'integration_id', 'stream']).doUpdateSet((eb) => ({ run_id: eb.ref('excluded.run_id'), updated_at: eb.ref('excluded.updated_at') })))
+          .values({ tenant_id: run.tenant_id, integration_id: run.integration_id, stream: run.stream, cursor: null, resume: null, run_id: run.id, lease_holder: null, lease_until: null, trigger_due_at: null, updated_at: run.started_at })
+          .onConflict((oc) => oc.columns(['tenant_id', 'integration_id', 'stream']).doUpdateSet((eb) => ({ run_id: eb.ref('excluded.run_id'), trigger_due_at: null, updated_at: eb.ref('excluded.updated_at') })))
           .execute();
       }),
+    markTriggered: async (tenantId, integrationId, stream, dueMs, staleMs) =>
+      (await db.insertInto('sync_state')
+        .values({ tenant_id: tenantId, integration_id: integrationId, stream, cursor: null, resume: null, run_id: null, lease_holder: null, lease_until: null, trigger_due_at: dueMs, updated_at: new Date().toISOString() })
+        .onConflict((oc) => oc.columns(['tenant_id', 'integration_id', 'stream'])
+          .doUpdateSet((eb) => ({ trigger_due_at: eb.ref('excluded.trigger_due_at') }))
+          .where((eb) => eb.or([eb('sync_state.trigger_due_at', 'is', null), eb('sync_state.trigger_due_at', '<', staleMs)])))
+        .returning('stream')
+        .executeTakeFirst()) !== undefined,
     commitPage: (p) =>
       c.write(async (trx) => {
         // The fence, first: on PostgreSQL this also locks the state row until commit, so a takeover waits for the page.

@@ -264,6 +264,8 @@ export interface SyncStateTable {
   lease_holder: string | null;
   lease_until: number | null;
   updated_at: string;
+  /** Epoch ms an inbound webhook's run is due (null: none pending). */
+  trigger_due_at: number | null;
 }
 
 export interface SyncRunsTable {

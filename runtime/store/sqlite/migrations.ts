@@ -389,4 +389,8 @@ export const SQLITE_MIGRATIONS: string[] = [
   CREATE INDEX records_updated ON records(tenant_id, updated_at);
   CREATE INDEX records_stream_updated ON records(tenant_id, stream, updated_at);
   `,
+  // Hybrid sync: when an inbound webhook asked for a run of the stream (debounce: one pending at a time).
+  `
+  ALTER TABLE sync_state ADD COLUMN trigger_due_at INTEGER;
+  `,
 ];
