@@ -67,6 +67,8 @@ export interface SyncRecordWrite {
   key: string;
   data: Record<string, unknown>;
   hash: string;
+  /** `data` as JSON when the caller already has it (stored as given). */
+  json?: string;
 }
 
 export interface SyncPage {

@@ -12,7 +12,7 @@ import type { PageRequest } from '../engine/pagination/paginator.ts';
 import type { EventPublisher, EventStager } from '../webhooks/events.ts';
 import type { OutboxItem } from '../store/types.ts';
 import { changeEvents, deleteEvents, type RecordScope } from './record-events.ts';
-import { hashOf } from './record-hash.ts';
+import { canonical } from './record-hash.ts';
 import { writeBack } from './write-back.ts';
 import type { IntegrationService } from '../integrations/service.ts';
 import type { AuditContext, AuditLog } from '../access/audit.ts';
@@ -206,7 +206,7 @@ export class SyncService {
           const outbox = await this.outbox(row.tenant_id, scope && ((changes: RecordChanges) => changeEvents(scope, changes, now)));
           const committed = await this.store.sync.commitPage({
             tenantId: row.tenant_id, integrationId: row.id, provider: row.provider, stream, model: a.spec.model, runId: a.run.id, holder: a.holder,
-            records: page.records.map((r) => ({ key: r.key, data: r.data, hash: hashOf(r.data) })),
+            records: page.records.map((r) => ({ key: r.key, data: r.data, ...canonical(r.data) })),
             invalidKeys: page.invalid.map((i) => (i.key ?? '(no key)').slice(0, 200)), cursor: page.cursor, resume: page.next ? JSON.stringify(page.next) : null, now,
             ...(outbox ? { outbox: outbox.build } : {}),
           });
