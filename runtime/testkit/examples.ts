@@ -2,6 +2,7 @@
 // response is served by an in-memory transport; the request the engine built and the output (or
 // typed error) it produced are compared with what the example expects.
 import { isDeepStrictEqual } from 'node:util';
+import { modelErrors } from '../manifest/models.ts';
 import type { Connector } from '../manifest/connector.ts';
 import type { ExampleSpec } from '../manifest/types.ts';
 import { Engine, type RunOptions } from '../engine/engine.ts';
@@ -203,7 +204,26 @@ export async function runExample(connector: Connector, capability: string, ex: E
       if (!compare('error', ex.error, actual, problems)) problems.push(`the engine said: ${result.error.type}: ${result.error.message}`);
     }
   }
+  if (result.ok) problems.push(...(await writeBackProblems(connector, capability, ex.input, result.output)));
   return { connector: connector.name, capability, example: ex.name, passed: problems.length === 0, problems };
+}
+
+/** A capability with `record:` must give, for the example's input and output, a valid model with its key (merged over nothing: as for a record not yet synced). */
+async function writeBackProblems(connector: Connector, capability: string, input: unknown, output: unknown): Promise<string[]> {
+  const wb = connector.capabilities.get(capability)?.record;
+  const stream = wb && connector.streams.get(wb.stream);
+  if (!wb || !stream) return [];
+  let mapped: unknown;
+  try {
+    mapped = await wb.mapping.evaluate({ input, output });
+  } catch (err) {
+    return [`record.mapping failed: ${(err as Error).message}`];
+  }
+  if (!mapped || typeof mapped !== 'object' || Array.isArray(mapped)) return [`record.mapping gave ${JSON.stringify(mapped) ?? 'nothing'}, not a ${stream.model} object`];
+  const key = (mapped as Record<string, unknown>)[stream.primaryKey];
+  const problems = modelErrors(stream.model, mapped).map((e) => `record.mapping: not a valid ${stream.model}: ${e}`);
+  if ((typeof key !== 'string' || key === '') && typeof key !== 'number') problems.unshift(`record.mapping gave no ${stream.primaryKey} (the record's key)`);
+  return problems;
 }
 
 export async function runConnectorExamples(connector: Connector): Promise<ExampleResult[]> {
