@@ -64,7 +64,8 @@ export class JobScheduler implements VerificationScheduler, RefreshScheduler, Sy
       await this.agenda
         .create(SYNC_STREAM, { tenant_id: tenantId, integration_id: integrationId, stream, full_refresh: true, trigger: 'reconcile' } satisfies SyncJobData)
         .repeatEvery('1 day', { skipImmediate: true })
-        .unique({ name: SYNC_STREAM, 'data.integration_id': integrationId, 'data.stream': stream, 'data.trigger': 'reconcile' })
+        // insertOnly: saving again (every worker start) must not push the next run back a day.
+        .unique({ name: SYNC_STREAM, 'data.integration_id': integrationId, 'data.stream': stream, 'data.trigger': 'reconcile' }, { insertOnly: true })
         .save();
     }
   }
@@ -98,11 +99,20 @@ export function defineJobs(agenda: Agenda, deps: { integrations: IntegrationServ
       deps.logger.debug({ job: SYNC_STREAM, integrationId: d.integration_id, stream: d.stream, status: typeof run === 'object' ? run.status : run ?? 'skipped' }, 'job done');
       // A deleted integration (or a stream its manifest dropped) takes its recurring job with it.
       if (run === 'gone') return job.remove();
-      if (d.trigger === 'schedule' || d.trigger === 'reconcile') return; // the recurring job stays; its next run is due on its schedule
+      // A recurring job stays (its next run is due on its schedule). A reconcile that found its stream
+      // busy (a webhook-triggered run, likely) is retried soon by a one-off copy, not a day later.
+      if ((d.trigger === 'schedule' || d.trigger === 'reconcile') && d.waited === undefined) {
+        if (run === 'busy' && d.trigger === 'reconcile') await agenda.schedule(new Date(Date.now() + SYNC_BUSY_DELAY_MS), SYNC_STREAM, { ...d, waited: 1 } satisfies SyncJobData);
+        return;
+      }
       await job.remove();
       if (run !== 'busy') return;
       if ((d.waited ?? 0) < SYNC_BUSY_TRIES) await agenda.schedule(new Date(Date.now() + SYNC_BUSY_DELAY_MS), SYNC_STREAM, { ...d, waited: (d.waited ?? 0) + 1 } satisfies SyncJobData);
-      else deps.logger.warn({ integrationId: d.integration_id, stream: d.stream, waitedMs: SYNC_BUSY_DELAY_MS * SYNC_BUSY_TRIES }, 'sync: a requested run gave up waiting for the stream\'s current run to end');
+      else {
+        deps.logger.warn({ integrationId: d.integration_id, stream: d.stream, waitedMs: SYNC_BUSY_DELAY_MS * SYNC_BUSY_TRIES }, 'sync: a requested run gave up waiting for the stream\'s current run to end');
+        // A given-up webhook run must not leave its mark: the next event starts a run again.
+        if (d.trigger === 'webhook') await deps.sync.clearTrigger(d.tenant_id, d.integration_id, d.stream);
+      }
     },
     { concurrency: 2, lockLifetime: deps.lockLifetimeMs },
   );

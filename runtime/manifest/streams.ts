@@ -88,8 +88,10 @@ export function compileStreams(specs: Record<string, StreamSpec>, c: StreamCompi
 /** A capability's write-back into a stream's records (`record:`), checked against this manifest's streams. */
 export interface CompiledWriteBack {
   stream: string;
-  /** JSONata over { input, output } giving the record's fields. */
+  /** JSONata over { input, output } giving the record's fields (null: nothing to write). */
   mapping: CompiledExpression;
+  /** Only over a record the stream already has. */
+  updateOnly: boolean;
 }
 
 export function compileWriteBacks(capabilities: Record<string, CapabilitySpec>, streams: Map<string, CompiledStream>, c: StreamCompiler): Map<string, CompiledWriteBack> {
@@ -102,7 +104,7 @@ export function compileWriteBacks(capabilities: Record<string, CapabilitySpec>, 
       c.issue([...segs, 'stream'], `record.stream "${spec.record.stream}" is no stream of this manifest (streams: ${known.join(', ') || 'none'})${didYouMean(spec.record.stream, known)}`, 'unknown_stream');
       continue;
     }
-    out.set(name, { stream: spec.record.stream, mapping: c.expression(spec.record.mapping, [...segs, 'mapping']) });
+    out.set(name, { stream: spec.record.stream, mapping: c.expression(spec.record.mapping, [...segs, 'mapping']), updateOnly: spec.record.update_only === true });
   }
   return out;
 }

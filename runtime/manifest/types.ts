@@ -96,7 +96,7 @@ export interface CapabilitySpec {
   errors?: ErrorsSpec;
   timeout_ms?: number;
   /** Write-back into a stream's records on success. */
-  record?: { stream: string; mapping: string };
+  record?: { stream: string; mapping: string; update_only?: boolean };
   examples?: ExampleSpec[];
 }
 

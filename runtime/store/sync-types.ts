@@ -141,6 +141,8 @@ export interface SyncStore {
    * the caller queues the run. Cleared when any run of the stream starts (startRun).
    */
   markTriggered(tenantId: string, integrationId: string, stream: string, dueMs: number, staleMs: number): Promise<boolean>;
+  /** Clears the stream's trigger mark (its run will not come: given up, or the integration is not active). */
+  clearTrigger(tenantId: string, integrationId: string, stream: string): Promise<void>;
   /** A run of the stream has succeeded before (the first one is the backfill). */
   hasSucceeded(tenantId: string, integrationId: string, stream: string): Promise<boolean>;
   /**
@@ -160,6 +162,16 @@ export interface SyncStore {
    * created/updated/unchanged rules as commitPage; its seen_run_id is left as it was.
    */
   upsertOne(r: Pick<RecordRow, 'tenant_id' | 'integration_id' | 'provider' | 'stream' | 'model' | 'key' | 'data' | 'hash'> & { now: string; outbox?: (changes: RecordChanges) => OutboxItem[] }): Promise<SyncWriteOutcome>;
+  /**
+   * Like upsertOne, with the record built from the stored one inside the same transaction (locked
+   * on PostgreSQL), so a merge never overwrites a page committed meanwhile. `build` answering
+   * undefined writes nothing ('skipped').
+   */
+  mergeOne(r: Pick<RecordRow, 'tenant_id' | 'integration_id' | 'provider' | 'stream' | 'model' | 'key'> & {
+    now: string;
+    build: (stored: RecordRow | undefined) => Omit<SyncRecordWrite, 'key'> | undefined;
+    outbox?: (changes: RecordChanges) => OutboxItem[];
+  }): Promise<SyncWriteOutcome | 'skipped'>;
   /** One live or deleted record by key. */
   getRecord(tenantId: string, integrationId: string, stream: string, key: string): Promise<RecordRow | undefined>;
   /** Deletes an integration's records, sync state and runs (the integration is gone). */

@@ -8,10 +8,6 @@ export function canonical(data: Record<string, unknown>): { json: string; hash: 
   return { json, hash: createHash('sha256').update(json).digest('base64url') };
 }
 
-export function hashOf(data: Record<string, unknown>): string {
-  return canonical(data).hash;
-}
-
 function sorted(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sorted);
   if (!v || typeof v !== 'object') return v;

@@ -103,8 +103,17 @@ export class SyncService {
     const now = Date.now();
     const due = now + (this.opts.triggerDebounceMs ?? 10_000);
     if (!(await this.store.sync.markTriggered(tenantId, integrationId, stream, due, now - TRIGGER_STALE_MS))) return false;
-    await this.scheduler.queueSync(tenantId, integrationId, stream, { fullRefresh: false, trigger: 'webhook', at: new Date(due) });
+    try {
+      await this.scheduler.queueSync(tenantId, integrationId, stream, { fullRefresh: false, trigger: 'webhook', at: new Date(due) });
+    } catch (err) {
+      await this.clearTrigger(tenantId, integrationId, stream);
+      throw err;
+    }
     return true;
+  }
+
+  async clearTrigger(tenantId: string, integrationId: string, stream: string): Promise<void> {
+    await this.store.sync.clearTrigger(tenantId, integrationId, stream).catch((err: Error) => this.logger.warn({ integrationId, stream, err: err.message }, 'sync: cannot clear a trigger mark'));
   }
 
   /**
@@ -129,7 +138,10 @@ export class SyncService {
     const connector = row && this.connectors.get(row.provider);
     const spec = connector?.streams?.get(stream);
     if (!row || !connector || !spec) return 'gone';
-    if (row.status !== 'active') return undefined;
+    if (row.status !== 'active') {
+      if (opts.trigger === 'webhook') await this.clearTrigger(tenantId, integrationId, stream);
+      return undefined;
+    }
     const holder = `${this.opts.holder}:${newId()}`;
     const now = Date.now();
     const state = await this.store.sync.acquire(tenantId, integrationId, stream, holder, now, now + this.opts.leaseMs);

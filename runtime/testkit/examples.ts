@@ -219,7 +219,8 @@ async function writeBackProblems(connector: Connector, capability: string, input
   } catch (err) {
     return [`record.mapping failed: ${(err as Error).message}`];
   }
-  if (!mapped || typeof mapped !== 'object' || Array.isArray(mapped)) return [`record.mapping gave ${JSON.stringify(mapped) ?? 'nothing'}, not a ${stream.model} object`];
+  if (mapped === null || mapped === undefined) return []; // nothing to write for this call, on purpose
+  if (typeof mapped !== 'object' || Array.isArray(mapped)) return [`record.mapping gave ${JSON.stringify(mapped)}, not a ${stream.model} object`];
   const key = (mapped as Record<string, unknown>)[stream.primaryKey];
   const problems = modelErrors(stream.model, mapped).map((e) => `record.mapping: not a valid ${stream.model}: ${e}`);
   if ((typeof key !== 'string' || key === '') && typeof key !== 'number') problems.unshift(`record.mapping gave no ${stream.primaryKey} (the record's key)`);

@@ -35,7 +35,9 @@ export class AttemptWriter {
           const done = await this.store.webhookDeliveries.recordAttempts(batch.map((w) => w.item));
           batch.forEach((w, i) => w.resolve(done[i] ?? false));
         } catch (err) {
-          for (const w of batch) w.reject(err);
+          // One bad row must not fail the others (of any tenant): record them one by one.
+          if (batch.length === 1) batch[0]!.reject(err);
+          else for (const w of batch) await this.store.webhookDeliveries.recordAttempts([w.item]).then(([ok]) => w.resolve(ok ?? false), w.reject);
         }
       }
     } finally {

@@ -75,9 +75,10 @@ export const DEFAULT_EXCERPT_BYTES = 1024;
 export function truncateExcerpt(body: Buffer | string | null | undefined, maxBytes = DEFAULT_EXCERPT_BYTES): string {
   if (body === null || body === undefined) return '';
   const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  if (buf.length <= maxBytes) return buf.toString('utf8');
+  // NUL never reaches the store (PostgreSQL text refuses it, failing the write of the attempt).
+  if (buf.length <= maxBytes) return buf.toString('utf8').replace(/\0/g, '');
   let end = Math.max(0, maxBytes);
   // Step back over continuation bytes (10xxxxxx) so a multi-byte character is never split.
   while (end > 0 && (buf[end] & 0xc0) === 0x80) end--;
-  return buf.subarray(0, end).toString('utf8') + '…';
+  return buf.subarray(0, end).toString('utf8').replace(/\0/g, '') + '…';
 }

@@ -29,7 +29,7 @@ capabilities:
   update_contact:
     request: { method: PATCH, path: "/contacts/{{input.contact_id}}", body: '{ "phone": input.phone }' }
     response: '{ "contact_id": id }'
-    record: { stream: contacts, mapping: '{ "id": output.contact_id, "phone": input.phone }' }
+    record: { stream: contacts, update_only: true, mapping: 'input.phone = "none" ? null : { "id": output.contact_id, "phone": input.phone }' }
 streams:
   contacts:
     model: contact
@@ -189,8 +189,16 @@ describe('write-back', () => {
     expect(recordEvents('c2')[0]).toMatchObject({ type: 'contact.updated', data: { record: { phone: '+14155550123', email: 'ana@example.com' } } });
   });
 
+  it('update_only writes nothing for a record the stream does not have, and a null mapping writes nothing', async () => {
+    expect((await tp.api(key, 'POST', '/operations/update_contact', { input: { contact_id: 'c77', phone: '+14155550199' }, integration_id: integrationId })).status).toBe(200);
+    expect((await tp.api(key, 'POST', '/operations/update_contact', { input: { contact_id: 'c4', phone: 'none' }, integration_id: integrationId })).status).toBe(200);
+    const list = await records();
+    expect(list.find((r) => r['key'] === 'c77')).toBeUndefined();
+    expect(list.find((r) => r['key'] === 'c4')!['data']['phone']).toBeUndefined();
+  });
+
   it('record.stream must name a stream of the manifest: the error names the line', () => {
-    const text = MANIFEST.replace("record: { stream: contacts, mapping: '{ \"id\": output.contact_id, \"phone\"", "record: { stream: contact, mapping: '{ \"id\": output.contact_id, \"phone\"");
+    const text = MANIFEST.replace("record: { stream: contacts, update_only: true,", "record: { stream: contact, update_only: true,");
     expect(text).not.toBe(MANIFEST);
     const res = loadManifestText(text, 'acme_events.yaml');
     expect(res.connector).toBeUndefined();

@@ -26,7 +26,10 @@ export class SqlConnection {
    * nothing else waits on the connection and nothing interleaves); elsewhere in `write`.
    */
   async writeAll(queries: Compilable[]): Promise<void> {
-    if (this.syncWriter) return this.syncWriter(queries.map((q) => q.compile()));
+    // Under the connection's lock: never inside another open transaction on the same connection
+    // (better-sqlite3 would nest it as a savepoint that commits or rolls back with that one).
+    const writer = this.syncWriter;
+    if (writer) return this.db.connection().execute(async () => writer(queries.map((q) => q.compile())));
     await this.write(async (trx) => {
       for (const q of queries) await trx.executeQuery(q.compile());
     });

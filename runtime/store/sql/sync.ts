@@ -137,6 +137,9 @@ export function syncRepo(c: SqlConnection): SyncStore {
           .onConflict((oc) => oc.columns(['tenant_id', 'integration_id', 'stream']).doUpdateSet((eb) => ({ run_id: eb.ref('excluded.run_id'), trigger_due_at: null, updated_at: eb.ref('excluded.updated_at') })))
           .execute();
       }),
+    clearTrigger: async (tenantId, integrationId, stream) => {
+      await db.updateTable('sync_state').set({ trigger_due_at: null }).where('tenant_id', '=', tenantId).where('integration_id', '=', integrationId).where('stream', '=', stream).execute();
+    },
     markTriggered: async (tenantId, integrationId, stream, dueMs, staleMs) =>
       (await db.insertInto('sync_state')
         .values({ tenant_id: tenantId, integration_id: integrationId, stream, cursor: null, resume: null, run_id: null, lease_holder: null, lease_until: null, trigger_due_at: dueMs, updated_at: new Date().toISOString() })
@@ -231,6 +234,18 @@ export function syncRepo(c: SqlConnection): SyncStore {
       c.write(async (trx) => {
         const w = { tenantId: r.tenant_id, integrationId: r.integration_id, stream: r.stream, provider: r.provider, model: r.model, now: r.now, runId: null };
         const { created, updated } = await writeRecords(c, trx, w, [{ key: r.key, data: r.data, hash: r.hash }]);
+        await announce(trx, { created, updated }, r.outbox);
+        return created.length ? 'created' : updated.length ? 'updated' : 'unchanged';
+      }),
+    mergeOne: (r) =>
+      c.write(async (trx) => {
+        let q = trx.selectFrom('records').selectAll().where('tenant_id', '=', r.tenant_id).where('integration_id', '=', r.integration_id).where('stream', '=', r.stream).where('key', '=', r.key);
+        if (c.postgres) q = q.forUpdate();
+        const stored = await q.executeTakeFirst();
+        const built = r.build(stored && toRecord(stored));
+        if (!built) return 'skipped';
+        const w = { tenantId: r.tenant_id, integrationId: r.integration_id, stream: r.stream, provider: r.provider, model: r.model, now: r.now, runId: null };
+        const { created, updated } = await writeRecords(c, trx, w, [{ key: r.key, ...built }]);
         await announce(trx, { created, updated }, r.outbox);
         return created.length ? 'created' : updated.length ? 'updated' : 'unchanged';
       }),
