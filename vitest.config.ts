@@ -38,6 +38,8 @@ export default defineConfig({
     projects: [
       {
         extends: true,
+        // Includes test/studio/ (the studio's serving and headless-Chromium tests): SQLite only, the
+        // browser flows do not depend on the store.
         test: { name: 'sqlite', include: ['test/**/*.test.ts'], env: { PLUGBOARD_TEST_STORE: 'sqlite' } },
       },
       ...(withPostgres

@@ -19,6 +19,7 @@ import { metricsEndpoint, recordRequests, templateMatcher } from './metrics-rout
 import { FORM_PARAMETER_LIMIT, sendBodyError } from './body-errors.ts';
 import { fail } from './envelope.ts';
 import { registerSecurity } from './security.ts';
+import { STUDIO_PATH, studioRoutes } from './studio-route.ts';
 import { integrationHandlers } from './handlers/integrations.ts';
 import { syncHandlers } from './handlers/sync.ts';
 import { routingHandlers } from './handlers/routing.ts';
@@ -26,6 +27,7 @@ import { operationHandlers } from './handlers/operations.ts';
 import { providerHandlers } from './handlers/providers.ts';
 import { accessHandlers, oauthTokenError } from './handlers/access.ts';
 import { webhookHandlers } from './handlers/webhooks.ts';
+import { manifestHandlers } from './handlers/manifests.ts';
 import { connectHandlers, malformedCallback } from './handlers/connect.ts';
 import { MAX_INBOUND_BYTES } from '../webhooks/inbound.ts';
 import type { ApiHandler, HandlerContext } from './handler.ts';
@@ -109,7 +111,7 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
     }
   };
 
-  const handlers: Record<string, ApiHandler> = { ...providerHandlers, ...integrationHandlers, ...routingHandlers, ...operationHandlers, ...accessHandlers, ...webhookHandlers, ...connectHandlers, ...syncHandlers };
+  const handlers: Record<string, ApiHandler> = { ...providerHandlers, ...integrationHandlers, ...routingHandlers, ...operationHandlers, ...accessHandlers, ...webhookHandlers, ...connectHandlers, ...syncHandlers, ...manifestHandlers };
   api.register(Object.fromEntries(Object.entries(handlers).map(([k, fn]) => [k, wrap(fn)])));
   api.register({
     validationFail: (c: Context, req: Request, res: Response) => {
@@ -197,6 +199,7 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
     res.type('js').send("window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui' });");
   });
   app.use('/docs/assets', express.static(swaggerDir, { index: false }));
+  app.use(STUDIO_PATH, studioRoutes());
 
   app.use(`${API_BASE}/oauth`, express.urlencoded({ extended: false, limit: '16kb', parameterLimit: FORM_PARAMETER_LIMIT }));
   // Providers sign the exact bytes they send: inbound webhooks keep the raw body.

@@ -120,30 +120,95 @@ export class RoutingService {
    * the capability are eligible.
    */
   async targets(tenantId: string, capability: string, input: Record<string, unknown>, integrationId?: string): Promise<IntegrationRow[]> {
-    const eligible = (row: IntegrationRow | undefined): row is IntegrationRow =>
-      !!row && row.status === 'active' && row.enabled_capabilities.includes(capability) && !!this.connectors.get(row.provider)?.capabilities.has(capability);
     if (integrationId) {
       const row = await this.store.integrations.get(tenantId, integrationId);
       if (!row) throw invalid({ integration_id: ['no such integration'] });
-      return eligible(row) ? [row] : [];
+      return this.ineligibility(row, capability) ? [] : [row];
     }
+    return (await this.plan(tenantId, capability, input)).map((s) => s.integration);
+  }
+
+  /**
+   * GET /routing-rules/resolve: what an operation of `capability` would run now (with an input no
+   * rule condition matches), by the very selection `targets` makes, and what was passed over and why.
+   */
+  async resolve(tenantId: string, capability: string): Promise<Resolution> {
+    const known = [...this.connectors.values()].some((c) => c.capabilities.has(capability));
+    if (!known) throw invalid({ capability: [`no installed provider offers "${capability}"`] });
+    const skipped: RouteSkip[] = [];
+    const chain = await this.plan(tenantId, capability, {}, skipped);
+    return {
+      capability,
+      selected: chain[0]?.integration.id ?? null,
+      chain: chain.map((s) => ({ integration_id: s.integration.id, provider: s.integration.provider, rule_id: s.ruleId, reason: s.reason })),
+      skipped,
+    };
+  }
+
+  /** Why an integration cannot serve a capability now (undefined: it can). */
+  private ineligibility(row: IntegrationRow, capability: string): string | undefined {
+    if (!this.connectors.get(row.provider)?.capabilities.has(capability)) return `${row.provider} does not offer ${capability}`;
+    if (!row.enabled_capabilities.includes(capability)) return `${capability} is not enabled on this integration`;
+    if (row.status !== 'active') return `the integration is ${row.status}, not active`;
+    return undefined;
+  }
+
+  /**
+   * Selection: rules whose conditions match the input, by priority, then default rules; the first
+   * rule with an eligible target gives the chain (its integration, then its fallback). No rule at
+   * all: every eligible active integration, oldest first. `skipped` collects what was passed over.
+   */
+  private async plan(tenantId: string, capability: string, input: Record<string, unknown>, skipped?: RouteSkip[]): Promise<RouteStep[]> {
     const rules = await this.store.routingRules.forCapability(tenantId, capability);
     const ordered = [
       ...rules.filter((r) => !r.is_default && conditionsMatch(r.conditions, input)),
       ...rules.filter((r) => r.is_default && conditionsMatch(r.conditions, input)),
     ];
+    if (skipped) {
+      for (const r of rules.filter((x) => !ordered.includes(x))) {
+        const row = await this.store.integrations.get(tenantId, r.integration_id);
+        skipped.push({ integration_id: r.integration_id, provider: row?.provider ?? null, rule_id: r.id, reason: `the rule applies only to inputs matching its conditions (${Object.keys(r.conditions).join(', ')})` });
+      }
+    }
     for (const rule of ordered) {
-      const chain: IntegrationRow[] = [];
-      for (const id of [rule.integration_id, rule.fallback_integration_id]) {
+      const chain: RouteStep[] = [];
+      const label = `${rule.is_default ? 'default rule' : 'rule'} (priority ${rule.priority})`;
+      for (const [id, role] of [[rule.integration_id, label], [rule.fallback_integration_id, `fallback of the ${label}`]] as const) {
         if (!id) continue;
         const row = await this.store.integrations.get(tenantId, id);
-        if (eligible(row)) chain.push(row);
+        const why = row ? this.ineligibility(row, capability) : 'the integration no longer exists';
+        if (!why) chain.push({ integration: row!, ruleId: rule.id, reason: role });
+        else skipped?.push({ integration_id: id, provider: row?.provider ?? null, rule_id: rule.id, reason: `${role}: ${why}` });
       }
       if (chain.length) return chain;
     }
     // Rules matched but none has an active target: nothing may run (the tenant routed on purpose).
     if (ordered.length) return [];
     const all = await this.store.integrations.list(tenantId, { page: 1, perPage: 100, status: 'active' });
-    return all.items.filter(eligible);
+    return all.items
+      .filter((row) => !this.ineligibility(row, capability))
+      .map((row) => ({ integration: row, ruleId: null, reason: 'no routing rule applies: an active integration offering the capability (oldest first)' }));
   }
+}
+
+export interface RouteStep {
+  integration: IntegrationRow;
+  ruleId: string | null;
+  reason: string;
+}
+
+export interface RouteSkip {
+  integration_id: string;
+  provider: string | null;
+  rule_id: string | null;
+  reason: string;
+}
+
+export interface Resolution {
+  capability: string;
+  /** The integration an operation would run first; null: none (409 no_active_provider). */
+  selected: string | null;
+  /** In order: the selected integration, then its fallbacks. */
+  chain: Array<{ integration_id: string; provider: string; rule_id: string | null; reason: string }>;
+  skipped: RouteSkip[];
 }

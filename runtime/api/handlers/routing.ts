@@ -12,6 +12,10 @@ export const routingHandlers: Record<string, ApiHandler> = {
     const rule = await h.platform.routing.create(h, c.request.requestBody);
     res.status(201).json(ok(rule, 'Routing rule created.'));
   },
+  async resolveRoutingRule(c, h, _req, res) {
+    const q = c.request.query as Record<string, string | undefined>;
+    res.json(ok(await h.platform.routing.resolve(h.tenantId, q['capability'] ?? '')));
+  },
   async getRoutingRule(c, h, _req, res) {
     res.json(ok(h.platform.routing.view(await h.platform.routing.get(h.tenantId, c.request.params['id'] as string))));
   },

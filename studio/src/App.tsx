@@ -1,0 +1,98 @@
+// The studio's shell: sign-in when no API key is kept, else the header with navigation and the page
+// for the current path under /studio/. Pages are added to PAGES as they are built.
+import { useEffect, useState, type ComponentType, type MouseEvent } from 'react';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { apiKey, onSessionChange, signOut } from './api/session';
+import { ApiError } from './api/client';
+import { IntegrationsPage } from './pages/Integrations';
+import { SignInPage } from './pages/SignIn';
+
+const BASE = '/studio';
+const PAGES: Array<{ path: string; label: string; Page: ComponentType }> = [{ path: '/integrations', label: 'Integrations', Page: IntegrationsPage }];
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      // 4xx answers will not change by asking again; network trouble and 5xx may.
+      retry: (count, err) => count < 2 && !(err instanceof ApiError && err.status >= 400 && err.status < 500),
+      refetchOnWindowFocus: false,
+    },
+  },
+});
+
+function currentPath(): string {
+  const p = location.pathname.startsWith(BASE) ? location.pathname.slice(BASE.length) : location.pathname;
+  return p === '' || p === '/' ? PAGES[0]!.path : p.replace(/\/$/, '');
+}
+
+export function App() {
+  const [signedIn, setSignedIn] = useState(() => apiKey() !== null);
+  const [reason, setReason] = useState<string | undefined>();
+  const [path, setPath] = useState(currentPath);
+
+  useEffect(
+    () =>
+      onSessionChange((why) => {
+        const now = apiKey() !== null;
+        setSignedIn(now);
+        setReason(why);
+        if (!now) queryClient.clear();
+      }),
+    [],
+  );
+  useEffect(() => {
+    const onPop = () => setPath(currentPath());
+    addEventListener('popstate', onPop);
+    return () => removeEventListener('popstate', onPop);
+  }, []);
+
+  if (!signedIn) return <SignInPage reason={reason} />;
+
+  const go = (e: MouseEvent<HTMLAnchorElement>, to: string) => {
+    if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+    e.preventDefault();
+    history.pushState(null, '', BASE + to);
+    setPath(to);
+  };
+  const page = PAGES.find((p) => p.path === path);
+
+  return (
+    <QueryClientProvider client={queryClient}>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="app-header">
+        <span className="brand">Plugboard Studio</span>
+        <nav aria-label="Main">
+          <ul>
+            {PAGES.map((p) => (
+              <li key={p.path}>
+                <a href={BASE + p.path} aria-current={p.path === path ? 'page' : undefined} onClick={(e) => go(e, p.path)}>
+                  {p.label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <button type="button" className="button small" onClick={() => signOut('Signed out.')}>
+          Sign out
+        </button>
+      </header>
+      <main id="main" className="page" tabIndex={-1}>
+        {page ? (
+          <page.Page />
+        ) : (
+          <>
+            <h1>Page not found</h1>
+            <p>
+              There is no studio page at <code>{location.pathname}</code>.{' '}
+              <a href={BASE + PAGES[0]!.path} onClick={(e) => go(e, PAGES[0]!.path)}>
+                Go to {PAGES[0]!.label}
+              </a>
+            </p>
+          </>
+        )}
+      </main>
+    </QueryClientProvider>
+  );
+}

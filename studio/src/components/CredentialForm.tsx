@@ -1,0 +1,79 @@
+// The generated credential form (loaded on demand: @rjsf and Ajv are not part of the first page
+// load). Ajv validates in the browser with the same keywords and messages as the API (required,
+// pattern, format, including Plugboard's own `e164`) before anything is sent; a 422 from the API is
+// shown by the fields it names.
+import { useMemo, useState } from 'react';
+import Form from '@rjsf/core';
+import type { ErrorSchema, RJSFSchema, UiSchema } from '@rjsf/utils';
+import { customizeValidator } from '@rjsf/validator-ajv8';
+import { credentialForm, credentialsToSend, fieldErrorsFrom, type CredentialField, type Mode } from '../credential-schema';
+import { ApiError } from '../api/client';
+
+const validator = customizeValidator({ customFormats: { e164: /^\+[1-9][0-9]{1,14}$/ } });
+
+export interface CredentialFormProps {
+  fields: Record<string, CredentialField>;
+  mode: Mode;
+  current?: Record<string, unknown>;
+  submitLabel: string;
+  onSubmit(credentials: Record<string, unknown>): Promise<void>;
+  onCancel(): void;
+}
+
+export default function CredentialForm({ fields, mode, current, submitLabel, onSubmit, onCancel }: CredentialFormProps) {
+  const form = useMemo(() => credentialForm(fields, mode, current), [fields, mode, current]);
+  const [formData, setFormData] = useState<Record<string, unknown>>(form.formData);
+  const [extraErrors, setExtraErrors] = useState<ErrorSchema | undefined>();
+  const [problem, setProblem] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  return (
+    <Form
+      schema={form.schema as RJSFSchema}
+      uiSchema={form.uiSchema as UiSchema}
+      formData={formData}
+      validator={validator}
+      noHtml5Validate
+      showErrorList={false}
+      focusOnFirstError
+      extraErrors={extraErrors}
+      // Shown by each field (rjsf would otherwise also log them as a console error).
+      onError={() => setProblem(null)}
+      onChange={(e) => {
+        setFormData(e.formData as Record<string, unknown>);
+        setExtraErrors(undefined);
+      }}
+      onSubmit={async (e) => {
+        setBusy(true);
+        setProblem(null);
+        try {
+          await onSubmit(credentialsToSend(e.formData as Record<string, unknown>));
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 422) {
+            const { byField, other } = fieldErrorsFrom(err.errors, Object.keys(fields));
+            setExtraErrors(Object.fromEntries(Object.entries(byField).map(([k, v]) => [k, { __errors: v }])) as ErrorSchema);
+            setProblem(other.length ? `${err.message} ${other.join('; ')}` : err.message);
+          } else {
+            setProblem((err as Error).message);
+          }
+        } finally {
+          setBusy(false);
+        }
+      }}
+    >
+      {problem && (
+        <p className="form-problem" role="alert">
+          {problem}
+        </p>
+      )}
+      <div className="dialog-actions">
+        <button type="button" className="button" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="button primary" disabled={busy}>
+          {busy ? 'Saving…' : submitLabel}
+        </button>
+      </div>
+    </Form>
+  );
+}

@@ -1,0 +1,53 @@
+// The studio's conversion of a provider's credential_schema (as GET /providers returns it) into the
+// generated form's JSON Schema and uiSchema, checked on the shipped Twilio manifest; and the mapping
+// of the API's 422 field errors onto form fields.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it, expect } from 'vitest';
+import { parse } from 'yaml';
+import { createAjv } from '../../runtime/manifest/ajv.ts';
+import { PROJECT_ROOT } from '../../runtime/config/paths.ts';
+import { credentialForm, credentialsToSend, fieldErrorsFrom, type CredentialField } from '../../studio/src/credential-schema.ts';
+
+const twilio = parse(fs.readFileSync(path.join(PROJECT_ROOT, 'connectors', 'twilio.yaml'), 'utf8')).credential_schema as Record<string, CredentialField>;
+const SID = 'AC' + 'a'.repeat(32);
+
+describe('credential_schema as a generated form', () => {
+  it('keeps titles, patterns, formats and required fields, and makes sensitive fields password inputs', () => {
+    const f = credentialForm(twilio, 'create');
+    expect(f.schema).toMatchObject({
+      type: 'object',
+      required: ['account_sid', 'auth_token', 'from_number'],
+      properties: {
+        account_sid: { type: 'string', title: 'Account SID', pattern: '^AC[0-9a-f]{32}$' },
+        from_number: { type: 'string', format: 'e164' },
+        auth_token: { type: 'string', title: 'Auth token' },
+      },
+    });
+    expect(f.uiSchema['auth_token']!['ui:widget']).toBe('password');
+    expect(f.uiSchema['account_sid']!['ui:widget']).toBeUndefined();
+    expect(f.formData).toEqual({});
+  });
+
+  it('validates like the API: a bad Account SID fails on its pattern, a good set passes', () => {
+    const validate = createAjv().compile(credentialForm(twilio, 'create').schema);
+    expect(validate({ account_sid: 'AC-bad', auth_token: 'f'.repeat(32), from_number: '+15005550006' })).toBe(false);
+    expect(validate.errors!.map((e) => [e.instancePath, e.keyword])).toEqual([['/account_sid', 'pattern']]);
+    expect(validate({ account_sid: SID, auth_token: 'f'.repeat(32), from_number: '+15005550006' })).toBe(true);
+  });
+
+  it('when rotating, pre-fills non-sensitive values only and no longer requires the stored secret', () => {
+    const f = credentialForm(twilio, 'rotate', { account_sid: SID, auth_token: null, from_number: '+15005550006' });
+    expect(f.formData).toEqual({ account_sid: SID, from_number: '+15005550006' });
+    expect(f.schema['required']).toEqual(['account_sid', 'from_number']);
+    expect(f.uiSchema['auth_token']).toMatchObject({ 'ui:widget': 'password', 'ui:placeholder': 'stored' });
+    // A blank secret is not sent, so the API keeps the stored one.
+    expect(credentialsToSend({ account_sid: SID, auth_token: '', from_number: '+15005550006', whatsapp_from: undefined })).toEqual({ account_sid: SID, from_number: '+15005550006' });
+  });
+
+  it("maps the API's 422 errors onto the fields they name, and keeps the others", () => {
+    const r = fieldErrorsFrom({ 'credentials.account_sid': ['must match pattern "^AC[0-9a-f]{32}$"'], environment: ['is not one of live'] }, Object.keys(twilio));
+    expect(r.byField).toEqual({ account_sid: ['must match pattern "^AC[0-9a-f]{32}$"'] });
+    expect(r.other).toEqual(['environment: is not one of live']);
+  });
+});
