@@ -23,7 +23,7 @@ describe('422 messages', () => {
     expect(r.status).toBe(422);
     expect(r.body.errors.status[0]).toMatch(/^must be one of: .*pending_verify.*active/);
     const g = await pb.api(key, 'GET', '/usage?group_by=nope');
-    expect(g.body.errors.group_by).toEqual(['must be one of: key, route, status']);
+    expect(g.body.errors.group_by).toEqual(['must be one of: key, route, status, hour, day']);
   });
 
   it('a leap second is refused saying that leap seconds are not accepted', async () => {
