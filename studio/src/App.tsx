@@ -1,6 +1,6 @@
 // The studio's shell: sign-in when no API key is kept, else the header with navigation and the page
 // for the current path under /studio/. Pages are added to PAGES as they are built.
-import { useEffect, useState, type ComponentType, type MouseEvent } from 'react';
+import { lazy, Suspense, useEffect, useState, type ComponentType, type MouseEvent } from 'react';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { apiKey, onSessionChange, signOut } from './api/session';
 import { ApiError } from './api/client';
@@ -8,7 +8,19 @@ import { IntegrationsPage } from './pages/Integrations';
 import { SignInPage } from './pages/SignIn';
 
 const BASE = '/studio';
-const PAGES: Array<{ path: string; label: string; Page: ComponentType }> = [{ path: '/integrations', label: 'Integrations', Page: IntegrationsPage }];
+// Pages other than the first are separate chunks, loaded when opened (first-load budget, DESIGN §10).
+const RoutingPage = lazy(() => import('./pages/Routing').then((m) => ({ default: m.RoutingPage })));
+const WebhooksPage = lazy(() => import('./pages/Webhooks').then((m) => ({ default: m.WebhooksPage })));
+const ApiAccessPage = lazy(() => import('./pages/ApiAccess').then((m) => ({ default: m.ApiAccessPage })));
+const PlaygroundPage = lazy(() => import('./pages/Playground').then((m) => ({ default: m.PlaygroundPage })));
+
+const PAGES: Array<{ path: string; label: string; Page: ComponentType }> = [
+  { path: '/integrations', label: 'Integrations', Page: IntegrationsPage },
+  { path: '/routing', label: 'Routing', Page: RoutingPage },
+  { path: '/webhooks', label: 'Webhooks', Page: WebhooksPage },
+  { path: '/api-access', label: 'API access', Page: ApiAccessPage },
+  { path: '/playground', label: 'Playground', Page: PlaygroundPage },
+];
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -80,7 +92,15 @@ export function App() {
       </header>
       <main id="main" className="page" tabIndex={-1}>
         {page ? (
-          <page.Page />
+          <Suspense
+            fallback={
+              <p role="status" className="loading">
+                Loading {page.label}…
+              </p>
+            }
+          >
+            <page.Page />
+          </Suspense>
         ) : (
           <>
             <h1>Page not found</h1>

@@ -17,7 +17,8 @@ export interface CredentialFormProps {
   current?: Record<string, unknown>;
   submitLabel: string;
   onSubmit(credentials: Record<string, unknown>): Promise<void>;
-  onCancel(): void;
+  /** Without it there is no Cancel button (the playground's preview). */
+  onCancel?(): void;
 }
 
 export default function CredentialForm({ fields, mode, current, submitLabel, onSubmit, onCancel }: CredentialFormProps) {
@@ -67,9 +68,11 @@ export default function CredentialForm({ fields, mode, current, submitLabel, onS
         </p>
       )}
       <div className="dialog-actions">
-        <button type="button" className="button" onClick={onCancel}>
-          Cancel
-        </button>
+        {onCancel && (
+          <button type="button" className="button" onClick={onCancel}>
+            Cancel
+          </button>
+        )}
         <button type="submit" className="button primary" disabled={busy}>
           {busy ? 'Saving…' : submitLabel}
         </button>
