@@ -16,6 +16,8 @@ export async function listProviders(store: Store, connectors: Map<string, Connec
       auth_type: p.manifest.auth.type,
       capabilities: [...p.capabilities.keys()],
       environments: Object.keys(p.environments),
+      // Sync streams: name, model and schedule (null: runs on request or when a webhook triggers it).
+      streams: [...p.streams.values()].map((s) => ({ name: s.name, model: s.model, schedule: s.schedule ?? null })),
       credential_schema: p.credentialSchema,
       is_configured: configured.has(p.name),
       // OAuth providers: whether connecting is available (the operator's app is set, or the tenant brings its own).

@@ -6,13 +6,15 @@ import { apiKey, onSessionChange, signOut } from './api/session';
 import { ApiError } from './api/client';
 import { IntegrationsPage } from './pages/Integrations';
 import { SignInPage } from './pages/SignIn';
-
-const BASE = '/studio';
+import { BASE } from './navigate';
 // Pages other than the first are separate chunks, loaded when opened (first-load budget, DESIGN §10).
 const RoutingPage = lazy(() => import('./pages/Routing').then((m) => ({ default: m.RoutingPage })));
 const WebhooksPage = lazy(() => import('./pages/Webhooks').then((m) => ({ default: m.WebhooksPage })));
 const ApiAccessPage = lazy(() => import('./pages/ApiAccess').then((m) => ({ default: m.ApiAccessPage })));
 const PlaygroundPage = lazy(() => import('./pages/Playground').then((m) => ({ default: m.PlaygroundPage })));
+const IntegrationDetailPage = lazy(() => import('./pages/IntegrationDetail').then((m) => ({ default: m.IntegrationDetailPage })));
+/** /integrations/{id}: one integration's detail page (reached from its provider card). */
+const DETAIL = /^\/integrations\/([^/]+)$/;
 
 const PAGES: Array<{ path: string; label: string; Page: ComponentType }> = [
   { path: '/integrations', label: 'Integrations', Page: IntegrationsPage },
@@ -67,6 +69,7 @@ export function App() {
     setPath(to);
   };
   const page = PAGES.find((p) => p.path === path);
+  const detailId = DETAIL.exec(path)?.[1];
 
   return (
     <QueryClientProvider client={queryClient}>
@@ -79,7 +82,7 @@ export function App() {
           <ul>
             {PAGES.map((p) => (
               <li key={p.path}>
-                <a href={BASE + p.path} aria-current={p.path === path ? 'page' : undefined} onClick={(e) => go(e, p.path)}>
+                <a href={BASE + p.path} aria-current={p.path === path ? 'page' : detailId && p.path === '/integrations' ? 'true' : undefined} onClick={(e) => go(e, p.path)}>
                   {p.label}
                 </a>
               </li>
@@ -100,6 +103,16 @@ export function App() {
             }
           >
             <page.Page />
+          </Suspense>
+        ) : detailId ? (
+          <Suspense
+            fallback={
+              <p role="status" className="loading">
+                Loading the integration…
+              </p>
+            }
+          >
+            <IntegrationDetailPage key={detailId} id={decodeURIComponent(detailId)} />
           </Suspense>
         ) : (
           <>

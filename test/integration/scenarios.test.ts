@@ -83,6 +83,7 @@ describe('business scenarios', () => {
     expect(providers.status).toBe(200);
     const stripeProvider = providers.body.data.find((p: any) => p.name === 'stripe');
     expect(stripeProvider).toMatchObject({ category: 'payment', auth_type: 'bearer', is_configured: false, credential_schema: { secret_key: { type: 'string', sensitive: true, required: true } } });
+    expect(stripeProvider.streams).toEqual([{ name: 'charges', model: 'payment', schedule: '15 minutes' }, { name: 'payment_intents', model: 'payment', schedule: '15 minutes' }]);
 
     const created = await pb.api(tenant.key, 'POST', '/integrations', { provider: 'stripe', credentials: { secret_key: STRIPE_KEY }, metadata: { label: 'main account' } });
     expect(created.status).toBe(201);

@@ -905,6 +905,12 @@ export interface components {
             auth_type: "api_key" | "basic" | "bearer" | "oauth2_authorization_code" | "oauth2_client_credentials" | "smtp" | "none";
             capabilities: string[];
             environments?: string[];
+            /** @description The connector's sync streams (GET /records?stream=); schedule null runs on request or when an inbound webhook triggers it. */
+            streams?: {
+                name: string;
+                model: string;
+                schedule: string | null;
+            }[];
             credential_schema: {
                 [key: string]: {
                     type: string;

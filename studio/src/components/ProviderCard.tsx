@@ -9,6 +9,7 @@ import type { CredentialField } from '../credential-schema';
 import { ModalDialog } from './Dialog';
 import { StatusBadge } from './Status';
 import { categoryLabel, words } from '../labels';
+import { Link } from '../navigate';
 
 const CredentialForm = lazy(() => import('./CredentialForm'));
 
@@ -127,6 +128,9 @@ export function ProviderCard({ provider, integration }: { provider: Provider; in
         {oauth && provider.oauth_app_configured === false && !integration && <p className="hint">Connecting needs the operator's OAuth app for this provider.</p>}
         {integration && (
           <>
+            <Link to={`/integrations/${integration.id}`} className="button" aria-label={`Details of ${provider.display_name}`}>
+              Details
+            </Link>
             <button type="button" className="button" disabled={busy} onClick={() => action.mutate('verify')}>
               Test connection
             </button>
