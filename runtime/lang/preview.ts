@@ -69,7 +69,8 @@ function withoutFunctions(value: unknown, depth = 0): unknown {
   if (depth > 1000) throw new RangeError('the result nests too deep');
   if (Array.isArray(value)) return value.map((x) => withoutFunctions(x, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) out[k] = withoutFunctions(v[k], depth + 1);
+  // defineProperty: a "__proto__" key stays a key (an assignment would set the prototype).
+  for (const k of Object.keys(v)) Object.defineProperty(out, k, { value: withoutFunctions(v[k], depth + 1), enumerable: true, writable: true, configurable: true });
   return out;
 }
 
@@ -148,13 +149,48 @@ export function riskyPattern(source: string): boolean {
   return false;
 }
 
-/** The RegExp JSONata builds regexes with, refusing the risky ones before they run. */
-class GuardedRegExp extends RegExp {
-  constructor(pattern: string | RegExp, flags?: string) {
+/**
+ * The RegExp JSONata builds regexes with: none runs in the preview. A pattern runs natively and
+ * cannot be interrupted once it starts, and even patterns without nested quantifiers (a*a*b,
+ * .*.*.*x) backtrack polynomially over a long input, holding the server for seconds to hours; the
+ * time limit only acts between evaluation steps. Manifests' own regexes run against provider data
+ * in `plugboard test`, not on tenant-supplied input here.
+ */
+class RefusedRegExp extends RegExp {
+  constructor(pattern: string | RegExp) {
     const source = typeof pattern === 'string' ? pattern : pattern.source;
-    if (riskyPattern(source)) throw { code: 'PB0001', message: `the regular expression /${source}/ nests quantifiers, which can take exponential time; it is refused here` };
-    super(pattern, flags);
+    const why = riskyPattern(source) ? 'it nests quantifiers, which can take exponential time' : 'a pattern cannot be interrupted once it runs';
+    throw { code: 'PB0001', message: `regular expressions are not evaluated in the preview (/${source}/: ${why}); check them with plugboard test against the manifest's examples` };
+    super(source);
   }
+}
+
+/** Longest string the character-array built-ins ($length, $substring, $pad) take here: past it V8 aborts the process. */
+const MAX_STRING_CHARS = 1_000_000;
+
+/** $length, $substring and $pad split strings into arrays of characters: guarded, then JSONata's own. */
+function guardedStringFunctions(): Array<{ name: string; signature: string; implementation: (...a: unknown[]) => Promise<unknown> }> {
+  const builtin = (expr: string) => jsonata(expr);
+  const length = builtin('$length(s)');
+  const substring = builtin('$exists(n) ? $substring(s, i, n) : $substring(s, i)');
+  const pad = builtin('$exists(c) ? $pad(s, w, c) : $pad(s, w)');
+  let padded = 0;
+  const tooLong = (s: unknown) => {
+    if (typeof s === 'string' && s.length > MAX_STRING_CHARS) throw { code: 'PB0002', message: `a string longer than ${MAX_STRING_CHARS} characters is refused here` };
+  };
+  return [
+    { name: 'length', signature: '<s-:n>', implementation: async (s) => (tooLong(s), length.evaluate({ s })) },
+    { name: 'substring', signature: '<s-nn?:s>', implementation: async (s, i, n) => (tooLong(s), substring.evaluate({ s, i, n })) },
+    {
+      name: 'pad', signature: '<s-ns?:s>', implementation: async (s, w, c) => {
+        tooLong(s);
+        // Per evaluation, not per call: [1..100000].$pad("", 1000000) would hold 100 GB of strings.
+        padded += typeof w === 'number' ? Math.abs(w) : 0;
+        if (padded > MAX_STRING_CHARS) throw { code: 'PB0002', message: `$pad of more than ${MAX_STRING_CHARS} characters in all is refused here` };
+        return pad.evaluate({ s, w, c });
+      },
+    },
+  ];
 }
 
 const GUARD_MESSAGES: Record<string, string> = {
@@ -166,7 +202,7 @@ const GUARD_MESSAGES: Record<string, string> = {
 /** Evaluates `expression` against `input` under PREVIEW_LIMITS; the plain JSON result (null when nothing matched). */
 export async function previewMapping(expression: string, input: unknown): Promise<{ output: unknown }> {
   if (expression.length > PREVIEW_LIMITS.expressionChars) throw new PreviewError('expression', `must be at most ${PREVIEW_LIMITS.expressionChars} characters`, 'expression_too_long');
-  if (JSON.stringify(input ?? null).length > PREVIEW_LIMITS.inputBytes) throw new PreviewError('input', `must be at most ${PREVIEW_LIMITS.inputBytes / 1024} KB as JSON`, 'input_too_large');
+  if (Buffer.byteLength(JSON.stringify(input ?? null), 'utf8') > PREVIEW_LIMITS.inputBytes) throw new PreviewError('input', `must be at most ${PREVIEW_LIMITS.inputBytes / 1024} KB as JSON`, 'input_too_large');
   if (depthOver(input, PREVIEW_LIMITS.inputDepth)) throw new PreviewError('input', `nests deeper than ${PREVIEW_LIMITS.inputDepth} levels`, 'input_too_deep');
   try {
     // The manifest compiler's own parse: the same syntax errors, at the same offsets, as `plugboard validate`.
@@ -175,8 +211,9 @@ export async function previewMapping(expression: string, input: unknown): Promis
     if (!(err instanceof ExpressionSyntaxError)) throw err;
     throw new PreviewError('expression', err.message, 'expression_syntax', err.offset === undefined ? undefined : locate(expression, err.offset));
   }
-  const expr = jsonata(expression, { timeout: PREVIEW_LIMITS.timeMs, stack: PREVIEW_LIMITS.stack, sequence: PREVIEW_LIMITS.sequence, RegexEngine: GuardedRegExp as unknown as RegExpConstructor });
+  const expr = jsonata(expression, { timeout: PREVIEW_LIMITS.timeMs, stack: PREVIEW_LIMITS.stack, sequence: PREVIEW_LIMITS.sequence, RegexEngine: RefusedRegExp as unknown as RegExpConstructor });
   for (const f of MANIFEST_FUNCTIONS) expr.registerFunction(f.name, f.implementation, f.signature);
+  for (const f of guardedStringFunctions()) expr.registerFunction(f.name, f.implementation as never, f.signature);
   let output: unknown;
   try {
     output = toPlain(withoutFunctions(await expr.evaluate(input)));
@@ -185,9 +222,9 @@ export async function previewMapping(expression: string, input: unknown): Promis
     const code = typeof e.code === 'string' ? e.code : undefined;
     const problem = (code && GUARD_MESSAGES[code]) ?? (e.message || String(err));
     const location = typeof e.position === 'number' ? locate(expression, Math.max(0, e.position - (e.token === undefined ? 0 : String(e.token).length))) : undefined;
-    const kind = code === 'D1012' ? 'expression_timeout' : code === 'D1011' || code === 'D2015' ? 'expression_limit' : code === 'PB0001' ? 'expression_regex_refused' : 'expression_error';
+    const kind = code === 'D1012' ? 'expression_timeout' : code === 'D1011' || code === 'D2015' || code === 'PB0002' ? 'expression_limit' : code === 'PB0001' ? 'expression_regex_refused' : 'expression_error';
     // A RangeError (a string or array past V8's limits) is the expression's doing too.
-    throw new PreviewError('expression', code && !GUARD_MESSAGES[code] && code !== 'PB0001' ? `${code}: ${problem}` : problem, kind, location);
+    throw new PreviewError('expression', code && !GUARD_MESSAGES[code] && !code.startsWith('PB') ? `${code}: ${problem}` : problem, kind, location);
   }
   if (jsonSizeOver(output, PREVIEW_LIMITS.outputBytes)) throw new PreviewError('expression', `the result is larger than ${PREVIEW_LIMITS.outputBytes / 1024} KB as JSON`, 'output_too_large');
   return { output: output === undefined ? null : output };

@@ -21,6 +21,9 @@ function pointerToSegments(pointer: string): string[] {
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
+/** Schema problems listed at most (with their positions). */
+const MAX_SCHEMA_ISSUES = 200;
+
 function schemaIssues(errors: ErrorObject[], file: string, map: SourceMap): ManifestIssue[] {
   const out: ManifestIssue[] = [];
   const seen = new Set<string>();
@@ -78,6 +81,12 @@ function schemaIssues(errors: ErrorObject[], file: string, map: SourceMap): Mani
     const id = `${pathSegs.join('/')}|${message}`;
     if (seen.has(id)) continue;
     seen.add(id);
+    // Enough to act on: a text with thousands of problems (not a manifest at all) must not cost a
+    // position lookup per problem (the studio's validate endpoint shares this code).
+    if (out.length >= MAX_SCHEMA_ISSUES) {
+      out.push({ file, line: 1, column: 1, path: '', message: `more than ${MAX_SCHEMA_ISSUES} problems: the rest are not listed`, rule: 'too_many_problems' });
+      break;
+    }
     const pos = map.position(pathSegs, { key });
     out.push({ file, ...pos, path: pathSegs.join('/'), message, rule: e.keyword });
   }

@@ -30,3 +30,28 @@ describe('previewMapping', () => {
     expect(await previewMapping('function($x){ $x }', {})).toEqual({ output: null });
   });
 });
+
+describe('previewMapping: what could hold or crash the server is refused', () => {
+  const refused = async (expression: string, input: unknown = {}) => {
+    const started = performance.now();
+    const err = await previewMapping(expression, input).then(() => undefined, (e: unknown) => e);
+    expect(err, expression).toBeInstanceOf(PreviewError);
+    expect(performance.now() - started).toBeLessThan(2000);
+    return (err as PreviewError).message;
+  };
+
+  it('no regular expression runs, not even one without nested quantifiers (a*a*b backtracks polynomially)', async () => {
+    expect(await refused('$contains(s, /a*a*b/)', { s: 'a'.repeat(3000) })).toMatch(/regular expressions are not evaluated in the preview/);
+    expect(await refused('$match($pad("", 4000, "a"), /.*.*.*x/)')).toMatch(/regular expressions are not evaluated/);
+  });
+
+  it('$pad, $length and $substring past a million characters (V8 aborts the process on such character arrays)', async () => {
+    expect(await refused('$pad("", 100000000, "ab")')).toMatch(/\$pad .*1000000/);
+    expect(await refused('$substring($pad("", 150000000), 1, 1)')).toMatch(/refused/);
+    expect(await refused('[1..100].$pad("", 100000)')).toMatch(/in all is refused/);
+  });
+
+  it('the guarded string functions still behave as JSONata\'s', async () => {
+    expect(await previewMapping('[$pad("ab", 5, "-"), $pad("ab", -5), $length("héllo"), $substring("hello", 1, 3), $substring("hello", -2)]', {})).toEqual({ output: ['ab---', '   ab', 5, 'ell', 'lo'] });
+  });
+});

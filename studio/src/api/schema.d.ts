@@ -509,7 +509,7 @@ export interface paths {
         put?: never;
         /**
          * Evaluate a JSONata mapping against sample input
-         * @description The manifest language's parser and functions, under limits: 100 ms of evaluation, 300 levels of recursion, 100,000 items per sequence, an input of at most 64 KB as JSON nested at most 32 levels, an expression of at most 10,000 characters and a result of at most 256 KB. Regular expressions with nested quantifiers (which can backtrack exponentially) are refused. Any failure is a 422 naming `expression` (syntax error, evaluation error, a limit exceeded) or `input`, with `location` (offset, line, column in the expression) when it is known. No match gives `output: null`.
+         * @description The manifest language's parser and functions, under limits: 100 ms of evaluation, 300 levels of recursion, 100,000 items per sequence, an input of at most 64 KB as JSON nested at most 32 levels, an expression of at most 10,000 characters and a result of at most 256 KB. Regular expressions are not evaluated (a pattern cannot be interrupted once it runs), and $pad, $length and $substring refuse strings past a million characters. Any failure is a 422 naming `expression` (syntax error, evaluation error, a limit exceeded) or `input`, with `location` (offset, line, column in the expression) when it is known. No match gives `output: null`.
          */
         post: operations["previewMapping"];
         delete?: never;
