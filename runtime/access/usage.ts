@@ -127,7 +127,12 @@ export class UsageCollector {
     }
     const keyOf = (r: UsageRow) => (groupBy === 'key' ? r.credential : groupBy === 'route' ? r.route : String(r.status));
     const groups = new Map<string, UsageRow[]>();
-    for (const r of rows) groups.set(keyOf(r), [...(groups.get(keyOf(r)) ?? []), r]);
+    for (const r of rows) {
+      const k = keyOf(r);
+      const list = groups.get(k);
+      if (list) list.push(r);
+      else groups.set(k, [r]);
+    }
     return {
       from: from.toISOString(),
       to: to.toISOString(),
