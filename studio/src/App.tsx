@@ -1,6 +1,6 @@
 // The studio's shell: sign-in when no API key is kept, else the header with navigation and the page
 // for the current path under /studio/. Pages are added to PAGES as they are built.
-import { lazy, Suspense, useEffect, useState, type ComponentType, type MouseEvent } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState, type ComponentType, type MouseEvent } from 'react';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { apiKey, onSessionChange, signOut } from './api/session';
 import { ApiError } from './api/client';
@@ -59,6 +59,21 @@ export function App() {
     addEventListener('popstate', onPop);
     return () => removeEventListener('popstate', onPop);
   }, []);
+
+  // Each page names the tab; after a client-side navigation focus moves to the new page's h1 (or
+  // #main while a lazily loaded page is still coming), as a full page load would reset it.
+  const firstDraw = useRef(true);
+  useEffect(() => {
+    const known = PAGES.find((p) => p.path === path);
+    const name = !signedIn ? 'Sign in' : known ? known.label : DETAIL.test(path) ? 'Integration' : 'Page not found';
+    document.title = `${name} — Plugboard Studio`;
+    if (firstDraw.current) {
+      firstDraw.current = false;
+      return;
+    }
+    if (!signedIn) return;
+    return focusPageHeading();
+  }, [path, signedIn]);
 
   if (!signedIn) return <SignInPage reason={reason} />;
 
@@ -128,4 +143,31 @@ export function App() {
       </main>
     </QueryClientProvider>
   );
+}
+
+/** Focus the page's h1 (tabIndex -1), or #main until a lazily loaded page draws its h1; the cleanup stops waiting. */
+function focusPageHeading(): () => void {
+  const main = document.getElementById('main');
+  if (!main) return () => undefined;
+  const tryHeading = () => {
+    // The page being left may still be in the DOM, hidden by Suspense: only a drawn h1 counts.
+    const h1 = [...main.querySelectorAll('h1')].find((h) => h.getClientRects().length > 0);
+    if (!h1) return false;
+    h1.tabIndex = -1;
+    h1.focus();
+    return document.activeElement === h1;
+  };
+  if (tryHeading()) return () => undefined;
+  main.focus();
+  const watch = new MutationObserver(() => {
+    // Only while nothing else was focused meanwhile (the user may already be typing).
+    if (document.activeElement !== main) return watch.disconnect();
+    if (tryHeading()) watch.disconnect();
+  });
+  watch.observe(main, { childList: true, subtree: true });
+  const stop = setTimeout(() => watch.disconnect(), 10_000);
+  return () => {
+    clearTimeout(stop);
+    watch.disconnect();
+  };
 }

@@ -3,6 +3,8 @@
 // and uiSchema the generated form renders. Sensitive fields are password inputs and are never
 // pre-filled: when rotating, a stored secret is shown as "stored" and left blank keeps it (the
 // API's PATCH keeps the fields it is not given).
+import { fieldErrorsFrom as sharedFieldErrors } from './api/field-errors.ts';
+
 export interface CredentialField {
   type: string;
   sensitive: boolean;
@@ -60,13 +62,4 @@ export function credentialsToSend(formData: Record<string, unknown>): Record<str
 }
 
 /** The API's 422 `errors` ({"credentials.account_sid": ["..."]}) as the form's per-field errors. */
-export function fieldErrorsFrom(errors: Record<string, string[]>, fields: string[]): { byField: Record<string, string[]>; other: string[] } {
-  const byField: Record<string, string[]> = {};
-  const other: string[] = [];
-  for (const [key, messages] of Object.entries(errors)) {
-    const name = key.replace(/^(body\.)?credentials\./, '');
-    if (fields.includes(name)) (byField[name] ??= []).push(...messages);
-    else other.push(...messages.map((m) => `${key}: ${m}`));
-  }
-  return { byField, other };
-}
+export const fieldErrorsFrom = (errors: Record<string, string[]>, fields: string[]): { byField: Record<string, string[]>; other: string[] } => sharedFieldErrors(errors, fields, 'credentials');

@@ -292,7 +292,10 @@ describe.skipIf(skipBrowser)('studio in Chromium: manifest playground', () => {
     await form.getByLabel(/Sample input/).fill('{}');
     await form.getByLabel('JSONata expression').fill(bad);
     await form.getByRole('button', { name: 'Run mapping' }).click();
-    await form.getByText(`(line ${location.line}, column ${location.column})`).waitFor();
+    const at = `line ${location.line}, column ${location.column}`;
+    const shown = form.locator('.field-error', { hasText: at });
+    await shown.waitFor();
+    expect((await shown.textContent())!.split(at).length - 1).toBe(1); // the position once, not repeated
     expect(await form.getByLabel('JSONata expression').getAttribute('aria-invalid')).toBe('true');
     expect(await seriousViolations(page)).toEqual([]);
 

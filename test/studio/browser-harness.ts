@@ -90,12 +90,17 @@ export async function watchedPage(studio: Studio, width: number, permissions: st
 /** Signs in on the sign-in page, then opens the page named `navLabel` through the main navigation. */
 export async function signInAndOpen(studio: Studio, page: Page, navLabel: string): Promise<void> {
   await page.goto(`${studio.url}/studio/`);
+  expect(await page.title()).toBe('Sign in — Plugboard Studio');
   await page.getByLabel('API key').fill(studio.apiKey);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { level: 1, name: 'Integrations' }).waitFor();
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: navLabel }).click();
   await page.getByRole('heading', { level: 1, name: navLabel }).waitFor();
   expect(await page.getByRole('link', { name: navLabel }).getAttribute('aria-current')).toBe('page');
+  // A client-side navigation names the tab and moves focus to the new page's heading (Integrations,
+  // the page signing in shows, is not navigated to again).
+  expect(await page.title()).toBe(`${navLabel} — Plugboard Studio`);
+  if (navLabel !== 'Integrations') await expect.poll(() => page.evaluate(() => `${document.activeElement?.tagName} ${document.activeElement?.textContent}`)).toMatch(new RegExp(`^H1 .*${navLabel}`, 'i'));
 }
 
 /** axe-core's serious and critical violations on the page as it is now. */

@@ -51,3 +51,13 @@ describe('credential_schema as a generated form', () => {
     expect(r.other).toEqual(['environment: is not one of live']);
   });
 });
+
+describe("the API's 422 errors on any form", () => {
+  it('names the field by the key before its first dot (and any body. prefix); other keys are left over', async () => {
+    const { fieldErrorsFrom: shared, problemText } = await import('../../studio/src/api/field-errors.ts');
+    const r = shared({ 'events.1': ['is not a known event type'], 'body.url': ['must be https'], secret: ['is not accepted'] }, ['url', 'events', 'description']);
+    expect(r.byField).toEqual({ events: ['is not a known event type'], url: ['must be https'] });
+    expect(r.other).toEqual(['secret: is not accepted']);
+    expect(problemText('The given data was invalid.', r.other)).toBe('The given data was invalid. secret: is not accepted');
+  });
+});

@@ -105,7 +105,7 @@ describe.skipIf(skipBrowser)('studio in Chromium: Integration detail', () => {
     const delivery = deliveries.locator('tr[data-delivery]');
     await expect.poll(() => delivery.count()).toBe(1);
     expect(await delivery.locator('[data-status]').getAttribute('data-status')).toBe('succeeded');
-    expect(await delivery.textContent()).toMatch(/create contact.*Succeeded.*HTTP 201.*\d+ ms/);
+    expect(await delivery.textContent()).toMatch(/Create contact.*Succeeded.*HTTP 201.*\d+ ms/);
 
     // The backfill run is listed; no records yet.
     const sync = page.getByRole('region', { name: 'Sync' });

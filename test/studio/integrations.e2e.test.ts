@@ -253,7 +253,8 @@ describe.skipIf(!haveChromium && !process.env.CI)('studio in Chromium: Integrati
     expect(rule.status).toBe(201);
     await card.getByRole('button', { name: 'Delete' }).click();
     const confirm = page.getByRole('alertdialog', { name: 'Delete the Twilio integration?' });
-    await confirm.getByText(/send sms \(priority 1\)/).waitFor();
+    await confirm.getByText('These routing rules are deleted with it:').waitFor();
+    await confirm.getByText(/Send SMS \(priority 1\)/).waitFor();
     expect(await seriousViolations(page)).toEqual([]);
     await confirm.getByRole('button', { name: 'Cancel' }).click();
     await confirm.waitFor({ state: 'detached' });

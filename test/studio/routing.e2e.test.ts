@@ -41,8 +41,8 @@ describe.skipIf(skipBrowser)('studio in Chromium: Routing', () => {
     const { page, consoleErrors, foreign } = await watchedPage(studio, 1280);
     await signInAndOpen(studio, page, 'Routing');
 
-    const section = page.getByRole('region', { name: /^Send sms/ });
-    const chosen = section.getByRole('group', { name: 'Would be chosen now for send sms' });
+    const section = page.getByRole('region', { name: /^Send SMS/ });
+    const chosen = section.getByRole('group', { name: 'Would be chosen now for Send SMS' });
     // No rule yet: the active integration offering the capability.
     await chosen.getByText(/Would be chosen now:\s*Twilio/).waitFor();
     await chosen.getByText(/no routing rule applies/).waitFor();
@@ -73,19 +73,19 @@ describe.skipIf(skipBrowser)('studio in Chromium: Routing', () => {
     expect(resolved.body.data.chain[0]!.rule_id).toBe(first!.id);
 
     // A second rule, made the default: default rules come after the others (no arrow crosses that line).
-    await section.getByRole('button', { name: 'New rule for send sms' }).click();
+    await section.getByRole('button', { name: 'New rule for Send SMS' }).click();
     await dialog.getByLabel('Integration', { exact: true }).selectOption({ label: 'Twilio (active)' });
     await dialog.getByLabel('Default rule').check();
     await dialog.getByRole('button', { name: 'Create rule' }).click();
     await dialog.waitFor({ state: 'detached' });
-    const list = section.getByRole('list', { name: 'Rules for send sms, in the order they are tried' });
+    const list = section.getByRole('list', { name: 'Rules for Send SMS, in the order they are tried' });
     await expect.poll(() => list.getByRole('listitem').count()).toBe(2);
     await list.getByRole('listitem').nth(1).getByText('Default', { exact: true }).waitFor();
     expect(await list.getByRole('button', { name: 'Move Twilio down' }).first().isDisabled()).toBe(true);
 
     // Edit it into a plain rule: now both are ordinary rules and the arrows reorder them.
     await list.getByRole('listitem').nth(1).getByRole('button', { name: 'Edit the Twilio rule' }).click();
-    const edit = page.getByRole('dialog', { name: 'Edit the send sms rule' });
+    const edit = page.getByRole('dialog', { name: 'Edit the Send SMS rule' });
     await edit.getByLabel('Default rule').uncheck();
     await edit.getByRole('button', { name: 'Save rule' }).click();
     await edit.waitFor({ state: 'detached' });
@@ -104,7 +104,7 @@ describe.skipIf(skipBrowser)('studio in Chromium: Routing', () => {
     ]);
     // The focus stays with the moved rule (its "Move up" is now disabled, so on its "Move down").
     await expect.poll(() => page.evaluate(() => [document.activeElement?.closest('[data-rule]')?.getAttribute('data-rule'), document.activeElement?.getAttribute('data-move')])).toEqual([second.id, '1']);
-    await page.getByText('Twilio moved to position 1 of send sms.').waitFor();
+    await page.getByText('Twilio moved to position 1 of Send SMS.').waitFor();
     await expect.poll(async () => (await studio.api<{ chain: Array<{ rule_id: string }> }>('GET', '/routing-rules/resolve?capability=send_sms')).body.data.chain[0]!.rule_id).toBe(second.id);
     // And back with the keyboard: Enter on the focused "Move down".
     await page.keyboard.press('Enter');
@@ -123,7 +123,7 @@ describe.skipIf(skipBrowser)('studio in Chromium: Routing', () => {
 
     // Delete a rule after a confirmation.
     await list.getByRole('listitem').first().getByRole('button', { name: 'Delete the Twilio rule' }).click();
-    await page.getByRole('alertdialog', { name: /Delete the send sms rule for Twilio/ }).getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('alertdialog', { name: /Delete the Send SMS rule for Twilio/ }).getByRole('button', { name: 'Delete' }).click();
     await expect.poll(() => list.getByRole('listitem').count()).toBe(1);
     expect((await rules()).map((r) => r.id)).toEqual([second.id]);
 
@@ -132,4 +132,16 @@ describe.skipIf(skipBrowser)('studio in Chromium: Routing', () => {
     expect(foreign).toEqual([]);
     await page.context().close();
   }, 120_000);
+
+  it('refuses to sign in when the server (or a proxy before it) answers 5xx', async () => {
+    const { page } = await watchedPage(studio, 800);
+    await page.route('**/api/v1/providers?per_page=1', (route) => route.fulfill({ status: 502, contentType: 'text/html', body: '<h1>Bad gateway</h1>' }));
+    await page.goto(`${studio.url}/studio/`);
+    await page.getByLabel('API key').fill(studio.apiKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').getByText(/server answered 502/).waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('plugboard.apiKey'))).toBeNull();
+    expect(await page.getByRole('heading', { level: 1, name: 'Integrations' }).count()).toBe(0);
+    await page.context().close();
+  }, 60_000);
 });

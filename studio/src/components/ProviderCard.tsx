@@ -8,7 +8,7 @@ import { useRoutingRules } from '../api/queries';
 import type { CredentialField } from '../credential-schema';
 import { ModalDialog } from './Dialog';
 import { StatusBadge } from './Status';
-import { categoryLabel, words } from '../labels';
+import { categoryLabel, capabilityLabel } from '../labels';
 import { Link } from '../navigate';
 
 const CredentialForm = lazy(() => import('./CredentialForm'));
@@ -32,7 +32,9 @@ export function ProviderCard({ provider, integration }: { provider: Provider; in
   const fields = provider.credential_schema as Record<string, CredentialField>;
   const hasFields = Object.keys(fields).length > 0;
   const oauth = provider.auth_type === 'oauth2_authorization_code';
-  const refresh = () => qc.invalidateQueries({ queryKey: ['integrations'] });
+  // Deleting an integration deletes its routing rules on the server, and disabling or activating it
+  // changes what routing resolves to: the Routing page's queries are refreshed too.
+  const refresh = () => Promise.all([qc.invalidateQueries({ queryKey: ['integrations'] }), qc.invalidateQueries({ queryKey: ['routing-rules'] }), qc.invalidateQueries({ queryKey: ['routing-resolve'] })]);
 
   const action = useMutation({
     mutationFn: async (what: 'verify' | 'disable' | 'activate' | 'delete' | 'connect') => {
@@ -85,7 +87,7 @@ export function ProviderCard({ provider, integration }: { provider: Provider; in
         </div>
         <div>
           <dt>Capabilities</dt>
-          <dd>{provider.capabilities.length ? provider.capabilities.map(words).join(', ') : 'none'}</dd>
+          <dd>{provider.capabilities.length ? provider.capabilities.map(capabilityLabel).join(', ') : 'none'}</dd>
         </div>
         {integration && hasFields && (
           <div>
@@ -125,7 +127,11 @@ export function ProviderCard({ provider, integration }: { provider: Provider; in
             {integration ? 'Reconnect' : 'Connect'}
           </button>
         )}
-        {oauth && provider.oauth_app_configured === false && !integration && <p className="hint">Connecting needs the operator's OAuth app for this provider.</p>}
+        {oauth && provider.oauth_app_configured === false && !integration && (
+          <p className="hint">
+            Connecting needs the operator's OAuth app for this provider: set <code>PLUGBOARD_OAUTH_{provider.name.toUpperCase()}_CLIENT_ID</code>, <code>PLUGBOARD_OAUTH_{provider.name.toUpperCase()}_CLIENT_SECRET</code> and <code>PLUGBOARD_PUBLIC_URL</code> on the server.
+          </p>
+        )}
         {integration && (
           <>
             <Link to={`/integrations/${integration.id}`} className="button" aria-label={`Details of ${provider.display_name}`}>
@@ -188,11 +194,11 @@ function DeleteConfirmation({ integration, onCancel, onConfirm }: { integration:
       {rules.isSuccess &&
         (using.length ? (
           <>
-            <p>These routing rules use it:</p>
+            <p>These routing rules are deleted with it:</p>
             <ul>
               {using.map((r) => (
                 <li key={r.id}>
-                  {words(r.capability)} (priority {r.priority}
+                  {capabilityLabel(r.capability)} (priority {r.priority}
                   {r.fallback_integration_id === integration.id ? ', as fallback' : ''})
                 </li>
               ))}

@@ -6,7 +6,7 @@ import { useProviders } from '../api/queries';
 import { ApiError, type Integration } from '../api/client';
 import { StatusBadge } from '../components/Status';
 import { QueryState, when } from '../components/ops/QueryState';
-import { categoryLabel, words } from '../labels';
+import { categoryLabel, capabilityLabel } from '../labels';
 import { Link } from '../navigate';
 import { useIntegration } from './integration/detail-queries';
 import { ProviderDeliveries } from './integration/ProviderDeliveries';
@@ -112,7 +112,7 @@ function Detail({ integration: i }: { integration: Integration }) {
             </div>
             <div>
               <dt>Enabled capabilities</dt>
-              <dd className="as-is">{i.enabled_capabilities.length ? i.enabled_capabilities.map(words).join(', ') : 'none'}</dd>
+              <dd className="as-is">{i.enabled_capabilities.length ? i.enabled_capabilities.map(capabilityLabel).join(', ') : 'none'}</dd>
             </div>
             {credentials.length > 0 && (
               <div>

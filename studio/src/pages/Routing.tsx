@@ -11,7 +11,7 @@ import { ModalDialog } from '../components/Dialog';
 import { StatusBadge } from '../components/Status';
 import { QueryState } from '../components/ops/QueryState';
 import { RuleForm, type RuleDraft } from '../components/ops/RuleForm';
-import { words } from '../labels';
+import { words, capabilityLabel } from '../labels';
 import '../components/ops/ops.css';
 
 type RoutingRule = components['schemas']['RoutingRule'];
@@ -107,7 +107,7 @@ function CapabilitySection({ capability, rules, integrations, label, onNewRule, 
       return { rule, position: at + by + 1, by };
     },
     onSuccess: ({ rule, position, by }) => {
-      onAnnounce(`${label(rule.integration_id)} moved to position ${position} of ${words(capability)}.`);
+      onAnnounce(`${label(rule.integration_id)} moved to position ${position} of ${capabilityLabel(capability)}.`);
       refocus.current = { id: rule.id, by };
     },
     onError: (err) => setProblem(err.message),
@@ -142,9 +142,9 @@ function CapabilitySection({ capability, rules, integrations, label, onNewRule, 
     <section className="panel" aria-labelledby={headingId}>
       <header className="panel-header">
         <h2 id={headingId}>
-          {words(capability).replace(/^./, (ch) => ch.toUpperCase())} <code className="muted-code">{capability}</code>
+          {capabilityLabel(capability)} <code className="muted-code">{capability}</code>
         </h2>
-        <button type="button" className="button small" onClick={onNewRule} aria-label={`New rule for ${words(capability)}`}>
+        <button type="button" className="button small" onClick={onNewRule} aria-label={`New rule for ${capabilityLabel(capability)}`}>
           Add rule
         </button>
       </header>
@@ -157,7 +157,7 @@ function CapabilitySection({ capability, rules, integrations, label, onNewRule, 
       {rules.length === 0 ? (
         <p className="empty-state">No rules: an operation uses the active integrations that offer it, oldest first.</p>
       ) : (
-        <ol className="rule-list" ref={listRef} aria-label={`Rules for ${words(capability)}, in the order they are tried`}>
+        <ol className="rule-list" ref={listRef} aria-label={`Rules for ${capabilityLabel(capability)}, in the order they are tried`}>
           {rules.map((r, i) => {
             const integration = byId.get(r.integration_id);
             const fallback = r.fallback_integration_id ? byId.get(r.fallback_integration_id) : undefined;
@@ -199,11 +199,11 @@ function CapabilitySection({ capability, rules, integrations, label, onNewRule, 
           })}
         </ol>
       )}
-      <ModalDialog title={`Edit the ${words(capability)} rule`} isOpen={editing !== null} onClose={() => setEditing(null)}>
+      <ModalDialog title={`Edit the ${capabilityLabel(capability)} rule`} isOpen={editing !== null} onClose={() => setEditing(null)}>
         {editing && <RuleForm initial={{ capability, integration_id: editing.integration_id, fallback_integration_id: editing.fallback_integration_id, is_default: editing.is_default }} capabilities={[capability]} integrations={integrations} label={label} submitLabel="Save rule" onSubmit={saveEdit} onCancel={() => setEditing(null)} />}
       </ModalDialog>
-      <ModalDialog title={`Delete the ${words(capability)} rule for ${deleting ? label(deleting.integration_id) : ''}?`} role="alertdialog" isOpen={deleting !== null} onClose={() => setDeleting(null)}>
-        <p>Operations of {words(capability)} stop using this rule at once.</p>
+      <ModalDialog title={`Delete the ${capabilityLabel(capability)} rule for ${deleting ? label(deleting.integration_id) : ''}?`} role="alertdialog" isOpen={deleting !== null} onClose={() => setDeleting(null)}>
+        <p>Operations of {capabilityLabel(capability)} stop using this rule at once.</p>
         <div className="dialog-actions">
           <button type="button" className="button" autoFocus onClick={() => setDeleting(null)}>
             Cancel
@@ -231,7 +231,7 @@ function ChosenNow({ capability, label }: { capability: string; label(id: string
   });
   const r = resolved.data;
   return (
-    <div className="chosen" aria-label={`Would be chosen now for ${words(capability)}`} role="group">
+    <div className="chosen" aria-label={`Would be chosen now for ${capabilityLabel(capability)}`} role="group">
       <QueryState query={resolved} what="the current choice">
         {r && (
           <>

@@ -17,13 +17,12 @@ export function SignInPage({ reason }: { reason?: string }) {
     setProblem(null);
     try {
       const res = await fetch('/api/v1/providers?per_page=1', { headers: { Authorization: `Bearer ${value}` } });
-      if (res.status === 401 || res.status === 429) {
-        const body = (await res.json().catch(() => ({}))) as { message?: string };
-        setProblem(body.message ?? 'That API key was not accepted.');
-        return;
-      }
       // A 403 means the key is valid but lacks "read": signed in, and each page explains what it cannot do.
-      signIn(value);
+      if (res.ok || res.status === 403) return signIn(value);
+      const body = (await res.json().catch(() => ({}))) as { message?: string };
+      if (res.status === 401 || res.status === 429) setProblem(body.message ?? 'That API key was not accepted.');
+      // Anything else (a 5xx or 404 from the server or a proxy) says nothing about the key: not signed in.
+      else setProblem(`The key could not be checked: the server answered ${res.status}${body.message ? ` (${body.message})` : ''}. Try again later.`);
     } catch {
       setProblem('The server could not be reached.');
     } finally {

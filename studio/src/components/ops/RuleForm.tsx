@@ -2,7 +2,8 @@
 // Only integrations that enable the capability are offered; the API's 422 is shown by its fields.
 import { useId, useState, type FormEvent } from 'react';
 import { ApiError, type Integration } from '../../api/client';
-import { words } from '../../labels';
+import { fieldErrorsFrom, problemText } from '../../api/field-errors';
+import { words, capabilityLabel } from '../../labels';
 
 export interface RuleDraft {
   capability: string;
@@ -33,9 +34,9 @@ export function RuleForm({ initial, capabilities, integrations, label, submitLab
     try {
       await onSubmit(draft);
     } catch (err) {
-      const e2 = err as ApiError;
-      setErrors(e2.errors ?? {});
-      setProblem(e2.message);
+      const { byField, other } = fieldErrorsFrom(err instanceof ApiError ? err.errors : {}, ['capability', 'integration_id', 'fallback_integration_id']);
+      setErrors(byField);
+      setProblem(problemText((err as Error).message, other));
     } finally {
       setBusy(false);
     }
@@ -61,7 +62,7 @@ export function RuleForm({ initial, capabilities, integrations, label, submitLab
           {!draft.capability && <option value="">Choose…</option>}
           {capabilities.map((c) => (
             <option key={c} value={c}>
-              {words(c)}
+              {capabilityLabel(c)}
             </option>
           ))}
         </select>

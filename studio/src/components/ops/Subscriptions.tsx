@@ -3,6 +3,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap, ApiError } from '../../api/client';
+import { fieldErrorsFrom, problemText } from '../../api/field-errors';
 import { ModalDialog } from '../Dialog';
 import { QueryState, when } from './QueryState';
 import { SecretDialog, type ShownSecret } from './SecretDialog';
@@ -75,9 +76,14 @@ function SubscriptionForm({ onCancel, onCreated }: { onCancel(): void; onCreated
       await qc.invalidateQueries({ queryKey: ['webhook-subscriptions'] });
       onCreated(created.url, created.secret);
     } catch (err) {
-      const e2 = err as ApiError;
-      setErrors(e2.errors ?? {});
-      setProblem(e2.message);
+      // "events.1": ["is not a known event type"] says which entry: name it in the message.
+      const given = Object.entries(err instanceof ApiError ? err.errors : {}).map(([key, messages]): [string, string[]] => {
+        const entry = /^(?:body\.)?events\.(\d+)$/.exec(key)?.[1];
+        return [key, entry !== undefined && list[Number(entry)] !== undefined ? messages.map((m) => `${list[Number(entry)]}: ${m}`) : messages];
+      });
+      const { byField, other } = fieldErrorsFrom(Object.fromEntries(given), ['url', 'events', 'description']);
+      setErrors(byField);
+      setProblem(problemText((err as Error).message, other));
     } finally {
       setBusy(false);
     }

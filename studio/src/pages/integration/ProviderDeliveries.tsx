@@ -4,7 +4,7 @@ import { useId, useState } from 'react';
 import { Pager } from '../../components/ops/Pager';
 import { QueryState, when } from '../../components/ops/QueryState';
 import { StateBadge, type Tone } from '../../components/ops/StateBadge';
-import { words } from '../../labels';
+import { capabilityLabel } from '../../labels';
 import { useProviderDeliveries, type ProviderDelivery } from './detail-queries';
 
 const STATUS: Record<ProviderDelivery['status'], { tone: Tone; text: string }> = {
@@ -46,7 +46,7 @@ export function ProviderDeliveries({ integrationId }: { integrationId: string })
               <tr key={d.id} data-delivery={d.id}>
                 <td data-label="Time">{when(d.created_at)}</td>
                 <td data-label="Capability">
-                  {words(d.capability)}
+                  {capabilityLabel(d.capability)}
                   {d.attempt > 1 ? ` (attempt ${d.attempt})` : ''}
                 </td>
                 <td data-label="Status">

@@ -25,6 +25,8 @@ export function SyncSection({ integration, providerStreams = [] }: { integration
   const qc = useQueryClient();
   const [page, setPage] = useState(1);
   const [watchUntil, setWatchUntil] = useState(0);
+  /** The newest run listed when "Sync now" was pressed: the queued run is a newer one. */
+  const [newestBefore, setNewestBefore] = useState<string | null>(null);
   const [stream, setStream] = useState('');
   const [fullRefresh, setFullRefresh] = useState(false);
   const [queuedStreams, setQueuedStreams] = useState<string[]>([]);
@@ -41,6 +43,7 @@ export function SyncSection({ integration, providerStreams = [] }: { integration
       setNotice({ ok: true, text: `Sync queued: ${q.streams.join(', ')}${q.full_refresh ? ' (full refresh)' : ''}.` });
       setPage(1);
       setWatchUntil(Date.now() + WATCH_MS);
+      setNewestBefore(list[0]?.id ?? null);
       void qc.invalidateQueries({ queryKey: ['sync-runs', integration.id] });
     },
     onError: (err) => setNotice({ ok: false, text: err.message }),
@@ -60,8 +63,8 @@ export function SyncSection({ integration, providerStreams = [] }: { integration
   }, [finished, qc, integration.id]);
   // Stop watching early once the queued run has come and gone.
   useEffect(() => {
-    if (watchUntil && list.length && list.every((r) => r.status !== 'running') && Date.parse(list[0]!.started_at) >= watchUntil - WATCH_MS - 5000) setWatchUntil(0);
-  }, [list, watchUntil]);
+    if (watchUntil && list.length && list[0]!.id !== newestBefore && list.every((r) => r.status !== 'running')) setWatchUntil(0);
+  }, [list, watchUntil, newestBefore]);
 
   const active = integration.status === 'active';
   return (

@@ -46,7 +46,8 @@ export function MappingPreview() {
         const body = answer.error as { message?: string; errors?: Record<string, string[]>; location?: Located };
         const at = body.location ? ` (line ${body.location.line}, column ${body.location.column})` : '';
         const named = { expression: body.errors?.['expression']?.join(' '), input: body.errors?.['input']?.join(' ') };
-        if (named.expression) named.expression += at;
+        // The API's message may already start with "line 1, column 6:": the position is shown once.
+        if (named.expression && body.location && !named.expression.includes(`line ${body.location.line}, column ${body.location.column}`)) named.expression += at;
         setErrors(named);
         setOutput(null);
         if (!named.expression && !named.input) setProblem(body.message ?? 'The mapping was refused.');
