@@ -132,7 +132,8 @@ async function mapRecord(s: CompiledStream, record: unknown): Promise<{ key: str
 /** Longest primary key stored (bytes): providers' ids are far shorter; a longer one is a mapping error. */
 const MAX_KEY_BYTES = 512;
 
-function keyOf(value: unknown, field: string): string | null {
+/** A record's primary key as stored: a non-empty string or a finite number, else null. */
+export function keyOf(value: unknown, field: string): string | null {
   const k = value && typeof value === 'object' ? (value as Record<string, unknown>)[field] : undefined;
   return (typeof k === 'string' && k !== '') || (typeof k === 'number' && Number.isFinite(k)) ? String(k) : null;
 }

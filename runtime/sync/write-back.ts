@@ -11,6 +11,7 @@ import type { RecordChanges } from '../store/sync-types.ts';
 import type { Connector } from '../manifest/connector.ts';
 import type { EventStager } from '../webhooks/events.ts';
 import { modelErrors } from '../manifest/models.ts';
+import { keyOf } from '../engine/stream.ts';
 import { changeEvents } from './record-events.ts';
 import { canonical } from './record-hash.ts';
 
@@ -39,9 +40,8 @@ export async function writeBack(d: WriteBackDeps, tenantId: string, integrationI
   // A mapping may give nothing on purpose (a call the stream does not cover: another calendar).
   if (mapped === undefined || mapped === null) return undefined;
   const fields = typeof mapped === 'object' && !Array.isArray(mapped) ? (mapped as Record<string, unknown>) : undefined;
-  const k = fields?.[stream.primaryKey];
-  const key = (typeof k === 'string' && k !== '') || (typeof k === 'number' && Number.isFinite(k)) ? String(k) : undefined;
-  if (!fields || key === undefined) {
+  const key = keyOf(fields, stream.primaryKey);
+  if (!fields || key === null) {
     d.logger.warn(log, `write-back: the record mapping gave no ${stream.primaryKey}; nothing written`);
     return undefined;
   }

@@ -6,6 +6,7 @@ import { modelErrors } from '../manifest/models.ts';
 import type { Connector } from '../manifest/connector.ts';
 import type { ExampleSpec } from '../manifest/types.ts';
 import { Engine, type RunOptions } from '../engine/engine.ts';
+import { keyOf } from '../engine/stream.ts';
 import { tokenUrl } from '../auth/strategies.ts';
 import { StaticTokenSource } from '../auth/token-source.ts';
 import type { HttpRequest, HttpResponse, HttpTransport } from '../http/transport.ts';
@@ -221,9 +222,8 @@ async function writeBackProblems(connector: Connector, capability: string, input
   }
   if (mapped === null || mapped === undefined) return []; // nothing to write for this call, on purpose
   if (typeof mapped !== 'object' || Array.isArray(mapped)) return [`record.mapping gave ${JSON.stringify(mapped)}, not a ${stream.model} object`];
-  const key = (mapped as Record<string, unknown>)[stream.primaryKey];
   const problems = modelErrors(stream.model, mapped).map((e) => `record.mapping: not a valid ${stream.model}: ${e}`);
-  if ((typeof key !== 'string' || key === '') && typeof key !== 'number') problems.unshift(`record.mapping gave no ${stream.primaryKey} (the record's key)`);
+  if (keyOf(mapped, stream.primaryKey) === null) problems.unshift(`record.mapping gave no ${stream.primaryKey} (the record's key)`);
   return problems;
 }
 

@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { CompiledQuery } from 'kysely';
 import type { Store } from '../../runtime/store/types.ts';
 import type { SqlStore } from '../../runtime/store/sql/store.ts';
 
@@ -89,32 +88,13 @@ export function newTestDatabase(dir: string, kind = testStoreKind()): TestDataba
   };
 }
 
-/** `?` placeholders (outside quoted literals) as PostgreSQL's $1, $2, ... */
-function dollarParams(text: string): string {
-  let n = 0;
-  let quote: string | undefined;
-  let out = '';
-  for (const ch of text) {
-    if (quote) {
-      if (ch === quote) quote = undefined;
-    } else if (ch === "'" || ch === '"') quote = ch;
-    else if (ch === '?') {
-      out += `$${++n}`;
-      continue;
-    }
-    out += ch;
-  }
-  return out;
-}
-
 /**
  * Runs one raw SQL statement (`?` placeholders) on the store's own connection, SQLite or
  * PostgreSQL, and returns its rows. Write SQL both dialects accept.
  */
 export async function sqlQuery<T = Record<string, unknown>>(store: Store, text: string, ...params: unknown[]): Promise<T[]> {
   const conn = (store as unknown as SqlStore).conn;
-  const r = await conn.db.executeQuery(CompiledQuery.raw(conn.postgres ? dollarParams(text) : text, params));
-  return r.rows as T[];
+  return (await conn.raw<T>(conn.db, text, params)).rows;
 }
 
 /** The first row of sqlQuery (undefined when none). */

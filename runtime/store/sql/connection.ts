@@ -51,8 +51,7 @@ export class SqlConnection {
     if (this.postgres) {
       q = this.numbered.get(text) ?? '';
       if (!q) {
-        let n = 0;
-        q = text.replace(/\?/g, () => `$${++n}`);
+        q = dollarParams(text);
         if (this.numbered.size < 1000) this.numbered.set(text, q);
       }
     }
@@ -117,3 +116,21 @@ export class SqlConnection {
 /** Affected-row count of an UPDATE or DELETE result (bigint in Kysely). */
 export const changed = (r: { numUpdatedRows?: bigint; numDeletedRows?: bigint; numInsertedOrUpdatedRows?: bigint } | undefined): number =>
   Number(r?.numUpdatedRows ?? r?.numDeletedRows ?? r?.numInsertedOrUpdatedRows ?? 0n);
+
+/** `?` placeholders (outside quoted literals) as PostgreSQL's $1, $2, ... */
+function dollarParams(text: string): string {
+  let n = 0;
+  let quote: string | undefined;
+  let out = '';
+  for (const ch of text) {
+    if (quote) {
+      if (ch === quote) quote = undefined;
+    } else if (ch === "'" || ch === '"') quote = ch;
+    else if (ch === '?') {
+      out += `$${++n}`;
+      continue;
+    }
+    out += ch;
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 // The typed API client: openapi-fetch over the types openapi-typescript generates from
-// schemas/openapi.yaml (`npm run studio:types` writes schema.d.ts), so the studio and the API
+// schemas/openapi.yaml (`npm run studio:types` writes generated/api/openapi.d.ts), so the studio and the API
 // cannot drift. Every request carries the signed-in key; a 401 signs out with the API's message.
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { paths, components } from './schema';
