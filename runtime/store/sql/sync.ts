@@ -202,6 +202,8 @@ export function syncRepo(c: SqlConnection): SyncStore {
       }),
     finishRun: (tenantId, runId, patch, next) =>
       c.write(async (trx) => {
+        // The state row first, as a page and a purge take it (one lock order, no deadlock on PostgreSQL).
+        if (c.postgres) await trx.selectFrom('sync_state').select('stream').where('tenant_id', '=', tenantId).where('run_id', '=', runId).forUpdate().execute();
         const run = await trx.updateTable('sync_runs').set({ status: patch.status, finished_at: patch.finished_at, error: patch.error, cursor: patch.cursor })
           .where('tenant_id', '=', tenantId).where('id', '=', runId).where('status', '=', sql.lit('running'))
           .returning(['integration_id', 'stream'])
@@ -258,8 +260,11 @@ export function syncRepo(c: SqlConnection): SyncStore {
         .where('status', '=', sql.lit('succeeded')).limit(1).executeTakeFirst()) !== undefined,
     purge: (tenantId, integrationId) =>
       c.write(async (trx) => {
-        await trx.deleteFrom('records').where('tenant_id', '=', tenantId).where('integration_id', '=', integrationId).execute();
+        // In a page's lock order (state, records, runs): records first deadlocked a page being committed
+        // on PostgreSQL (it holds the state row and upserts records). Deleting the state also ends the
+        // lease, so a run still going commits nothing more.
         await trx.deleteFrom('sync_state').where('tenant_id', '=', tenantId).where('integration_id', '=', integrationId).execute();
+        await trx.deleteFrom('records').where('tenant_id', '=', tenantId).where('integration_id', '=', integrationId).execute();
         await trx.deleteFrom('sync_runs').where('tenant_id', '=', tenantId).where('integration_id', '=', integrationId).execute();
       }),
   };
