@@ -15,7 +15,7 @@ function postgresAnswers(): boolean {
   return spawnSync(process.execPath, ['-e', probe], { timeout: 2000 }).status === 0;
 }
 
-const POSTGRES_TESTS = ['test/integration/**/*.test.ts', 'test/webhooks/*.flow.test.ts', 'test/oauth/*.test.ts', 'test/sync/*.flow.test.ts'];
+const POSTGRES_TESTS = ['test/integration/**/*.test.ts', 'test/webhooks/*.flow.test.ts', 'test/oauth/*.test.ts', 'test/sync/*.flow.test.ts', 'test/mcp/*.test.ts'];
 
 /** Tests in those folders that are about SQLite itself or start no platform (one line each: why). */
 const SQLITE_ONLY = [

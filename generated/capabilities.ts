@@ -64,6 +64,42 @@ export interface CreateContactOutput {
 }
 
 /**
+ * Input of create_customer: Create a customer (the party invoices are addressed to) in an accounting system: QuickBooks Customer, Xero Contact, FreshBooks client, Sage Accounting contact of type customer, Wave customer. `name` is the name shown on invoices (QuickBooks DisplayName, Xero Name, FreshBooks organization, Sage name, Wave name) and is required by every one of them; a person's names, email, phone and company are optional. The output's customer_id is what create_invoice takes.
+ */
+export interface CreateCustomerInput {
+  /**
+   * Display name, unique per company in QuickBooks and Xero.
+   */
+  name: string;
+  /**
+   * The contact person's first name.
+   */
+  first_name?: string;
+  /**
+   * The contact person's last name.
+   */
+  last_name?: string;
+  email?: string;
+  phone?: string;
+  /**
+   * Company name, where the provider keeps it apart from the display name (QuickBooks CompanyName).
+   */
+  company?: string;
+  /**
+   * ISO 4217 code the customer is billed in, where the provider stores one per customer (QuickBooks CurrencyRef, Xero DefaultCurrency, FreshBooks currency_code, Wave currency).
+   */
+  currency?: string;
+}
+
+/**
+ * Output of create_customer.
+ */
+export interface CreateCustomerOutput {
+  customer_id: string;
+  created_at?: string | null;
+}
+
+/**
  * Input of create_deal: Create a deal (opportunity) in a CRM, optionally linked to a contact. The amount is an integer in the currency's minor unit, like every Plugboard amount (12000.00 USD is 1200000).
  */
 export interface CreateDealInput {
@@ -168,6 +204,102 @@ export interface CreateEventOutput {
 }
 
 /**
+ * Input of create_invoice: Create a sales invoice for a customer (create_customer's customer_id) with one or more lines. Amounts are integers in the currency's minor unit, like every Plugboard amount (12.50 USD is 1250); a line's unit_amount is the price of one unit before tax. Accounting systems create the invoice as a draft or open document according to `status` where they allow choosing (Xero DRAFT/AUTHORISED); others decide themselves. Lines may name the provider's item (product or service) and revenue account: QuickBooks requires an item on a sales line (ItemRef), Wave a product (productId), Sage a ledger account per line (ledger_account_id), Xero an account code before an invoice can be approved.
+ */
+export interface CreateInvoiceInput {
+  /**
+   * The provider's customer id (create_customer's customer_id).
+   */
+  customer_id: string;
+  /**
+   * ISO 4217 code of every amount of the invoice (they are minor units of it). Providers that bill a customer only in its own currency (QuickBooks, FreshBooks, Wave) refuse another one.
+   */
+  currency: string;
+  /**
+   * Invoice number; the provider numbers it when omitted.
+   */
+  number?: string;
+  /**
+   * YYYY-MM-DD; the provider's default (today) when omitted.
+   */
+  issue_date?: string;
+  /**
+   * YYYY-MM-DD; the customer's or company's terms when omitted.
+   */
+  due_date?: string;
+  /**
+   * Free-text reference or memo shown on the invoice (a purchase order number).
+   */
+  reference?: string;
+  /**
+   * Where the provider lets the caller choose: draft, or open (approved, awaiting payment). Default draft.
+   */
+  status?: "draft" | "open";
+  /**
+   * @minItems 1
+   * @maxItems 250
+   */
+  lines: [
+    {
+      description?: string;
+      /**
+       * Default 1.
+       */
+      quantity?: number;
+      /**
+       * Price of one unit, minor units of the invoice's currency.
+       */
+      unit_amount: number;
+      /**
+       * The provider's item or product (QuickBooks Item Id, Xero ItemCode, Wave product id, Sage product id).
+       */
+      item_id?: string;
+      /**
+       * The provider's revenue account (Xero AccountCode, Sage ledger_account_id).
+       */
+      account_id?: string;
+    },
+    ...{
+      description?: string;
+      /**
+       * Default 1.
+       */
+      quantity?: number;
+      /**
+       * Price of one unit, minor units of the invoice's currency.
+       */
+      unit_amount: number;
+      /**
+       * The provider's item or product (QuickBooks Item Id, Xero ItemCode, Wave product id, Sage product id).
+       */
+      item_id?: string;
+      /**
+       * The provider's revenue account (Xero AccountCode, Sage ledger_account_id).
+       */
+      account_id?: string;
+    }[]
+  ];
+}
+
+/**
+ * Output of create_invoice.
+ */
+export interface CreateInvoiceOutput {
+  invoice_id: string;
+  number?: string | null;
+  /**
+   * Normalized like the invoice model's status.
+   */
+  status?: "draft" | "open" | "paid" | "void" | "uncollectible" | null;
+  /**
+   * Total in minor units, as the provider computed it.
+   */
+  total?: number | null;
+  currency?: string | null;
+  created_at?: string | null;
+}
+
+/**
  * Input of create_note: Attach a text note to a CRM contact or deal (at least one of them).
  */
 export type CreateNoteInput = {
@@ -251,6 +383,41 @@ export interface GetAvailabilityOutput {
 }
 
 /**
+ * Input of get_invoice: Read one invoice by the provider's id (create_invoice's invoice_id). The output has the invoice model's fields (schemas/models/invoice.json) under the same names, with the id as invoice_id: amounts in minor units, currency lower case, status draft/open/paid/void/uncollectible, dates YYYY-MM-DD.
+ */
+export interface GetInvoiceInput {
+  invoice_id: string;
+}
+
+/**
+ * Output of get_invoice.
+ */
+export interface GetInvoiceOutput {
+  invoice_id: string;
+  number?: string | null;
+  customer_id?: string | null;
+  status?: "draft" | "open" | "paid" | "void" | "uncollectible" | null;
+  currency?: string | null;
+  subtotal?: number | null;
+  tax?: number | null;
+  total?: number | null;
+  amount_due?: number | null;
+  amount_paid?: number | null;
+  issue_date?: string | null;
+  due_date?: string | null;
+  url?: string | null;
+  lines?:
+    | {
+        description?: string | null;
+        quantity?: number | null;
+        unit_amount?: number | null;
+        amount?: number | null;
+      }[]
+    | null;
+  updated_at?: string | null;
+}
+
+/**
  * Input of initiate_payment: Start a payment (card or other method) for an amount in minor units.
  */
 export interface InitiatePaymentInput {
@@ -290,6 +457,170 @@ export interface InitiatePaymentOutput {
    */
   redirect_url?: string;
   provider_status?: string;
+}
+
+/**
+ * Input of list_events: The events of a calendar that overlap a time window [start, end), as calendar_event records (schemas/models/calendar_event.json), e.g. to show a schedule or check what create_event made. For a complete, kept-up-to-date copy of a calendar use the connector's events stream instead.
+ */
+export interface ListEventsInput {
+  /**
+   * Calendar to read where the provider has several (as create_event's calendar_id); CalDAV reads the integration's calendar collection.
+   */
+  calendar_id?: string;
+  /**
+   * RFC 3339 instant: events ending after it are listed.
+   */
+  start: string;
+  /**
+   * RFC 3339 instant: events starting before it are listed.
+   */
+  end: string;
+}
+
+/**
+ * Output of list_events.
+ */
+export interface ListEventsOutput {
+  /**
+   * The events, each a calendar_event record.
+   *
+   * Items: A calendar_event record (the fields of schemas/models/calendar_event.json; id is what cancel_event takes as event_id).
+   */
+  events: {
+    /**
+     * The provider's event id (the usual primary key).
+     */
+    id: string;
+    /**
+     * The provider's id of the calendar holding the event.
+     */
+    calendar_id?: string | null;
+    /**
+     * Title (Google summary, Outlook subject, Calendly name).
+     */
+    title?: string | null;
+    /**
+     * Description or body, as text.
+     */
+    description?: string | null;
+    /**
+     * Location text, or the meeting link when that is all there is.
+     */
+    location?: string | null;
+    /**
+     * RFC 3339 instant with offset; a date (YYYY-MM-DD) for an all-day event.
+     */
+    start?: string | null;
+    /**
+     * Like start; for an all-day event the day after the last day (exclusive, as Google and Outlook give it).
+     */
+    end?: string | null;
+    /**
+     * True when start and end are dates.
+     */
+    all_day?: boolean | null;
+    /**
+     * IANA time zone of the event, e.g. Europe/Berlin.
+     */
+    time_zone?: string | null;
+    /**
+     * Normalized status (Google's spelling); Calendly active -> confirmed, canceled -> cancelled.
+     */
+    status?: "confirmed" | "tentative" | "cancelled" | null;
+    /**
+     * Who organizes the event.
+     */
+    organizer?: {
+      email: string;
+      /**
+       * Display name.
+       */
+      name?: string | null;
+    } | null;
+    /**
+     * People invited (Calendly: invitees).
+     */
+    attendees?:
+      | {
+          email: string;
+          /**
+           * Display name.
+           */
+          name?: string | null;
+          /**
+           * Their answer: Google responseStatus (needsAction -> needs_action), Outlook status.response (tentativelyAccepted -> tentative, none/notResponded -> needs_action).
+           */
+          response?: "accepted" | "declined" | "tentative" | "needs_action" | null;
+        }[]
+      | null;
+    /**
+     * Where a person sees the event (Google htmlLink, Outlook webLink).
+     */
+    url?: string | null;
+    /**
+     * The provider's id of the recurring series this occurrence belongs to.
+     */
+    recurring_event_id?: string | null;
+    /**
+     * When the calendar event was created at the provider (RFC 3339).
+     */
+    created_at?: string | null;
+    /**
+     * When the calendar event last changed at the provider (RFC 3339); the usual incremental cursor field.
+     */
+    updated_at?: string | null;
+    /**
+     * Provider-specific fields, under the provider's own names (the one open object: every other property is fixed).
+     */
+    custom_fields?: {
+      [k: string]: unknown | undefined;
+    };
+  }[];
+}
+
+/**
+ * Input of list_files: List files of the connected storage account, optionally in one folder or matching a name, one page at a time.
+ */
+export interface ListFilesInput {
+  /**
+   * Only files directly in this folder.
+   */
+  folder_id?: string;
+  /**
+   * Only files whose name contains this text.
+   */
+  name_contains?: string;
+  /**
+   * Only files of this media type.
+   */
+  mime_type?: string;
+  /**
+   * Files per page (the provider may return fewer).
+   */
+  page_size?: number;
+  /**
+   * next_page_token of the previous page.
+   */
+  page_token?: string;
+}
+
+/**
+ * Output of list_files.
+ */
+export interface ListFilesOutput {
+  files: {
+    file_id: string;
+    name: string;
+    mime_type?: string | null;
+    size?: number | null;
+    folder_ids?: string[];
+    modified_at?: string | null;
+    web_url?: string | null;
+  }[];
+  /**
+   * Give it as page_token for the next page; null on the last page.
+   */
+  next_page_token?: string | null;
 }
 
 /**
@@ -375,7 +706,99 @@ export interface SendEmailOutput {
 }
 
 /**
- * Input of send_sms: Send a text message to a phone number.
+ * Input of send_for_signature: Send one or more documents to one or more signers for electronic signature, by email.
+ */
+export interface SendForSignatureInput {
+  /**
+   * The documents to sign, in order. Sent inline (base64), so the provider never fetches a URL on the caller's behalf.
+   *
+   * @minItems 1
+   * @maxItems 100
+   */
+  documents: [
+    {
+      /**
+       * File name shown to signers, e.g. contract.pdf.
+       */
+      name: string;
+      /**
+       * The file's bytes, standard base64.
+       */
+      content: string;
+      /**
+       * e.g. pdf, docx (default: taken from name).
+       */
+      file_extension?: string;
+    },
+    ...{
+      /**
+       * File name shown to signers, e.g. contract.pdf.
+       */
+      name: string;
+      /**
+       * The file's bytes, standard base64.
+       */
+      content: string;
+      /**
+       * e.g. pdf, docx (default: taken from name).
+       */
+      file_extension?: string;
+    }[]
+  ];
+  /**
+   * @minItems 1
+   * @maxItems 100
+   */
+  signers: [
+    {
+      name: string;
+      email: string;
+      /**
+       * Signers with a lower number sign first; equal numbers sign in parallel (default 1).
+       */
+      routing_order?: number;
+      /**
+       * Text in the documents where this signer's signature goes (default: the signer places it).
+       */
+      anchor?: string;
+    },
+    ...{
+      name: string;
+      email: string;
+      /**
+       * Signers with a lower number sign first; equal numbers sign in parallel (default 1).
+       */
+      routing_order?: number;
+      /**
+       * Text in the documents where this signer's signature goes (default: the signer places it).
+       */
+      anchor?: string;
+    }[]
+  ];
+  /**
+   * Subject of the signing request email.
+   */
+  subject: string;
+  /**
+   * Body text of the signing request email.
+   */
+  message?: string;
+}
+
+/**
+ * Output of send_for_signature.
+ */
+export interface SendForSignatureOutput {
+  /**
+   * The provider's id of the signing request (envelope, agreement).
+   */
+  envelope_id: string;
+  status: "created" | "sent" | "delivered" | "completed" | "declined" | "voided";
+  status_at?: string | null;
+}
+
+/**
+ * Input of send_sms: Send a text message (with media: MMS) to a phone number.
  */
 export interface SendSmsInput {
   /**
@@ -388,6 +811,23 @@ export interface SendSmsInput {
    */
   from?: string;
   status_callback?: string;
+  /**
+   * Public URLs of images or other media to send with the text as an MMS (US and Canadian numbers at most providers). Connectors without MMS ignore it.
+   *
+   * @minItems 1
+   * @maxItems 10
+   */
+  media_urls?:
+    | [string]
+    | [string, string]
+    | [string, string, string]
+    | [string, string, string, string]
+    | [string, string, string, string, string]
+    | [string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string, string];
 }
 
 /**
@@ -430,6 +870,42 @@ export interface SendWhatsappOutput {
 }
 
 /**
+ * Input of start_call: Start an outbound phone call handled by a voice AI assistant.
+ */
+export interface StartCallInput {
+  /**
+   * The number to call, in E.164 form, e.g. +14155550123.
+   */
+  to: string;
+  /**
+   * Provider id of the assistant that talks on the call; overrides the integration's default.
+   */
+  assistant_id?: string;
+  /**
+   * Provider id of the number the call comes from; overrides the integration's default.
+   */
+  phone_number_id?: string;
+  /**
+   * Name of the person called, for the assistant and the call log.
+   */
+  customer_name?: string;
+  /**
+   * A label for the call, for your own reference.
+   */
+  name?: string;
+}
+
+/**
+ * Output of start_call.
+ */
+export interface StartCallOutput {
+  call_id: string;
+  status: "scheduled" | "queued" | "ringing" | "in_progress" | "forwarding" | "ended" | "unknown";
+  to?: string | null;
+  provider_status?: string | null;
+}
+
+/**
  * Input of update_contact: Change fields of an existing CRM contact (create_contact's contact_id). Only the fields given are changed; `name` is split into first and last name like create_contact does.
  */
 export interface UpdateContactInput {
@@ -455,6 +931,46 @@ export interface UpdateContactInput {
 export interface UpdateContactOutput {
   contact_id: string;
   updated_at?: string | null;
+}
+
+/**
+ * Input of upload_file: Store one file (name, type and bytes) in the connected storage account, optionally inside a folder.
+ */
+export interface UploadFileInput {
+  /**
+   * File name, e.g. invoice-2024-05.pdf.
+   */
+  name: string;
+  /**
+   * Media type of the content, e.g. application/pdf.
+   */
+  mime_type: string;
+  /**
+   * The file's bytes, standard base64 (at most 5 MiB of bytes).
+   */
+  content: string;
+  /**
+   * The provider's id of the folder to store the file in (default: the account's root).
+   */
+  folder_id?: string;
+  description?: string;
+}
+
+/**
+ * Output of upload_file.
+ */
+export interface UploadFileOutput {
+  file_id: string;
+  name?: string | null;
+  mime_type?: string | null;
+  /**
+   * Bytes stored, when the provider says.
+   */
+  size?: number | null;
+  /**
+   * Where a person can open the file, when the provider says.
+   */
+  web_url?: string | null;
 }
 
 /**
@@ -506,17 +1022,25 @@ export interface VerifyPaymentOutput {
 export interface CapabilityTypes {
   cancel_event: { input: CancelEventInput; output: CancelEventOutput };
   create_contact: { input: CreateContactInput; output: CreateContactOutput };
+  create_customer: { input: CreateCustomerInput; output: CreateCustomerOutput };
   create_deal: { input: CreateDealInput; output: CreateDealOutput };
   create_event: { input: CreateEventInput; output: CreateEventOutput };
+  create_invoice: { input: CreateInvoiceInput; output: CreateInvoiceOutput };
   create_note: { input: CreateNoteInput; output: CreateNoteOutput };
   get_availability: { input: GetAvailabilityInput; output: GetAvailabilityOutput };
+  get_invoice: { input: GetInvoiceInput; output: GetInvoiceOutput };
   initiate_payment: { input: InitiatePaymentInput; output: InitiatePaymentOutput };
+  list_events: { input: ListEventsInput; output: ListEventsOutput };
+  list_files: { input: ListFilesInput; output: ListFilesOutput };
   post_message: { input: PostMessageInput; output: PostMessageOutput };
   process_refund: { input: ProcessRefundInput; output: ProcessRefundOutput };
   send_email: { input: SendEmailInput; output: SendEmailOutput };
+  send_for_signature: { input: SendForSignatureInput; output: SendForSignatureOutput };
   send_sms: { input: SendSmsInput; output: SendSmsOutput };
   send_whatsapp: { input: SendWhatsappInput; output: SendWhatsappOutput };
+  start_call: { input: StartCallInput; output: StartCallOutput };
   update_contact: { input: UpdateContactInput; output: UpdateContactOutput };
+  upload_file: { input: UploadFileInput; output: UploadFileOutput };
   verify_bank_account: { input: VerifyBankAccountInput; output: VerifyBankAccountOutput };
   verify_payment: { input: VerifyPaymentInput; output: VerifyPaymentOutput };
 }

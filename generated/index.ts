@@ -2,74 +2,134 @@
 
 import type { CapabilityCaller } from './capabilities.ts';
 import { calComAdapter, type CalComAdapter } from './cal_com.ts';
+import { caldavAdapter, type CaldavAdapter } from './caldav.ts';
 import { calendlyAdapter, type CalendlyAdapter } from './calendly.ts';
+import { docusignAdapter, type DocusignAdapter } from './docusign.ts';
+import { dwollaAdapter, type DwollaAdapter } from './dwolla.ts';
+import { freshbooksAdapter, type FreshbooksAdapter } from './freshbooks.ts';
 import { gmailAdapter, type GmailAdapter } from './gmail.ts';
 import { googleCalendarAdapter, type GoogleCalendarAdapter } from './google_calendar.ts';
+import { googleDriveAdapter, type GoogleDriveAdapter } from './google_drive.ts';
 import { hubspotAdapter, type HubspotAdapter } from './hubspot.ts';
+import { mailgunAdapter, type MailgunAdapter } from './mailgun.ts';
 import { microsoftOutlookAdapter, type MicrosoftOutlookAdapter } from './microsoft_outlook.ts';
 import { outlookMailAdapter, type OutlookMailAdapter } from './outlook_mail.ts';
+import { paypalAdapter, type PaypalAdapter } from './paypal.ts';
 import { pipedriveAdapter, type PipedriveAdapter } from './pipedrive.ts';
 import { plaidAdapter, type PlaidAdapter } from './plaid.ts';
+import { plivoAdapter, type PlivoAdapter } from './plivo.ts';
+import { quickbooksAdapter, type QuickbooksAdapter } from './quickbooks.ts';
+import { sageAccountingAdapter, type SageAccountingAdapter } from './sage_accounting.ts';
 import { salesforceAdapter, type SalesforceAdapter } from './salesforce.ts';
 import { sendgridAdapter, type SendgridAdapter } from './sendgrid.ts';
 import { slackAdapter, type SlackAdapter } from './slack.ts';
+import { smtpAdapter, type SmtpAdapter } from './smtp.ts';
 import { stripeAdapter, type StripeAdapter } from './stripe.ts';
+import { stripeAchAdapter, type StripeAchAdapter } from './stripe_ach.ts';
 import { twilioAdapter, type TwilioAdapter } from './twilio.ts';
+import { vapiAdapter, type VapiAdapter } from './vapi.ts';
+import { waveAdapter, type WaveAdapter } from './wave.ts';
+import { xeroAdapter, type XeroAdapter } from './xero.ts';
 import { zohoCrmAdapter, type ZohoCrmAdapter } from './zoho_crm.ts';
 
 export * from './capabilities.ts';
 export * from './models.ts';
 export * from './cal_com.ts';
+export * from './caldav.ts';
 export * from './calendly.ts';
+export * from './docusign.ts';
+export * from './dwolla.ts';
+export * from './freshbooks.ts';
 export * from './gmail.ts';
 export * from './google_calendar.ts';
+export * from './google_drive.ts';
 export * from './hubspot.ts';
+export * from './mailgun.ts';
 export * from './microsoft_outlook.ts';
 export * from './outlook_mail.ts';
+export * from './paypal.ts';
 export * from './pipedrive.ts';
 export * from './plaid.ts';
+export * from './plivo.ts';
+export * from './quickbooks.ts';
+export * from './sage_accounting.ts';
 export * from './salesforce.ts';
 export * from './sendgrid.ts';
 export * from './slack.ts';
+export * from './smtp.ts';
 export * from './stripe.ts';
+export * from './stripe_ach.ts';
 export * from './twilio.ts';
+export * from './vapi.ts';
+export * from './wave.ts';
+export * from './xero.ts';
 export * from './zoho_crm.ts';
 
 /** One typed adapter per connector: `adapters.twilio.send_sms(input)`. */
 export interface Adapters {
   cal_com: CalComAdapter;
+  caldav: CaldavAdapter;
   calendly: CalendlyAdapter;
+  docusign: DocusignAdapter;
+  dwolla: DwollaAdapter;
+  freshbooks: FreshbooksAdapter;
   gmail: GmailAdapter;
   google_calendar: GoogleCalendarAdapter;
+  google_drive: GoogleDriveAdapter;
   hubspot: HubspotAdapter;
+  mailgun: MailgunAdapter;
   microsoft_outlook: MicrosoftOutlookAdapter;
   outlook_mail: OutlookMailAdapter;
+  paypal: PaypalAdapter;
   pipedrive: PipedriveAdapter;
   plaid: PlaidAdapter;
+  plivo: PlivoAdapter;
+  quickbooks: QuickbooksAdapter;
+  sage_accounting: SageAccountingAdapter;
   salesforce: SalesforceAdapter;
   sendgrid: SendgridAdapter;
   slack: SlackAdapter;
+  smtp: SmtpAdapter;
   stripe: StripeAdapter;
+  stripe_ach: StripeAchAdapter;
   twilio: TwilioAdapter;
+  vapi: VapiAdapter;
+  wave: WaveAdapter;
+  xero: XeroAdapter;
   zoho_crm: ZohoCrmAdapter;
 }
 
 export function createAdapters(call: CapabilityCaller): Adapters {
   return {
     cal_com: calComAdapter(call),
+    caldav: caldavAdapter(call),
     calendly: calendlyAdapter(call),
+    docusign: docusignAdapter(call),
+    dwolla: dwollaAdapter(call),
+    freshbooks: freshbooksAdapter(call),
     gmail: gmailAdapter(call),
     google_calendar: googleCalendarAdapter(call),
+    google_drive: googleDriveAdapter(call),
     hubspot: hubspotAdapter(call),
+    mailgun: mailgunAdapter(call),
     microsoft_outlook: microsoftOutlookAdapter(call),
     outlook_mail: outlookMailAdapter(call),
+    paypal: paypalAdapter(call),
     pipedrive: pipedriveAdapter(call),
     plaid: plaidAdapter(call),
+    plivo: plivoAdapter(call),
+    quickbooks: quickbooksAdapter(call),
+    sage_accounting: sageAccountingAdapter(call),
     salesforce: salesforceAdapter(call),
     sendgrid: sendgridAdapter(call),
     slack: slackAdapter(call),
+    smtp: smtpAdapter(call),
     stripe: stripeAdapter(call),
+    stripe_ach: stripeAchAdapter(call),
     twilio: twilioAdapter(call),
+    vapi: vapiAdapter(call),
+    wave: waveAdapter(call),
+    xero: xeroAdapter(call),
     zoho_crm: zohoCrmAdapter(call),
   };
 }

@@ -26,7 +26,7 @@ export interface TwilioCredentials {
 
 /** Capabilities of the Twilio connector. */
 export interface TwilioAdapter {
-  /** Send a text message to a phone number. */
+  /** Send a text message (with media: MMS) to a phone number. */
   send_sms(input: SendSmsInput): Promise<SendSmsOutput>;
   /** Send a WhatsApp message (free text inside the 24 h session window, or a media message). */
   send_whatsapp(input: SendWhatsappInput): Promise<SendWhatsappOutput>;

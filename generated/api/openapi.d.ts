@@ -852,9 +852,52 @@ export interface components {
             next_attempt_at?: string | null;
             last_status_code?: number | null;
             last_error?: string | null;
-            attempt_log?: Record<string, unknown>[];
+            /** @description GET /webhooks/deliveries/{id} only: every attempt, oldest first */
+            attempt_log?: components["schemas"]["WebhookAttempt"][];
             created_at?: components["schemas"]["Timestamp"];
             delivered_at?: string | null;
+        };
+        WebhookAttempt: {
+            id: components["schemas"]["Id"];
+            attempt: number;
+            /** @description The receiver's HTTP status (null: no answer) */
+            status_code: number | null;
+            /** @description The start of the receiver's answer */
+            response_excerpt: string | null;
+            /** @description Milliseconds (fractional) */
+            duration_ms: number;
+            error: string | null;
+            created_at: components["schemas"]["Timestamp"];
+        };
+        WebhookTestResult: {
+            delivery_id: components["schemas"]["Id"];
+            /** @description The webhook-id header the test event was sent with */
+            webhook_id: string;
+            /** @description The receiver answered 2xx */
+            delivered: boolean;
+            status_code: number | null;
+            /** @description Milliseconds (fractional) */
+            duration_ms: number;
+            response_excerpt: string | null;
+            error: string | null;
+        };
+        InboundEvent: {
+            id: components["schemas"]["Id"];
+            integration_id: components["schemas"]["Id"];
+            provider: string;
+            /** @description The provider's id of the event (deduplication key) */
+            provider_event_id: string | null;
+            provider_event_type: string | null;
+            /** @enum {string} */
+            status: "received" | "processed" | "ignored" | "rejected" | "failed";
+            /** @description Why it was ignored */
+            reason: string | null;
+            content_type: string | null;
+            /** @description The id of the normalized event it became */
+            normalized_event_id: string | null;
+            attempts: number;
+            received_at: components["schemas"]["Timestamp"];
+            processed_at: string | null;
         };
         /** @enum {string} */
         Scope: "read" | "write" | "delete" | "admin";
@@ -933,6 +976,8 @@ export interface components {
             environment: string | null;
             /** @description Non-sensitive fields shown; sensitive fields always null. */
             credentials: Record<string, unknown>;
+            /** @description Names of the credential fields that hold a value, sensitive ones included (never their values), in the manifest's order; an optional field never given is absent. */
+            credentials_set: string[];
             /** @description The tenant's metadata, with the keys Plugboard sets merged in: verification_error and verification_error_type (last failed check; shown from the first failed attempt while a transient failure is retried), next_verification_at (when a retry is due), needs_reauth and reauth_reason. */
             metadata: Record<string, unknown>;
             /** @description OAuth providers only. Values the provider's token response named (e.g. instance_url, api_domain); not secret. */
@@ -1170,7 +1215,7 @@ export interface components {
             content: {
                 "application/json": components["schemas"]["Envelope"] & {
                     data?: components["schemas"]["WebhookSubscription"] & {
-                        secret?: string;
+                        secret: string;
                     };
                 };
             };
@@ -2363,7 +2408,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Envelope"] & {
-                        data?: Record<string, unknown>[];
+                        data?: {
+                            /** @description e.g. payment.succeeded */
+                            type: string;
+                            description: string;
+                            schema_version: number;
+                            /** @description The JSON Schema of the event's data */
+                            schema: Record<string, unknown>;
+                            /** @description A realistic data payload (the schema's first example) */
+                            sample: Record<string, unknown>;
+                        }[];
                     };
                 };
             };
@@ -2509,7 +2563,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Envelope"] & {
-                        data?: Record<string, unknown>;
+                        data?: components["schemas"]["WebhookTestResult"];
                     };
                 };
             };
@@ -2797,7 +2851,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ListEnvelope"] & {
-                        data?: Record<string, unknown>[];
+                        data?: components["schemas"]["InboundEvent"][];
                     };
                 };
             };

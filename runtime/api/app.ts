@@ -30,6 +30,7 @@ import { webhookHandlers } from './handlers/webhooks.ts';
 import { manifestHandlers } from './handlers/manifests.ts';
 import { connectHandlers, malformedCallback } from './handlers/connect.ts';
 import { MAX_INBOUND_BYTES } from '../webhooks/inbound.ts';
+import { mcpRoutes } from '../mcp/route.ts';
 import type { ApiHandler, HandlerContext } from './handler.ts';
 import { invalid, PlugboardError } from '../errors/plugboard-error.ts';
 
@@ -200,6 +201,8 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
   });
   app.use('/docs/assets', express.static(swaggerDir, { index: false }));
   app.use(STUDIO_PATH, studioRoutes());
+  // The MCP server for agents (docs/agents.md): the same keys, scopes, rate limits and services.
+  app.use(mcpRoutes(platform, definition));
 
   app.use(`${API_BASE}/oauth`, express.urlencoded({ extended: false, limit: '16kb', parameterLimit: FORM_PARAMETER_LIMIT }));
   // Providers sign the exact bytes they send: inbound webhooks keep the raw body.

@@ -7,10 +7,11 @@ import { generateCommand } from './commands/generate.ts';
 import { testCommand } from './commands/test.ts';
 import { runCommand } from './commands/run.ts';
 import { contractCommand } from './commands/contract.ts';
+import { scaffoldCommand } from './commands/scaffold.ts';
 import { serveCommand, workerCommand } from './commands/serve.ts';
 import { tenantsCommand, migrateCommand, keysCommand } from './commands/admin.ts';
 
-const commands: Command[] = [serveCommand, workerCommand, validateCommand, generateCommand, testCommand, runCommand, contractCommand, tenantsCommand, keysCommand, migrateCommand];
+const commands: Command[] = [serveCommand, workerCommand, validateCommand, generateCommand, testCommand, runCommand, contractCommand, scaffoldCommand, tenantsCommand, keysCommand, migrateCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.usage.length));

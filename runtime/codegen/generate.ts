@@ -53,7 +53,11 @@ async function modelsFile(models: Map<string, Model>): Promise<string> {
 export async function generate(connectors: Connector[], capabilities: Map<string, CapabilitySchema>, models: Map<string, Model> = loadModels()): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   files.set('models.ts', await modelsFile(models));
-  const sortedCaps = [...capabilities.values()].sort((a, b) => a.name.localeCompare(b.name));
+  // Custom capabilities (their own input/output in a manifest, e.g. scaffolded) get types too; the registry
+  // rejects a custom name that two connectors give different schemas, so the first connector's is everyone's.
+  const all = new Map(capabilities);
+  for (const c of connectors) for (const [n, cap] of c.capabilities) if (!all.has(n)) all.set(n, cap.schema);
+  const sortedCaps = [...all.values()].sort((a, b) => a.name.localeCompare(b.name));
 
   let capsTs = `${BANNER}\n\n`;
   for (const cap of sortedCaps) {

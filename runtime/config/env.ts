@@ -48,6 +48,11 @@ export interface Config {
   allowedReturnOrigins: string[];
   /** Brute-force throttle (runtime/access/auth-throttle.ts, runtime/oauth/callback-throttle.ts). */
   authThrottle: AuthThrottleConfig;
+  /**
+   * PLUGBOARD_ALLOW_PRIVATE_PROVIDERS: provider servers named in the credentials (CalDAV calendar_url,
+   * SMTP host) may be at loopback/private/link-local addresses (self-hosting, tests). Off by default.
+   */
+  allowPrivateProviders: boolean;
 }
 
 export interface AuthThrottleConfig {
@@ -91,6 +96,14 @@ function readTrustProxy(value: string | undefined): false | number | string[] {
     throw new ConfigError(`PLUGBOARD_TRUST_PROXY must be off, a number of proxy hops (e.g. 1), or a comma-separated list of loopback, linklocal, uniquelocal, IP addresses and CIDR ranges (e.g. 10.0.0.0/8); got "${value}"${v === 'true' ? ' (true would trust every X-Forwarded-For: any client could choose its address)' : ''}`);
   }
   return entries;
+}
+
+/** An on/off variable: 1/true/on/yes, 0/false/off/no or unset (off). */
+function onOff(env: NodeJS.ProcessEnv, name: string): boolean {
+  const v = (env[name] ?? '').trim().toLowerCase();
+  if (v === '' || v === '0' || v === 'false' || v === 'off' || v === 'no') return false;
+  if (v === '1' || v === 'true' || v === 'on' || v === 'yes') return true;
+  throw new ConfigError(`${name} must be 1 (on) or 0 (off), got "${env[name]}"`);
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -171,5 +184,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const authThrottle = readAuthThrottle(env);
   const metricsToken = env.PLUGBOARD_METRICS_TOKEN || undefined;
   if (metricsToken !== undefined && !/^[\x21-\x7e]{16,}$/.test(metricsToken)) throw new ConfigError('PLUGBOARD_METRICS_TOKEN must be at least 16 printable characters without spaces');
-  return { port, host: env.HOST || '127.0.0.1', connectorsDir, logLevel, publicUrl, databaseUrl, jobsUrl, jobsPollMs, jobsLockMs, corsOrigins, webhookRetryScheduleMs, webhookDisableAfterMs, webhookLeaseMs, inboundPerSecond, operationLeaseMs, syncLeaseMs, syncTriggerDebounceMs, trustProxy, metricsToken, allowedReturnOrigins, authThrottle };
+  const allowPrivateProviders = onOff(env, 'PLUGBOARD_ALLOW_PRIVATE_PROVIDERS');
+  return { port, host: env.HOST || '127.0.0.1', connectorsDir, logLevel, publicUrl, databaseUrl, jobsUrl, jobsPollMs, jobsLockMs, corsOrigins, webhookRetryScheduleMs, webhookDisableAfterMs, webhookLeaseMs, inboundPerSecond, operationLeaseMs, syncLeaseMs, syncTriggerDebounceMs, trustProxy, metricsToken, allowedReturnOrigins, authThrottle, allowPrivateProviders };
 }

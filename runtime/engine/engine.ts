@@ -1,8 +1,8 @@
 // The engine runs one capability of a connector: validate input, authenticate, render the request,
 // send it with retries and rate limiting, map and validate the response. It returns a typed result
 // and never throws for provider or input problems.
-import type { Connector, CompiledRequest, CompiledErrors } from '../manifest/connector.ts';
-import { fieldErrors } from '../manifest/ajv.ts';
+import type { Connector, CompiledRequest, CompiledErrors, CompiledCapability } from '../manifest/connector.ts';
+import { fieldErrors, credentialErrors } from '../manifest/ajv.ts';
 import { applyAuth, oauthBearer, OAuthClientCredentialsCache, type AppliedAuth } from '../auth/strategies.ts';
 import { fromTokenSource, StaticTokenSource, type TokenSource } from '../auth/token-source.ts';
 import { buildRequest, type CallContext, type BuiltRequest, type PageParts } from './request.ts';
@@ -10,7 +10,12 @@ import { readStream, type StreamOptions, type StreamPage } from './stream.ts';
 import { UndiciTransport, TransportError, type HttpTransport, type HttpResponse } from '../http/transport.ts';
 import { EngineError, failure, redact, type EngineFailure } from '../http/errors.ts';
 import { ProviderRateLimits } from './rate-limit.ts';
+import { NodemailerSmtpTransport, type SmtpTransport } from '../http/smtp/transport.ts';
+import { sendSmtp, verifySmtp, type SmtpRunContext } from './smtp.ts';
 import type { RunOptions, RunMeta } from './run-types.ts';
+import { parseBody, xmlErrorMessage } from './response-body.ts';
+import { allowPrivateProvidersIn, baseUrlFields, publicOnlyTransport, tenantHostProblems } from './provider-hosts.ts';
+import type { Resolver } from '../http/address-policy.ts';
 export type { RunOptions, RunMeta } from './run-types.ts';
 
 const OAUTH_CODE = 'oauth2_authorization_code';
@@ -27,6 +32,12 @@ export interface EngineOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Longest Retry-After the engine will wait for before giving up (ms). */
   maxRetryAfterMs?: number;
+  /** Transport of smtp connectors (pooled per integration); default nodemailer's. */
+  smtp?: SmtpTransport;
+  /** Reach private addresses for servers the credentials name (PLUGBOARD_ALLOW_PRIVATE_PROVIDERS; default from env). */
+  allowPrivateProviders?: boolean;
+  /** DNS of the save-time check of those servers (tests). */
+  resolver?: Resolver;
 }
 
 const REQUEST_ID_HEADERS = ['request-id', 'x-request-id', 'twilio-request-id', 'x-message-id', 'x-amzn-requestid', 'x-correlation-id'];
@@ -38,23 +49,40 @@ export class Engine {
   private readonly limits = new ProviderRateLimits();
   private readonly tokens = new OAuthClientCredentialsCache();
   private readonly maxRetryAfterMs: number;
+  readonly smtp: SmtpTransport;
+  readonly allowPrivateProviders: boolean;
+  private readonly resolver?: Resolver;
 
   constructor(opts: EngineOptions = {}) {
     this.transport = opts.transport ?? new UndiciTransport();
+    this.smtp = opts.smtp ?? new NodemailerSmtpTransport();
     this.env = opts.env ?? process.env;
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.maxRetryAfterMs = opts.maxRetryAfterMs ?? 60_000;
+    this.allowPrivateProviders = opts.allowPrivateProviders ?? allowPrivateProvidersIn(this.env);
+    this.resolver = opts.resolver;
+  }
+
+  /** Save-time check of the servers the credentials name (runtime/engine/provider-hosts.ts): field -> problems, or undefined. */
+  async checkProviderHosts(connector: Connector, credentials: Record<string, unknown>, integration?: RunOptions['integration']): Promise<Record<string, string[]> | undefined> {
+    if (this.allowPrivateProviders) return undefined;
+    const judgeBaseUrl = !this.env[`PLUGBOARD_BASE_URL_${connector.name.toUpperCase()}`];
+    return tenantHostProblems(connector, { credentials: withDefaults(connector, credentials), integration, judgeBaseUrl, resolver: this.resolver });
   }
 
   /** Base URL in order (DESIGN §10): explicit override, PLUGBOARD_BASE_URL_<NAME>, a templated base_url
-   *  rendered from connection.*, chosen environment, base_url, first environment. */
-  baseUrl(connector: Connector, opts: Pick<RunOptions, 'baseUrl' | 'integration' | 'connection'> = {}): string {
+   *  rendered from connection.* (or a tenant's own server URL in credentials.*), chosen environment,
+   *  base_url, first environment. */
+  baseUrl(connector: Connector, opts: Pick<RunOptions, 'baseUrl' | 'integration' | 'connection'> & Partial<Pick<RunOptions, 'credentials'>> = {}): string {
     if (opts.baseUrl) return opts.baseUrl;
     const fromEnv = this.env[`PLUGBOARD_BASE_URL_${connector.name.toUpperCase()}`];
     if (fromEnv) return fromEnv;
     if (connector.baseUrlTemplate) {
-      const url = connector.baseUrlTemplate.render({ connection: opts.connection ?? {} }).trim();
+      const url = connector.baseUrlTemplate.render({ connection: opts.connection ?? {}, credentials: opts.credentials ?? {} }).trim();
       if (/^https?:\/\/[^\s/]/.test(url)) return url;
+      if (connector.baseUrlTemplate.refs.some((r) => r.path[0] === 'credentials')) {
+        throw new EngineError(failure('invalid_credentials', `the base URL of ${connector.displayName} comes from the credentials (${connector.baseUrlTemplate.source}), which give no http(s) URL`, { fields: { credentials: ['must give an http(s) URL for the base URL'] }, retryable: false }));
+      }
       if (!opts.integration?.environment && !Object.keys(connector.environments).length) {
         throw new EngineError(failure('invalid_credentials', `the base URL of ${connector.displayName} comes from the connection (${connector.baseUrlTemplate.source}), which this integration lacks: connect it again`, { retryable: false }));
       }
@@ -82,18 +110,18 @@ export class Engine {
         const fields = fieldErrors(cap.schema.validateInput.errors, 'input');
         throw new EngineError(failure('invalid_input', `invalid input: ${summarise(fields)}`, { fields, retryable: false }));
       }
-      const response = await this.exchange(connector, cap.request, cap.timeoutMs, opts, input, meta, secrets);
-      const body = parseBody(response);
-      await this.raiseProviderError(connector, cap.errors, response, body);
+      const { body, status, headers } = cap.smtp
+        ? await sendSmtp(this.smtpContext(), connector, cap.smtp.message, input, { credentials: this.checkedCredentials(connector, opts), opts, timeoutMs: cap.timeoutMs, meta, secrets })
+        : await this.httpAnswer(connector, cap, opts, input, meta, secrets);
       let output: unknown;
       try {
-        output = await cap.response.evaluate(body, { input, status: response.status, headers: response.headers });
+        output = await cap.response.evaluate(body, { input, status, headers });
       } catch (err) {
         throw new EngineError(failure('invalid_output', `response mapping failed: ${(err as Error).message}`, { retryable: false }));
       }
       if (!cap.schema.validateOutput(output)) {
         const fields = fieldErrors(cap.schema.validateOutput.errors, 'output');
-        throw new EngineError(failure('invalid_output', `the provider's answer does not map to a valid ${capabilityName} output: ${summarise(fields)}`, { fields, status: response.status, retryable: false }));
+        throw new EngineError(failure('invalid_output', `the provider's answer does not map to a valid ${capabilityName} output: ${summarise(fields)}`, { fields, status, retryable: false }));
       }
       meta.duration_ms = Math.round(performance.now() - started);
       return { ok: true, output, meta };
@@ -125,6 +153,11 @@ export class Engine {
     try {
       const v = connector.verify;
       if (!v) throw new EngineError(failure('unsupported', `connector ${connector.name} declares no verify request`, { retryable: false }));
+      if (v.smtp || !v.request) {
+        await verifySmtp(this.smtpContext(), connector, { credentials: this.checkedCredentials(connector, opts), opts, timeoutMs: connector.timeoutMs, meta, secrets });
+        meta.duration_ms = Math.round(performance.now() - started);
+        return { ok: true, output: { verified: true }, meta };
+      }
       const response = await this.exchange(connector, v.request, connector.timeoutMs, opts, {}, meta, secrets);
       const body = parseBody(response);
       await this.raiseProviderError(connector, {}, response, body);
@@ -137,6 +170,44 @@ export class Engine {
       meta.duration_ms = Math.round(performance.now() - started);
       return { ok: false, error: this.toFailure(err, secrets), meta };
     }
+  }
+
+  /** Ends the SMTP pools (platform shutdown). */
+  async close(): Promise<void> {
+    await this.smtp.close();
+  }
+
+  private async httpAnswer(connector: Connector, cap: CompiledCapability, opts: RunOptions, input: Record<string, unknown>, meta: RunMeta, secrets: string[]) {
+    if (!cap.request) throw new EngineError(failure('unsupported', `capability ${cap.name} of ${connector.name} has no request`, { retryable: false }));
+    const response = await this.exchange(connector, cap.request, cap.timeoutMs, opts, input, meta, secrets);
+    const body = parseBody(response);
+    await this.raiseProviderError(connector, cap.errors, response, body);
+    return { body, status: response.status, headers: response.headers };
+  }
+
+  private smtpContext(): SmtpRunContext {
+    return {
+      transport: this.smtp,
+      publicOnly: !this.allowPrivateProviders,
+      acquire: async (c, key) => {
+        try {
+          await this.limits.acquire(c.name, c.rateLimit, key);
+        } catch {
+          throw new EngineError(failure('rate_limited', `too many ${c.name} calls queued for this integration (rate_limit ${JSON.stringify(c.rateLimit)}); try again shortly`));
+        }
+      },
+      pause: (c, attempt) => this.sleep(backoff(attempt, c.retry.initial_delay_ms, c.retry.max_delay_ms)),
+    };
+  }
+
+  /** The call's credentials with the schema's defaults, checked against credential_schema. */
+  private checkedCredentials(connector: Connector, opts: Omit<RunOptions, 'input'>): Record<string, unknown> {
+    const { credentials } = this.credentialsOf(connector, opts);
+    if (!connector.validateCredentials(credentials)) {
+      const fields = credentialErrors(connector.validateCredentials.errors, connector.credentialSchema);
+      throw new EngineError(failure('invalid_credentials', `invalid credentials: ${summarise(fields)}`, { fields, retryable: false }));
+    }
+    return credentials;
   }
 
   private secretValues(connector: Connector, credentials: Record<string, unknown>): string[] {
@@ -169,23 +240,26 @@ export class Engine {
     input: Record<string, unknown>,
     meta: RunMeta,
     secrets: string[],
-    stream?: { page: PageParts; sync: { cursor: string }; url?: string },
+    stream?: { page: PageParts; sync: { cursor: string; page?: Record<string, string> }; url?: string },
   ): Promise<HttpResponse> {
     const { credentials, tokenSource } = this.credentialsOf(connector, opts);
     if (!connector.validateCredentials(credentials)) {
-      const fields = fieldErrors(connector.validateCredentials.errors, 'credentials');
+      const fields = credentialErrors(connector.validateCredentials.errors, connector.credentialSchema);
       throw new EngineError(failure('invalid_credentials', `invalid credentials: ${summarise(fields)}`, { fields, retryable: false }));
     }
     const integration = { id: opts.integration?.id ?? '', environment: opts.integration?.environment ?? '', metadata: opts.integration?.metadata ?? {} };
-    const baseUrl = this.baseUrl(connector, opts);
+    const baseUrl = this.baseUrl(connector, { ...opts, credentials });
+    // A base URL the credentials gave (not --base-url / PLUGBOARD_BASE_URL_<NAME>) reaches public addresses only.
+    const tenantBase = !this.allowPrivateProviders && !opts.baseUrl && !this.env[`PLUGBOARD_BASE_URL_${connector.name.toUpperCase()}`] && baseUrlFields(connector);
+    const transport = tenantBase && tenantBase.length ? publicOnlyTransport(this.transport, connector, tenantBase) : this.transport;
     const key = opts.integration?.id ?? 'default';
-    const authCtx = { credentials, integration, transport: this.transport, timeoutMs, cacheKey: key, baseUrl, env: this.env, tokens: this.tokens, tokenSource };
+    const authCtx = { credentials, integration, transport, timeoutMs, cacheKey: key, baseUrl, env: this.env, tokens: this.tokens, tokenSource };
     const auth = await applyAuth(connector, authCtx);
     secrets.push(...auth.secrets);
     const ctx: CallContext = { credentials, input, integration, connection: opts.connection ?? {}, ...(stream ? { sync: stream.sync } : {}) };
     const built = await buildRequest(request, baseUrl, ctx, auth, stream?.page);
     if (stream) stream.url = built.url;
-    const response = await this.sendWithRetry(connector, built, timeoutMs, key, meta);
+    const response = await this.sendWithRetry(connector, built, timeoutMs, key, meta, transport);
     if (response.status !== 401 || !auth.accessToken) return response;
     const rejected = auth.accessToken;
     let renewed: AppliedAuth;
@@ -199,7 +273,7 @@ export class Engine {
     if (renewed.accessToken === rejected) return response; // nothing newer (a static token): the 401 stands
     secrets.push(...renewed.secrets);
     const attempts = meta.attempts;
-    const retried = await this.sendWithRetry(connector, await buildRequest(request, baseUrl, ctx, renewed, stream?.page), timeoutMs, key, meta);
+    const retried = await this.sendWithRetry(connector, await buildRequest(request, baseUrl, ctx, renewed, stream?.page), timeoutMs, key, meta, transport);
     meta.attempts += attempts;
     return retried;
   }
@@ -216,7 +290,7 @@ export class Engine {
     return { credentials: rest, tokenSource: opts.tokenSource ?? (token ? new StaticTokenSource(token) : undefined) };
   }
 
-  private async sendWithRetry(connector: Connector, req: BuiltRequest, timeoutMs: number, integrationKey: string, meta: RunMeta): Promise<HttpResponse> {
+  private async sendWithRetry(connector: Connector, req: BuiltRequest, timeoutMs: number, integrationKey: string, meta: RunMeta, transport = this.transport): Promise<HttpResponse> {
     const retry = connector.retry;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -227,7 +301,7 @@ export class Engine {
       meta.attempts = attempt;
       let response: HttpResponse;
       try {
-        response = await this.transport.send({ ...req, timeoutMs });
+        response = await transport.send({ ...req, timeoutMs });
       } catch (err) {
         if (!(err instanceof TransportError)) throw err;
         const retryable = err.reason === 'network' ? err.notSent || retry.on_timeout : retry.on_timeout;
@@ -255,14 +329,16 @@ export class Engine {
     const errors = { ...connector.errors, ...capErrors };
     const is2xx = response.status >= 200 && response.status < 300;
     if (is2xx && !(errors.when && (await safeEval(errors.when, body)))) return;
-    const message = errors.message ? await safeEval(errors.message, body) : defaultMessage(body);
+    const message = errors.message ? await safeEval(errors.message, body) : (defaultMessage(body) ?? xmlErrorMessage(response, body));
     const code = errors.code ? await safeEval(errors.code, body) : undefined;
     const providerMessage = typeof message === 'string' && message ? message.slice(0, 1000) : undefined;
     const retryAfter = retryAfterMs(response.headers['retry-after']);
-    // An OAuth token still rejected after the one refresh: the grant needs the tenant (reconnect).
+    // An OAuth token still rejected after the one refresh: the grant needs the tenant (reconnect). Any
+    // other 401 (RFC 9110 §15.5.2: the credentials were refused) is invalid_credentials too.
     const tokenRejected = response.status === 401 && connector.auth.spec.type === OAUTH_CODE;
+    const credentialsRejected = response.status === 401 && connector.auth.spec.type !== 'none';
     throw new EngineError(
-      failure(tokenRejected ? 'invalid_credentials' : 'provider_error', `${connector.displayName} ${tokenRejected ? 'rejected the OAuth access token (401)' : `answered ${response.status}`}${providerMessage ? `: ${providerMessage}` : ''}`, {
+      failure(credentialsRejected ? 'invalid_credentials' : 'provider_error', `${connector.displayName} ${tokenRejected ? 'rejected the OAuth access token (401)' : `answered ${response.status}`}${providerMessage ? `: ${providerMessage}` : ''}`, {
         status: response.status,
         provider_message: providerMessage,
         provider_code: code === undefined || code === null ? undefined : String(code),
@@ -298,20 +374,6 @@ function defaultMessage(body: unknown): string | undefined {
   const b = body as Record<string, any>;
   const candidates = [b.error?.message, b.error_message, b.message, b.error_description, typeof b.error === 'string' ? b.error : undefined, b.errors?.[0]?.message, b.detail, b.title];
   return candidates.find((c) => typeof c === 'string' && c.length > 0);
-}
-
-export function parseBody(res: HttpResponse): unknown {
-  if (res.body.length === 0) return {};
-  const text = res.body.toString('utf8');
-  const type = res.headers['content-type'] ?? '';
-  if (/json/i.test(type) || /^\s*[[{]/.test(text)) {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
-    }
-  }
-  return text;
 }
 
 /** Exponential backoff with jitter: 50-100% of min(max, initial * 2^(attempt-1)). */

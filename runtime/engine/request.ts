@@ -5,6 +5,7 @@ import { urlEncodedContext } from '../lang/templates.ts';
 import type { AppliedAuth } from '../auth/strategies.ts';
 import { joinUrl } from '../http/url.ts';
 import { EngineError, failure } from '../http/errors.ts';
+import { encodeMultipartRelated } from './multipart-related.ts';
 
 export interface CallContext {
   credentials: Record<string, unknown>;
@@ -12,8 +13,8 @@ export interface CallContext {
   integration: Record<string, unknown>;
   /** oauth2_authorization_code: the integration's connection object (empty otherwise). */
   connection?: Record<string, unknown>;
-  /** A stream's request: sync.cursor (the last committed incremental cursor, '' on a first run). */
-  sync?: { cursor: string };
+  /** A stream's request: sync.cursor (the last committed incremental cursor, '' on a first run); sync.page (pagination `in: body`). */
+  sync?: { cursor: string; page?: Record<string, string> };
 }
 
 /** A page of a stream: query parameters set on the request, or a whole URL replacing path and query; extra headers. */
@@ -103,6 +104,10 @@ export async function buildRequest(req: CompiledRequest, baseUrl: string, ctx: C
       body = JSON.stringify(value ?? {});
     } else if (req.bodyFormat === 'form') {
       body = qs.stringify(formScalars(value ?? {}), { arrayFormat: req.formArrays === 'repeat' ? 'repeat' : req.formArrays === 'brackets' ? 'brackets' : 'indices', encodeValuesOnly: false, format: 'RFC1738' });
+    } else if (req.bodyFormat === 'multipart_related') {
+      const mp = encodeMultipartRelated(value);
+      body = mp.body;
+      headers['content-type'] = mp.contentType;
     } else {
       const mp = await encodeMultipart((value ?? {}) as Record<string, unknown>);
       body = mp.body;

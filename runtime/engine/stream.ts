@@ -37,7 +37,7 @@ export interface StreamPage {
 
 /** What Engine lends the reader: its exchange and error handling, so a stream page is sent exactly as a capability call is. */
 export interface StreamHost {
-  exchange(connector: Connector, request: CompiledRequest, opts: RunOptions, meta: RunMeta, secrets: string[], stream: { page: PageParts; sync: { cursor: string }; url?: string }): Promise<{ response: HttpResponse; body: unknown }>;
+  exchange(connector: Connector, request: CompiledRequest, opts: RunOptions, meta: RunMeta, secrets: string[], stream: { page: PageParts; sync: { cursor: string; page?: Record<string, string> }; url?: string }): Promise<{ response: HttpResponse; body: unknown }>;
   raiseProviderError(connector: Connector, response: HttpResponse, body: unknown): Promise<void>;
   baseUrl(connector: Connector, opts: RunOptions): string;
   secretValues(connector: Connector, credentials: Record<string, unknown>): string[];
@@ -56,7 +56,10 @@ export async function* readStream(host: StreamHost, connector: Connector, name: 
     let request: PageRequest = paginator.first();
     let cursor = opts.cursor ?? null;
     for (let number = 1; ; number++) {
-      const slot = { page: pageParts(s, request, filter), sync: { cursor: filter ?? '' } } as { page: PageParts; sync: { cursor: string }; url?: string };
+      // Pagination `in: body` (GraphQL variables): the paginator's parameters are sync.page, not the query.
+      const inBody = 'in' in s.pagination.spec && s.pagination.spec.in === 'body';
+      const sync = { cursor: filter ?? '', ...(inBody ? { page: request.query ?? {} } : {}) };
+      const slot = { page: pageParts(s, inBody ? { ...request, query: undefined } : request, filter), sync } as { page: PageParts; sync: { cursor: string; page?: Record<string, string> }; url?: string };
       const { response, body } = await host.exchange(connector, s.request, opts, { attempts: 0, duration_ms: 0 }, secrets, slot);
       // 304 Not Modified answers a conditional request (a cursor sent as If-Modified-Since, Zoho):
       // nothing changed since the cursor, so this is an empty last page, not an error.
@@ -78,7 +81,7 @@ export async function* readStream(host: StreamHost, connector: Connector, name: 
         if (s.cursor) cursor = later(cursor, one.data[s.cursor.field]);
       }
       page.cursor = cursor;
-      const next = await paginator.next({ status: response.status, headers: response.headers, body, url: slot.url ?? '' }, selected);
+      const next = await paginator.next({ status: response.status, headers: response.headers, body, url: slot.url ?? '', params: request.query }, selected);
       page.next = next ? { ...next, cursor: filter } : null;
       // max_pages: the run stops here, still saying where the next page is (the next run resumes there).
       if (next && number >= s.pagination.maxPages) {

@@ -4,6 +4,7 @@
 import type { LookupFunction } from 'node:net';
 import { request, Agent, type Dispatcher } from 'undici';
 import { PlugboardError } from '../errors/plugboard-error.ts';
+import { AddressPolicyError, bareHost, findAddressPolicyError, guardedLookup, literalHostProblem, type Resolver } from './address-policy.ts';
 
 export interface HttpRequest {
   method: string;
@@ -11,6 +12,12 @@ export interface HttpRequest {
   headers: Record<string, string>;
   body?: string | Buffer;
   timeoutMs: number;
+  /**
+   * The host was chosen by a tenant (a base URL from the credentials): connect only to public
+   * addresses, judged on the addresses the socket uses (DNS rebinding). A refusal throws
+   * AddressPolicyError before anything is sent.
+   */
+  publicOnly?: boolean;
 }
 
 export interface HttpResponse {
@@ -40,13 +47,31 @@ const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_E
 
 export class UndiciTransport implements HttpTransport {
   private readonly dispatcher: Dispatcher;
+  private guarded?: Dispatcher;
 
-  /** `lookup` replaces DNS resolution (tests resolve names without the network). */
-  constructor(opts: { connections?: number; lookup?: LookupFunction } = {}) {
+  /** `lookup` replaces DNS resolution (tests resolve names without the network); `resolver` is the DNS of publicOnly requests. */
+  constructor(private readonly opts: { connections?: number; lookup?: LookupFunction; resolver?: Resolver } = {}) {
     this.dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: opts.connections ?? 128, connect: { timeout: 10_000, ...(opts.lookup ? { lookup: opts.lookup } : {}) } });
   }
 
+  /** The agent of publicOnly requests: its connections only reach public addresses. */
+  private guardedDispatcher(): Dispatcher {
+    this.guarded ??= new Agent({ keepAliveTimeout: 10_000, connections: this.opts.connections ?? 128, connect: { timeout: 10_000, lookup: guardedLookup({ resolver: this.opts.resolver }) as never } });
+    return this.guarded;
+  }
+
   async send(req: HttpRequest): Promise<HttpResponse> {
+    if (req.publicOnly) {
+      // IP literals (and localhost) never reach a lookup: judged here.
+      let host = '';
+      try {
+        host = bareHost(new URL(req.url));
+      } catch {
+        throw new TransportError('network', `invalid URL: ${req.url.slice(0, 200)}`, true);
+      }
+      const why = literalHostProblem(host);
+      if (why) throw new AddressPolicyError(`connection refused: the host ${why}`, why);
+    }
     const signal = AbortSignal.timeout(req.timeoutMs);
     try {
       const res = await request(req.url, {
@@ -54,7 +79,7 @@ export class UndiciTransport implements HttpTransport {
         headers: req.headers,
         body: req.body,
         signal,
-        dispatcher: this.dispatcher,
+        dispatcher: req.publicOnly ? this.guardedDispatcher() : this.dispatcher,
         headersTimeout: req.timeoutMs,
         bodyTimeout: req.timeoutMs,
       });
@@ -73,6 +98,8 @@ export class UndiciTransport implements HttpTransport {
       return { status: res.statusCode, headers, body: Buffer.concat(chunks) };
     } catch (err) {
       if (err instanceof TransportError) throw err;
+      const refused = findAddressPolicyError(err);
+      if (refused) throw refused;
       const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string } };
       const code = e.code ?? e.cause?.code;
       if (signal.aborted || e.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
@@ -83,6 +110,6 @@ export class UndiciTransport implements HttpTransport {
   }
 
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    await Promise.all([this.dispatcher.close(), this.guarded?.close()]);
   }
 }

@@ -6,13 +6,15 @@ import { UniqueViolation } from '../store/types.ts';
 import type { Connector } from '../manifest/connector.ts';
 import type { CredentialCipher } from '../crypto/envelope.ts';
 import type { Engine } from '../engine/engine.ts';
-import { fieldErrors } from '../manifest/ajv.ts';
+import { credentialErrors } from '../manifest/ajv.ts';
 import { failure } from '../http/errors.ts';
 import { newId } from '../store/ids.ts';
 import { PlugboardError, notFound, invalid, conflict } from '../errors/plugboard-error.ts';
 import type { EventPublisher } from '../webhooks/events.ts';
 import { checkTenantMetadata, checkMetadataSize, checkEnvironment, mergedMetadata, withoutVerification } from './metadata.ts';
 import { listProviders } from './providers.ts';
+import { credentialsSet } from './credentials-set.ts';
+import { checkProviderHosts } from './provider-hosts.ts';
 import type { TokenSource } from '../auth/token-source.ts';
 import { OAUTH_TOKENS } from './oauth-grants.ts';
 import { changedFieldNames, type AuditContext, type AuditLog } from '../access/audit.ts';
@@ -41,6 +43,8 @@ export interface IntegrationView {
   enabled_capabilities: string[];
   environment: string | null;
   credentials: Record<string, unknown>;
+  /** Names of the credential fields that hold a value (sensitive ones included), never the values. */
+  credentials_set: string[];
   metadata: Record<string, unknown>;
   /** OAuth: what the token response named (instance_url, api_domain...): not secret. */
   connection?: Record<string, unknown>;
@@ -113,6 +117,7 @@ export class IntegrationService {
       enabled_capabilities: row.enabled_capabilities,
       environment: row.environment,
       credentials,
+      credentials_set: credentialsSet(c, row, () => this.openCredentials(row)),
       metadata: mergedMetadata(row.metadata, row.system_metadata),
       ...(c?.auth.spec.type === 'oauth2_authorization_code' ? { connection: row.connection ?? {} } : {}),
       verified_at: row.verified_at,
@@ -123,7 +128,7 @@ export class IntegrationService {
 
   private checkCredentials(c: Connector, credentials: Record<string, unknown>): void {
     if (!c.validateCredentials(credentials)) {
-      throw invalid(fieldErrors(c.validateCredentials.errors, 'credentials'));
+      throw invalid(credentialErrors(c.validateCredentials.errors, c.credentialSchema));
     }
   }
 
@@ -142,6 +147,7 @@ export class IntegrationService {
     const c = this.connectors.get(input.provider);
     if (!c) throw invalid({ provider: [`unknown provider "${input.provider}"`] });
     this.checkCredentials(c, input.credentials);
+    await checkProviderHosts(this.engine, c, input.credentials, input.metadata);
     const caps = input.enabled_capabilities ?? [...c.capabilities.keys()];
     this.checkCapabilities(c, caps);
     const metadata = input.metadata ?? {};
@@ -221,6 +227,7 @@ export class IntegrationService {
       const next = { ...current, ...input.credentials };
       for (const [k, v] of Object.entries(input.credentials)) if (v === null) delete next[k];
       this.checkCredentials(c, next);
+      await checkProviderHosts(this.engine, c, next, patch.metadata ?? row.metadata);
       const sealed = this.cipher.seal(tenantId, id, next);
       Object.assign(patch, sealed);
       // OAuth tokens are sealed under the integration's data key, which new credentials replace

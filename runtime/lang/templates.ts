@@ -2,6 +2,7 @@
 // Templates are compiled once when a manifest loads.
 import Handlebars from 'handlebars';
 import { PlugboardError } from '../errors/plugboard-error.ts';
+import { icalDateTime, icalLines, icalParam, icalText, stableUid } from './icalendar.ts';
 
 // No 'env' root on purpose: a manifest must not be able to read the server's environment (master key!).
 // `connection` is what an OAuth token response mapped into the integration (non-secret); `app` is the
@@ -31,7 +32,20 @@ hbs.registerHelper('unix', (value: unknown) => {
   if (Number.isNaN(ms)) throw new Error(`unix: "${text.slice(0, 60)}" is not an RFC 3339 date-time`);
   return String(Math.floor(ms / 1000));
 });
-export const TEMPLATE_HELPERS = ['json', 'base64', 'urlencode', 'lower', 'upper', 'default', 'xml', 'unix', 'if', 'unless', 'each', 'with', 'lookup', 'eq'];
+// iCalendar (RFC 5545) bodies: `ical` escapes a TEXT value, `icalparam` quotes a parameter value, `icaldate` writes an RFC 3339 instant (or
+// "now") as a UTC DATE-TIME, the block `{{#icalendar}}...{{/icalendar}}` drops blank lines, ends lines
+// with CRLF and folds them at 75 octets. `uid` is a stable id of a value (the same input, the same id),
+// equal to JSONata's $uid of it; in a path, whose context is URL-encoded, it hashes the original values.
+hbs.registerHelper('ical', (value: unknown) => icalText(value));
+hbs.registerHelper('icalparam', (value: unknown) => icalParam(value));
+hbs.registerHelper('icaldate', (value: unknown) => icalDateTime(value));
+hbs.registerHelper('icalendar', function (this: unknown, options: Handlebars.HelperOptions) {
+  return icalLines(options.fn(this));
+});
+hbs.registerHelper('uid', (value: unknown, options: Handlebars.HelperOptions) => stableUid(ENCODED_ROOTS.has(options?.data?.root) ? urlDecoded(value) : value));
+// A single-quoted string literal with backslash and ' escaped by a backslash (Google Drive's `q`, SOQL).
+hbs.registerHelper('squote', (value: unknown) => `'${String(value ?? '').replace(/[\\']/g, (c) => `\\${c}`)}'`);
+export const TEMPLATE_HELPERS = ['json', 'base64', 'urlencode', 'lower', 'upper', 'default', 'xml', 'unix', 'ical', 'icalparam', 'icaldate', 'icalendar', 'uid', 'squote', 'if', 'unless', 'each', 'with', 'lookup', 'eq'];
 hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
 
 export interface TemplateRef {
@@ -129,14 +143,30 @@ export function compileTemplate(source: string): CompiledTemplate {
   };
 }
 
+/** Contexts made by urlEncodedContext (path rendering), so that `uid` can hash the original values. */
+const ENCODED_ROOTS = new WeakSet<object>();
+
+function urlDecoded(value: unknown): unknown {
+  if (typeof value === 'string') return decodeURIComponent(value);
+  if (Array.isArray(value)) return value.map(urlDecoded);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, urlDecoded(v)]));
+  return value;
+}
+
 /** Copies a context with every string leaf URL-encoded, for rendering path templates safely. */
 export function urlEncodedContext(value: unknown): unknown {
+  const out = encodeLeaves(value);
+  if (out && typeof out === 'object') ENCODED_ROOTS.add(out);
+  return out;
+}
+
+function encodeLeaves(value: unknown): unknown {
   if (typeof value === 'string') return encodeURIComponent(value);
   if (typeof value === 'number' || typeof value === 'boolean') return value;
-  if (Array.isArray(value)) return value.map(urlEncodedContext);
+  if (Array.isArray(value)) return value.map(encodeLeaves);
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = urlEncodedContext(v);
+    for (const [k, v] of Object.entries(value)) out[k] = encodeLeaves(v);
     return out;
   }
   return value;

@@ -3,12 +3,14 @@
 // JSONata syntax, examples that match their capability schema).
 import type { Manifest, RequestSpec, ErrorsSpec, ExampleSpec, AuthSpec, CredentialField, RetrySpec, RateLimitSpec } from './types.ts';
 import type { ManifestIssue, SourceMap, PathSegment } from './source-map.ts';
-import { ajv, type ValidateFunction } from './ajv.ts';
-import { loadCapabilitySchemas, type CapabilitySchema, type JsonSchema } from './capability-schemas.ts';
+import { connectorAjv, type ValidateFunction } from './ajv.ts';
+import { loadCapabilitySchemas, capabilitySchemaOf, type CapabilitySchema, type JsonSchema } from './capability-schemas.ts';
 import { compileTemplate, TemplateSyntaxError, TEMPLATE_ROOTS, TEMPLATE_HELPERS, type CompiledTemplate, type TemplateRoot } from '../lang/templates.ts';
 import { compileExpression, ExpressionSyntaxError, KNOWN_FUNCTIONS, type CompiledExpression } from '../lang/expressions.ts';
 import { didYouMean } from './suggest.ts';
 import type { CompiledRequest } from './compiled-request.ts';
+import { smtpIssues } from './smtp.ts';
+import { credentialsJsonSchema } from './credentials-schema.ts';
 import { compileStreams, compileWriteBacks, STREAM_ROOTS, type CompiledStream, type CompiledWriteBack, type StreamCompiler } from './streams.ts';
 export type { CompiledRequest };
 
@@ -22,7 +24,9 @@ export interface CompiledCapability {
   name: string;
   description: string;
   schema: CapabilitySchema;
-  request: CompiledRequest;
+  /** HTTP capabilities; an smtp one has `smtp` instead (runtime/manifest/smtp.ts). */
+  request?: CompiledRequest;
+  smtp?: { message: CompiledExpression };
   response: CompiledExpression;
   errors: CompiledErrors;
   timeoutMs: number;
@@ -61,7 +65,7 @@ export interface Connector {
   environments: Record<string, string>;
   /** OAuth hosts an environment sets instead of the auth block's (DESIGN §10 "OAuth hosts"). */
   environmentOAuth: Record<string, { authorization_url?: string; token_url?: string }>;
-  verify?: { request: CompiledRequest; success?: CompiledExpression };
+  verify?: { request?: CompiledRequest; success?: CompiledExpression; smtp?: boolean };
   capabilities: Map<string, CompiledCapability>;
   streams: Map<string, CompiledStream>;
   errors: CompiledErrors;
@@ -83,7 +87,7 @@ export interface CompiledWebhooks {
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
-const AUTH_TEMPLATE_FIELDS = ['value', 'username', 'password', 'token', 'client_id', 'client_secret', 'token_url', 'authorization_url', 'revocation_url', 'host', 'port'] as const;
+const AUTH_TEMPLATE_FIELDS = ['value', 'username', 'password', 'token', 'client_id', 'client_secret', 'token_url', 'authorization_url', 'revocation_url', 'host', 'port', 'security', 'reject_unauthorized'] as const;
 const OAUTH_CODE = 'oauth2_authorization_code';
 /** Roots a template may read unless its place narrows them; `app` only where a place allows it. */
 const DEFAULT_ROOTS: readonly TemplateRoot[] = ['credentials', 'input', 'integration', 'connection'];
@@ -93,19 +97,6 @@ const APP_FIELDS = ['client_id', 'client_secret'];
 /** Token response fields that are never credentials of an OAuth connector. */
 const TOKEN_FIELDS = ['access_token', 'refresh_token', 'id_token'];
 const AUTH_TEMPLATE_MAPS = ['headers', 'query', 'extra_authorize_params'] as const;
-
-export function credentialsJsonSchema(fields: Record<string, CredentialField>): JsonSchema {
-  const properties: Record<string, JsonSchema> = {};
-  const required: string[] = [];
-  for (const [name, f] of Object.entries(fields)) {
-    const p: JsonSchema = { type: f.type };
-    for (const k of ['title', 'description', 'pattern', 'format', 'enum', 'default'] as const) if (f[k] !== undefined) p[k] = f[k];
-    if (f.sensitive) p['sensitive'] = true;
-    properties[name] = p;
-    if (f.required) required.push(name);
-  }
-  return { type: 'object', additionalProperties: false, properties, required };
-}
 
 interface Ctx {
   file: string;
@@ -210,6 +201,18 @@ function compileRequest(ctx: Ctx, spec: RequestSpec, segs: PathSegment[], scope:
   return req;
 }
 
+/** A templated base_url reads connection.* (oauth2_authorization_code) or, for a provider on the tenant's own
+ *  server (CalDAV), credentials.* fields that are declared non-sensitive with format uri: nothing secret
+ *  and nothing the caller's input controls. */
+function compileBaseUrl(ctx: Ctx, source: string): CompiledTemplate {
+  const t = template(ctx, source, ['base_url'], { kind: 'none', allow: ['connection', 'credentials'], why: 'a templated base_url may read only connection.* or credentials.*' });
+  for (const ref of t.refs.filter((r) => r.path[0] === 'credentials' && r.path[1] !== undefined)) {
+    const f = ctx.credentials[ref.path[1]!];
+    if (f && (f.sensitive || f.format !== 'uri')) issue(ctx, ['base_url'], `base_url reads "credentials.${ref.path[1]}": a credential in base_url must be declared sensitive: false and format: uri`, 'base_url_credential', { line: ref.line - 1, column: ref.column });
+  }
+  return t;
+}
+
 function compileErrors(ctx: Ctx, spec: ErrorsSpec | undefined, segs: PathSegment[]): CompiledErrors {
   const out: CompiledErrors = {};
   for (const k of ['when', 'message', 'code'] as const) if (spec?.[k]) out[k] = expression(ctx, spec[k]!, [...segs, k], 'response');
@@ -241,11 +244,14 @@ function checkExamples(ctx: Ctx, examples: ExampleSpec[], schema: CapabilitySche
 export function compileConnector(manifest: Manifest, where: { file: string; map: SourceMap }): { connector: Connector; issues: ManifestIssue[] } {
   const ctx: Ctx = { ...where, issues: [], credentials: manifest.credential_schema, authType: manifest.auth.type };
   const capabilitySchemas = loadCapabilitySchemas();
+  // The schemas this manifest brings compile into an Ajv of its own, discarded with the connector.
+  const own = connectorAjv();
   const none: InputScope = { kind: 'none' };
 
   if (!manifest.base_url && !manifest.environments && manifest.auth.type !== 'smtp') {
     issue(ctx, [], 'either "base_url" or "environments" is required (except for smtp auth)', 'base_url');
   }
+  for (const i of smtpIssues(manifest)) issue(ctx, i.segs, i.message, i.rule);
 
   for (const [name, field] of Object.entries(manifest.credential_schema)) {
     if (manifest.auth.type === OAUTH_CODE && TOKEN_FIELDS.includes(name)) {
@@ -285,24 +291,21 @@ export function compileConnector(manifest: Manifest, where: { file: string; map:
     if (url.includes('{{')) issue(ctx, typeof env === 'string' ? ['environments', name] : ['environments', name, 'base_url'], 'an environment\'s base URL is a plain URL, not a template (only base_url may read connection.*)', 'environment_template');
   }
   const authConnection = manifest.auth.connection ? expression(ctx, manifest.auth.connection, ['auth', 'connection'], 'response') : undefined;
-  const baseUrlTemplate = manifest.base_url?.includes('{{')
-    ? template(ctx, manifest.base_url, ['base_url'], { kind: 'none', allow: ['connection'], why: 'a templated base_url may read only connection.*' })
-    : undefined;
+  const baseUrlTemplate = manifest.base_url?.includes('{{') ? compileBaseUrl(ctx, manifest.base_url) : undefined;
 
   const capabilities = new Map<string, CompiledCapability>();
   for (const [name, spec] of Object.entries(manifest.capabilities)) {
     const segs = ['capabilities', name];
-    const schema = capabilitySchemas.get(name);
-    if (!schema) {
-      issue(ctx, segs, `unknown capability "${name}": no schemas/capabilities/${name}.json (known: ${[...capabilitySchemas.keys()].join(', ')})`, 'unknown_capability');
-      continue;
-    }
+    const { schema, problems } = capabilitySchemaOf(name, spec, capabilitySchemas, own);
+    for (const p of problems) issue(ctx, [...segs, ...p.at], p.message, p.rule);
+    if (!schema) continue;
     const scope: InputScope = { kind: 'capability', schema: schema.input };
     capabilities.set(name, {
       name,
       description: spec.description ?? schema.description,
       schema,
-      request: compileRequest(ctx, spec.request, [...segs, 'request'], scope),
+      request: spec.request ? compileRequest(ctx, spec.request, [...segs, 'request'], scope) : undefined,
+      ...(spec.smtp ? { smtp: { message: expression(ctx, spec.smtp.message, [...segs, 'smtp', 'message'], scope) } } : {}),
       response: expression(ctx, spec.response, [...segs, 'response'], 'response'),
       errors: compileErrors(ctx, spec.errors, [...segs, 'errors']),
       timeoutMs: spec.timeout_ms ?? manifest.timeout_ms ?? DEFAULT_TIMEOUT_MS,
@@ -313,7 +316,8 @@ export function compileConnector(manifest: Manifest, where: { file: string; map:
 
   const verify = manifest.verify
     ? {
-        request: compileRequest(ctx, manifest.verify.request, ['verify', 'request'], none),
+        request: manifest.verify.request ? compileRequest(ctx, manifest.verify.request, ['verify', 'request'], none) : undefined,
+        smtp: manifest.verify.smtp === true,
         success: manifest.verify.success ? expression(ctx, manifest.verify.success, ['verify', 'success'], 'response') : undefined,
       }
     : undefined;
@@ -361,7 +365,7 @@ export function compileConnector(manifest: Manifest, where: { file: string; map:
     auth: { spec: manifest.auth, templates: authTemplates, ...(authConnection ? { connection: authConnection } : {}) },
     credentialSchema: manifest.credential_schema,
     credentialsJsonSchema: credsSchema,
-    validateCredentials: ajv.compile(credsSchema),
+    validateCredentials: own.compile(credsSchema),
     sensitiveFields: Object.entries(manifest.credential_schema).filter(([, f]) => f.sensitive).map(([k]) => k),
     baseUrl: baseUrlTemplate ? undefined : manifest.base_url,
     ...(baseUrlTemplate ? { baseUrlTemplate } : {}),

@@ -78,6 +78,9 @@ function schemaIssues(errors: ErrorObject[], file: string, map: SourceMap): Mani
     } else if (e.keyword === 'oneOf' && segs.includes('examples')) {
       message = 'an example needs exactly one of "output" or "error"';
     }
+    if (segs[0] === 'capabilities' && segs[2] === 'input' && (segs.length === 3 ? e.keyword === 'required' && (e.params as { missingProperty: string }).missingProperty === 'type' : segs.length === 4 && segs[3] === 'type' && e.keyword === 'const')) {
+      message = 'the input schema of a custom capability must have "type: object" at its root (an input is an object of named fields)';
+    }
     const id = `${pathSegs.join('/')}|${message}`;
     if (seen.has(id)) continue;
     seen.add(id);
@@ -115,6 +118,8 @@ export interface LoadResult {
   connector?: Connector;
   manifest?: Manifest;
   issues: ManifestIssue[];
+  /** Positions in the file (with a connector: the registry places problems across files by it). */
+  map?: SourceMap;
 }
 
 export function loadManifestText(text: string, file: string, opts: { expectedName?: string } = {}): LoadResult {
@@ -163,7 +168,7 @@ export function loadManifestText(text: string, file: string, opts: { expectedNam
   if (opts.expectedName && manifest.name !== opts.expectedName) {
     issues.push({ file, ...map.position(['name']), path: 'name', message: `name "${manifest.name}" must match the file name "${opts.expectedName}"`, rule: 'file_name' });
   }
-  return issues.length ? { manifest, issues } : { manifest, connector, issues };
+  return issues.length ? { manifest, issues } : { manifest, connector, issues, map };
 }
 
 export function loadManifestFile(file: string): LoadResult {

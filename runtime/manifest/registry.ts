@@ -1,9 +1,12 @@
 // All connectors of a directory (PLUGBOARD_CONNECTORS_DIR, default ./connectors).
 import fs from 'node:fs';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { loadManifestFile, type ManifestIssue } from './load.ts';
 import type { Connector } from './connector.ts';
 import { didYouMean } from './suggest.ts';
+import { loadCapabilitySchemas } from './capability-schemas.ts';
+import type { SourceMap } from './source-map.ts';
 import { PlugboardError } from '../errors/plugboard-error.ts';
 
 export interface Registry {
@@ -20,9 +23,34 @@ export function manifestFiles(dir: string): string[] {
     .map((f) => path.join(dir, f));
 }
 
+/**
+ * A custom capability's name means one capability across connectors (routing and fallback, its MCP
+ * tool, its generated types): a connector that defines it with another input or output schema than an
+ * earlier file is a problem of that connector, naming the earlier file.
+ */
+function customConflicts(c: Connector, map: SourceMap | undefined, first: Map<string, Connector>): ManifestIssue[] {
+  const standard = loadCapabilitySchemas();
+  const out: ManifestIssue[] = [];
+  for (const [name, cap] of c.capabilities) {
+    if (standard.has(name)) continue;
+    const other = first.get(name)?.capabilities.get(name);
+    if (!other) continue;
+    const differs = (['input', 'output'] as const).filter((w) => !isDeepStrictEqual(cap.schema[w], other.schema[w]));
+    if (!differs.length) continue;
+    const segs = ['capabilities', name, differs[0]!];
+    out.push({
+      file: c.file, ...(map?.position(segs) ?? { line: 1, column: 1 }), path: segs.join('/'), rule: 'custom_capability_conflict',
+      message: `custom capability "${name}" is also defined by ${first.get(name)!.file} with another ${differs.join(' and ')} schema: one name is one capability across connectors (its MCP tool, its generated types), so give it the same schemas there or rename it`,
+    });
+  }
+  return out;
+}
+
 export function loadConnectorFiles(files: string[]): Registry {
   const connectors = new Map<string, Connector>();
   const issues: ManifestIssue[] = [];
+  /** The connector that first defined each custom capability name. */
+  const customs = new Map<string, Connector>();
   for (const file of files) {
     const res = loadManifestFile(file);
     issues.push(...res.issues);
@@ -32,6 +60,12 @@ export function loadConnectorFiles(files: string[]): Registry {
       issues.push({ file, line: 1, column: 1, path: 'name', message: `connector name "${res.connector.name}" is already used by ${dup.file}`, rule: 'unique_name' });
       continue;
     }
+    const conflicts = customConflicts(res.connector, res.map, customs);
+    if (conflicts.length) {
+      issues.push(...conflicts);
+      continue;
+    }
+    for (const name of res.connector.capabilities.keys()) if (!customs.has(name)) customs.set(name, res.connector);
     connectors.set(res.connector.name, res.connector);
   }
   return { connectors, issues, files };

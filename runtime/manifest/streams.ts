@@ -12,6 +12,8 @@ import { didYouMean } from './suggest.ts';
 /** Roots a stream's request may read: no input (a stream has none) reaches the "no input" check. */
 export const STREAM_ROOTS: readonly TemplateRoot[] = ['credentials', 'input', 'integration', 'connection', 'sync'];
 const SYNC_FIELDS = ['cursor'];
+/** With pagination `in: body`, the paginator's parameters are sync.page.<param>. */
+const BODY_PAGED_SYNC_FIELDS = ['cursor', 'page'];
 export const DEFAULT_MAX_PAGES = 1000;
 
 export type Schedule = { kind: 'interval'; ms: number; source: string } | { kind: 'cron'; source: string };
@@ -57,7 +59,8 @@ export function compileStreams(specs: Record<string, StreamSpec>, c: StreamCompi
     const segs = ['streams', name];
     if (!known.includes(s.model)) c.issue([...segs, 'model'], `unknown model "${s.model}": no schemas/models/${s.model}.json (known: ${known.join(', ')})${didYouMean(s.model, known)}`, 'unknown_model');
     const request = c.request(s.request, [...segs, 'request']);
-    checkSyncRefs(c, request, [...segs, 'request']);
+    const bodyPaged = !!s.pagination && 'in' in s.pagination && s.pagination.in === 'body';
+    checkSyncRefs(c, request, [...segs, 'request'], bodyPaged ? BODY_PAGED_SYNC_FIELDS : SYNC_FIELDS);
     if (s.cursor?.param && s.cursor.header) c.issue([...segs, 'cursor'], 'a cursor is sent either "param" or "header", not both', 'cursor_param');
     const p: PaginationSpec = s.pagination ?? { type: 'none' };
     const pagination: CompiledPagination = { spec: p, maxPages: p.max_pages ?? DEFAULT_MAX_PAGES };
@@ -109,18 +112,18 @@ export function compileWriteBacks(capabilities: Record<string, CapabilitySpec>, 
   return out;
 }
 
-/** sync.* has one field today: sync.cursor (the last committed incremental cursor, or empty). */
-function checkSyncRefs(c: StreamCompiler, req: CompiledRequest, segs: PathSegment[]): void {
+/** sync.cursor (the last committed incremental cursor, or empty); sync.page with pagination `in: body`. */
+function checkSyncRefs(c: StreamCompiler, req: CompiledRequest, segs: PathSegment[], fields: string[]): void {
   const templates = [['path', req.path], ...req.query.map(([k, t]) => [`query/${k}`, t] as const), ...req.headers.map(([k, t]) => [`headers/${k}`, t] as const), ...(req.bodyTemplate ? [['body', req.bodyTemplate] as const] : [])] as const;
   for (const [where, t] of templates) {
     for (const ref of t.refs) {
-      if (ref.path[0] === 'sync' && !SYNC_FIELDS.includes(ref.path[1] ?? '')) {
-        c.issue([...segs, ...where.split('/')], `template reads "${ref.path.join('.')}": a stream's sync.* offers only ${SYNC_FIELDS.map((f) => `sync.${f}`).join(', ')}`, 'sync_field', { line: ref.line - 1, column: ref.column });
+      if (ref.path[0] === 'sync' && !fields.includes(ref.path[1] ?? '')) {
+        c.issue([...segs, ...where.split('/')], `template reads "${ref.path.join('.')}": a stream's sync.* offers only ${fields.map((f) => `sync.${f}`).join(', ')}`, 'sync_field', { line: ref.line - 1, column: ref.column });
       }
     }
   }
   for (const ref of req.bodyExpression?.refs ?? []) {
-    if (ref.path[0] === 'sync' && !SYNC_FIELDS.includes(ref.path[1] ?? '')) c.issue([...segs, 'body'], `expression reads "${ref.path.join('.')}": a stream's sync.* offers only sync.cursor`, 'sync_field');
+    if (ref.path[0] === 'sync' && !fields.includes(ref.path[1] ?? '')) c.issue([...segs, 'body'], `expression reads "${ref.path.join('.')}": a stream's sync.* offers only ${fields.map((f) => `sync.${f}`).join(', ')}`, 'sync_field');
   }
 }
 

@@ -9,8 +9,8 @@ export type AuthType =
   | 'smtp'
   | 'none';
 
-export type BodyFormat = 'json' | 'form' | 'xml' | 'text' | 'multipart';
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type BodyFormat = 'json' | 'form' | 'xml' | 'text' | 'multipart' | 'multipart_related';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'PROPFIND' | 'REPORT';
 
 export interface AuthSpec {
   type: AuthType;
@@ -36,11 +36,17 @@ export interface AuthSpec {
   client_auth?: 'basic' | 'body';
   audience?: string;
   extra_authorize_params?: Record<string, string>;
+  /** oauth2_authorization_code: read after the code exchange; its answer is `userinfo` in the connection mapping. */
+  userinfo_url?: string;
   /** oauth2_authorization_code: JSONata over the token response giving the connection object. */
   connection?: string;
   host?: string;
   port?: number | string;
   secure?: boolean;
+  /** smtp: starttls | tls | none, or a template rendering one. */
+  security?: string;
+  reject_unauthorized?: boolean | string;
+  max_connections?: number;
 }
 
 export interface CredentialField {
@@ -87,11 +93,19 @@ export interface ExampleSpec {
   token_response?: { status: number; headers?: Record<string, string>; body?: unknown };
   output?: unknown;
   error?: { type: string; status?: number; message?: string };
+  /** smtp capabilities: expected parts of the message smtp.message gives. */
+  message?: Record<string, unknown>;
 }
 
 export interface CapabilitySpec {
   description?: string;
-  request: RequestSpec;
+  /** Custom capabilities only: JSON Schemas of input and output (standard ones come from schemas/capabilities/). */
+  input?: Record<string, unknown>;
+  output?: Record<string, unknown>;
+  /** HTTP capabilities; smtp connectors give `smtp` instead. */
+  request?: RequestSpec;
+  /** smtp auth: JSONata giving the message to send. */
+  smtp?: { message: string };
   response: string;
   errors?: ErrorsSpec;
   timeout_ms?: number;
@@ -118,9 +132,9 @@ export interface RateLimitSpec {
 /** One pagination kind per `type`, each with its own keys (schemas/manifest.schema.json pagination_*). */
 export type PaginationSpec = { max_pages?: number } & (
   | { type: 'none' }
-  | { type: 'cursor'; next: string; param: string; page_size?: number; page_size_param?: string }
-  | { type: 'page'; param: string; page_size?: number; page_size_param?: string; start?: number }
-  | { type: 'offset'; param: string; page_size: number; page_size_param?: string }
+  | { type: 'cursor'; next: string; param: string; page_size?: number; page_size_param?: string; in?: 'query' | 'body' }
+  | { type: 'page'; param: string; page_size?: number; page_size_param?: string; start?: number; in?: 'query' | 'body' }
+  | { type: 'offset'; param: string; page_size: number; page_size_param?: string; in?: 'query' | 'body' }
   | { type: 'link_header' }
   | { type: 'next_url'; next: string }
 );
@@ -169,7 +183,7 @@ export interface Manifest {
   environments?: Record<string, EnvironmentSpec>;
   auth: AuthSpec;
   credential_schema: Record<string, CredentialField>;
-  verify?: { request: RequestSpec; success?: string };
+  verify?: { request?: RequestSpec; success?: string; smtp?: true };
   capabilities: Record<string, CapabilitySpec>;
   errors?: ErrorsSpec;
   timeout_ms?: number;

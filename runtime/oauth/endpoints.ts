@@ -10,6 +10,8 @@ export interface OAuthEndpoints {
   authorizationUrl: string;
   tokenUrl: string;
   revocationUrl?: string;
+  /** Read after the code exchange (manifest userinfo_url, resolved against the token URL). */
+  userinfoUrl?: string;
   clientId: string;
   clientSecret: string;
   clientAuth: 'basic' | 'body';
@@ -62,10 +64,14 @@ export function resolveEndpoints(c: Connector, ctx: EndpointContext): OAuthEndpo
   const authorizationUrl = ctx.env[`${envPrefix(c)}AUTHORIZATION_URL`] || fromEnvironment?.authorization_url || render('authorization_url');
   // The override keeps a test or proxy setup from revoking at the real provider on DELETE.
   const revocation = ctx.env[`${envPrefix(c)}REVOCATION_URL`] || render('revocation_url');
+  const token = tokenUrl(c, { credentials: ctx.credentials, integration: data.integration, baseUrl: ctx.baseUrl, env: ctx.env });
+  // Relative to the token URL, so that an environment's or an override's token host brings it along.
+  const userinfo = ctx.env[`${envPrefix(c)}USERINFO_URL`] || c.auth.spec.userinfo_url;
   return {
     authorizationUrl,
-    tokenUrl: tokenUrl(c, { credentials: ctx.credentials, integration: data.integration, baseUrl: ctx.baseUrl, env: ctx.env }),
+    tokenUrl: token,
     revocationUrl: revocation ? resolveAgainstBase(ctx.baseUrl, revocation) : undefined,
+    ...(userinfo ? { userinfoUrl: new URL(userinfo, token).toString() } : {}),
     clientId: render('client_id'),
     clientSecret: render('client_secret'),
     clientAuth: c.auth.spec.client_auth ?? 'basic',

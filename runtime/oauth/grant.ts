@@ -64,7 +64,7 @@ function redacted(text: string, secrets: Array<string | undefined>): string {
  * provider's error_description is free text that may echo what it was sent: `secrets` (the refresh
  * and access tokens, the code) are redacted from it.
  */
-export function grantError(err: unknown, what: string, secrets: Array<string | undefined> = []): PlugboardError {
+export function grantError(err: unknown, what: string, secrets: Array<string | undefined> = [], endpoint = 'the token endpoint'): PlugboardError {
   if (err instanceof PlugboardError) return err;
   if (err instanceof oauth.ResponseBodyError) {
     const description = err.error_description ? `: ${redacted(err.error_description, secrets)}` : '';
@@ -75,10 +75,10 @@ export function grantError(err: unknown, what: string, secrets: Array<string | u
     return new PlugboardError('provider', `the provider answered the authorization with ${err.error}${description}`, { code: err.error });
   }
   const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string } };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return new PlugboardError('provider', `${what}: the token endpoint did not answer in time`, { code: 'timeout' });
-  if (e?.name === 'TypeError' && /fetch failed/i.test(e.message ?? '')) return new PlugboardError('provider', `${what}: cannot reach the token endpoint (${e.cause?.code ?? 'network error'})`, { code: 'network_error' });
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return new PlugboardError('provider', `${what}: ${endpoint} did not answer in time`, { code: 'timeout' });
+  if (e?.name === 'TypeError' && /fetch failed/i.test(e.message ?? '')) return new PlugboardError('provider', `${what}: cannot reach ${endpoint} (${e.cause?.code ?? 'network error'})`, { code: 'network_error' });
   if (e?.code === oauth.RESPONSE_IS_NOT_CONFORM || e?.code === oauth.INVALID_RESPONSE || e?.code === oauth.RESPONSE_IS_NOT_JSON) {
-    return new PlugboardError('provider', `${what}: the token endpoint's answer is not a valid token response`, { code: 'provider_error' });
+    return new PlugboardError('provider', `${what}: ${endpoint}'s answer is not a valid token response`, { code: 'provider_error' });
   }
   return new PlugboardError('provider', redacted(`${what} failed: ${e?.message ?? String(err)}`, secrets), { code: 'provider_error' });
 }
@@ -110,6 +110,25 @@ export async function exchangeCode(e: OAuthEndpoints, callback: URLSearchParams,
   } catch (err) {
     throw grantError(err, 'the authorization code exchange', [callback.get('code') ?? undefined, verifier, e.clientSecret]);
   }
+}
+
+/**
+ * The manifest's userinfo_url read with a fresh access token (GET, Bearer): its JSON object, for the
+ * connection mapping. Failures name the endpoint and status, never the token.
+ */
+export async function fetchUserinfo(e: OAuthEndpoints, accessToken: string): Promise<Record<string, unknown> | unknown[]> {
+  const url = e.userinfoUrl!;
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' }, redirect: 'error', signal: AbortSignal.timeout(TOKEN_TIMEOUT_MS) });
+  } catch (err) {
+    throw grantError(err, 'reading the user info', [accessToken, e.clientSecret], 'the user info endpoint');
+  }
+  const body = (await res.json().catch(() => undefined)) as unknown;
+  if (!res.ok) throw new PlugboardError('provider', `reading the user info was refused (HTTP ${res.status})`, { code: 'provider_error' });
+  // An object (DocuSign's user info) or a list (Xero's GET /connections: one entry per organisation).
+  if (!body || typeof body !== 'object') throw new PlugboardError('provider', 'the user info endpoint did not answer with a JSON object or array', { code: 'provider_error' });
+  return body as Record<string, unknown> | unknown[];
 }
 
 /** The refresh grant; `accessToken` (the current one) is only named so errors can redact it. */

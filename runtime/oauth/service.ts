@@ -13,10 +13,10 @@ import type { VerificationScheduler } from '../integrations/service.ts';
 import { connectWithGrant, liveIntegrationFor } from '../integrations/oauth-grants.ts';
 import { missingAppVariables, operatorApp, oauthAppConfigured, redirectUri, resolveEndpoints } from './endpoints.ts';
 import { checkReturnTo, hashState, newAuthorization, openVerifier } from './state.ts';
-import { exchangeCode } from './grant.ts';
+import { exchangeCode, fetchUserinfo } from './grant.ts';
 import { mapConnection } from './connection.ts';
 import { OAuthTokens } from './tokens.ts';
-import { revokeTokens } from './revoke.ts';
+import { revokeTokens, revokeUnused } from './revoke.ts';
 import { IntegrationTokenSource } from './token-source.ts';
 import { actingAs, type AuditContext, type AuditLog } from '../access/audit.ts';
 import { CallbackThrottle, type CallbackRefusalBudget } from './callback-throttle.ts';
@@ -152,7 +152,17 @@ export class OAuthConnections {
       const credentials = existing ? this.cipher.open(row.tenant_id, existing.id, existing) : {};
       const endpoints = resolveEndpoints(c, { credentials, environment: existing?.environment ?? null, baseUrl: this.tokens.baseUrl(c, existing ?? null), env: this.opts.env });
       const granted = await exchangeCode(endpoints, params, redirectUri(this.publicUrl(), c.name), openVerifier(this.cipher, row));
-      const connection = await mapConnection(c, granted.response);
+      // userinfo_url (DocuSign): the account's host is in the user info, not the token response.
+      // Tokens granted for a connect that then fails here are kept nowhere: revoked before failing.
+      const userinfo = endpoints.userinfoUrl
+        ? await fetchUserinfo(endpoints, granted.tokens.access_token).catch(async (err: unknown) => {
+          await revokeUnused(this.logger, c, endpoints, granted.tokens, row.tenant_id);
+          throw err;
+        })
+        : undefined;
+      // The callback's own parameters beside code and state (QuickBooks realmId), as `callback`.
+      const callback = Object.fromEntries([...params].filter(([k]) => !['code', 'state', 'error', 'error_description', 'error_uri', 'iss'].includes(k)));
+      const connection = await mapConnection(c, { ...granted.response, ...(userinfo ? { userinfo } : {}), callback });
       const grant = { tokens: { ...granted.tokens }, connection };
       const deps = { store: this.store, cipher: this.cipher, scheduler: this.scheduler };
       // Two callbacks of one tenant racing to create its first integration of this provider (a double

@@ -122,7 +122,7 @@ export async function createPlatform(config: Config, opts: { logger?: Logger; en
 async function assemble(config: Config, env: NodeJS.ProcessEnv, logger: Logger, connectors: Map<string, Connector>, store: Store, keyring: Keyring, agenda: PlugboardAgenda): Promise<Platform> {
   const reg = { connectors };
   const cipher = new CredentialCipher(keyring);
-  const engine = new Engine({ env });
+  const engine = new Engine({ env, allowPrivateProviders: config.allowPrivateProviders });
   const metrics = new Metrics();
   const scheduler = new JobScheduler(agenda);
 
@@ -206,6 +206,7 @@ async function assemble(config: Config, env: NodeJS.ProcessEnv, logger: Logger, 
       // close(): stop, then close the jobs backend's own connection even when jobs never started.
       await agenda.close().catch((err: Error) => logger.warn({ err: err.message }, 'stopping jobs failed'));
       await closeSenderAgents();
+      await engine.close(); // SMTP connection pools
       await usage.close();
       await lastUsed.close();
       await store.close();

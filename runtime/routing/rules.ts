@@ -145,6 +145,23 @@ export class RoutingService {
     };
   }
 
+  /**
+   * Every capability the tenant can run now: capability -> the active integrations that offer and
+   * enable it, oldest first (the targets an operation may select; the MCP server's tools).
+   */
+  async available(tenantId: string): Promise<Map<string, IntegrationRow[]>> {
+    const out = new Map<string, IntegrationRow[]>();
+    for (let page = 1; ; page++) {
+      const res = await this.store.integrations.list(tenantId, { page, perPage: 100, status: 'active' });
+      for (const row of res.items) {
+        for (const capability of row.enabled_capabilities) {
+          if (!this.ineligibility(row, capability)) out.set(capability, [...(out.get(capability) ?? []), row]);
+        }
+      }
+      if (page * 100 >= res.total || !res.items.length) return out;
+    }
+  }
+
   /** Why an integration cannot serve a capability now (undefined: it can). */
   private ineligibility(row: IntegrationRow, capability: string): string | undefined {
     if (!this.connectors.get(row.provider)?.capabilities.has(capability)) return `${row.provider} does not offer ${capability}`;

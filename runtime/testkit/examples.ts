@@ -7,10 +7,12 @@ import type { Connector } from '../manifest/connector.ts';
 import type { ExampleSpec } from '../manifest/types.ts';
 import { Engine, type RunOptions } from '../engine/engine.ts';
 import { keyOf } from '../engine/stream.ts';
+import { decodeMultipartRelated } from '../engine/multipart-related.ts';
 import { tokenUrl } from '../auth/strategies.ts';
 import { StaticTokenSource } from '../auth/token-source.ts';
 import type { HttpRequest, HttpResponse, HttpTransport } from '../http/transport.ts';
 import { diffLines } from './diff.ts';
+import { RecordedSmtpTransport, exampleView } from './recorded-smtp.ts';
 
 const OFFLINE_BASE = 'http://provider.invalid';
 
@@ -78,7 +80,7 @@ export function sampleCredentials(connector: Connector): Record<string, unknown>
 
 /** A value for the simple anchored patterns manifests use: groups take their first alternative,
  *  character classes their first character, repeated as the quantifier asks. Undefined if it fails. */
-function samplePattern(pattern: string | undefined): string | undefined {
+export function samplePattern(pattern: string | undefined): string | undefined {
   if (!pattern) return undefined;
   const firstChar = (cls: string) => (cls.includes('0-9') ? '0' : cls.includes('a-') ? 'a' : cls.includes('A-') ? 'A' : cls.replace(/\\/g, '')[0] ?? 'x');
   const out = pattern
@@ -140,7 +142,7 @@ function expectedFields(expected: Record<string, unknown>): Record<string, unkno
 
 /**
  * The body as the example can state it: JSON parsed; multipart (whose boundary is random) as its
- * fields; a form body as its fields when the example gives an object, else as the encoded text.
+ * fields; multipart/related as its parts ([{content_type, body | base64}]); a form body as its fields when the example gives an object, else as the encoded text.
  */
 async function decodeBody(req: HttpRequest, expected: unknown): Promise<unknown> {
   if (req.body === undefined) return undefined;
@@ -153,6 +155,7 @@ async function decodeBody(req: HttpRequest, expected: unknown): Promise<unknown>
       return text;
     }
   }
+  if (type.startsWith('multipart/related')) return decodeMultipartRelated(Buffer.isBuffer(req.body) ? req.body : Buffer.from(req.body), type) ?? text;
   const wantsFields = typeof expected === 'object' && expected !== null && !Array.isArray(expected);
   if (type.startsWith('multipart/form-data')) {
     const form = await new Response(typeof req.body === 'string' ? req.body : new Uint8Array(req.body), { headers: { 'content-type': type } }).formData();
@@ -171,7 +174,8 @@ export async function runExample(connector: Connector, capability: string, ex: E
       }
     : undefined;
   const transport = new RecordedTransport(ex.response, token);
-  const engine = new Engine({ transport, env: {}, sleep: async () => {} });
+  const smtp = new RecordedSmtpTransport(ex.response);
+  const engine = new Engine({ transport, smtp, env: {}, sleep: async () => {} });
   const result = await engine.run(connector, capability, { ...exampleAuth(connector, ex, OFFLINE_BASE), input: ex.input, baseUrl: OFFLINE_BASE });
   const problems: string[] = [];
   const sent = transport.sent[0];
@@ -187,10 +191,15 @@ export async function runExample(connector: Connector, capability: string, ex: E
         compare('request headers', ex.request.headers, picked, problems);
       }
       if (ex.request.body !== undefined) {
-        const fields = typeof ex.request.body === 'object' && ex.request.body !== null && /multipart|urlencoded/.test(sent.headers['content-type'] ?? '');
+        const fields = typeof ex.request.body === 'object' && ex.request.body !== null && /multipart\/form-data|urlencoded/.test(sent.headers['content-type'] ?? '');
         compare('request body', fields ? expectedFields(ex.request.body as Record<string, unknown>) : ex.request.body, await decodeBody(sent, ex.request.body), problems);
       }
     }
+  }
+  if (ex.message) {
+    const view = smtp.sent[0] ? exampleView(smtp.sent[0]) : undefined;
+    if (!view) problems.push('no message was sent');
+    else compare('message', ex.message, Object.fromEntries(Object.keys(ex.message).map((k) => [k, view[k]])), problems);
   }
   if (ex.output !== undefined) {
     if (result.ok) compare('output', ex.output, result.output, problems);

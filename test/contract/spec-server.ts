@@ -26,6 +26,16 @@ export const PROVIDER_SPECS: Record<string, string[]> = {
   outlook_mail: [path.join(SPECS_DIR, 'microsoft-graph-mail/Users.Actions.yml'), path.join(SPECS_DIR, 'microsoft-graph-mail/Mail.yml'), path.join(HERE, 'recorded/graph-user-get.yaml')],
   google_calendar: [path.join(SPECS_DIR, 'google-calendar/openapi.yaml')],
   microsoft_outlook: [path.join(SPECS_DIR, 'microsoft-graph-calendar/Calendar.yml')],
+  xero: [path.join(SPECS_DIR, 'xero/xero_accounting.yaml')],
+  // PayPal's verify (GET /v1/notifications/webhooks) is in none of the published files: recorded fragment.
+  paypal: [path.join(SPECS_DIR, 'paypal/checkout_orders_v2.json'), path.join(HERE, 'recorded/paypal-webhooks-list.yaml')],
+  // Dwolla's spec names a security scheme (basicAuth) for POST /token that it never defines: recorded.
+  dwolla: [path.join(SPECS_DIR, 'dwolla/openapi.yml'), path.join(HERE, 'recorded/dwolla-token-auth.yaml')],
+  stripe_ach: [path.join(SPECS_DIR, 'stripe/spec3.yaml')],
+  vapi: [path.join(SPECS_DIR, 'vapi/openapi.json')],
+  mailgun: [path.join(SPECS_DIR, 'mailgun/openapi.yaml')],
+  docusign: [path.join(SPECS_DIR, 'docusign/esignature.rest.swagger-v2.1.json')],
+  google_drive: [path.join(SPECS_DIR, 'google-drive/openapi.yaml'), path.join(HERE, 'recorded/google-drive-upload.yaml')],
   // Zoho's twelve cross-referencing files, bundled into one document when first asked for (zoho-spec.ts).
   get zoho_crm() {
     return [zohoSpecFile(path.join(SPECS_DIR, 'zoho-crm'))];
@@ -36,6 +46,11 @@ export const PROVIDER_SPECS: Record<string, string[]> = {
   salesforce: [path.join(HERE, 'recorded/salesforce.yaml')],
   hubspot: [path.join(HERE, 'recorded/hubspot.yaml')],
   cal_com: [path.join(HERE, 'recorded/cal_com.yaml')],
+  quickbooks: [path.join(HERE, 'recorded/quickbooks.yaml')],
+  freshbooks: [path.join(HERE, 'recorded/freshbooks.yaml')],
+  sage_accounting: [path.join(HERE, 'recorded/sage_accounting.yaml')],
+  wave: [path.join(HERE, 'recorded/wave.yaml')],
+  plivo: [path.join(HERE, 'recorded/plivo.yaml')],
 };
 
 /** Starts the contract server for a provider by name (PROVIDER_SPECS), or for spec files / a document. */

@@ -49,6 +49,24 @@ describe('twilio connector vs the official Twilio spec', () => {
     expect(req.body).toEqual({ To: '+447700900123', From: credentials.from_number, Body: 'hi' });
   });
 
+  it('send_sms with media_urls is a valid MMS CreateMessage (one MediaUrl field per URL)', async () => {
+    server.reset();
+    const input = { to: '+14155550123', body: 'Your receipt', media_urls: ['https://example.com/receipt-1.png', 'https://example.com/receipt-2.png'] };
+    const result = await engine.run(twilio, 'send_sms', { credentials, input, baseUrl });
+    const req = expectContract(result, server, 'CreateMessage');
+    expect(req.rawBody).toBe('To=%2B14155550123&From=%2B15005550006&Body=Your+receipt&MediaUrl=https%3A%2F%2Fexample.com%2Freceipt-1.png&MediaUrl=https%3A%2F%2Fexample.com%2Freceipt-2.png');
+    expect(req.body).toMatchObject({ MediaUrl: ['https://example.com/receipt-1.png', 'https://example.com/receipt-2.png'] });
+  });
+
+  it('NEGATIVE: a media URL list joined into one field is not a URI list (MediaUrl items must be URIs)', async () => {
+    server.reset();
+    const broken = loadEditedManifest('twilio', (t) => replaceOnce(t, '"MediaUrl": input.media_urls', '"MediaUrl": $join(input.media_urls, " ")'));
+    const result = await engine.run(broken, 'send_sms', { credentials, input: { to: '+14155550123', body: 'hi', media_urls: ['https://example.com/a.png', 'https://example.com/b.png'] }, baseUrl });
+    const info = describeResult(result, server);
+    expect(server.violations.map((v) => v.location).join(' '), info).toMatch(/request\.body\.MediaUrl/);
+    expect(result.ok, info).toBe(false);
+  });
+
   it('send_whatsapp is a valid CreateMessage form post (MediaUrl as a repeated field)', async () => {
     server.reset();
     const input = { to: '+14155550123', body: 'Your order shipped', media_url: 'https://example.com/label.png' };

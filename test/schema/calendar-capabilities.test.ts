@@ -9,7 +9,7 @@ import { CAPABILITY_SCHEMAS_DIR } from '../../runtime/config/paths.ts';
 
 interface Sample { name?: string; why?: string; input?: unknown; output?: unknown }
 
-const CALENDAR = ['create_event', 'cancel_event', 'get_availability'];
+const CALENDAR = ['create_event', 'cancel_event', 'get_availability', 'list_events'];
 
 function samples(name: string): { examples: Sample[]; anti: Sample[] } {
   const raw = JSON.parse(fs.readFileSync(path.join(CAPABILITY_SCHEMAS_DIR, `${name}.json`), 'utf8')) as { examples?: Sample[]; anti_examples?: Sample[] };

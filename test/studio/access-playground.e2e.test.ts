@@ -255,7 +255,7 @@ describe.skipIf(skipBrowser)('studio in Chromium: manifest playground', () => {
     await preview.getByLabel('Sending domain').fill('Not A Domain');
     const before = posts.length;
     await preview.getByRole('button', { name: 'Check these values' }).click();
-    await preview.getByText(/must match pattern/).waitFor();
+    await preview.getByText('is not a valid Sending domain: check it for a typing or copying mistake', { exact: true }).waitFor();
     await preview.getByLabel('Sending domain').fill('mail.example.com');
     await preview.getByRole('button', { name: 'Check these values' }).click();
     await preview.getByText('These values pass the form').waitFor();

@@ -61,3 +61,40 @@ describe("the API's 422 errors on any form", () => {
     expect(problemText('The given data was invalid.', r.other)).toBe('The given data was invalid. secret: is not accepted');
   });
 });
+
+describe('stored secrets and refusals worded as the API words them', () => {
+  const slack = parse(fs.readFileSync(path.join(PROJECT_ROOT, 'connectors', 'slack.yaml'), 'utf8')).credential_schema as Record<string, CredentialField>;
+
+  it('when rotating, shows "stored" only for the secrets in credentials_set, and requires an unset required one', () => {
+    const f = credentialForm(slack, 'rotate', { bot_token: null, default_channel: null, signing_secret: null }, ['bot_token']);
+    expect(f.uiSchema['bot_token']).toMatchObject({ 'ui:placeholder': 'stored' });
+    expect(f.uiSchema['signing_secret']!['ui:placeholder']).toBeUndefined();
+    expect(f.uiSchema['signing_secret']!['ui:help']).toMatch(/^Not set\./);
+    expect(f.schema['required']).toEqual([]);
+    const none = credentialForm(slack, 'rotate', {}, []);
+    expect(none.schema['required']).toEqual(['bot_token']);
+    expect(none.uiSchema['bot_token']!['ui:placeholder']).toBeUndefined();
+  });
+
+  it("gives the browser's validator (rjsf + Ajv) the API's messages for the same values", async () => {
+    const { customizeValidator } = await import('@rjsf/validator-ajv8');
+    const { apiWorded } = await import('../../studio/src/credential-schema.ts');
+    const { credentialErrors } = await import('../../runtime/manifest/ajv.ts');
+    const { loadManifestText } = await import('../../runtime/manifest/load.ts');
+    const validator = customizeValidator({ customFormats: { e164: /^\+[1-9][0-9]{1,14}$/ } });
+    const values = { account_sid: 'AC-bad', from_number: '555-0100' };
+    const browser = validator.validateFormData(values, credentialForm(twilio, 'create').schema as never, undefined, (errors) => apiWorded(errors, twilio));
+    // The API's own validator of these credentials (what POST /integrations checks with).
+    const api = loadManifestText(fs.readFileSync(path.join(PROJECT_ROOT, 'connectors', 'twilio.yaml'), 'utf8'), 'twilio.yaml').connector!.validateCredentials;
+    api(values);
+    const apiErrors = credentialErrors(api.errors, twilio);
+    const byField: Record<string, string[]> = {};
+    for (const e of browser.errors) (byField[`credentials.${(e.params as { missingProperty?: string }).missingProperty ?? e.property!.replace(/^\./, '')}`] ??= []).push(e.message!);
+    expect(byField).toEqual(apiErrors);
+    expect(apiErrors).toEqual({
+      'credentials.account_sid': ['is not a valid Account SID: check it for a typing or copying mistake'],
+      'credentials.auth_token': ['is required'],
+      'credentials.from_number': ['must be a phone number in E.164 form: + and the country code, digits only (e.g. +15551234567)'],
+    });
+  });
+});

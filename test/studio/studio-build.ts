@@ -32,7 +32,7 @@ export async function ensureStudioBuilt(): Promise<string> {
   return STUDIO_DIST;
 }
 
-/** The newest modification time among the studio's sources (src/, index.html, vite config, public/). */
+/** The newest modification time among the studio's sources (src/, index.html, vite config, public/, and what src/ imports from runtime/). */
 function newestSource(): number {
   const studio = path.join(PROJECT_ROOT, 'studio');
   let newest = 0;
@@ -42,5 +42,7 @@ function newestSource(): number {
     else newest = Math.max(newest, st.mtimeMs);
   };
   for (const p of ['src', 'public', 'index.html', 'vite.config.ts']) if (fs.existsSync(path.join(studio, p))) walk(path.join(studio, p));
+  // Sources outside studio/ that the studio imports: the credential form words refusals as the API does.
+  walk(path.join(PROJECT_ROOT, 'runtime', 'manifest', 'credential-messages.ts'));
   return newest;
 }

@@ -93,13 +93,13 @@ function manifestExpressions(c: Connector): ManifestExpression[] {
     if (expr) out.push({ id: `${c.name}.${id}`, expr, kind, capability });
   };
   for (const [name, cap] of c.capabilities) {
-    add(`${name}.request.body`, cap.request.bodyExpression, 'body', name);
+    add(`${name}.request.body`, cap.request?.bodyExpression, 'body', name);
     add(`${name}.response`, cap.response, 'response', name);
     for (const [k, e] of Object.entries(cap.errors)) add(`${name}.errors.${k}`, e, 'errors', name);
   }
   for (const [k, e] of Object.entries(c.errors)) add(`errors.${k}`, e, 'errors');
   if (c.verify) {
-    add('verify.request.body', c.verify.request.bodyExpression, 'body');
+    add('verify.request.body', c.verify.request?.bodyExpression, 'body');
     add('verify.success', c.verify.success, 'verify');
   }
   const w = c.webhooks;
@@ -466,7 +466,7 @@ describe('fast expressions: differential against JSONata', () => {
     const stripe = reg.connectors.get('stripe')!.capabilities.get('initiate_payment')!;
     const twilio = reg.connectors.get('twilio')!.capabilities.get('send_sms')!;
     expect(stripe.response.fast).toBe(true);
-    expect(twilio.request.bodyExpression!.fast).toBe(true);
+    expect(twilio.request!.bodyExpression!.fast).toBe(true);
     // ... and answer their recorded examples without falling back.
     const ex = stripe.examples[0];
     const f = tryCompileFast(jsonata(stripe.response.source).ast())!;
@@ -474,7 +474,7 @@ describe('fast expressions: differential against JSONata', () => {
     expect(raw).not.toBe(BAIL);
     expect(toPlain(raw)).toEqual(ex.output);
     const tex = twilio.examples[0];
-    const g = tryCompileFast(jsonata(twilio.request.bodyExpression!.source).ast())!;
+    const g = tryCompileFast(jsonata(twilio.request!.bodyExpression!.source).ast())!;
     const body = g({ input: tex.input, credentials: tex.credentials, integration: {} }, undefined);
     expect(body).not.toBe(BAIL);
     expect(toPlain(body)).toEqual({ To: '+14155550123', From: '+15005550006', Body: 'Your code is 123456' });

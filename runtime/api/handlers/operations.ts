@@ -3,10 +3,11 @@ import { ok, listPage } from '../envelope.ts';
 import type { DeliveryRow } from '../../store/types.ts';
 import type { OperationResult } from '../../operations/service.ts';
 
-const deliveryView = ({ tenant_id: _t, ...d }: DeliveryRow) => d;
+/** A delivery as the API shows it (also the MCP server's list_deliveries). */
+export const deliveryView = ({ tenant_id: _t, ...d }: DeliveryRow) => d;
 
-/** The HTTP answer of an operation's result (also of a replayed one: the same bytes). */
-function operationResponse(r: OperationResult): { status: number; body: Record<string, unknown> } {
+/** The HTTP answer of an operation's result (also of a replayed one: the same bytes; the MCP server's tool result). */
+export function operationResponse(r: OperationResult): { status: number; body: Record<string, unknown> } {
   if (r.status === 'succeeded') {
     const data = { operation_id: r.operation_id, capability: r.capability, integration_id: r.integration_id, provider: r.provider, output: r.output, fallback_used: r.fallback_used, deliveries: r.deliveries };
     return { status: 200, body: ok(data, 'Operation succeeded.') };

@@ -60,6 +60,7 @@ normalized output, or the typed error, as JSON. Exit 0 on success, 1 on any erro
     const engine = new Engine();
     const opts = { credentials, input, baseUrl: values['base-url'], integration: values.environment ? { environment: values.environment } : undefined };
     const result = capability === 'verify' ? await engine.verify(connector, opts) : await engine.run(connector, capability, opts);
+    await engine.close(); // an smtp connector's connection pool
     const printed = result.ok ? { ok: true, output: result.output, meta: result.meta } : { ok: false, error: result.error, meta: result.meta };
     console.log(JSON.stringify(printed, null, 2));
     return result.ok ? 0 : 1;

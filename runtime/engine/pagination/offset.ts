@@ -7,7 +7,7 @@ export function offsetPaginator(spec: { param: string; page_size: number; page_s
     first: () => ({ query: { ...sizeQuery(spec), [spec.param]: '0' } }),
     async next(page, records) {
       if (records.length === 0) return undefined;
-      const current = Number(new URL(page.url).searchParams.get(spec.param) ?? 0);
+      const current = Number(page.params?.[spec.param] ?? new URL(page.url).searchParams.get(spec.param) ?? 0);
       return { query: { ...sizeQuery(spec), [spec.param]: String((Number.isFinite(current) ? current : 0) + records.length) } };
     },
   };

@@ -9,7 +9,7 @@ export function pagePaginator(spec: { param: string; page_size?: number; page_si
     first: () => ({ query: { ...sizeQuery(spec), [spec.param]: String(start) } }),
     async next(page, records) {
       if (records.length === 0) return undefined;
-      const current = Number(new URL(page.url).searchParams.get(spec.param) ?? start);
+      const current = Number(page.params?.[spec.param] ?? new URL(page.url).searchParams.get(spec.param) ?? start);
       return { query: { ...sizeQuery(spec), [spec.param]: String((Number.isFinite(current) ? current : start) + 1) } };
     },
   };

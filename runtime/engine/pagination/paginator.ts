@@ -18,6 +18,8 @@ export interface PageResponse {
   body: unknown;
   /** The URL this page was fetched from. */
   url: string;
+  /** The paginator's parameters this page was fetched with (in the URL's query, or in the body with `in: body`). */
+  params?: Record<string, string>;
 }
 
 export interface Paginator {

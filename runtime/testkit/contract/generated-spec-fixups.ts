@@ -3,7 +3,8 @@
 // its shape occurs, in place, on the in-memory copy. Without them a request the real API accepts
 // (and its documentation shows) is refused:
 // - Discovery media bodies: a request body typed only `message/*` (Gmail send, drafts, import) gets
-//   `application/json` with the same schema: the API takes the JSON `{raw}` resource too;
+//   `application/json` with the same schema: the API takes the JSON `{raw}` resource too; likewise one
+//   typed only `application/octet-stream` whose schema is an object resource (Drive files.create);
 // - a string `format: byte` whose description says base64url (Gmail `Message.raw`): Ajv's byte is
 //   standard base64 with padding, so `-`, `_` or no padding would fail, while Google's JSON mapping of
 //   bytes accepts standard and URL-safe base64, padded or not: that alphabet becomes a `pattern`;
@@ -42,6 +43,28 @@ function jsonBesideMessageTypes(doc: AnyObj): number {
     if (!types.length || !types.every((t) => t.toLowerCase().startsWith('message/'))) continue;
     const schema = content[types[0]!]?.schema;
     if (!schema) continue;
+    content['application/json'] = { schema: structuredClone(schema) };
+    n++;
+  }
+  return n;
+}
+
+/**
+ * Discovery methods that support media upload (Drive files.create / files.update) are converted with
+ * a request body typed only application/octet-stream, though its schema is the JSON resource (File):
+ * on these paths the API takes the metadata as JSON (the media goes to the /upload/… URL), so
+ * application/json gets the same schema.
+ */
+function jsonBesideOctetStreamResource(doc: AnyObj): number {
+  let n = 0;
+  for (const [, , op] of operations(doc)) {
+    const content = bodyOf(doc, op)?.content as AnyObj | undefined;
+    if (!content || content['application/json']) continue;
+    const types = Object.keys(content);
+    const schema = content['application/octet-stream']?.schema as AnyObj | undefined;
+    if (types.length !== 1 || !schema) continue;
+    const resolved = schema.$ref ? resolveRef(doc, schema.$ref) : schema;
+    if (resolved?.type !== 'object') continue;
     content['application/json'] = { schema: structuredClone(schema) };
     n++;
   }
@@ -143,6 +166,8 @@ export function applyGeneratedSpecFixups(doc: AnyObj): string[] {
   const out: string[] = [];
   const json = jsonBesideMessageTypes(doc);
   if (json) out.push(`${json} request bod(ies) typed only message/* also accept application/json (same schema)`);
+  const octet = jsonBesideOctetStreamResource(doc);
+  if (octet) out.push(`${octet} request bod(ies) typed only application/octet-stream with a JSON resource schema also accept application/json (same schema)`);
   const byteFormats = base64urlByteFormat(doc);
   if (byteFormats) out.push(`${byteFormats} base64url string(s) checked as standard or URL-safe base64 instead of format byte (standard only)`);
   const open = dropOpenTypeMarkers(doc);

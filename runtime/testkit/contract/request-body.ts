@@ -1,6 +1,7 @@
 // Parsing a captured request body by its content type, as the provider would, before validation.
 import qs from 'qs';
 import type { AnyObj } from './spec-document.ts';
+import { decodeMultipartRelated } from '../../engine/multipart-related.ts';
 
 export function mediaType(contentType: string | undefined): string {
   return String(contentType ?? '').split(';')[0]!.trim().toLowerCase();
@@ -17,7 +18,7 @@ export function parseQuery(raw: string): Record<string, unknown> {
   return qs.parse(raw, { depth: 20, arrayLimit: 1000 }) as Record<string, unknown>;
 }
 
-/** JSON, form (qs: nested `metadata[k]=v`, repeated keys as arrays) or multipart; other types stay text. */
+/** JSON, form (qs: nested `metadata[k]=v`, repeated keys as arrays), multipart or multipart/related (its parts, as the manifest gives them); other types stay text. */
 export async function parseBody(raw: Buffer, contentType: string | undefined): Promise<{ body?: unknown; error?: string }> {
   if (raw.length === 0) return {};
   const type = mediaType(contentType);
@@ -45,6 +46,10 @@ export async function parseBody(raw: Buffer, contentType: string | undefined): P
     } catch (err) {
       return { body: text, error: `multipart body cannot be parsed: ${(err as Error).message}` };
     }
+  }
+  if (type === 'multipart/related') {
+    const parts = decodeMultipartRelated(raw, contentType!);
+    return parts ? { body: parts } : { body: text, error: 'multipart/related body cannot be parsed (boundary, part headers or a JSON part)' };
   }
   return { body: text };
 }

@@ -10,7 +10,7 @@ import type { ExampleSpec } from '../../manifest/types.ts';
 import { Engine, type RunResult } from '../../engine/engine.ts';
 import { UndiciTransport, type HttpRequest, type HttpResponse, type HttpTransport } from '../../http/transport.ts';
 import { exampleAuth } from '../examples.ts';
-import { loadSpec, type LoadedSpec } from './spec-document.ts';
+import type { LoadedSpec } from './spec-document.ts';
 import { startSpecServer, type CapturedRequest, type MockResponse, type ResponseIssue, type SpecServer, type Violation } from './spec-server.ts';
 import { resolveAgainstBase } from '../../http/url.ts';
 import { PlugboardError } from '../../errors/plugboard-error.ts';
@@ -36,13 +36,16 @@ export interface ContractOptions {
   environment?: string;
 }
 
+/** How long the contract server may take to judge one request: a large spec's first Ajv compile of an operation (DocuSign's envelopes: ~23 s, more on a busy machine) is the harness's time, not the provider's. */
+const JUDGE_TIMEOUT_MS = 300_000;
+
 /** Sends every request to the contract server: absolute URLs (token endpoints, next pages) keep their path but never leave the machine. */
 class LoopbackTransport implements HttpTransport {
   private readonly inner = new UndiciTransport({ connections: 4 });
   constructor(private readonly origin: string) {}
   send(req: HttpRequest): Promise<HttpResponse> {
     const url = new URL(req.url);
-    return this.inner.send({ ...req, url: this.origin + url.pathname + url.search });
+    return this.inner.send({ ...req, url: this.origin + url.pathname + url.search, timeoutMs: Math.max(req.timeoutMs, JUDGE_TIMEOUT_MS) });
   }
 }
 
@@ -96,10 +99,15 @@ function judge(capability: string, example: ExampleSpec | undefined, result: Run
 }
 
 export async function runContract(connector: Connector, opts: ContractOptions): Promise<ContractReport> {
-  const spec = Array.isArray(opts.spec) ? await loadSpec(opts.spec) : opts.spec;
+  // Spec files go to the server as files, so servers of one process share their compiled validators.
+  const spec = opts.spec;
+  const specFiles = Array.isArray(spec) ? spec : spec.files;
   const base = connectorBase(connector, opts.environment);
   let answer: MockResponse | undefined;
-  const server = await startSpecServer(spec, { respond: () => answer, tokenPaths: tokenPaths(connector, base) });
+  // A token endpoint the spec defines (Dwolla's POST /token) is judged by the spec and answered with the
+  // spec's own token, never with a capability example's recorded answer.
+  const tokens = tokenPaths(connector, base);
+  const server = await startSpecServer(spec, { respond: (req) => (tokens.includes(req.path) ? undefined : answer), tokenPaths: tokens });
   const baseUrl = server.baseUrlFor(base);
   // A fresh engine per run: manifest rate limits (Slack: 1/s) must not slow the command down.
   const engine = () => new Engine({ transport: new LoopbackTransport(server.origin), env: {}, sleep: async () => {} });
@@ -117,8 +125,11 @@ export async function runContract(connector: Connector, opts: ContractOptions): 
     if (connector.verify) {
       server.reset();
       answer = undefined;
-      const firstCredentials = [...connector.capabilities.values()].flatMap((c) => c.examples).find((e) => e.credentials)?.credentials;
-      const result = await engine().verify(connector, { ...exampleAuth(connector, { credentials: firstCredentials }, baseUrl), baseUrl });
+      // The credentials and connection the capability examples give (Xero's xero-tenant-id is connection.tenant_id).
+      const examples = [...connector.capabilities.values()].flatMap((c) => c.examples);
+      const firstCredentials = examples.find((e) => e.credentials)?.credentials;
+      const firstConnection = examples.find((e) => e.connection)?.connection;
+      const result = await engine().verify(connector, { ...exampleAuth(connector, { credentials: firstCredentials, connection: firstConnection }, baseUrl), baseUrl });
       runs.push(judge('verify', undefined, result, server));
     }
     // Streams: first page, follow-up page and incremental request (stream-contract.ts), with the
@@ -137,7 +148,7 @@ export async function runContract(connector: Connector, opts: ContractOptions): 
     await server.close();
   }
   const passed = runs.filter((r) => r.passed).length;
-  return { connector: connector.name, specFiles: spec.files, fixups: server.fixups, runs, passed, failed: runs.length - passed };
+  return { connector: connector.name, specFiles, fixups: server.fixups, runs, passed, failed: runs.length - passed };
 }
 
 /** The report as the command prints it: a verdict line per run, then each violation (method, path, field, rule) and problem. */

@@ -11,7 +11,8 @@
 // Further files given after the first (recorded fragments for endpoints a spec lacks) are merged in.
 // $refs to files beside a spec are resolved offline into it (./spec-refs.ts, nothing is fetched); a
 // reference that cannot be resolved is a one-line error naming it, except a local one naming a
-// missing entry of an existing section, which is left as published and reported as a fix-up line.
+// missing entry of an existing section, which is stubbed (a schema: any value) or left as published
+// (anything else) and reported as a fix-up line.
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -73,11 +74,13 @@ export async function loadSpec(files: string[]): Promise<LoadedSpec> {
   }
   const document = docs[0]!;
   for (let i = 1; i < docs.length; i++) {
+    const rebased = rebaseOnOrigin(document, docs[i]!);
+    if (rebased) fixups.push(`${path.basename(files[i]!)} has another base path (${rebased}): the paths of both made absolute`);
     const added = mergeSpec(document, docs[i]!);
     const shown = added.length > 6 ? `${added.slice(0, 5).join(', ')}, … (${added.length} operations)` : added.join(', ');
     fixups.push(`${path.basename(files[i]!)} merged: ${shown || 'nothing new'}`);
   }
-  fixups.push(...danglingNote(checkLocalRefs(document, path.basename(files[0]!))));
+  fixups.push(...danglingNote(document, checkLocalRefs(document, path.basename(files[0]!))));
   fixups.push(...applyFixups(document));
   return { document, fixups, files };
 }
@@ -90,13 +93,27 @@ export async function specFromDocument(doc: AnyObj, name = 'document'): Promise<
     document = await convertSwagger2(document);
     fixups.push(`${name}: Swagger 2.0 converted to OpenAPI 3 (swagger2openapi)`);
   }
-  fixups.push(...danglingNote(checkLocalRefs(document, name)));
+  fixups.push(...danglingNote(document, checkLocalRefs(document, name)));
   fixups.push(...applyFixups(document));
   return { document, fixups, files: [] };
 }
 
-function danglingNote(refs: string[]): string[] {
-  return refs.length ? [`${refs.length} $ref(s) to a missing entry left unresolved (as published): ${refs.slice(0, 3).map((r) => JSON.stringify(r)).join(', ')}${refs.length > 3 ? ', …' : ''}`] : [];
+const listed = (refs: string[]) => `${refs.slice(0, 3).map((r) => JSON.stringify(r)).join(', ')}${refs.length > 3 ? ', …' : ''}`;
+
+/**
+ * A $ref to a missing schema (DocuSign's `#/definitions/offlineAttributes`) gets an empty stub schema
+ * (any value), or Ajv cannot compile any operation whose body reaches it; other missing entries
+ * (Zoho's parameter) are left unresolved, as published. One line each for the report.
+ */
+function danglingNote(doc: AnyObj, refs: string[]): string[] {
+  const prefix = '#/components/schemas/';
+  const stubbed = refs.filter((r) => r.startsWith(prefix) && !r.slice(prefix.length).includes('/'));
+  for (const r of stubbed) doc.components.schemas[r.slice(prefix.length).replace(/~1/g, '/').replace(/~0/g, '~')] = { description: 'stub: the published spec references this schema without defining it' };
+  const left = refs.filter((r) => !stubbed.includes(r));
+  return [
+    ...(stubbed.length ? [`${stubbed.length} $ref(s) to a missing schema stubbed as any value: ${listed(stubbed)}`] : []),
+    ...(left.length ? [`${left.length} $ref(s) to a missing entry left unresolved (as published): ${listed(left)}`] : []),
+  ];
 }
 
 /** The built-in fix-ups, in place; returns a line per kind applied. */
@@ -134,6 +151,36 @@ export async function convertSwagger2(doc: AnyObj): Promise<AnyObj> {
     }
   }
   return openapi as AnyObj;
+}
+
+function serverPath(doc: AnyObj): string | undefined {
+  const url = doc.servers?.[0]?.url;
+  if (typeof url !== 'string') return undefined;
+  try {
+    return new URL(url, 'http://x').pathname.replace(/\/+$/, '');
+  } catch {
+    return undefined;
+  }
+}
+
+function prefixPaths(doc: AnyObj, prefix: string): void {
+  if (prefix) doc.paths = Object.fromEntries(Object.entries<AnyObj>(doc.paths ?? {}).map(([p, item]) => [prefix + p, item]));
+  for (const s of doc.servers ?? []) if (typeof s?.url === 'string') s.url = s.url.replace(/^(https?:\/\/[^/]+)?\/.*$/, '$1');
+}
+
+/**
+ * A fragment whose server has another base path than the spec's (Google's upload endpoints,
+ * /upload/drive/v3, beside /drive/v3): both documents' paths get their own base path and the
+ * servers keep only their origin, so each operation is routed where the provider serves it.
+ * Returns "<spec path> vs <fragment path>" when it rebased.
+ */
+function rebaseOnOrigin(doc: AnyObj, extra: AnyObj): string | undefined {
+  const a = serverPath(doc);
+  const b = serverPath(extra);
+  if (a === undefined || b === undefined || a === b) return undefined;
+  prefixPaths(doc, a);
+  prefixPaths(extra, b);
+  return `${b || '/'} vs ${a || '/'}`;
 }
 
 /** Adds the paths (operations) and components of `extra` that `doc` lacks. Returns what was added. */

@@ -8,13 +8,14 @@
 // security, 404/405 for unknown routes), like the real API would, so the engine does not report
 // success for them.
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { OpenAPIBackend, Operation } from 'openapi-backend';
 import { FORM_TYPES, HTTP_METHODS, loadSpec, specFromDocument, resolveRef, type AnyObj, type LoadedSpec } from './spec-document.ts';
 import { isCyclic, jsonMedia, mediaExample, minimalFromSchema, successResponse, collectFormats } from './schema-values.ts';
 import { checkSecurity } from './security.ts';
 import { formArrays, mediaMatches, mediaType, parseBody, parseQuery } from './request-body.ts';
-import { ResponseChecker, ajvLocation, makeBackend } from './validators.ts';
+import { ResponseChecker, ajvLocation, makeBackend, validateOtherMediaBody } from './validators.ts';
 import { TOKEN_OPERATION, judgeTokenRequest, tokenAnswer } from './token-endpoint.ts';
 import { applyGeneratedSpecFixups } from './generated-spec-fixups.ts';
 
@@ -95,8 +96,16 @@ export interface SpecServer {
   close(): Promise<void>;
 }
 
-/** Loads the spec (file paths, a loaded spec, or a document object) and starts the server on 127.0.0.1, port 0. */
-export async function startSpecServer(spec: string | string[] | LoadedSpec | AnyObj, options: SpecServerOptions = {}): Promise<SpecServer> {
+interface Backends {
+  definition: AnyObj;
+  fixups: string[];
+  basePath: string;
+  formApi?: OpenAPIBackend;
+  strictApi?: OpenAPIBackend;
+}
+
+/** The spec loaded, fixed up and given its validators (openapi-backend compiles an operation's on first use, then keeps it). */
+async function prepare(spec: string | string[] | LoadedSpec | AnyObj, options: SpecServerOptions): Promise<Backends> {
   let loaded: LoadedSpec;
   if (typeof spec === 'string' || Array.isArray(spec)) loaded = await loadSpec(typeof spec === 'string' ? [spec] : spec);
   else if ('document' in spec && 'fixups' in spec) loaded = { ...(spec as LoadedSpec), document: structuredClone((spec as LoadedSpec).document) };
@@ -112,6 +121,31 @@ export async function startSpecServer(spec: string | string[] | LoadedSpec | Any
   // Form bodies need type coercion, JSON bodies must not get it: one backend per kind.
   const formApi = hasForm ? await makeBackend(structuredClone(definition), true, apiRoot) : undefined;
   const strictApi = hasOther || !hasForm ? await makeBackend(structuredClone(definition), false, apiRoot) : undefined;
+  return { definition, fixups, basePath, formApi, strictApi };
+}
+
+/**
+ * Servers started from the same spec files (without extra fix-ups) in one process share their
+ * validators, so a large spec's slow first compile of an operation (DocuSign's envelopes, ~23 s) is
+ * paid once per test file, not once per server.
+ */
+const shared = new Map<string, Promise<Backends>>();
+
+function backendsFor(spec: string | string[] | LoadedSpec | AnyObj, options: SpecServerOptions): Promise<Backends> {
+  if (!(typeof spec === 'string' || Array.isArray(spec)) || options.fixups?.length) return prepare(spec, options);
+  const key = [spec].flat().map((f) => path.resolve(f)).join('\n');
+  let hit = shared.get(key);
+  if (!hit) {
+    hit = prepare(spec, options);
+    shared.set(key, hit);
+    hit.catch(() => shared.delete(key));
+  }
+  return hit;
+}
+
+/** Loads the spec (file paths, a loaded spec, or a document object) and starts the server on 127.0.0.1, port 0. */
+export async function startSpecServer(spec: string | string[] | LoadedSpec | AnyObj, options: SpecServerOptions = {}): Promise<SpecServer> {
+  const { fixups, basePath, formApi, strictApi } = await backendsFor(spec, options);
   const api = (strictApi ?? formApi)!;
   const deref = api.definition as AnyObj;
 
@@ -197,6 +231,12 @@ export async function startSpecServer(spec: string | string[] | LoadedSpec | Any
         const detail = e.keyword === 'additionalProperties' ? `unknown field "${field}" (${e.message})` : e.keyword === 'required' ? `missing required field "${field}"` : `${e.message}${e.keyword === 'enum' ? `: ${JSON.stringify((e.params as AnyObj).allowedValues)}` : ''}`;
         violation(location, e.keyword, detail);
       }
+      // A media type openapi-backend leaves unchecked (multipart/related): its parsed parts against its schema.
+      const otherSchema = actualType === 'multipart/related' && !parsed.error ? (declared[actualType]?.schema as AnyObj | undefined) : undefined;
+      for (const e of otherSchema ? validateOtherMediaBody(otherSchema, parsed.body) : []) {
+        const { location, field } = ajvLocation(`/requestBody${e.instancePath}`, e.params, e.keyword);
+        violation(location, e.keyword, e.keyword === 'additionalProperties' ? `unknown field "${field}" (${e.message})` : e.keyword === 'required' ? `missing required field "${field}"` : String(e.message));
+      }
     } catch (err) {
       violation('harness', 'harness', `the spec's schemas for ${op.operationId} cannot be compiled/validated: ${(err as Error).message}`);
     }
@@ -245,7 +285,7 @@ export async function startSpecServer(spec: string | string[] | LoadedSpec | Any
     url: origin + basePath,
     origin,
     basePath,
-    fixups,
+    fixups: [...fixups],
     requests,
     violations,
     responseIssues,

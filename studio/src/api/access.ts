@@ -33,7 +33,7 @@ export type UsageGroup = 'hour' | 'day' | 'route';
 export function useUsage(groupBy: UsageGroup, from: string, to: string) {
   return useQuery({
     queryKey: ['usage', groupBy, from, to],
-    queryFn: () => unwrap<UsageReport>(api.GET('/usage', { params: { query: { group_by: groupBy, from, to } } })),
+    queryFn: () => unwrap(api.GET('/usage', { params: { query: { group_by: groupBy, from, to } } })),
     placeholderData: keepPreviousData,
   });
 }

@@ -47,8 +47,22 @@ interface Envelope<T> {
   error?: string;
 }
 
-/** The `data` of a successful answer; anything else throws an ApiError carrying the envelope. */
-export async function unwrap<T>(call: Promise<{ data?: Envelope<T> | unknown; error?: unknown; response: Response }>): Promise<T> {
+interface Answer {
+  data?: unknown;
+  error?: unknown;
+  response: Response;
+}
+
+/** The type of the envelope's `data` that openapi.yaml declares for the call's success answer. */
+type DataOf<R> = [R] extends [never] ? never : Exclude<R extends { data?: infer E } ? E : never, undefined> extends { data?: infer D } ? D : unknown;
+
+/**
+ * The `data` of a successful answer; anything else throws an ApiError carrying the envelope. Its type
+ * is the one openapi.yaml declares for the operation (`unwrap(api.GET(...))`), or the one given.
+ */
+export function unwrap<R extends Answer>(call: Promise<R>): Promise<DataOf<R>>;
+export function unwrap<T>(call: Promise<Answer>): Promise<T>;
+export async function unwrap<T>(call: Promise<Answer>): Promise<T> {
   let result;
   try {
     result = await call;

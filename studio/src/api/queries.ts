@@ -2,12 +2,20 @@
 // verified, more slowly after a while, so a long retry does not spend the rate limit), routing rules.
 import { useQuery } from '@tanstack/react-query';
 import { api, unwrap, type Integration, type Provider } from './client';
-import type { components } from './schema';
+import { paged } from './paged';
 
-type RoutingRule = components['schemas']['RoutingRule'];
+/** Every installed provider: GET /providers is paged (25 by default), so all its pages, 100 at a time. */
+async function allProviders(): Promise<Provider[]> {
+  const all: Provider[] = [];
+  for (let page = 1; ; page++) {
+    const answer = await paged<Provider>(api.GET('/providers', { params: { query: { page, per_page: 100 } } }));
+    all.push(...answer.items);
+    if (page >= answer.lastPage) return all;
+  }
+}
 
 export function useProviders() {
-  return useQuery({ queryKey: ['providers'], queryFn: () => unwrap<Provider[]>(api.GET('/providers')) });
+  return useQuery({ queryKey: ['providers'], queryFn: allProviders });
 }
 
 let pendingSince = 0;
@@ -24,7 +32,7 @@ function pollInterval(list: Integration[] | undefined): number | false {
 export function useIntegrations() {
   return useQuery({
     queryKey: ['integrations'],
-    queryFn: () => unwrap<Integration[]>(api.GET('/integrations', { params: { query: { per_page: 100 } } })),
+    queryFn: () => unwrap(api.GET('/integrations', { params: { query: { per_page: 100 } } })),
     refetchInterval: (q) => pollInterval(q.state.data),
   });
 }
@@ -32,7 +40,7 @@ export function useIntegrations() {
 export function useRoutingRules(enabled: boolean) {
   return useQuery({
     queryKey: ['routing-rules'],
-    queryFn: () => unwrap<RoutingRule[]>(api.GET('/routing-rules', { params: { query: { per_page: 100 } } })),
+    queryFn: () => unwrap(api.GET('/routing-rules', { params: { query: { per_page: 100 } } })),
     enabled,
   });
 }

@@ -16,3 +16,17 @@ export function ModalDialog({ title, isOpen, onClose, role, children }: { title:
     </ModalOverlay>
   );
 }
+
+/** The buttons of a confirmation: Cancel (focused first, so Enter does not destroy anything) and the action. */
+export function ConfirmActions({ action, onCancel, onConfirm }: { action: string; onCancel(): void; onConfirm(): void }) {
+  return (
+    <div className="dialog-actions">
+      <button type="button" className="button" autoFocus onClick={onCancel}>
+        Cancel
+      </button>
+      <button type="button" className="button danger" onClick={onConfirm}>
+        {action}
+      </button>
+    </div>
+  );
+}

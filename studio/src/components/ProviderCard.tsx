@@ -6,7 +6,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap, type Integration, type Provider } from '../api/client';
 import { useRoutingRules } from '../api/queries';
 import type { CredentialField } from '../credential-schema';
-import { ModalDialog } from './Dialog';
+import { ConfirmActions, ModalDialog } from './Dialog';
 import { StatusBadge } from './Status';
 import { categoryLabel, capabilityLabel } from '../labels';
 import { Link } from '../navigate';
@@ -41,7 +41,7 @@ export function ProviderCard({ provider, integration }: { provider: Provider; in
       setProblem(null);
       if (what === 'connect') {
         const returnTo = `${location.origin}${location.pathname}`;
-        const started = await unwrap<{ authorization_url: string }>(api.GET('/integrations/connect/{provider}', { params: { path: { provider: provider.name }, query: { return_to: returnTo } } }));
+        const started = await unwrap(api.GET('/integrations/connect/{provider}', { params: { path: { provider: provider.name }, query: { return_to: returnTo } } }));
         location.assign(started.authorization_url);
         return;
       }
@@ -94,7 +94,7 @@ export function ProviderCard({ provider, integration }: { provider: Provider; in
             <dt>Credentials</dt>
             <dd>
               {Object.entries(fields)
-                .filter(([name, f]) => f.sensitive || integration.credentials?.[name] != null)
+                .filter(([name, f]) => (f.sensitive ? integration.credentials_set.includes(name) : integration.credentials?.[name] != null))
                 .map(([name, f]) => `${f.title ?? name}: ${f.sensitive ? 'stored' : String((integration.credentials as Record<string, unknown>)[name])}`)
                 .join(' · ')}
             </dd>
@@ -163,7 +163,7 @@ export function ProviderCard({ provider, integration }: { provider: Provider; in
 
       <ModalDialog title={form === 'rotate' ? `Rotate ${provider.display_name} credentials` : `Configure ${provider.display_name}`} isOpen={form !== null} onClose={() => setForm(null)}>
         <Suspense fallback={<p role="status">Loading the form…</p>}>
-          {form && <CredentialForm fields={fields} mode={form} current={integration?.credentials as Record<string, unknown> | undefined} submitLabel={form === 'rotate' ? 'Save new credentials' : 'Save and verify'} onSubmit={save} onCancel={() => setForm(null)} />}
+          {form && <CredentialForm fields={fields} mode={form} current={integration?.credentials as Record<string, unknown> | undefined} stored={integration?.credentials_set} submitLabel={form === 'rotate' ? 'Save new credentials' : 'Save and verify'} onSubmit={save} onCancel={() => setForm(null)} />}
         </Suspense>
       </ModalDialog>
 
@@ -207,14 +207,7 @@ function DeleteConfirmation({ integration, onCancel, onConfirm }: { integration:
         ) : (
           <p>No routing rule uses it.</p>
         ))}
-      <div className="dialog-actions">
-        <button type="button" className="button" onClick={onCancel} autoFocus>
-          Cancel
-        </button>
-        <button type="button" className="button danger" onClick={onConfirm}>
-          Delete
-        </button>
-      </div>
+      <ConfirmActions action="Delete" onCancel={onCancel} onConfirm={onConfirm} />
     </>
   );
 }

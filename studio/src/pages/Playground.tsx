@@ -14,7 +14,6 @@ import './playground/playground.css';
 
 const ManifestEditor = lazy(() => import('./playground/ManifestEditor'));
 
-type ManifestCheck = components['schemas']['ManifestCheck'];
 type ManifestProblem = components['schemas']['ManifestProblem'];
 const NO_PROBLEMS: ManifestProblem[] = [];
 
@@ -32,7 +31,7 @@ export function PlaygroundPage() {
   const [fileProblem, setFileProblem] = useState<string | null>(null);
 
   const check = useMutation({
-    mutationFn: (yaml: string) => unwrap<ManifestCheck>(api.POST('/manifests/validate', { body: { yaml, ...(filename ? { filename } : {}) } })),
+    mutationFn: (yaml: string) => unwrap(api.POST('/manifests/validate', { body: { yaml, ...(filename ? { filename } : {}) } })),
     onSuccess: () => setEdited(false),
   });
   const result = check.data;

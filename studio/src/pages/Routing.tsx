@@ -7,7 +7,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap, type Integration } from '../api/client';
 import type { components } from '../api/schema';
 import { useIntegrations, useProviders, useRoutingRules } from '../api/queries';
-import { ModalDialog } from '../components/Dialog';
+import { ConfirmActions, ModalDialog } from '../components/Dialog';
 import { StatusBadge } from '../components/Status';
 import { QueryState } from '../components/ops/QueryState';
 import { RuleForm, type RuleDraft } from '../components/ops/RuleForm';
@@ -15,7 +15,6 @@ import { words, capabilityLabel } from '../labels';
 import '../components/ops/ops.css';
 
 type RoutingRule = components['schemas']['RoutingRule'];
-type Resolution = components['schemas']['RoutingResolution'];
 
 /** The order the API tries rules in: non-default by priority, then default ones (ties: oldest first). */
 const triedOrder = (rules: RoutingRule[]): RoutingRule[] =>
@@ -204,21 +203,14 @@ function CapabilitySection({ capability, rules, integrations, label, onNewRule, 
       </ModalDialog>
       <ModalDialog title={`Delete the ${capabilityLabel(capability)} rule for ${deleting ? label(deleting.integration_id) : ''}?`} role="alertdialog" isOpen={deleting !== null} onClose={() => setDeleting(null)}>
         <p>Operations of {capabilityLabel(capability)} stop using this rule at once.</p>
-        <div className="dialog-actions">
-          <button type="button" className="button" autoFocus onClick={() => setDeleting(null)}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="button danger"
-            onClick={() => {
-              remove.mutate(deleting!);
-              setDeleting(null);
-            }}
-          >
-            Delete
-          </button>
-        </div>
+        <ConfirmActions
+          action="Delete"
+          onCancel={() => setDeleting(null)}
+          onConfirm={() => {
+            remove.mutate(deleting!);
+            setDeleting(null);
+          }}
+        />
       </ModalDialog>
     </section>
   );
@@ -227,7 +219,7 @@ function CapabilitySection({ capability, rules, integrations, label, onNewRule, 
 function ChosenNow({ capability, label }: { capability: string; label(id: string): string }) {
   const resolved = useQuery({
     queryKey: ['routing-resolve', capability],
-    queryFn: () => unwrap<Resolution>(api.GET('/routing-rules/resolve', { params: { query: { capability } } })),
+    queryFn: () => unwrap(api.GET('/routing-rules/resolve', { params: { query: { capability } } })),
   });
   const r = resolved.data;
   return (

@@ -1,12 +1,13 @@
 // The outbound delivery log, newest first: filters (status, subscription, event type), the
 // attempts of one delivery (status code, duration, error, response excerpt), replay.
-import { useId, useState } from 'react';
+import { useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import { ModalDialog } from '../Dialog';
 import { Pager } from './Pager';
 import { QueryState, when } from './QueryState';
 import { StateBadge, type Tone } from './StateBadge';
+import { FilterBar, FilterSelect, OutcomeLine, statusOptions, type Outcome } from './Filters';
 import { useDeliveries, useDelivery, useEventTypes, useSubscriptions, type Delivery, type DeliveryFilter } from './webhook-queries';
 
 const STATUS: Record<Delivery['status'], { tone: Tone; text: string }> = {
@@ -22,13 +23,12 @@ function DeliveryStatus({ d }: { d: Pick<Delivery, 'status' | 'attempts'> }) {
 }
 
 export function Deliveries({ filter, onFilter }: { filter: DeliveryFilter; onFilter(f: DeliveryFilter): void }) {
-  const id = useId();
   const qc = useQueryClient();
   const subs = useSubscriptions();
   const types = useEventTypes();
   const deliveries = useDeliveries(filter);
   const [detail, setDetail] = useState<string | null>(null);
-  const [notice, setNotice] = useState<{ ok: boolean; text: string } | null>(null);
+  const [notice, setNotice] = useState<Outcome | null>(null);
   const urls = new Map((subs.data?.items ?? []).map((s) => [s.id, s.url]));
   const list = deliveries.data?.items ?? [];
   const set = (patch: Partial<DeliveryFilter>) => {
@@ -37,7 +37,7 @@ export function Deliveries({ filter, onFilter }: { filter: DeliveryFilter; onFil
     onFilter(next);
   };
   const replay = useMutation({
-    mutationFn: (d: Delivery) => unwrap<Delivery>(api.POST('/webhooks/deliveries/{id}/replay', { params: { path: { id: d.id } } })),
+    mutationFn: (d: Delivery) => unwrap(api.POST('/webhooks/deliveries/{id}/replay', { params: { path: { id: d.id } } })),
     onSuccess: (d) => setNotice({ ok: true, text: `${d.event_type} queued again with the same webhook-id (${d.webhook_id}).` }),
     onError: (err) => setNotice({ ok: false, text: err.message }),
     onSettled: () => qc.invalidateQueries({ queryKey: ['webhook-deliveries'] }),
@@ -45,50 +45,14 @@ export function Deliveries({ filter, onFilter }: { filter: DeliveryFilter; onFil
 
   return (
     <>
-      <form className="filters" aria-label="Filter deliveries" onSubmit={(e) => e.preventDefault()}>
-        <div className="form-field">
-          <label htmlFor={`${id}-status`}>Status</label>
-          <select id={`${id}-status`} value={filter.status ?? ''} onChange={(e) => set({ status: (e.target.value || undefined) as DeliveryFilter['status'] })}>
-            <option value="">Any</option>
-            {Object.entries(STATUS).map(([k, v]) => (
-              <option key={k} value={k}>
-                {v.text}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="form-field">
-          <label htmlFor={`${id}-sub`}>Subscription</label>
-          <select id={`${id}-sub`} value={filter.subscription_id ?? ''} onChange={(e) => set({ subscription_id: e.target.value || undefined })}>
-            <option value="">Any</option>
-            {(subs.data?.items ?? []).map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.url}
-              </option>
-            ))}
-            {filter.subscription_id && !urls.has(filter.subscription_id) && <option value={filter.subscription_id}>{filter.subscription_id} (deleted)</option>}
-          </select>
-        </div>
-        <div className="form-field">
-          <label htmlFor={`${id}-type`}>Event type</label>
-          <select id={`${id}-type`} value={filter.event_type ?? ''} onChange={(e) => set({ event_type: e.target.value || undefined })}>
-            <option value="">Any</option>
-            {(types.data ?? []).map((t) => (
-              <option key={t.type} value={t.type}>
-                {t.type}
-              </option>
-            ))}
-          </select>
-        </div>
-        <button type="button" className="button" onClick={() => void deliveries.refetch()} disabled={deliveries.isFetching}>
-          {deliveries.isFetching ? 'Refreshing…' : 'Refresh'}
-        </button>
-      </form>
-      {notice && (
-        <p className={notice.ok ? 'notice' : 'form-problem'} role={notice.ok ? 'status' : 'alert'}>
-          {notice.text}
-        </p>
-      )}
+      <FilterBar label="Filter deliveries" list={deliveries}>
+        <FilterSelect label="Status" value={filter.status} options={statusOptions(STATUS)} onChange={(v) => set({ status: v as DeliveryFilter['status'] })} />
+        <FilterSelect label="Subscription" value={filter.subscription_id} options={(subs.data?.items ?? []).map((s) => ({ value: s.id, label: s.url }))} onChange={(v) => set({ subscription_id: v })}>
+          {filter.subscription_id && !urls.has(filter.subscription_id) && <option value={filter.subscription_id}>{filter.subscription_id} (deleted)</option>}
+        </FilterSelect>
+        <FilterSelect label="Event type" value={filter.event_type} options={(types.data ?? []).map((t) => ({ value: t.type, label: t.type }))} onChange={(v) => set({ event_type: v })} />
+      </FilterBar>
+      <OutcomeLine outcome={notice} />
       <QueryState query={deliveries} what="the deliveries" empty={deliveries.isSuccess && list.length === 0 ? (Object.keys(filter).some((k) => k !== 'page') ? 'No delivery matches these filters.' : 'No deliveries yet. Send a test event from a subscription.') : undefined}>
         <table className="data-table">
           <caption className="visually-hidden">Webhook deliveries, newest first</caption>

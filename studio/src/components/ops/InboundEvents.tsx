@@ -1,12 +1,13 @@
 // Events received from providers, newest first, by status; failed and ignored ones can be
 // reprocessed (after a manifest fix).
-import { useId, useState } from 'react';
+import { useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import { useProviders } from '../../api/queries';
 import { Pager } from './Pager';
 import { QueryState, when } from './QueryState';
 import { StateBadge, type Tone } from './StateBadge';
+import { FilterBar, FilterSelect, OutcomeLine, statusOptions, type Outcome } from './Filters';
 import { useInboundEvents, type InboundEvent, type InboundStatus } from './webhook-queries';
 
 const STATUS: Record<InboundStatus, { tone: Tone; text: string }> = {
@@ -18,13 +19,12 @@ const STATUS: Record<InboundStatus, { tone: Tone; text: string }> = {
 };
 
 export function InboundEvents() {
-  const id = useId();
   const qc = useQueryClient();
   const providers = useProviders();
   const [status, setStatus] = useState<InboundStatus | undefined>();
   const [page, setPage] = useState(1);
   const events = useInboundEvents(status, page);
-  const [notice, setNotice] = useState<{ ok: boolean; text: string } | null>(null);
+  const [notice, setNotice] = useState<Outcome | null>(null);
   const names = new Map((providers.data ?? []).map((p) => [p.name, p.display_name]));
   const list = events.data?.items ?? [];
   const reprocess = useMutation({
@@ -37,34 +37,18 @@ export function InboundEvents() {
   return (
     <>
       <p className="hint">Providers send events to <code>/api/v1/webhooks/inbound/&#123;provider&#125;/&#123;integration_id&#125;</code>; each is verified, stored, then mapped to a normalized event.</p>
-      <form className="filters" aria-label="Filter inbound events" onSubmit={(e) => e.preventDefault()}>
-        <div className="form-field">
-          <label htmlFor={`${id}-status`}>Status</label>
-          <select
-            id={`${id}-status`}
-            value={status ?? ''}
-            onChange={(e) => {
-              setStatus((e.target.value || undefined) as InboundStatus | undefined);
-              setPage(1);
-            }}
-          >
-            <option value="">Any</option>
-            {Object.entries(STATUS).map(([k, v]) => (
-              <option key={k} value={k}>
-                {v.text}
-              </option>
-            ))}
-          </select>
-        </div>
-        <button type="button" className="button" onClick={() => void events.refetch()} disabled={events.isFetching}>
-          {events.isFetching ? 'Refreshing…' : 'Refresh'}
-        </button>
-      </form>
-      {notice && (
-        <p className={notice.ok ? 'notice' : 'form-problem'} role={notice.ok ? 'status' : 'alert'}>
-          {notice.text}
-        </p>
-      )}
+      <FilterBar label="Filter inbound events" list={events}>
+        <FilterSelect
+          label="Status"
+          value={status}
+          options={statusOptions(STATUS)}
+          onChange={(v) => {
+            setStatus(v as InboundStatus | undefined);
+            setPage(1);
+          }}
+        />
+      </FilterBar>
+      <OutcomeLine outcome={notice} />
       <QueryState query={events} what="the inbound events" empty={events.isSuccess && list.length === 0 ? (status ? 'No inbound event has this status.' : 'No events received from providers yet.') : undefined}>
         <table className="data-table">
           <caption className="visually-hidden">Inbound events, newest first</caption>

@@ -4,18 +4,11 @@ import { useId, useState, type FormEvent } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap, ApiError } from '../../api/client';
 import { fieldErrorsFrom, problemText } from '../../api/field-errors';
-import { ModalDialog } from '../Dialog';
+import { ConfirmActions, ModalDialog } from '../Dialog';
 import { QueryState, when } from './QueryState';
 import { SecretDialog, type ShownSecret } from './SecretDialog';
 import { StateBadge } from './StateBadge';
-import { useEventTypes, useSubscriptions, type Subscription } from './webhook-queries';
-
-interface TestResult {
-  delivered: boolean;
-  status_code: number | null;
-  duration_ms: number;
-  error: string | null;
-}
+import { useEventTypes, useSubscriptions, type Subscription, type TestResult } from './webhook-queries';
 
 export function Subscriptions({ onShowDeliveries }: { onShowDeliveries(subscriptionId: string): void }) {
   const subs = useSubscriptions();
@@ -72,7 +65,7 @@ function SubscriptionForm({ onCancel, onCreated }: { onCancel(): void; onCreated
     if (Object.keys(local).length) return;
     setBusy(true);
     try {
-      const created = await unwrap<Subscription & { secret: string }>(api.POST('/webhooks/subscriptions', { body: { url: url.trim(), events: list, ...(description.trim() ? { description: description.trim() } : {}) } }));
+      const created = await unwrap(api.POST('/webhooks/subscriptions', { body: { url: url.trim(), events: list, ...(description.trim() ? { description: description.trim() } : {}) } }));
       await qc.invalidateQueries({ queryKey: ['webhook-subscriptions'] });
       onCreated(created.url, created.secret);
     } catch (err) {
@@ -166,9 +159,9 @@ function SubscriptionCard({ sub, onSecret, onShowDeliveries }: { sub: Subscripti
       setProblem(null);
       if (what === 'test') {
         setTested(null);
-        setTested(await unwrap<TestResult>(api.POST('/webhooks/subscriptions/{id}/test', params)));
+        setTested(await unwrap(api.POST('/webhooks/subscriptions/{id}/test', params)));
       } else if (what === 'rotate') {
-        const rotated = await unwrap<Subscription & { secret: string }>(api.POST('/webhooks/subscriptions/{id}/rotate-secret', params));
+        const rotated = await unwrap(api.POST('/webhooks/subscriptions/{id}/rotate-secret', params));
         onSecret({ url: rotated.url, secret: rotated.secret, rotated: true });
       } else if (what === 'delete') await unwrap(api.DELETE('/webhooks/subscriptions/{id}', params));
       else await unwrap(api.PATCH('/webhooks/subscriptions/{id}', { ...params, body: { enabled: what === 'enable' } }));
@@ -256,21 +249,14 @@ function SubscriptionCard({ sub, onSecret, onShowDeliveries }: { sub: Subscripti
         <p>
           <code className="break">{sub.url}</code> stops receiving events; its pending deliveries are cancelled.
         </p>
-        <div className="dialog-actions">
-          <button type="button" className="button" autoFocus onClick={() => setConfirmDelete(false)}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="button danger"
-            onClick={() => {
-              setConfirmDelete(false);
-              action.mutate('delete');
-            }}
-          >
-            Delete
-          </button>
-        </div>
+        <ConfirmActions
+          action="Delete"
+          onCancel={() => setConfirmDelete(false)}
+          onConfirm={() => {
+            setConfirmDelete(false);
+            action.mutate('delete');
+          }}
+        />
       </ModalDialog>
     </article>
   );

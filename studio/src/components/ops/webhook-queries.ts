@@ -10,31 +10,10 @@ export type Delivery = components['schemas']['WebhookDelivery'];
 export type DeliveryFilter = NonNullable<operations['listWebhookDeliveries']['parameters']['query']>;
 export type InboundStatus = NonNullable<NonNullable<operations['listInboundEvents']['parameters']['query']>['status']>;
 
-/** One attempt of a delivery (GET /webhooks/deliveries/{id}: attempt_log). */
-export interface Attempt {
-  id: string;
-  attempt: number;
-  status_code: number | null;
-  response_excerpt: string | null;
-  duration_ms: number;
-  error: string | null;
-  created_at: string;
-}
-
+/** What sending a test event answered (POST /webhooks/subscriptions/{id}/test). */
+export type TestResult = components['schemas']['WebhookTestResult'];
 /** An event received from a provider (GET /webhooks/inbound-events). */
-export interface InboundEvent {
-  id: string;
-  integration_id: string;
-  provider: string;
-  provider_event_id: string | null;
-  provider_event_type: string | null;
-  status: InboundStatus;
-  reason: string | null;
-  normalized_event_id: string | null;
-  attempts: number;
-  received_at: string;
-  processed_at: string | null;
-}
+export type InboundEvent = components['schemas']['InboundEvent'];
 
 export function useSubscriptions() {
   return useQuery({
@@ -46,7 +25,7 @@ export function useSubscriptions() {
 export function useEventTypes() {
   return useQuery({
     queryKey: ['event-types'],
-    queryFn: () => unwrap<Array<{ type: string; description?: string }>>(api.GET('/events/types')),
+    queryFn: () => unwrap(api.GET('/events/types')),
     staleTime: Infinity,
   });
 }
@@ -63,7 +42,7 @@ export function useDeliveries(filter: DeliveryFilter) {
 export function useDelivery(id: string | null) {
   return useQuery({
     queryKey: ['webhook-delivery', id],
-    queryFn: () => unwrap<Omit<Delivery, 'attempt_log'> & { attempt_log?: Attempt[] }>(api.GET('/webhooks/deliveries/{id}', { params: { path: { id: id! } } })),
+    queryFn: () => unwrap(api.GET('/webhooks/deliveries/{id}', { params: { path: { id: id! } } })),
     enabled: id !== null,
   });
 }

@@ -7,6 +7,7 @@ import { api, unwrap, type Integration } from '../../api/client';
 import { Pager } from '../../components/ops/Pager';
 import { QueryState, when } from '../../components/ops/QueryState';
 import { StateBadge, type Tone } from '../../components/ops/StateBadge';
+import { OutcomeLine, type Outcome } from '../../components/ops/Filters';
 import { Records } from './Records';
 import { useSyncRuns, type SyncRun } from './detail-queries';
 
@@ -30,13 +31,13 @@ export function SyncSection({ integration, providerStreams = [] }: { integration
   const [stream, setStream] = useState('');
   const [fullRefresh, setFullRefresh] = useState(false);
   const [queuedStreams, setQueuedStreams] = useState<string[]>([]);
-  const [notice, setNotice] = useState<{ ok: boolean; text: string } | null>(null);
+  const [notice, setNotice] = useState<Outcome | null>(null);
   const runs = useSyncRuns(integration.id, page, watchUntil);
   const list = runs.data?.items ?? [];
   const streams = useMemo(() => [...new Set([...providerStreams, ...queuedStreams, ...list.map((r) => r.stream)])].sort(), [providerStreams, queuedStreams, list]);
 
   const sync = useMutation({
-    mutationFn: () => unwrap<{ streams: string[]; full_refresh: boolean }>(api.POST('/integrations/{id}/sync', { params: { path: { id: integration.id } }, body: { ...(stream ? { stream } : {}), ...(fullRefresh ? { full_refresh: true } : {}) } })),
+    mutationFn: () => unwrap(api.POST('/integrations/{id}/sync', { params: { path: { id: integration.id } }, body: { ...(stream ? { stream } : {}), ...(fullRefresh ? { full_refresh: true } : {}) } })),
     onMutate: () => setNotice(null),
     onSuccess: (q) => {
       setQueuedStreams((s) => [...new Set([...s, ...q.streams])]);
@@ -113,11 +114,7 @@ export function SyncSection({ integration, providerStreams = [] }: { integration
             {sync.isPending ? 'Queuing…' : 'Sync now'}
           </button>
         </form>
-        {notice && (
-          <p className={notice.ok ? 'notice' : 'form-problem'} role={notice.ok ? 'status' : 'alert'}>
-            {notice.text}
-          </p>
-        )}
+        <OutcomeLine outcome={notice} />
         <h3 id={`${id}-runs`}>Sync runs</h3>
         <QueryState query={runs} what="the sync runs" empty={runs.isSuccess && list.length === 0 ? (watchUntil ? 'Waiting for the queued run to start…' : 'No sync run yet.') : undefined}>
           <table className="data-table" aria-labelledby={`${id}-runs`}>

@@ -2,7 +2,7 @@
 // is being verified), its provider deliveries, its sync runs (polled while one runs or one was just
 // queued) and its records.
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { api, unwrap, type Integration } from '../../api/client';
+import { api, unwrap } from '../../api/client';
 import { paged } from '../../api/paged';
 import type { components } from '../../api/schema';
 
@@ -13,7 +13,7 @@ export type SyncRecord = components['schemas']['SyncRecord'];
 export function useIntegration(id: string) {
   return useQuery({
     queryKey: ['integration', id],
-    queryFn: () => unwrap<Integration>(api.GET('/integrations/{id}', { params: { path: { id } } })),
+    queryFn: () => unwrap(api.GET('/integrations/{id}', { params: { path: { id } } })),
     enabled: id !== '',
     refetchInterval: (q) => (q.state.data?.status === 'pending_verify' ? 2000 : false),
   });
