@@ -58,10 +58,13 @@ beforeAll(async () => {
   const created = await tp.api(key, 'POST', '/integrations', { provider: 'acme_recover', credentials: { token: TOKEN } });
   integrationId = created.body.data.id;
   await tp.waitFor(async () => (await tp.api(key, 'GET', `/integrations/${integrationId}`)).body.data.status === 'active', 'the integration to be active');
-  // The scheduled first run (source empty) must be over before the tests drive runs themselves.
+  // The scheduled first run (source empty) must be over before the tests drive runs themselves: its
+  // run settled and its lease released (released just after the run is settled: until then a run
+  // started here would find the stream busy).
   await tp.waitFor(async () => {
     const runs = await tp.platform.store.sync.runs(tenantId, integrationId, { page: 1, perPage: 5 });
-    return runs.total > 0 && runs.items.every((r) => r.status !== 'running');
+    const state = await tp.platform.store.sync.getState(tenantId, integrationId, 'contacts');
+    return runs.total > 0 && runs.items.every((r) => r.status !== 'running') && !state?.lease_holder;
   }, 'the first scheduled run');
 });
 
