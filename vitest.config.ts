@@ -40,7 +40,7 @@ export default defineConfig({
         extends: true,
         // Includes test/studio/ (the studio's serving and headless-Chromium tests): SQLite only, the
         // browser flows do not depend on the store.
-        test: { name: 'sqlite', include: ['test/**/*.test.ts'], env: { PLUGBOARD_TEST_STORE: 'sqlite' } },
+        test: { name: 'sqlite', include: ['test/**/*.test.ts'], env: { PLUGBOARD_TEST_STORE: 'sqlite' }, globalSetup: ['test/helpers/build-runtime.ts'] },
       },
       ...(withPostgres
         ? [
@@ -51,7 +51,7 @@ export default defineConfig({
                 include: POSTGRES_TESTS,
                 exclude: SQLITE_ONLY,
                 env: { PLUGBOARD_TEST_STORE: 'postgres', PLUGBOARD_TEST_PG_URL: PG_URL },
-                globalSetup: ['test/helpers/postgres-setup.ts'],
+                globalSetup: ['test/helpers/build-runtime.ts', 'test/helpers/postgres-setup.ts'],
               },
             },
           ]

@@ -1,8 +1,22 @@
+import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { ConfigError } from '../errors/plugboard-error.ts';
 
-/** The project root (holds schemas/, connectors/, generated/). */
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * The project root (holds schemas/, connectors/, generated/): the nearest folder above this module
+ * holding package.json and schemas/manifest.schema.json. Found by walking up rather than by a fixed
+ * `../..`, because this module runs both as runtime/config/paths.ts (tsx, tests) and bundled into
+ * dist/plugboard.mjs (`npm run build:runtime`).
+ */
+function findProjectRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'schemas', 'manifest.schema.json')) && fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new ConfigError(`no project root (a folder with package.json and schemas/manifest.schema.json) above ${from}`);
+  }
+}
+
+export const PROJECT_ROOT = findProjectRoot(path.dirname(fileURLToPath(import.meta.url)));
 export const SCHEMAS_DIR = path.join(PROJECT_ROOT, 'schemas');
 export const CAPABILITY_SCHEMAS_DIR = path.join(SCHEMAS_DIR, 'capabilities');
 export const MANIFEST_SCHEMA_FILE = path.join(SCHEMAS_DIR, 'manifest.schema.json');

@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { PostgresBackend, type PostgresJobRepository } from '@agendajs/postgres-backend';
-import { MongoBackend } from '@agendajs/mongo-backend';
+import { createRequire } from 'node:module';
+import type { MongoBackend } from '@agendajs/mongo-backend';
 import { ConfigError } from '../errors/plugboard-error.ts';
 import { postgresSettings, type PostgresSettings } from '../store/index.ts';
 
@@ -107,13 +108,31 @@ export function postgresJobsBackend(url: string, tableName?: string): PostgresJo
 }
 
 /** @agendajs/mongo-backend (connects lazily; `?serverSelectionTimeoutMS=` in the URL bounds a failed connect). */
-export class MongoJobsBackend extends MongoBackend {
-  constructor(
-    readonly address: string,
-    readonly collection: string,
-  ) {
-    super({ address, collection });
-  }
+export interface MongoJobsBackend extends MongoBackend {
+  readonly address: string;
+  readonly collection: string;
+}
+
+type MongoJobsBackendClass = new (address: string, collection: string) => MongoJobsBackend;
+let mongoJobsBackendClass: MongoJobsBackendClass | undefined;
+
+/**
+ * The MongoDB backend's class, loaded on first use: the package loads the whole MongoDB driver, a
+ * large share of a process's start that only a PLUGBOARD_JOBS_URL naming MongoDB needs. require()
+ * keeps this synchronous (Node 20.19+ requires ES modules).
+ */
+function mongoBackendClass(): MongoJobsBackendClass {
+  if (mongoJobsBackendClass) return mongoJobsBackendClass;
+  const { MongoBackend: Base } = createRequire(import.meta.url)('@agendajs/mongo-backend') as typeof import('@agendajs/mongo-backend');
+  mongoJobsBackendClass = class MongoJobsBackend extends Base {
+    constructor(
+      readonly address: string,
+      readonly collection: string,
+    ) {
+      super({ address, collection });
+    }
+  };
+  return mongoJobsBackendClass;
 }
 
 export function mongoJobsBackend(url: string, collection = 'agendaJobs'): MongoJobsBackend {
@@ -124,5 +143,5 @@ export function mongoJobsBackend(url: string, collection = 'agendaJobs'): MongoJ
   if (!hosts || list.some((h) => !/^(\[[0-9a-f:.]+\]|[A-Za-z0-9._%-]+)(:\d{1,5})?$/i.test(h)) || (srv && (list.length !== 1 || list[0]!.includes(':')))) {
     throw new JobsConfigError(`PLUGBOARD_JOBS_URL: "${redact(url)}" is not a MongoDB URL like mongodb://host:27017/agenda or mongodb+srv://cluster.example.net/agenda`);
   }
-  return new MongoJobsBackend(url, collection);
+  return new (mongoBackendClass())(url, collection);
 }

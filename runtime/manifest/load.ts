@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, visit, isMap, isSeq, isScalar, isPair, type Document, type Node as YamlNode } from 'yaml';
-import { createAjv, type ErrorObject } from './ajv.ts';
+import { createAjv, type ErrorObject, type ValidateFunction } from './ajv.ts';
 import { didYouMean } from './suggest.ts';
 import { MANIFEST_SCHEMA_FILE } from '../config/paths.ts';
 import type { Manifest } from './types.ts';
@@ -11,7 +11,9 @@ import { SourceMap, type ManifestIssue } from './source-map.ts';
 export { formatIssue, type ManifestIssue } from './source-map.ts';
 import { compileConnector, type Connector } from './connector.ts';
 
-const validateManifestSchema = createAjv({ verbose: true }).compile(JSON.parse(fs.readFileSync(MANIFEST_SCHEMA_FILE, 'utf8')));
+let manifestValidator: ValidateFunction | undefined;
+/** The manifest schema's validator, compiled on the first manifest loaded (commands that load none, such as `tenants` or `--help`, skip the compile). */
+const manifestSchemaValidator = (): ValidateFunction => (manifestValidator ??= createAjv({ verbose: true }).compile(JSON.parse(fs.readFileSync(MANIFEST_SCHEMA_FILE, 'utf8'))));
 
 function pointerToSegments(pointer: string): string[] {
   if (!pointer) return [];
@@ -150,6 +152,7 @@ export function loadManifestText(text: string, file: string, opts: { expectedNam
   if (!data || typeof data !== 'object' || Array.isArray(data)) {
     return { issues: [{ file, line: 1, column: 1, path: '', message: 'a manifest must be a YAML mapping', rule: 'type' }] };
   }
+  const validateManifestSchema = manifestSchemaValidator();
   if (!validateManifestSchema(data)) {
     // Report the semantic problems of the parts that are well-formed too ("every error at once");
     // a part too broken to check simply contributes nothing beyond its schema errors.

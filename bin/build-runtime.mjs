@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// Bundles the runtime (runtime/cli/main.ts and every runtime file it imports) into one ES module,
+// dist/plugboard.mjs, so bin/plugboard starts compiled JavaScript instead of transpiling TypeScript
+// with tsx at every start. Packages stay external: resolved from node_modules at run time, as before.
+// Run by `npm ci` (prepare), `npm run build` / `npm run build:runtime` and the tests' global setup.
+//   node bin/build-runtime.mjs             build
+//   node bin/build-runtime.mjs --if-stale  build only when a file under runtime/ or generated/ is
+//                                          newer than the bundle (the check bin/plugboard makes)
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const RUNTIME_BUNDLE = path.join(ROOT, 'dist', 'plugboard.mjs');
+const SOURCES = ['runtime', 'generated'].map((d) => path.join(ROOT, d));
+
+/** The latest modification time (ms) of a file or folder under runtime/ or generated/. */
+function newestSource() {
+  let newest = 0;
+  const walk = (p) => {
+    let st;
+    try {
+      st = fs.statSync(p);
+    } catch {
+      return;
+    }
+    newest = Math.max(newest, st.mtimeMs);
+    if (st.isDirectory()) for (const name of fs.readdirSync(p)) walk(path.join(p, name));
+  };
+  SOURCES.forEach(walk);
+  return newest;
+}
+
+/** True when there is no bundle or a source (or a folder: a deleted file) changed after it was built. */
+export function runtimeBundleIsStale() {
+  if (!fs.existsSync(RUNTIME_BUNDLE)) return true;
+  return newestSource() > fs.statSync(RUNTIME_BUNDLE).mtimeMs;
+}
+
+/**
+ * Builds dist/plugboard.mjs (and its source map). The files are written beside and renamed into
+ * place, so a process starting meanwhile never reads half a bundle, and dated when the build began,
+ * so a source saved during the build leaves the bundle stale rather than silently older.
+ */
+export async function buildRuntime() {
+  const began = new Date();
+  const result = await build({
+    entryPoints: [path.join(ROOT, 'runtime', 'cli', 'main.ts')],
+    outfile: RUNTIME_BUNDLE,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    // Class and function names as written (errors set `name` from `new.target.name`).
+    keepNames: true,
+    sourcemap: 'linked',
+    sourcesContent: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+    write: false,
+  });
+  fs.mkdirSync(path.dirname(RUNTIME_BUNDLE), { recursive: true });
+  // The map first: the bundle's rename is what makes bin/plugboard use the new build.
+  const files = [...result.outputFiles].sort((a, b) => Number(b.path.endsWith('.map')) - Number(a.path.endsWith('.map')));
+  for (const f of files) {
+    const tmp = `${f.path}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, f.contents);
+    fs.utimesSync(tmp, began, began);
+    fs.renameSync(tmp, f.path);
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  if (!process.argv.includes('--if-stale') || runtimeBundleIsStale()) await buildRuntime();
+}

@@ -1,0 +1,60 @@
+// bin/plugboard runs dist/plugboard.mjs (the runtime bundled by bin/build-runtime.mjs) only while no
+// file under runtime/ or generated/ is newer, else the TypeScript through tsx; and the bundle itself
+// works from dist/ (finds the project root, its schemas and connectors, from any working directory).
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { PROJECT_ROOT } from '../../runtime/config/paths.ts';
+
+describe('bin/plugboard: compiled or TypeScript', () => {
+  let dir: string;
+  const run = () => execFileSync(path.join(dir, 'bin', 'plugboard'), ['x'], { encoding: 'utf8' }).trim();
+  const later = (file: string, s: number) => {
+    const t = new Date(fs.statSync(path.join(dir, 'dist', 'plugboard.mjs')).mtimeMs + s * 1000);
+    fs.utimesSync(file, t, t);
+  };
+
+  beforeAll(() => {
+    // A project of its own: the real bin/plugboard and tsx, a "runtime" and a "bundle" naming themselves.
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-bin-'));
+    for (const d of ['bin', 'dist', 'runtime/cli', 'generated']) fs.mkdirSync(path.join(dir, d), { recursive: true });
+    fs.copyFileSync(path.join(PROJECT_ROOT, 'bin', 'plugboard'), path.join(dir, 'bin', 'plugboard'));
+    fs.chmodSync(path.join(dir, 'bin', 'plugboard'), 0o755);
+    fs.symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+    fs.writeFileSync(path.join(dir, 'runtime', 'cli', 'main.ts'), "const from: string = 'typescript';\nconsole.log(from, process.argv.slice(2).join(' '));\n");
+    fs.writeFileSync(path.join(dir, 'generated', 'index.ts'), 'export {};\n');
+    fs.writeFileSync(path.join(dir, 'dist', 'plugboard.mjs'), "console.log('compiled', process.argv.slice(2).join(' '));\n");
+    for (const f of ['runtime/cli/main.ts', 'generated/index.ts', 'runtime/cli', 'runtime', 'generated']) later(path.join(dir, f), -60);
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('runs the bundle when no source is newer, passing the arguments', () => {
+    expect(run()).toBe('compiled x');
+  });
+
+  it('runs the TypeScript once a file under runtime/ or generated/ is newer than the bundle', () => {
+    later(path.join(dir, 'runtime', 'cli', 'main.ts'), 5);
+    expect(run()).toBe('typescript x');
+    later(path.join(dir, 'runtime', 'cli', 'main.ts'), -60);
+    expect(run()).toBe('compiled x');
+    later(path.join(dir, 'generated', 'index.ts'), 5);
+    expect(run()).toBe('typescript x');
+  });
+
+  it('runs the TypeScript when there is no bundle', () => {
+    fs.rmSync(path.join(dir, 'dist'), { recursive: true });
+    expect(run()).toBe('typescript x');
+  });
+});
+
+describe('dist/plugboard.mjs', () => {
+  const bundle = path.join(PROJECT_ROOT, 'dist', 'plugboard.mjs');
+
+  it('is built by the test setup and validates the shipped connectors from another working directory', () => {
+    expect(fs.existsSync(bundle)).toBe(true);
+    const out = execFileSync(process.execPath, [bundle, 'validate'], { encoding: 'utf8', cwd: os.tmpdir(), env: { ...process.env, PLUGBOARD_CONNECTORS_DIR: path.join(PROJECT_ROOT, 'connectors') } });
+    expect(out).toMatch(/manifest\(s\) valid/);
+  });
+});
