@@ -3,6 +3,7 @@
 // replace it for the expressions it supports without touching manifests.
 import jsonata from 'jsonata';
 import { BAIL, tryCompileFast } from './fast-expressions.ts';
+import { toPlain } from './fast-values.ts';
 import { PlugboardError } from '../errors/plugboard-error.ts';
 import { MANIFEST_FUNCTIONS } from './functions.ts';
 
@@ -26,8 +27,8 @@ export interface CompiledExpression {
   /** Functions it calls that it does not define itself (`$f := function...`, lambda parameters), with offsets of their `$`. */
   readonly calls: ReadonlyArray<{ name: string; offset: number }>;
   /**
-   * True when the whole expression lies in the subset the fast evaluator supports (fast-expressions.ts);
-   * it still defers to JSONata, per call, for data outside what it models.
+   * True when the whole expression lies in the subset the fast compiler turns into JavaScript
+   * (fast-expressions.ts); it still defers to JSONata, per call, for data outside what it models.
    */
   readonly fast: boolean;
 }
@@ -121,35 +122,11 @@ export function compileExpression(source: string): CompiledExpression {
     fast: true,
     async evaluate(data, bindings) {
       const result = fastFn(data, bindings);
-      if (result !== BAIL) return toPlain(result);
+      if (result !== BAIL) return result; // already plain
       return toPlain(await expr.evaluate(data, bindings));
     },
   };
 }
 
-/** JSONata returns sequences (arrays with extra flags) and may leave undefined members; normalise to plain JSON values. */
-export function toPlain(value: unknown): unknown {
-  if (value === undefined) return undefined;
-  // Plain loops rather than map/filter and Object.entries: the same result (own enumerable keys, in
-  // order; undefined members and holes dropped) without the intermediate arrays, on the hot path of
-  // every mapping.
-  if (Array.isArray(value)) {
-    const out: unknown[] = [];
-    for (const v of value) {
-      const p = toPlain(v);
-      if (p !== undefined) out.push(p);
-    }
-    return out;
-  }
-  if (value && typeof value === 'object') {
-    if (value instanceof Date) return value.toISOString();
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value)) {
-      const p = toPlain((value as Record<string, unknown>)[k]);
-      if (p !== undefined) out[k] = p;
-    }
-    return out;
-  }
-  if (typeof value === 'function') return undefined;
-  return value;
-}
+/** JSONata returns sequences (arrays with extra flags) and may leave undefined members; normalised to plain JSON values (fast-values.ts). */
+export { toPlain };

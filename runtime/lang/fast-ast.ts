@@ -1,4 +1,4 @@
-// Shape checks of jsonata's AST for the fast evaluator: a node outside the supported subset (an
+// Shape checks of jsonata's AST for the fast compiler: a node outside the supported subset (an
 // unknown type or annotation) abandons compilation, and JSONata evaluates the whole expression.
 
 export interface Node {
@@ -6,10 +6,6 @@ export interface Node {
   value?: unknown;
   [key: string]: unknown;
 }
-
-export type Bindings = Record<string, unknown> | undefined;
-/** A compiled node: evaluated against the input document and the bindings of one call. */
-export type Eval = (data: unknown, bindings: Bindings) => unknown;
 
 /** Thrown inside the compiler only, to abandon compilation. */
 export class Unsupported extends Error {}
@@ -33,4 +29,23 @@ export function literalValue(node: Node): { ok: true; value: unknown } | { ok: f
   if (node.type === 'number' && typeof node.value === 'number') return { ok: true, value: node.value };
   if (node.type === 'value' && (node.value === true || node.value === false || node.value === null)) return { ok: true, value: node.value };
   return { ok: false };
+}
+
+/** The keys and value nodes of an object constructor, checked: literal string keys, none jsonata rejects. */
+export function objectPairs(node: Node): Array<[string, Node]> {
+  onlyKeys(node, ['type', 'value', 'lhs']);
+  const pairs = node.lhs;
+  if (!Array.isArray(pairs)) unsupported();
+  const out: Array<[string, Node]> = [];
+  for (const pair of pairs) {
+    if (!Array.isArray(pair) || pair.length !== 2) unsupported();
+    const keyNode = asNode(pair[0]);
+    onlyKeys(keyNode, ['type', 'value']);
+    if (keyNode.type !== 'string' || typeof keyNode.value !== 'string') unsupported();
+    const k = keyNode.value;
+    // Duplicates (D1009), _jsonata_* flags (D1013), and `__proto__` (a plain object would treat it as the prototype).
+    if (out.some(([x]) => x === k) || k === '_jsonata_lambda' || k === '_jsonata_function' || k === '__proto__') unsupported();
+    out.push([k, asNode(pair[1])]);
+  }
+  return out;
 }

@@ -1,15 +1,18 @@
-// A fast evaluator for the small subset of JSONata that manifests use in practice, built from
-// jsonata's own AST (`jsonata(src).ast()`). It answers only where its result is provably the one
-// JSONata would give; everywhere else it declines:
+// A compiler to JavaScript for the small subset of JSONata that manifests use in practice, built
+// from jsonata's own AST (`jsonata(src).ast()`): each supported expression becomes the source of one
+// function (fast-emit.ts), built once with `new Function` when the manifest loads. The function
+// answers only where its result is provably the one JSONata would give; everywhere else it declines:
 //   - at compile time, `tryCompileFast` returns undefined for any construct outside the subset
 //     (the whole expression is then evaluated by JSONata);
 //   - at run time, the compiled function returns BAIL when the data leaves the cases it models
 //     (arrays met mid-path, i.e. sequence mapping; function-like values; non-finite numbers;
 //     operands whose JSONata semantics are not reproduced here), and the caller re-evaluates
 //     with JSONata. The fast function never throws: JSONata errors always come from JSONata.
+// Its result is already a plain JSON value (what toPlain makes of JSONata's result): objects and
+// arrays it builds are fresh, and values taken from the input go through toPlain where they land.
 //
 // Supported (semantics taken from jsonata 2.x's evaluator, see the comments on each piece):
-//   literals          "s", 12, true, false, null
+//   literals          "s", 12, true, false, null  (finite numbers)
 //   paths             a.b.`c d`, $.a, $$.a, $input.a, $status, $headers.`x-y`  (name steps only)
 //   variables         $ and $$ (the input document), $input, $status, $headers (bindings)
 //   object constructor { "k": expr, ... }   literal keys; an undefined value omits the key
@@ -26,10 +29,11 @@
 // steps, object constructors applied to paths (a.{...}), wildcards, parent and descendant steps,
 // sort, group, variable binding, lambdas, regexes, transforms, `a[]`.
 //
-// Parts: fast-ast.ts (shape checks of the AST), fast-values.ts (JSONata value semantics),
-// fast-functions.ts ($exists, $lookup); this file compiles the nodes and runs the result.
-import { BAIL, concatOperand, isEnumerable, isWeird, last, step, truthy, type Bail } from './fast-values.ts';
-import { Unsupported, asNode, literalValue, onlyKeys, unsupported, type Eval, type Node } from './fast-ast.ts';
+// Parts: fast-ast.ts (shape checks of the AST), fast-emit.ts (the emitter and generated function),
+// fast-values.ts (JSONata value semantics the generated code calls), fast-functions.ts ($exists,
+// $lookup); this file compiles the nodes.
+import { Unsupported, asNode, literalValue, objectPairs, onlyKeys, unsupported, type Node } from './fast-ast.ts';
+import { Emitter, join, key, literal, type Kind, type Out } from './fast-emit.ts';
 import { compileFunction } from './fast-functions.ts';
 
 export { BAIL } from './fast-values.ts';
@@ -39,120 +43,86 @@ export type FastFunction = (data: unknown, bindings?: Record<string, unknown>) =
 /** Variables the subset reads from the bindings (`$input`, `$status`, `$headers`). */
 const BINDING_VARIABLES = new Set(['input', 'status', 'headers']);
 
-function compileVariable(node: Node): Eval {
+/** Assigns `code` to a fresh temporary. */
+function assign(em: Emitter, code: string, kind: Kind): Out {
+  const t = em.temp();
+  em.line(`${t} = ${code};`);
+  return { code: t, kind };
+}
+
+function compileVariable(node: Node, em: Emitter): Out {
   onlyKeys(node, ['type', 'value']);
   const name = node.value;
   if (typeof name !== 'string') unsupported();
-  // jsonata binds every own enumerable key of `bindings` (utils.keys) in the call's frame; `$` is
-  // bound to the input after them, so `$$` is always the input document, and so is `$` (the
-  // context) everywhere in this subset.
-  if (name === '' || name === '$') return (d) => d;
+  // `$` is bound to the input after the bindings, so `$$` is always the input document, and so is
+  // `$` (the context) everywhere in this subset. The document passed the isWeird check on entry.
+  if (name === '' || name === '$') return { code: 'd', kind: 'raw' };
   if (!BINDING_VARIABLES.has(name)) unsupported();
-  return (_d, b) => {
-    if (b == null || !isEnumerable.call(b, name)) return undefined;
-    const v = b[name];
-    return isWeird(v) ? BAIL : v;
-  };
+  const local = em.binding(name);
+  em.bailIfWeird(local);
+  return { code: local, kind: 'raw' };
 }
 
 /**
  * A path of name steps, optionally starting with a variable. jsonata's evaluatePath maps each step
  * over a sequence; over plain objects that is a chain of own-property lookups (fn.lookup). An array
- * met before the last step would start sequence mapping: BAIL. A primitive or null met before the
- * last step makes the lookup undefined, and the path stops there (undefined). The last step's
- * value is returned as it is, arrays included (evaluateStep hands back a single non-sequence array
- * unchanged).
+ * (or function-like object) met before the last step would start sequence mapping: BAIL. A
+ * primitive or null met before the last step makes the lookup undefined, and so the rest of the
+ * path. The last step's value is returned as it is, arrays included (evaluateStep hands back a
+ * single non-sequence array unchanged).
  */
-function compilePath(node: Node): Eval {
+function compilePath(node: Node, em: Emitter): Out {
   onlyKeys(node, ['type', 'steps']);
   const steps = node.steps;
   if (!Array.isArray(steps) || steps.length === 0) unsupported();
-  let root: Eval | undefined;
+  let root: Out | undefined;
   const names: string[] = [];
   steps.forEach((s, i) => {
     const step = asNode(s);
     onlyKeys(step, ['type', 'value']);
-    if (step.type === 'variable' && i === 0) root = compileVariable(step);
+    if (step.type === 'variable' && i === 0) root = compileVariable(step, em);
     else if (step.type === 'name' && typeof step.value === 'string') names.push(step.value);
     else unsupported();
   });
-  const n = names.length;
-  if (n === 0) return root!;
-  const [n0, n1] = names;
-  let walk: (value: unknown) => unknown;
-  if (n === 1) walk = (v) => last(step(v, n0));
-  else if (n === 2) walk = (v) => last(step(step(v, n0), n1));
-  else {
-    walk = (v) => {
-      let cur = v;
-      for (let i = 0; i < n && cur !== undefined && cur !== BAIL; i++) cur = step(cur, names[i]);
-      return last(cur);
-    };
+  if (names.length === 0) return root!;
+  const t = em.temp();
+  let from = 0;
+  if (!root || root.code === 'd') {
+    // From the document, known on entry not to be an array nor function-like.
+    em.usesDocObject = true;
+    em.line(`${t} = dObj && hasOwn.call(d, ${key(names[0])}) ? d[${key(names[0])}] : undefined;`);
+    from = 1;
+  } else em.line(`${t} = ${root.code};`);
+  for (const name of names.slice(from)) {
+    em.line(`if (${t} !== null && typeof ${t} === 'object') {`);
+    em.line(`  if (Array.isArray(${t}) || isWeird(${t})) return BAIL;`);
+    em.line(`  ${t} = hasOwn.call(${t}, ${key(name)}) ? ${t}[${key(name)}] : undefined;`);
+    em.line(`} else ${t} = undefined;`);
   }
-  if (root) {
-    const start = root;
-    return (d, b) => {
-      const v = start(d, b);
-      return v === BAIL ? BAIL : walk(v);
-    };
-  }
-  // A name path starts from the context, which is the input document everywhere in this subset
-  // (nothing here changes the context). An array document is wrapped by jsonata: bailed on up front.
-  return walk;
+  em.bailIfWeird(t);
+  return { code: t, kind: 'raw' };
+}
+
+/** A value stored in a result object or array: raw objects and arrays become plain copies. */
+function plainCode(v: Out): string {
+  return v.kind === 'raw' ? `(typeof ${v.code} === 'object' && ${v.code} !== null ? toPlain(${v.code}) : ${v.code})` : v.code;
 }
 
 /**
- * Object constructor (evaluateGroupExpression with a single input item): every key a string
- * literal; a value that evaluates to undefined leaves the key out. Keys jsonata rejects (duplicates:
- * D1009, _jsonata_* flags: D1013) and `__proto__` (a plain object would treat it as the prototype)
- * are unsupported.
+ * Object constructor (evaluateGroupExpression with a single input item): a value that evaluates to
+ * undefined leaves the key out. One store per key, the key a constant: V8 sees named stores of a
+ * stable shape.
  */
-function compileObject(node: Node): Eval {
-  onlyKeys(node, ['type', 'value', 'lhs']);
-  const pairs = node.lhs;
-  if (!Array.isArray(pairs)) unsupported();
-  const keys: string[] = [];
-  const values: Eval[] = [];
-  for (const pair of pairs) {
-    if (!Array.isArray(pair) || pair.length !== 2) unsupported();
-    const keyNode = asNode(pair[0]);
-    onlyKeys(keyNode, ['type', 'value']);
-    if (keyNode.type !== 'string' || typeof keyNode.value !== 'string') unsupported();
-    const key = keyNode.value;
-    if (keys.includes(key) || key === '_jsonata_lambda' || key === '_jsonata_function' || key === '__proto__') unsupported();
-    keys.push(key);
-    values.push(compileNode(asNode(pair[1])));
+function compileObject(node: Node, em: Emitter): Out {
+  const pairs = objectPairs(node);
+  const o = assign(em, '{}', 'plain');
+  for (const [k, valueNode] of pairs) {
+    const v = compileNode(valueNode, em);
+    const store = `${o.code}[${key(k)}] = ${plainCode(v)};`;
+    if (v.kind === 'bool' || v.kind === 'str') em.line(store);
+    else em.line(`if (${v.code} !== undefined) ${store}`);
   }
-  return objectBuilder(keys, values);
-}
-
-/**
- * The object constructor as straight-line code: one store per key with the key as a constant
- * (JSON.stringify makes any key a valid JS string literal), so V8 sees named stores of a stable
- * shape instead of a keyed store in a loop. Only constant keys and the compiled value functions
- * reach the generated code; no manifest text is evaluated as JavaScript.
- */
-function objectBuilder(keys: string[], values: Eval[]): Eval {
-  const lines = ['"use strict";', 'return function (d, b) {', '  const o = {};', '  let v;'];
-  keys.forEach((k, i) => {
-    lines.push(`  v = e[${i}](d, b);`, '  if (v === BAIL) return BAIL;', `  if (v !== undefined) o[${JSON.stringify(k)}] = v;`);
-  });
-  lines.push('  return o;', '};');
-  try {
-    const factory = new Function('BAIL', 'e', lines.join('\n')) as (bail: Bail, e: Eval[]) => Eval;
-    return factory(BAIL, values);
-  } catch {
-    // Code generation disallowed (--disallow-code-generation-from-strings): the same, as a loop.
-    return (d, b) => {
-      const o: Record<string, unknown> = {};
-      for (let i = 0; i < keys.length; i++) {
-        const v = values[i]!(d, b);
-        if (v === BAIL) return BAIL;
-        if (v !== undefined) o[keys[i]!] = v;
-      }
-      return o;
-    };
-  }
+  return o;
 }
 
 /**
@@ -160,112 +130,113 @@ function objectBuilder(keys: string[], values: Eval[]): Eval {
  * value '[' (a nested array constructor) is pushed as it is; any other item goes through fn.append,
  * which concatenates an array value (one level of flattening) and pushes anything else.
  */
-function compileArray(node: Node): Eval {
+function compileArray(node: Node, em: Emitter): Out {
   onlyKeys(node, ['type', 'value', 'expressions']);
   const items = node.expressions;
   if (!Array.isArray(items)) unsupported();
-  const evals = items.map((i) => compileNode(asNode(i)));
-  const pushAsIs = items.map((i) => (i as Node).value === '[');
-  const n = evals.length;
-  return (d, b) => {
-    let out: unknown[] = [];
-    for (let i = 0; i < n; i++) {
-      const v = evals[i](d, b);
-      if (v === BAIL) return BAIL;
-      if (v === undefined) continue;
-      if (pushAsIs[i] || !Array.isArray(v)) out.push(v);
-      else out = out.concat(v);
-    }
-    return out;
-  };
+  const out = assign(em, '[]', 'plain');
+  for (const item of items) {
+    const itemNode = asNode(item);
+    const v = compileNode(itemNode, em);
+    out.kind = join(out.kind, v.kind === 'raw' ? 'raw' : 'plain');
+    if (v.kind === 'bool' || v.kind === 'str') em.line(`${out.code}.push(${v.code});`);
+    else if (itemNode.value === '[') em.line(`if (${v.code} !== undefined) ${out.code}.push(${v.code});`);
+    else em.line(`if (${v.code} !== undefined) { if (Array.isArray(${v.code})) ${out.code} = ${out.code}.concat(${v.code}); else ${out.code}.push(${v.code}); }`);
+  }
+  return out;
 }
 
 /** `x in [literal, ...]`: evaluateIncludesExpression, strict equality with each member. */
-function compileIn(node: Node): Eval {
-  const lhs = compileNode(asNode(node.lhs));
+function compileIn(node: Node, em: Emitter): Out {
+  const lhs = compileNode(asNode(node.lhs), em);
   const rhs = asNode(node.rhs);
   if (rhs.type !== 'unary' || rhs.value !== '[') unsupported();
   onlyKeys(rhs, ['type', 'value', 'expressions']);
-  const members: unknown[] = [];
+  const tests: string[] = [];
   for (const item of rhs.expressions as unknown[]) {
     const lit = literalValue(asNode(item));
     if (!lit.ok) unsupported();
     onlyKeys(item as Node, ['type', 'value']);
-    members.push(lit.value);
+    tests.push(`${lhs.code} === ${literal(lit.value).code}`); // never true for undefined
   }
-  return (d, b) => {
-    const v = lhs(d, b);
-    if (v === BAIL) return BAIL;
-    if (v === undefined) return false;
-    for (const m of members) if (m === v) return true;
-    return false;
-  };
+  return assign(em, tests.length ? tests.join(' || ') : 'false', 'bool');
 }
 
-function compileBinary(node: Node): Eval {
+/** jsonata's fn.boolean of an emitted value (undefined is false), as a boolean expression. */
+function truthyOf(v: Out, em: Emitter): string {
+  if (v.kind === 'bool') return v.code;
+  if (v.kind === 'str') return `${v.code}.length > 0`;
+  const t = assign(em, `truthy(${v.code})`, 'bool');
+  em.line(`if (${t.code} === BAIL) return BAIL;`);
+  return t.code;
+}
+
+/** jsonata's fn.string of an `&` operand (undefined is ''), as a string expression. */
+function concatOf(v: Out, em: Emitter): string {
+  if (v.kind === 'str') return v.code;
+  const t = assign(em, `concatOperand(${v.code})`, 'str');
+  em.line(`if (${t.code} === BAIL) return BAIL;`);
+  return t.code;
+}
+
+function isLiteral(node: Node): boolean {
+  return literalValue(node).ok;
+}
+
+function compileBinary(node: Node, em: Emitter): Out {
   onlyKeys(node, ['type', 'value', 'lhs', 'rhs']);
   const op = node.value;
-  if (op === 'in') return compileIn(node);
-  const lhs = compileNode(asNode(node.lhs));
-  const rhs = compileNode(asNode(node.rhs));
-  switch (op) {
-    case '=':
-    case '!=': {
-      // evaluateEqualityExpression: undefined on either side -> false (for both operators);
-      // otherwise isDeepEqual, which for anything but two objects is ===.
-      const negate = op === '!=';
-      return (d, b) => {
-        const l = lhs(d, b);
-        if (l === BAIL) return BAIL;
-        const r = rhs(d, b);
-        if (r === BAIL) return BAIL;
-        if (l === undefined || r === undefined) return false;
-        if (l !== null && r !== null && typeof l === 'object' && typeof r === 'object') return BAIL; // deep equality: leave to JSONata
-        return negate ? l !== r : l === r;
-      };
-    }
-    case 'and':
-      return (d, b) => {
-        const l = truthy(lhs(d, b)); // truthy(BAIL) is BAIL
-        if (l === BAIL) return BAIL;
-        if (!l) return false;
-        return truthy(rhs(d, b));
-      };
-    case 'or':
-      return (d, b) => {
-        const l = truthy(lhs(d, b));
-        if (l === BAIL) return BAIL;
-        if (l) return true;
-        return truthy(rhs(d, b));
-      };
-    case '&':
-      return (d, b) => {
-        const sl = concatOperand(lhs(d, b)); // concatOperand(BAIL) is BAIL
-        if (sl === BAIL) return BAIL;
-        const sr = concatOperand(rhs(d, b));
-        if (sr === BAIL) return BAIL;
-        return sl + sr;
-      };
-    default:
-      unsupported();
+  if (op === 'in') return compileIn(node, em);
+  const lhsNode = asNode(node.lhs);
+  const rhsNode = asNode(node.rhs);
+  if (op === 'and' || op === 'or') {
+    // Short-circuit, as jsonata: the right side is evaluated only when it decides.
+    const t = em.temp();
+    em.line(`${t} = ${truthyOf(compileNode(lhsNode, em), em)};`);
+    em.branch(op === 'and' ? t : `!${t}`, () => em.line(`${t} = ${truthyOf(compileNode(rhsNode, em), em)};`));
+    return { code: t, kind: 'bool' };
   }
+  if (op !== '=' && op !== '!=' && op !== '&') unsupported();
+  const lhs = compileNode(lhsNode, em);
+  const rhs = compileNode(rhsNode, em);
+  if (op === '&') return assign(em, `${concatOf(lhs, em)} + ${concatOf(rhs, em)}`, 'str');
+  // evaluateEqualityExpression: undefined on either side -> false (for both operators); otherwise
+  // isDeepEqual, which for anything but two objects is ===. Two objects: left to JSONata.
+  const [l, r] = [lhs.code, rhs.code];
+  const literalSide = isLiteral(lhsNode) || isLiteral(rhsNode);
+  if (!literalSide) em.line(`if (${l} !== null && ${r} !== null && typeof ${l} === 'object' && typeof ${r} === 'object') return BAIL;`);
+  const defined = `${l} !== undefined && ${r} !== undefined`;
+  return assign(em, op === '=' ? `${defined} && ${l} === ${r}` : `${defined} && ${l} !== ${r}`, 'bool');
 }
 
-/** evaluateCondition: fn.boolean of the condition (undefined is false); no else branch -> undefined. */
-function compileCondition(node: Node): Eval {
+/** evaluateCondition: fn.boolean of the condition (undefined is false); no else branch -> undefined. Only the branch taken is evaluated. */
+function compileCondition(node: Node, em: Emitter): Out {
   onlyKeys(node, ['type', 'condition', 'then', 'else']);
-  const cond = compileNode(asNode(node.condition));
-  const then = compileNode(asNode(node.then));
-  const otherwise = node.else === undefined ? undefined : compileNode(asNode(node.else));
-  return (d, b) => {
-    const c = truthy(cond(d, b));
-    if (c === BAIL) return BAIL;
-    if (c) return then(d, b);
-    return otherwise ? otherwise(d, b) : undefined;
-  };
+  const cond = truthyOf(compileNode(asNode(node.condition), em), em);
+  const t = em.temp();
+  let kind: Kind = 'plain';
+  em.branch(
+    cond,
+    () => {
+      const v = compileNode(asNode(node.then), em);
+      kind = v.kind;
+      em.line(`${t} = ${v.code};`);
+    },
+    () => {
+      if (node.else === undefined) {
+        em.line(`${t} = undefined;`);
+        kind = join(kind, 'plain');
+        return;
+      }
+      const v = compileNode(asNode(node.else), em);
+      kind = join(kind, v.kind);
+      em.line(`${t} = ${v.code};`);
+    },
+  );
+  return { code: t, kind };
 }
 
-function compileNode(node: Node): Eval {
+export function compileNode(node: Node, em: Emitter): Out {
   switch (node.type) {
     case 'string':
     case 'number':
@@ -273,53 +244,57 @@ function compileNode(node: Node): Eval {
       onlyKeys(node, ['type', 'value']);
       const lit = literalValue(node);
       if (!lit.ok) unsupported();
-      const v = lit.value;
-      return () => v;
+      return literal(lit.value);
     }
     case 'path':
-      return compilePath(node);
+      return compilePath(node, em);
     case 'variable':
-      return compileVariable(node);
+      return compileVariable(node, em);
     case 'unary':
-      if (node.value === '{') return compileObject(node);
-      if (node.value === '[') return compileArray(node);
+      if (node.value === '{') return compileObject(node, em);
+      if (node.value === '[') return compileArray(node, em);
       return unsupported();
     case 'binary':
-      return compileBinary(node);
+      return compileBinary(node, em);
     case 'condition':
-      return compileCondition(node);
+      return compileCondition(node, em);
     case 'block': {
       onlyKeys(node, ['type', 'expressions']);
       const exprs = node.expressions;
       if (!Array.isArray(exprs) || exprs.length !== 1) unsupported();
-      return compileNode(asNode(exprs[0]));
+      return compileNode(asNode(exprs[0]), em);
     }
     case 'function':
-      return compileFunction(node, compileNode);
+      return compileFunction(node, em, compileNode);
     default:
       return unsupported();
   }
 }
 
-/**
- * Compiles a jsonata AST into a plain function when every construct in it belongs to the supported
- * subset; undefined otherwise. The function returns BAIL when JSONata must decide for this input.
- */
-export function tryCompileFast(ast: unknown): FastFunction | undefined {
-  let root: Eval;
+/** The generated source for a supported expression (for tests and debugging); undefined outside the subset. */
+export function fastSource(ast: unknown): string | undefined {
+  const em = new Emitter();
   try {
-    root = compileNode(asNode(ast));
+    return em.source(compileNode(asNode(ast), em));
   } catch (err) {
     if (err instanceof Unsupported) return undefined;
     throw err;
   }
-  return (data, bindings) => {
-    // jsonata wraps an array document in a singleton sequence, which changes `$` and path semantics.
-    if (Array.isArray(data) || isWeird(data)) return BAIL;
-    try {
-      return root(data, bindings);
-    } catch {
-      return BAIL; // never expected; JSONata then decides (and reports any error)
-    }
-  };
+}
+
+/**
+ * Compiles a jsonata AST into a JavaScript function when every construct in it belongs to the
+ * supported subset; undefined otherwise. The function returns BAIL when JSONata must decide for
+ * this input, and otherwise a plain JSON value.
+ */
+export function tryCompileFast(ast: unknown): FastFunction | undefined {
+  const em = new Emitter();
+  let result: Out;
+  try {
+    result = compileNode(asNode(ast), em);
+  } catch (err) {
+    if (err instanceof Unsupported) return undefined;
+    throw err;
+  }
+  return em.build(result);
 }

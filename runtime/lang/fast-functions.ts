@@ -1,12 +1,14 @@
-// The built-in functions the fast evaluator implements ($exists, $lookup), with jsonata's
+// The built-in functions the fast compiler implements ($exists, $lookup), with jsonata's
 // signatures and semantics; any other function leaves the expression to JSONata.
-import { BAIL, hasOwn, isEnumerable, isWeird } from './fast-values.ts';
-import { asNode, onlyKeys, unsupported, type Bindings, type Eval, type Node } from './fast-ast.ts';
+import { asNode, literalValue, objectPairs, onlyKeys, unsupported, type Node } from './fast-ast.ts';
+import { literal, type Emitter, type Out } from './fast-emit.ts';
 
 /** The built-in functions the subset implements. A binding of the same name would shadow them. */
 const FUNCTIONS = new Set(['exists', 'lookup']);
 
-export function compileFunction(node: Node, compileNode: (node: Node) => Eval): Eval {
+type CompileNode = (node: Node, em: Emitter) => Out;
+
+export function compileFunction(node: Node, em: Emitter, compileNode: CompileNode): Out {
   onlyKeys(node, ['type', 'name', 'value', 'arguments', 'procedure']);
   if (node.name !== undefined) unsupported(); // the parser copies an (absent) name onto function nodes
   const proc = asNode(node.procedure);
@@ -14,36 +16,61 @@ export function compileFunction(node: Node, compileNode: (node: Node) => Eval): 
   if (node.value !== '(' || proc.type !== 'variable' || typeof proc.value !== 'string' || !FUNCTIONS.has(proc.value)) unsupported();
   const args = node.arguments;
   if (!Array.isArray(args)) unsupported();
-  const name = proc.value;
-  const shadowed = (b: Bindings) => b != null && isEnumerable.call(b, name);
-  if (name === 'exists') {
+  // A binding named like the function would be called instead: the generated function bails on entry.
+  em.shadowedBy(proc.value);
+  if (proc.value === 'exists') {
     // fn.exists, signature <x:b>: false only for undefined.
     if (args.length !== 1) unsupported();
-    const arg = compileNode(asNode(args[0]));
-    return (d, b) => {
-      if (shadowed(b)) return BAIL;
-      const v = arg(d, b);
-      if (v === BAIL) return BAIL;
-      return v !== undefined;
-    };
+    const arg = compileNode(asNode(args[0]), em);
+    if (arg.kind === 'bool' || arg.kind === 'str') return { code: 'true', kind: 'bool' };
+    const t = em.temp();
+    em.line(`${t} = ${arg.code} !== undefined;`);
+    return { code: t, kind: 'bool' };
   }
-  // fn.lookup, signature <x-s:x>: own property of an object. A missing object argument would be
-  // replaced by the context (the `-` in the signature), a non-string key fails validation, an array
-  // maps the lookup: all BAIL. A primitive or null object argument also BAIL (not worth modelling).
   if (args.length !== 2) unsupported();
-  const obj = compileNode(asNode(args[0]));
-  const key = compileNode(asNode(args[1]));
-  return (d, b) => {
-    if (shadowed(b)) return BAIL;
-    const o = obj(d, b);
-    if (o === BAIL) return BAIL;
-    const k = key(d, b);
-    if (k === BAIL) return BAIL;
-    if (typeof k !== 'string' || o === null || typeof o !== 'object' || Array.isArray(o) || isWeird(o)) return BAIL;
-    if (!hasOwn.call(o, k)) return undefined;
-    const v = (o as Record<string, unknown>)[k];
-    // applyInner awaits a promise-like result and steps an iterator-like one: not modelled.
-    if (v !== null && typeof v === 'object' && (typeof (v as { then?: unknown }).then === 'function' || typeof (v as { next?: unknown }).next === 'function')) return BAIL;
-    return isWeird(v) ? BAIL : v;
-  };
+  return compileLookup(asNode(args[0]), asNode(args[1]), em, compileNode);
+}
+
+/**
+ * A constant object constructor with literal values only (a table such as Stripe's status map):
+ * built once, as an object without prototype holding the same own keys. Undefined otherwise.
+ */
+function literalTable(node: Node): Record<string, unknown> | undefined {
+  if (node.type !== 'unary' || node.value !== '{') return undefined;
+  const table = Object.create(null) as Record<string, unknown>;
+  for (const [k, valueNode] of objectPairs(node)) {
+    const lit = literalValue(valueNode);
+    if (!lit.ok) return undefined;
+    onlyKeys(valueNode, ['type', 'value']);
+    literal(lit.value); // a value the emitter can print (finite numbers): the same subset as elsewhere
+    table[k] = lit.value;
+  }
+  return table;
+}
+
+/**
+ * fn.lookup, signature <x-s:x>: own property of an object. A missing object argument would be
+ * replaced by the context (the `-` in the signature), a non-string key fails validation, an array
+ * maps the lookup: all BAIL. A primitive or null object argument also BAIL (not worth modelling).
+ */
+function compileLookup(objNode: Node, keyNode: Node, em: Emitter, compileNode: CompileNode): Out {
+  const table = literalTable(objNode);
+  if (table) {
+    // The object argument is a fresh object of literals: its own keys are the table's, its values primitives.
+    const k = compileNode(keyNode, em);
+    if (k.kind !== 'str') em.line(`if (typeof ${k.code} !== 'string') return BAIL;`);
+    const tab = em.constant(table);
+    const t = em.temp();
+    em.line(`${t} = hasOwn.call(${tab}, ${k.code}) ? ${tab}[${k.code}] : undefined;`);
+    return { code: t, kind: 'plain' };
+  }
+  const o = compileNode(objNode, em);
+  const k = compileNode(keyNode, em);
+  em.line(`if (typeof ${k.code} !== 'string' || ${o.code} === null || typeof ${o.code} !== 'object' || Array.isArray(${o.code}) || isWeird(${o.code})) return BAIL;`);
+  const t = em.temp();
+  em.line(`${t} = hasOwn.call(${o.code}, ${k.code}) ? ${o.code}[${k.code}] : undefined;`);
+  // applyInner awaits a promise-like result and steps an iterator-like one: not modelled.
+  em.line(`if (${t} !== null && typeof ${t} === 'object' && (typeof ${t}.then === 'function' || typeof ${t}.next === 'function')) return BAIL;`);
+  em.bailIfWeird(t);
+  return { code: t, kind: 'raw' };
 }

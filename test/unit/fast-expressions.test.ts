@@ -1,11 +1,16 @@
-// Differential tests of the fast expression evaluator (runtime/engine/fast-expressions.ts) against
-// JSONata itself: wherever the fast path answers, its answer must equal JSONata's, after toPlain,
-// deeply (undefined, -0 and key order included). It may decline (BAIL), never differ.
+// Differential tests of the fast path (runtime/lang/fast-expressions.ts: the JSONata subset compiled
+// to a JavaScript function) against JSONata itself: wherever the compiled function answers, its
+// answer must equal JSONata's after toPlain, deeply (undefined, -0 and key order included), and be
+// plain already (no further toPlain needed, nothing shared with the input). It may decline (BAIL),
+// never differ. Every expression of connectors/*.yaml is covered: capabilities, errors, verify,
+// webhooks, streams (records, mapping, pagination), write-backs, OAuth connections, SMTP messages.
 import { describe, it, expect } from 'vitest';
 import { isDeepStrictEqual } from 'node:util';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import jsonata from 'jsonata';
 import { compileExpression, toPlain, type CompiledExpression } from '../../runtime/lang/expressions.ts';
-import { tryCompileFast, BAIL } from '../../runtime/lang/fast-expressions.ts';
+import { tryCompileFast, fastSource, BAIL, type FastFunction } from '../../runtime/lang/fast-expressions.ts';
 import { loadConnectorDir } from '../../runtime/manifest/registry.ts';
 import { DEFAULT_CONNECTORS_DIR } from '../../runtime/config/paths.ts';
 import type { Connector } from '../../runtime/manifest/connector.ts';
@@ -13,9 +18,21 @@ import type { Connector } from '../../runtime/manifest/connector.ts';
 type Bindings = Record<string, unknown> | undefined;
 type Outcome = { ok: true; value: unknown } | { ok: false; code: string };
 
+/** Compiled once per source (JSONata, the compiled function, the public interface): `new Function` per comparison would dominate the run. */
+const compiled = new Map<string, { ref: jsonata.Expression; fast: FastFunction | undefined; iface: CompiledExpression }>();
+function compiledOf(src: string) {
+  let c = compiled.get(src);
+  if (!c) {
+    const ref = jsonata(src);
+    c = { ref, fast: tryCompileFast(ref.ast()), iface: compileExpression(src) };
+    compiled.set(src, c);
+  }
+  return c;
+}
+
 async function reference(src: string, data: unknown, bindings: Bindings): Promise<Outcome> {
   try {
-    return { ok: true, value: toPlain(await jsonata(src).evaluate(data, bindings)) };
+    return { ok: true, value: toPlain(await compiledOf(src).ref.evaluate(data, bindings)) };
   } catch (err) {
     return { ok: false, code: String((err as { code?: string }).code ?? (err as Error).message) };
   }
@@ -40,6 +57,27 @@ function show(v: unknown): string {
   return JSON.stringify(v, (_k, x) => (x === undefined ? '<undefined>' : typeof x === 'number' && Object.is(x, -0) ? '<-0>' : x));
 }
 
+/** An object or array of `result` that is also one of `inputs` (the caller could then change the input through the result). */
+function sharedObject(result: unknown, inputs: unknown[]): object | undefined {
+  const seen = new Set<object>();
+  const mark = (v: unknown): void => {
+    if (!v || typeof v !== 'object' || seen.has(v)) return;
+    seen.add(v);
+    for (const x of Object.values(v)) mark(x);
+  };
+  inputs.forEach(mark);
+  const find = (v: unknown): object | undefined => {
+    if (!v || typeof v !== 'object') return undefined;
+    if (seen.has(v)) return v;
+    for (const x of Object.values(v)) {
+      const f = find(x);
+      if (f) return f;
+    }
+    return undefined;
+  };
+  return find(result);
+}
+
 interface Tally {
   compared: number;
   answered: number;
@@ -54,7 +92,7 @@ const newTally = (): Tally => ({ compared: 0, answered: 0, bailed: 0, mismatches
  * (fast path with JSONata fallback) against JSONata. Returns whether the fast path answered.
  */
 async function compare(src: string, data: unknown, bindings: Bindings, tally: Tally, label = src): Promise<'answered' | 'bailed'> {
-  const fast = tryCompileFast(jsonata(src).ast());
+  const { fast, iface: expr } = compiledOf(src);
   if (!fast) throw new Error(`not a fast expression: ${src}`);
   const ref = await reference(src, data, bindings);
   const before = structuredClone({ data, bindings });
@@ -68,10 +106,13 @@ async function compare(src: string, data: unknown, bindings: Bindings, tally: Ta
   } else {
     tally.answered++;
     result = 'answered';
-    const got: Outcome = { ok: true, value: toPlain(raw) };
+    const got: Outcome = { ok: true, value: raw };
     if (!same(got, ref)) tally.mismatches.push(`${label}\n    data ${show(data)} bindings ${show(bindings)}\n    fast ${show(got)}\n    jsonata ${show(ref)}`);
+    if (!same(got, { ok: true, value: toPlain(raw) })) tally.mismatches.push(`${label}: the compiled result is not plain ${show(raw)} on ${show(data)}`);
+    const shared = sharedObject(raw, [data, bindings]);
+    if (shared) tally.mismatches.push(`${label}: the compiled result shares ${show(shared)} with its input ${show(data)}`);
   }
-  const iface = await viaInterface(compileExpression(src), data, bindings);
+  const iface = await viaInterface(expr, data, bindings);
   if (!same(iface, ref)) tally.mismatches.push(`${label} (interface)\n    data ${show(data)} bindings ${show(bindings)}\n    got ${show(iface)}\n    jsonata ${show(ref)}`);
   return result;
 }
@@ -83,19 +124,29 @@ async function compare(src: string, data: unknown, bindings: Bindings, tally: Ta
 interface ManifestExpression {
   id: string;
   expr: CompiledExpression;
-  kind: 'body' | 'response' | 'errors' | 'verify' | 'webhook';
+  kind: 'body' | 'response' | 'errors' | 'verify' | 'webhook' | 'writeback' | 'connection' | 'records' | 'record' | 'next';
   capability?: string;
+  stream?: string;
 }
 
 function manifestExpressions(c: Connector): ManifestExpression[] {
   const out: ManifestExpression[] = [];
-  const add = (id: string, expr: CompiledExpression | undefined, kind: ManifestExpression['kind'], capability?: string) => {
-    if (expr) out.push({ id: `${c.name}.${id}`, expr, kind, capability });
+  const add = (id: string, expr: CompiledExpression | undefined, kind: ManifestExpression['kind'], capability?: string, stream?: string) => {
+    if (expr) out.push({ id: `${c.name}.${id}`, expr, kind, capability, stream });
   };
   for (const [name, cap] of c.capabilities) {
     add(`${name}.request.body`, cap.request?.bodyExpression, 'body', name);
+    add(`${name}.smtp.message`, cap.smtp?.message, 'body', name);
     add(`${name}.response`, cap.response, 'response', name);
     for (const [k, e] of Object.entries(cap.errors)) add(`${name}.errors.${k}`, e, 'errors', name);
+    add(`${name}.record.mapping`, cap.record?.mapping, 'writeback', name);
+  }
+  add('auth.connection', c.auth.connection, 'connection');
+  for (const [name, st] of c.streams) {
+    add(`streams.${name}.request.body`, st.request.bodyExpression, 'body');
+    add(`streams.${name}.records`, st.records, 'records', undefined, name);
+    add(`streams.${name}.mapping`, st.mapping, 'record', undefined, name);
+    add(`streams.${name}.pagination.next`, st.pagination.next, 'next', undefined, name);
   }
   for (const [k, e] of Object.entries(c.errors)) add(`errors.${k}`, e, 'errors');
   if (c.verify) {
@@ -266,7 +317,8 @@ function generateCases(bases: Case[], ast: unknown, seed: number): Case[] {
 }
 
 /** Example-based inputs for one manifest expression. */
-function baseCases(c: Connector, me: ManifestExpression): Case[] {
+async function baseCases(c: Connector, me: ManifestExpression): Promise<Case[]> {
+  const stream = me.stream ? c.streams.get(me.stream)! : undefined!;
   const bases: Case[] = [];
   const caps = [...c.capabilities.values()];
   const fakeCredentials = Object.fromEntries(Object.keys(c.credentialSchema).map((k) => [k, `${k}_value`]));
@@ -290,10 +342,32 @@ function baseCases(c: Connector, me: ManifestExpression): Case[] {
     case 'verify':
       for (const cap of caps) for (const ex of cap.examples) bases.push({ data: ex.response.body, bindings: me.kind === 'verify' ? { status: ex.response.status, headers: ex.response.headers ?? {} } : undefined });
       break;
+    case 'writeback':
+      for (const cap of caps.filter((x) => x.name === me.capability)) for (const ex of cap.examples) bases.push({ data: { input: ex.input, output: ex.output }, bindings: undefined });
+      break;
+    case 'records':
+    case 'next':
+      for (const ex of c.streams.get(me.stream!)!.examples) {
+        const bindings = { status: ex.response.status, headers: ex.response.headers ?? {}, ...(me.kind === 'next' ? { url: 'https://api.example.com/list?page=2' } : {}) };
+        bases.push({ data: ex.response.body, bindings });
+      }
+      break;
+    case 'record':
+      // The records the stream's own records expression finds in its recorded pages (JSONata's answer).
+      for (const ex of stream.examples) {
+        const found = toPlain(await jsonata(stream.records.source).evaluate(ex.response.body, { status: ex.response.status, headers: ex.response.headers ?? {} }));
+        for (const r of (Array.isArray(found) ? found : found === undefined ? [] : [found]).slice(0, 3)) bases.push({ data: r, bindings: undefined });
+      }
+      break;
+    case 'connection':
     case 'webhook':
       break;
   }
-  bases.push({ data: synthetic, bindings: me.kind === 'response' ? { input: {}, status: 200, headers: {} } : me.kind === 'verify' ? { status: 200, headers: {} } : undefined });
+  const syntheticBindings: Record<ManifestExpression['kind'], Bindings> = {
+    response: { input: {}, status: 200, headers: {} }, verify: { status: 200, headers: {} }, records: { status: 200, headers: {} }, next: { status: 200, headers: {}, url: 'https://api.example.com/x' },
+    body: undefined, errors: undefined, webhook: undefined, writeback: undefined, connection: undefined, record: undefined,
+  };
+  bases.push({ data: synthetic, bindings: syntheticBindings[me.kind] });
   return bases;
 }
 
@@ -301,9 +375,27 @@ describe('fast expressions: differential against JSONata', () => {
   const reg = loadConnectorDir(DEFAULT_CONNECTORS_DIR);
   const all = [...reg.connectors.values()].flatMap((c) => manifestExpressions(c).map((me) => ({ c, me })));
 
-  it('loads the manifests and finds their expressions', () => {
+  it('loads the manifests and finds their expressions, every one of them', () => {
     expect(reg.issues).toEqual([]);
     expect(all.length).toBeGreaterThan(30);
+    // Every compiled expression reachable from a connector is in the list above (a new place for
+    // JSONata in manifests must be added there, with inputs of its own).
+    const listed = new Set(all.map(({ me }) => me.expr));
+    const missed: string[] = [];
+    const seen = new Set<unknown>();
+    const walk = (v: unknown, path: string): void => {
+      if (!v || typeof v !== 'object' || seen.has(v)) return;
+      seen.add(v);
+      const e = v as Partial<CompiledExpression>;
+      if (typeof e.source === 'string' && typeof e.evaluate === 'function' && typeof e.fast === 'boolean') {
+        if (!listed.has(e as CompiledExpression)) missed.push(`${path}: ${e.source}`);
+        return;
+      }
+      const entries = v instanceof Map ? [...v.entries()] : Object.entries(v);
+      for (const [k, x] of entries) walk(x, `${path}.${String(k)}`);
+    };
+    for (const c of reg.connectors.values()) walk({ ...c, manifest: undefined }, c.name);
+    expect(missed).toEqual([]);
   });
 
   it('(a) every manifest expression the fast path handles equals JSONata on examples and generated variants', async () => {
@@ -319,7 +411,7 @@ describe('fast expressions: differential against JSONata', () => {
         jsonataOnly.push(me.id);
         continue;
       }
-      const cases = generateCases(baseCases(c, me), ast, seed++);
+      const cases = generateCases(await baseCases(c, me), ast, seed++);
       const t = newTally();
       for (const k of cases) await compare(me.expr.source, k.data, k.bindings, t, me.id);
       // The examples themselves must be answered by the fast path, not merely survived by bailing.
@@ -338,7 +430,7 @@ describe('fast expressions: differential against JSONata', () => {
     );
     expect(tally.mismatches.slice(0, 20)).toEqual([]);
     expect(tally.compared).toBeGreaterThan(5000);
-  });
+  }, 300_000);
 
   // -------------------------------------------------------------------------------------------
   // (b) hand-written table: each construct's edge cases, with the value JSONata gives
@@ -442,6 +534,45 @@ describe('fast expressions: differential against JSONata', () => {
     expect(table.length).toBeGreaterThanOrEqual(55);
   });
 
+  // -------------------------------------------------------------------------------------------
+  // (b2) manifest text never becomes code: keys, names and strings that would break out of a
+  // JavaScript string literal or property access are printed escaped (JSON.stringify)
+  // -------------------------------------------------------------------------------------------
+
+  const BREAK = '"); globalThis.__plugboardPwned = 1; ("';
+  const BREAK_SINGLE = "'); globalThis.__plugboardPwned = 1; ('";
+  const nasty = [BREAK, BREAK_SINGLE, '`${globalThis.__plugboardPwned = 1}`', '\\', '\u2028\u2029', '</script>', '] = 1; globalThis.__plugboardPwned = 1; //', 'constructor', 'hasOwnProperty', 'toString', '0', '-1', ''];
+  /** A JSONata string literal for `s` (JSONata strings take JSON escapes). */
+  const jstr = (s: string) => JSON.stringify(s);
+
+  it('(b2) keys, names and string literals from the manifest are data, never code', async () => {
+    const tally = newTally();
+    const sources: string[] = [];
+    for (const k of nasty) {
+      const name = k.includes('`') ? undefined : '`' + k + '`';
+      sources.push(`{${jstr(k)}: a, "lit": ${jstr(k)}}`, `${jstr(k)} & a`, `a = ${jstr(k)}`, `a in [${jstr(k)}, "x"]`, `$lookup({${jstr(k)}: ${jstr(k)}, "b": 1}, a)`, `$lookup(o, ${jstr(k)})`);
+      if (name) sources.push(name, `o.${name}`, `{"v": o.${name}.x}`, `$exists(${name})`);
+    }
+    for (const src of sources) {
+      expect(fastSource(jsonata(src).ast()), src).toBeDefined();
+      for (const k of nasty) {
+        for (const data of [{ a: k, o: { [k]: k } }, { [k]: { x: k }, o: { [k]: { x: [k] } }, a: 'x' }, { a: 1 }, {}]) await compare(src, data, undefined, tally);
+      }
+    }
+    expect(tally.mismatches.slice(0, 10)).toEqual([]);
+    expect(tally.answered).toBeGreaterThan(sources.length);
+    expect((globalThis as { __plugboardPwned?: unknown }).__plugboardPwned).toBeUndefined();
+  });
+
+  it('(b2) the generated source is one function over constants and escaped literals', () => {
+    const src = fastSource(jsonata(`{${jstr(BREAK)}: \`${BREAK}\`, "s": $lookup({"a": "b"}, k)}`).ast())!;
+    expect(src).toContain(JSON.stringify(BREAK));
+    // The payload appears only inside JSON.stringify'd literals: removing those leaves no trace of it.
+    expect(src.replaceAll(JSON.stringify(BREAK), '""')).not.toContain('__plugboardPwned');
+    // Lookup tables are constants handed in, not printed.
+    expect(src).toMatch(/const k0 = K\[0\];/);
+  });
+
   const unsupported = [
     'a + 1', '-a', 'a < b', 'a.b[0]', 'a[0]', 'a[b = 1]', 'a[]', '*.a', '**.a', 'a.*', 'a.b.%', '$string(a)', '$number(a)', '$uppercase(a)', '$fromMillis(a)', 'a.{ "x": $ }',
     '$x := 1', '($a := 1; $a)', '(a; b)', '{"a": 1, "a": 2}', '{a: 1}', '{"__proto__": 1}', '{"_jsonata_lambda": 1}', '$foo', '$foo.a', 'a.$', 'a.$.b',
@@ -479,4 +610,18 @@ describe('fast expressions: differential against JSONata', () => {
     expect(body).not.toBe(BAIL);
     expect(toPlain(body)).toEqual({ To: '+14155550123', From: '+15005550006', Body: 'Your code is 123456' });
   });
+
+  it('(d) where code generation is disallowed, expressions are left to JSONata, with the same results', () => {
+    const module = fileURLToPath(new URL('../../runtime/lang/expressions.ts', import.meta.url));
+    const script = `const { compileExpression } = await import(${JSON.stringify(module)});
+      const e = compileExpression('{"a": x & "!", "s": $lookup({"k": "v"}, k)}');
+      console.log(JSON.stringify({ fast: e.fast, value: await e.evaluate({ x: 1, k: 'k' }) }));`;
+    const run = (flags: string[]) => {
+      const r = spawnSync(process.execPath, [...flags, '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout.trim().split('\n').pop()!);
+    };
+    expect(run(['--disallow-code-generation-from-strings'])).toEqual({ fast: false, value: { a: '1!', s: 'v' } });
+    expect(run([])).toEqual({ fast: true, value: { a: '1!', s: 'v' } });
+  }, 120_000);
 });
