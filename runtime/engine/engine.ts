@@ -181,7 +181,8 @@ export class Engine {
     if (!cap.request) throw new EngineError(failure('unsupported', `capability ${cap.name} of ${connector.name} has no request`, { retryable: false }));
     const response = await this.exchange(connector, cap.request, cap.timeoutMs, opts, input, meta, secrets);
     const body = parseBody(response);
-    await this.raiseProviderError(connector, cap.errors, response, body);
+    // A 2xx with no errors.when to judge (the usual answer) needs no async look.
+    if (response.status < 200 || response.status >= 300 || (cap.errors.when ?? connector.errors.when)) await this.raiseProviderError(connector, cap.errors, response, body);
     return { body, status: response.status, headers: response.headers };
   }
 
@@ -293,10 +294,12 @@ export class Engine {
   private async sendWithRetry(connector: Connector, req: BuiltRequest, timeoutMs: number, integrationKey: string, meta: RunMeta, transport = this.transport): Promise<HttpResponse> {
     const retry = connector.retry;
     for (let attempt = 1; ; attempt++) {
-      try {
-        await this.limits.acquire(connector.name, connector.rateLimit, integrationKey);
-      } catch {
-        throw new EngineError(failure('rate_limited', `too many ${connector.name} calls queued for this integration (rate_limit ${JSON.stringify(connector.rateLimit)}); try again shortly`));
+      if (connector.rateLimit) {
+        try {
+          await this.limits.acquire(connector.name, connector.rateLimit, integrationKey);
+        } catch {
+          throw new EngineError(failure('rate_limited', `too many ${connector.name} calls queued for this integration (rate_limit ${JSON.stringify(connector.rateLimit)}); try again shortly`));
+        }
       }
       meta.attempts = attempt;
       let response: HttpResponse;
@@ -314,7 +317,7 @@ export class Engine {
           : failure('network_error', `cannot reach ${connector.displayName}: ${err.message}`));
       }
       meta.status = response.status;
-      meta.request_id = REQUEST_ID_HEADERS.map((h) => response.headers[h]).find(Boolean) ?? meta.request_id;
+      meta.request_id = requestId(response.headers) ?? meta.request_id;
       if (retry.on_status.includes(response.status) && attempt < retry.max_attempts) {
         const after = retry.respect_retry_after ? retryAfterMs(response.headers['retry-after']) : undefined;
         if (after !== undefined && after > this.maxRetryAfterMs) return response; // too long to hold the caller: report it
@@ -347,6 +350,10 @@ export class Engine {
       }),
     );
   }
+}
+
+function requestId(headers: Record<string, string>): string | undefined {
+  for (const h of REQUEST_ID_HEADERS) if (headers[h]) return headers[h];
 }
 
 function summarise(fields: Record<string, string[]>): string {

@@ -1,11 +1,10 @@
 // Turn a compiled request (templates + expressions) and a call's context into an HTTP request.
-import qs from 'qs';
 import type { CompiledRequest } from '../manifest/connector.ts';
-import { urlEncodedContext } from '../lang/templates.ts';
 import type { AppliedAuth } from '../auth/strategies.ts';
 import { joinUrl } from '../http/url.ts';
 import { EngineError, failure } from '../http/errors.ts';
 import { encodeMultipartRelated } from './multipart-related.ts';
+import { encodeForm } from './form-body.ts';
 
 export interface CallContext {
   credentials: Record<string, unknown>;
@@ -38,17 +37,6 @@ const CONTENT_TYPES: Record<string, string> = {
   text: 'text/plain; charset=utf-8',
 };
 
-/** Stringify scalars for form and multipart bodies: booleans as true/false, objects as JSON. */
-function formScalars(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(formScalars);
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== undefined && v !== null) out[k] = formScalars(v);
-    return out;
-  }
-  return value;
-}
-
 async function encodeMultipart(value: Record<string, unknown>): Promise<{ body: Buffer; contentType: string }> {
   const fd = new FormData();
   for (const [k, v] of Object.entries(value)) {
@@ -79,7 +67,7 @@ async function evaluateBody(expr: NonNullable<CompiledRequest['bodyExpression']>
 }
 
 export async function buildRequest(req: CompiledRequest, baseUrl: string, ctx: CallContext, auth: AppliedAuth, page?: PageParts): Promise<BuiltRequest> {
-  const path = req.path.isStatic ? req.path.source : req.path.render(urlEncodedContext(ctx) as object);
+  const path = req.path.isStatic ? req.path.source : req.path.renderUrlEncoded(ctx);
   // A page URL (next_url, link_header) carries the provider's own query; set, never repeat, ours on it.
   const url = new URL(page?.url ?? joinUrl(baseUrl, path));
   for (const [name, t] of page?.url ? [] : req.query) {
@@ -103,7 +91,7 @@ export async function buildRequest(req: CompiledRequest, baseUrl: string, ctx: C
     if (req.bodyFormat === 'json') {
       body = JSON.stringify(value ?? {});
     } else if (req.bodyFormat === 'form') {
-      body = qs.stringify(formScalars(value ?? {}), { arrayFormat: req.formArrays === 'repeat' ? 'repeat' : req.formArrays === 'brackets' ? 'brackets' : 'indices', encodeValuesOnly: false, format: 'RFC1738' });
+      body = encodeForm(value, req.formArrays);
     } else if (req.bodyFormat === 'multipart_related') {
       const mp = encodeMultipartRelated(value);
       body = mp.body;

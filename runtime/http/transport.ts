@@ -45,6 +45,81 @@ export const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 
+/**
+ * The overall deadline of one attempt (connecting, waiting, reading), as the EventEmitter-style signal
+ * undici accepts: one timer, cleared when the attempt ends. AbortSignal.timeout() costs an EventTarget,
+ * a timer left to run out and a FinalizationRegistry entry on every request.
+ */
+class Deadline {
+  aborted = false;
+  reason: Error | undefined;
+  private listener: (() => void) | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(ms: number) {
+    this.timer = setTimeout(() => {
+      this.aborted = true;
+      this.reason = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+      const listener = this.listener;
+      this.listener = undefined;
+      listener?.();
+    }, ms);
+    this.timer.unref();
+  }
+
+  // undici registers one 'abort' listener per request and removes it when the response closes.
+  on(_event: 'abort', listener: () => void): this {
+    this.listener = listener;
+    return this;
+  }
+
+  once(event: 'abort', listener: () => void): this {
+    return this.on(event, listener);
+  }
+
+  removeListener(_event: 'abort', listener: () => void): this {
+    if (this.listener === listener) this.listener = undefined;
+    return this;
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+    this.listener = undefined;
+  }
+}
+
+/** A response body, refused past `limit` bytes; a body that closes before its end fails as the stream iterator would. */
+function readCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<Buffer> {
+  // Handlers are inline on purpose: named closures made per call cost more than the read itself under tsx (keepNames).
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+      } else if (!settled) {
+        settled = true;
+        reject(new TransportError('network', `response larger than ${limit} bytes`));
+        body.destroy();
+      }
+    });
+    body.on('end', () => {
+      if (!settled) resolve(Buffer.concat(chunks, size));
+      settled = true;
+    });
+    body.on('error', (err: Error) => {
+      if (!settled) reject(err);
+      settled = true;
+    });
+    body.on('close', () => {
+      if (!settled) reject(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+      settled = true;
+    });
+  });
+}
+
 export class UndiciTransport implements HttpTransport {
   private readonly dispatcher: Dispatcher;
   private guarded?: Dispatcher;
@@ -72,7 +147,7 @@ export class UndiciTransport implements HttpTransport {
       const why = literalHostProblem(host);
       if (why) throw new AddressPolicyError(`connection refused: the host ${why}`, why);
     }
-    const signal = AbortSignal.timeout(req.timeoutMs);
+    const signal = new Deadline(req.timeoutMs);
     try {
       const res = await request(req.url, {
         method: req.method as Dispatcher.HttpMethod,
@@ -83,19 +158,13 @@ export class UndiciTransport implements HttpTransport {
         headersTimeout: req.timeoutMs,
         bodyTimeout: req.timeoutMs,
       });
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of res.body) {
-        size += (chunk as Buffer).length;
-        if (size > MAX_RESPONSE_BYTES) {
-          res.body.destroy();
-          throw new TransportError('network', `response larger than ${MAX_RESPONSE_BYTES} bytes`);
-        }
-        chunks.push(chunk as Buffer);
-      }
+      const body = await readCapped(res.body, MAX_RESPONSE_BYTES);
       const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
-      return { status: res.statusCode, headers, body: Buffer.concat(chunks) };
+      for (const k in res.headers) {
+        const v = res.headers[k];
+        if (v !== undefined) headers[k.toLowerCase()] = typeof v === 'string' ? v : Array.isArray(v) ? v.join(', ') : String(v);
+      }
+      return { status: res.statusCode, headers, body };
     } catch (err) {
       if (err instanceof TransportError) throw err;
       const refused = findAddressPolicyError(err);
@@ -106,6 +175,8 @@ export class UndiciTransport implements HttpTransport {
         throw new TransportError('timeout', `no answer within ${req.timeoutMs} ms`);
       }
       throw new TransportError('network', `${code ?? 'network error'}: ${e.message ?? 'request failed'}`, NOT_SENT_CODES.has(code ?? ''));
+    } finally {
+      signal.clear();
     }
   }
 

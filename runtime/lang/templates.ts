@@ -3,6 +3,7 @@
 import Handlebars from 'handlebars';
 import { PlugboardError } from '../errors/plugboard-error.ts';
 import { icalDateTime, icalLines, icalParam, icalText, stableUid } from './icalendar.ts';
+import { encodeLeaves, renderSimple, renderSimpleEncoded, simpleParts } from './simple-templates.ts';
 
 // No 'env' root on purpose: a manifest must not be able to read the server's environment (master key!).
 // `connection` is what an OAuth token response mapped into the integration (non-secret); `app` is the
@@ -62,6 +63,8 @@ export interface CompiledTemplate {
   readonly helpers: string[];
   readonly isStatic: boolean;
   render(context: object): string;
+  /** Renders with every string the context holds URL-encoded (paths): render(urlEncodedContext(context)). */
+  renderUrlEncoded(context: object): string;
 }
 
 export class TemplateSyntaxError extends PlugboardError {
@@ -133,14 +136,12 @@ export function compileTemplate(source: string): CompiledTemplate {
   const helpers: string[] = [];
   walk(ast, false, refs, helpers);
   const isStatic = !/\{\{/.test(source);
-  const fn = isStatic ? null : hbs.compile(source, { noEscape: true, strict: false, knownHelpersOnly: false });
-  return {
-    source,
-    refs,
-    helpers,
-    isStatic,
-    render: fn ? (context) => fn(context) : () => source,
-  };
+  if (isStatic) return { source, refs, helpers, isStatic, render: () => source, renderUrlEncoded: () => source };
+  // Text and plain paths (nearly every manifest template) skip Handlebars' per-render setup: runtime/lang/simple-templates.ts.
+  const parts = simpleParts(ast);
+  if (parts) return { source, refs, helpers, isStatic, render: (context) => renderSimple(parts, context), renderUrlEncoded: (context) => renderSimpleEncoded(parts, context) };
+  const fn = hbs.compile(source, { noEscape: true, strict: false, knownHelpersOnly: false });
+  return { source, refs, helpers, isStatic, render: (context) => fn(context), renderUrlEncoded: (context) => fn(urlEncodedContext(context) as object) };
 }
 
 /** Contexts made by urlEncodedContext (path rendering), so that `uid` can hash the original values. */
@@ -158,16 +159,4 @@ export function urlEncodedContext(value: unknown): unknown {
   const out = encodeLeaves(value);
   if (out && typeof out === 'object') ENCODED_ROOTS.add(out);
   return out;
-}
-
-function encodeLeaves(value: unknown): unknown {
-  if (typeof value === 'string') return encodeURIComponent(value);
-  if (typeof value === 'number' || typeof value === 'boolean') return value;
-  if (Array.isArray(value)) return value.map(encodeLeaves);
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = encodeLeaves(v);
-    return out;
-  }
-  return value;
 }
