@@ -127,6 +127,9 @@ export interface WebhookSubscriptionRow {
   deleted_at: string | null;
 }
 
+/** A leased delivery and its subscription read in the same transaction (null: deleted since). */
+export type ClaimedDelivery = WebhookDeliveryRow & { subscription: WebhookSubscriptionRow | null };
+
 /** What an attempt changes on its delivery. */
 export type AttemptUpdate = Pick<WebhookDeliveryRow, 'status' | 'attempts' | 'next_attempt_at' | 'last_status_code' | 'last_error' | 'delivered_at'>;
 
@@ -247,9 +250,11 @@ export interface Store {
     /**
      * Atomically leases (until now + leaseMs) up to `limit` due pending deliveries, oldest due
      * first, at most `perSubscription` in flight per subscription across all processes (in flight:
-     * pending with locked_until > now, counted in the database). A pure store operation.
+     * pending with locked_until > now, counted in the database). A pure store operation. Each row
+     * comes with its subscription as read under the claim (null when it was deleted), so the
+     * worker needs no lookup per delivery.
      */
-    claimDue(q: { now: number; leaseMs: number; limit: number; perSubscription: number }): Promise<WebhookDeliveryRow[]>;
+    claimDue(q: { now: number; leaseMs: number; limit: number; perSubscription: number }): Promise<ClaimedDelivery[]>;
     /**
      * Records one attempt and the delivery's new state together, only while the delivery still
      * carries `lease` (the claimed row's locked_until; null for an unclaimed row attempted directly).

@@ -4,7 +4,7 @@
 // concurrency (counted by the store across every worker process) keeps one slow receiver from
 // starving the others. Only the worker still holding a delivery's lease records its attempt.
 import type { Logger } from 'pino';
-import type { Store, WebhookDeliveryRow, WebhookSubscriptionRow } from '../store/types.ts';
+import type { Store, ClaimedDelivery, WebhookDeliveryRow, WebhookSubscriptionRow } from '../store/types.ts';
 import { newId } from '../store/ids.ts';
 import { signDelivery } from './signing.ts';
 import { sendWebhook, type SendResult } from './sender.ts';
@@ -69,7 +69,7 @@ export class WebhookDispatcher extends PollingWorker {
   }
 
   protected async round(): Promise<boolean> {
-    let claimed: WebhookDeliveryRow[] = [];
+    let claimed: ClaimedDelivery[] = [];
     const free = this.opts.maxInFlight - this.total;
     if (free > 0) {
       try {
@@ -93,9 +93,12 @@ export class WebhookDispatcher extends PollingWorker {
     return free > 0 && claimed.length >= free && this.total < this.opts.maxInFlight;
   }
 
-  /** One attempt of one delivery (also used directly by the subscription test endpoint). */
-  async attempt(d: WebhookDeliveryRow): Promise<SendResult & { status_after: WebhookDeliveryRow['status'] }> {
-    const sub = await this.store.webhookSubscriptions.get(d.tenant_id, d.subscription_id);
+  /**
+   * One attempt of one delivery (also used directly by the subscription test endpoint). A claimed
+   * delivery brings its subscription, read under the claim; otherwise it is looked up here.
+   */
+  async attempt(d: WebhookDeliveryRow & { subscription?: WebhookSubscriptionRow | null }): Promise<SendResult & { status_after: WebhookDeliveryRow['status'] }> {
+    const sub = d.subscription !== undefined ? d.subscription : await this.store.webhookSubscriptions.get(d.tenant_id, d.subscription_id);
     const attemptNo = d.attempts + 1;
     const now = new Date();
     if (!sub || !sub.enabled) {

@@ -14,6 +14,10 @@ interface SealedSecrets {
   previous?: string;
 }
 
+/** How long opened secrets are kept in memory, and for how many subscriptions at most. */
+const OPENED_TTL_MS = 60_000;
+const OPENED_MAX = 1000;
+
 export interface SubscriptionInput {
   url: string;
   events: string[];
@@ -29,6 +33,13 @@ export class SubscriptionService {
     private readonly audit: AuditLog,
     private readonly resolver?: Resolver,
   ) {}
+
+  /**
+   * Opened secrets per subscription, valid only for the sealed bytes they were opened from: a
+   * rotation (in any process) seals anew, so the next delivery finds different bytes and opens
+   * those. Memory only, kept briefly; never logged or stored.
+   */
+  private readonly opened = new Map<string, { sealed: Buffer; secrets: SealedSecrets; until: number }>();
 
   view(row: WebhookSubscriptionRow) {
     return {
@@ -63,7 +74,16 @@ export class SubscriptionService {
 
   /** The secrets that sign a delivery now: the current one, and the previous one during rotation. */
   signingSecrets(row: WebhookSubscriptionRow): string[] {
-    const s = this.cipher.open(row.tenant_id, row.id, { credentials_sealed: row.secret_sealed, data_key_wrapped: row.data_key_wrapped, master_key_id: row.master_key_id }) as unknown as SealedSecrets;
+    const key = `${row.tenant_id}:${row.id}`;
+    const now = Date.now();
+    let hit = this.opened.get(key);
+    if (!hit || hit.until < now || !hit.sealed.equals(row.secret_sealed)) {
+      const secrets = this.cipher.open(row.tenant_id, row.id, { credentials_sealed: row.secret_sealed, data_key_wrapped: row.data_key_wrapped, master_key_id: row.master_key_id }) as unknown as SealedSecrets;
+      this.opened.delete(key);
+      if (this.opened.size >= OPENED_MAX) this.opened.delete(this.opened.keys().next().value!);
+      this.opened.set(key, (hit = { sealed: Buffer.from(row.secret_sealed), secrets, until: now + OPENED_TTL_MS }));
+    }
+    const s = hit.secrets;
     return signingSecrets(s.current, s.previous ? { secret: s.previous, expires_at: row.previous_secret_expires_at } : null);
   }
 
@@ -133,6 +153,7 @@ export class SubscriptionService {
       previous_secret_expires_at: new Date(Date.now() + ROTATION_OVERLAP_MS).toISOString(),
       updated_at: new Date().toISOString(),
     }))!;
+    this.opened.delete(`${tenantId}:${id}`);
     await this.audit.record(ctx, 'webhook_subscription.secret_rotated', 'webhook_subscription', id, ['secret']);
     return { row: updated, secret };
   }

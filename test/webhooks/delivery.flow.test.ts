@@ -78,8 +78,12 @@ describe('outbound webhooks', () => {
       expect(got.body).toMatchObject({ type: 'payment.completed', id: eventId, schema_version: 1, tenant_id: t.id, data: { payment_id: 'pi_1' } });
       expect(got.body.occurred_at).toMatch(/Z$/);
       expect(got.webhookId).toMatch(/^msg_/);
-      const list = await pb.api(t.key, 'GET', `/webhooks/deliveries?subscription_id=${sub.id}`);
-      expect(list.body.data[0]).toMatchObject({ status: 'delivered', attempts: 1, last_status_code: 204, webhook_id: got.webhookId });
+      // The attempt is recorded after the receiver answered: wait for it rather than read at once.
+      const first = await pb.waitFor(async () => {
+        const r = await pb.api(t.key, 'GET', `/webhooks/deliveries?subscription_id=${sub.id}`);
+        return r.body.data[0]?.status === 'pending' ? undefined : r.body.data[0];
+      }, 'attempt recorded');
+      expect(first).toMatchObject({ status: 'delivered', attempts: 1, last_status_code: 204, webhook_id: got.webhookId });
       // events it did not subscribe to are not sent
       await pb.platform.events.publish(t.id, 'contact.created', { contact_id: 'c1', provider: 'hubspot', created_at: new Date().toISOString() }).catch(() => undefined);
       expect((await pb.api(t.key, 'GET', `/webhooks/deliveries?subscription_id=${sub.id}`)).body.meta.total).toBe(1);
@@ -121,7 +125,10 @@ describe('outbound webhooks', () => {
       await pb.waitFor(async () => rx.received.length === 1, 'delivery after retries');
       expect(rx.count()).toBe(3);
       const list = await pb.api(t.key, 'GET', `/webhooks/deliveries?subscription_id=${sub.id}`);
-      const d = await pb.api(t.key, 'GET', `/webhooks/deliveries/${list.body.data[0].id}`);
+      const d = await pb.waitFor(async () => {
+        const r = await pb.api(t.key, 'GET', `/webhooks/deliveries/${list.body.data[0].id}`);
+        return r.body.data.status === 'pending' ? undefined : r;
+      }, 'third attempt recorded');
       expect(d.body.data).toMatchObject({ status: 'delivered', attempts: 3 });
       expect(d.body.data.attempt_log.map((a: any) => a.status_code)).toEqual([500, 500, 204]);
       expect(d.body.data.attempt_log[0].response_excerpt).toBe('failing with 500');
@@ -150,6 +157,8 @@ describe('outbound webhooks', () => {
       expect(replay.status).toBe(202);
       await pb.waitFor(async () => rx.received.length === 1, 'replayed delivery');
       expect(rx.received[0]!.webhookId).toBe(dead.webhook_id);
+      // The replayed attempt is recorded after the receiver answered (a held delivery is not requeued).
+      await pb.waitFor(async () => (await pb.api(t.key, 'GET', `/webhooks/deliveries/${dead.id}`)).body.data.status === 'delivered', 'replay recorded');
       // bulk replay by subscription
       const bulk = await pb.api(t.key, 'POST', `/webhooks/subscriptions/${sub.id}/replay?since=${encodeURIComponent(new Date(Date.now() - 60_000).toISOString())}`);
       expect(bulk.status).toBe(202);

@@ -13,6 +13,7 @@ const stripe = new Stripe('sk_test_offline_only'); // only its offline signing h
 const STRIPE_WEBHOOK_SECRET = 'whsec_InboundTestSecret0123456789';
 const TWILIO_TOKEN = '9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b';
 const SLACK_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
+const SLACK_SECRET_ROTATED = 'rotated5b10e8888abcd99yyyzzz85a5';
 
 let pb: TestPlatform;
 let t: { id: string; key: string };
@@ -163,6 +164,23 @@ describe('inbound webhooks', () => {
     expect(forged.status).toBe(401);
   });
 
+  it('verifies with new credentials from the next request on (an opened signing secret kept in memory is keyed by the sealed credentials)', async () => {
+    const path = `/api/v1/webhooks/inbound/slack/${slackId}`;
+    const signed = (secret: string, id: string) => {
+      const body = JSON.stringify({ type: 'event_callback', event_id: id, event: { type: 'message', channel: 'C1', text: 'hi' } });
+      const ts = String(Math.floor(Date.now() / 1000));
+      return { body, headers: { 'content-type': 'application/json', 'x-slack-request-timestamp': ts, 'x-slack-signature': `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}` } };
+    };
+    const before = signed(SLACK_SECRET, 'EvRotate1');
+    expect((await post(path, before.body, before.headers)).status).toBe(202);
+    const patched = await pb.api(t.key, 'PATCH', `/integrations/${slackId}`, { credentials: { signing_secret: SLACK_SECRET_ROTATED } });
+    expect(patched.status, patched.text).toBe(200);
+    const old = signed(SLACK_SECRET, 'EvRotate2');
+    expect((await post(path, old.body, old.headers)).status).toBe(401);
+    const fresh = signed(SLACK_SECRET_ROTATED, 'EvRotate3');
+    expect((await post(path, fresh.body, fresh.headers)).status).toBe(202);
+  });
+
   it('ignores provider events without a mapping, and can reprocess', async () => {
     const body = JSON.stringify({ id: 'evt_Unmapped', object: 'event', type: 'customer.created', created: 1764000000, data: { object: { id: 'cus_1' } } });
     const header = stripe.webhooks.generateTestHeaderString({ payload: body, secret: STRIPE_WEBHOOK_SECRET });
@@ -180,8 +198,8 @@ describe('inbound webhooks', () => {
 
   it('keeps webhook secrets and provider credentials out of the database, the logs and responses', async () => {
     for (const [name, content] of Object.entries({ database: await pb.dumpDatabase(), log: fs.readFileSync(pb.logFile, 'latin1') })) {
-      for (const s of [STRIPE_WEBHOOK_SECRET, TWILIO_TOKEN, SLACK_SECRET]) expect(content.includes(s), name).toBe(false);
+      for (const s of [STRIPE_WEBHOOK_SECRET, TWILIO_TOKEN, SLACK_SECRET, SLACK_SECRET_ROTATED]) expect(content.includes(s), name).toBe(false);
     }
-    for (const s of [STRIPE_WEBHOOK_SECRET, TWILIO_TOKEN, SLACK_SECRET]) expect(pb.responses.join('\n').includes(s)).toBe(false);
+    for (const s of [STRIPE_WEBHOOK_SECRET, TWILIO_TOKEN, SLACK_SECRET, SLACK_SECRET_ROTATED]) expect(pb.responses.join('\n').includes(s)).toBe(false);
   });
 });

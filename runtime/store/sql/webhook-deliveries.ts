@@ -2,16 +2,21 @@
 // pending with an unexpired lease (locked_until > now); per-endpoint concurrency is counted from
 // those rows, so it holds across every worker process on the database.
 import { sql } from 'kysely';
-import type { Store, EventRow, ListQuery, WebhookAttemptRow, WebhookDeliveryRow } from '../types.ts';
+import type { Store, EventRow, ListQuery, WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow, ClaimedDelivery } from '../types.ts';
 import { UniqueViolation } from '../types.ts';
 import { changed, type Db, type SqlConnection } from './connection.ts';
-import { equalityFilters } from './rows.ts';
-import { outboxInserts, chunks } from './outbox.ts';
+import { equalityFilters, toSubscription } from './rows.ts';
+import { outboxInsertsCompiled, chunks } from './outbox.ts';
 
 /** Rows per multi-row INSERT (well under SQLite's bound-parameter limit). */
 const INSERT_CHUNK = 100;
 
 type Due = Pick<WebhookDeliveryRow, 'id' | 'subscription_id' | 'next_attempt_at'>;
+
+// An attempt's delivery update, fenced by the lease (constant text: no builder compile per attempt).
+const RECORD_SET = 'UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, locked_until = NULL, last_status_code = ?, last_error = ?, delivered_at = COALESCE(?, delivered_at), updated_at = ? WHERE tenant_id = ? AND id = ? AND locked_until';
+const RECORD_LEASED = `${RECORD_SET} = ?`;
+const RECORD_UNLEASED = `${RECORD_SET} IS NULL`;
 
 export function webhookDeliveriesRepo(c: SqlConnection): Store['webhookDeliveries'] {
   const { db } = c;
@@ -39,7 +44,7 @@ export function webhookDeliveriesRepo(c: SqlConnection): Store['webhookDeliverie
     createWithEvents: async (items) => {
       if (!items.length) return;
       try {
-        await c.writeAll(outboxInserts(db, items));
+        await c.writeAll(outboxInsertsCompiled(items, c.postgres));
       } catch (err) {
         if (c.isUnique(err)) throw new UniqueViolation('event already stored');
         throw err;
@@ -57,7 +62,10 @@ export function webhookDeliveriesRepo(c: SqlConnection): Store['webhookDeliverie
       // subscriptions it counts (SKIP LOCKED: one held by another claimer waits for the next round),
       // so two claimers never count and lease for one endpoint at once.
       c.write(async (trx) => {
-        const scan = Math.min(limit * 4, 256);
+        // The scan reads what one claim can fill, and at least four endpoints' worth past the head
+        // of the queue (it is ranked per endpoint below, which costs per row scanned: a scan of
+        // 4 × limit rows cost more than the rest of the claim together).
+        const scan = Math.min(Math.max(limit, perSubscription * 4), 256);
         // Endpoints already at their limit are left out of the scan, so a backlog for one slow
         // receiver never hides the others.
         const before = await inFlight(trx, now);
@@ -70,7 +78,9 @@ export function webhookDeliveriesRepo(c: SqlConnection): Store['webhookDeliverie
           .where('r.rank', '<=', perSubscription).orderBy('r.next_attempt_at').execute();
         if (!scanned.length) return [];
         const wanted = [...new Set(scanned.map((r) => r.subscription_id))];
-        const held = (await c.skipLocked(trx.selectFrom('webhook_subscriptions').select('id').where('id', 'in', wanted)).execute()).map((r) => r.id);
+        // The whole rows: the dispatcher signs and sends with them (no lookup per delivery).
+        const heldRows = await c.skipLocked(trx.selectFrom('webhook_subscriptions').selectAll().where('id', 'in', wanted)).execute();
+        const held = heldRows.map((r) => r.id);
         // Deliveries of a subscription row that no longer exists are leased too (the dispatcher
         // cancels them), so they never sit pending at the head of the queue.
         // (On SQLite nothing is skipped, so what was not found does not exist.)
@@ -94,7 +104,11 @@ export function webhookDeliveriesRepo(c: SqlConnection): Store['webhookDeliverie
         }
         if (!picked.length) return [];
         const leased = (await trx.updateTable('webhook_deliveries').set({ locked_until: now + leaseMs }).where('id', 'in', picked).returningAll().execute()) as WebhookDeliveryRow[];
-        return leased.sort((a, b) => (a.next_attempt_at ?? 0) - (b.next_attempt_at ?? 0));
+        const subs = new Map<string, WebhookSubscriptionRow>();
+        for (const r of heldRows) if (r.deleted_at === null) subs.set(r.id, toSubscription(r));
+        return leased
+          .sort((a, b) => (a.next_attempt_at ?? 0) - (b.next_attempt_at ?? 0))
+          .map((d): ClaimedDelivery => ({ ...d, subscription: subs.get(d.subscription_id) ?? null }));
       }),
     recordAttempt: async (a, u, lease) => (await repo.recordAttempts([{ attempt: a, update: u, lease }]))[0]!,
     recordAttempts: async (batch) =>
@@ -104,15 +118,9 @@ export function webhookDeliveriesRepo(c: SqlConnection): Store['webhookDeliverie
         const attempts: WebhookAttemptRow[] = [];
         const at = new Date().toISOString();
         for (const { attempt: a, update: u, lease } of batch) {
-          const updated = await trx.updateTable('webhook_deliveries')
-            .set({
-              status: u.status, attempts: u.attempts, next_attempt_at: u.next_attempt_at, locked_until: null, last_status_code: u.last_status_code, last_error: u.last_error,
-              ...(u.delivered_at !== null ? { delivered_at: u.delivered_at } : {}), updated_at: at,
-            })
-            .where('tenant_id', '=', a.tenant_id).where('id', '=', a.delivery_id)
-            .where('locked_until', lease === null ? 'is' : '=', lease)
-            .executeTakeFirst();
-          const ok = changed(updated) === 1;
+          const params = [u.status, u.attempts, u.next_attempt_at, u.last_status_code, u.last_error, u.delivered_at, at, a.tenant_id, a.delivery_id];
+          const updated = await c.raw(trx, lease === null ? RECORD_UNLEASED : RECORD_LEASED, lease === null ? params : [...params, lease]);
+          const ok = Number(updated.numAffectedRows ?? 0n) === 1;
           done.push(ok);
           // duration_ms is an INTEGER column (PostgreSQL refuses a fraction; timers measure them).
           if (ok) attempts.push({ ...a, duration_ms: Math.round(a.duration_ms) });
