@@ -5,7 +5,6 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import express, { type Request, type Response, type NextFunction } from 'express';
 import { OpenAPIBackend, type Context, type Handler } from 'openapi-backend';
-import { pinoHttp } from 'pino-http';
 import helmet from 'helmet';
 import cors from 'cors';
 import { parse as parseYaml } from 'yaml';
@@ -19,6 +18,8 @@ import { metricsEndpoint, recordRequests, templateMatcher } from './metrics-rout
 import { FORM_PARAMETER_LIMIT, sendBodyError } from './body-errors.ts';
 import { fail } from './envelope.ts';
 import { registerSecurity } from './security.ts';
+import { requestLog } from './request-log.ts';
+import { routeOnce } from './operation-routing.ts';
 import { STUDIO_PATH, studioRoutes } from './studio-route.ts';
 import { integrationHandlers } from './handlers/integrations.ts';
 import { syncHandlers } from './handlers/sync.ts';
@@ -36,7 +37,6 @@ import { invalid, PlugboardError } from '../errors/plugboard-error.ts';
 
 export const API_BASE = '/api/v1';
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: unknown) => void;
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Endpoints that take application/x-www-form-urlencoded bodies (OAuth), not JSON. */
 const FORM_ENDPOINTS = ['/oauth/token', '/oauth/revoke'];
 
@@ -136,36 +136,20 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
     methodNotAllowed: (_c: Context, _req: Request, res: Response) => res.status(405).json(fail('Method not allowed.')),
   });
   await api.init();
+  routeOnce(api);
 
   const app = express();
   app.disable('x-powered-by');
+  // No ETag hashed over every JSON answer (dynamic, per-tenant: conditional GETs are not part of the
+  // API); static files (studio, docs) keep theirs from serve-static.
+  app.set('etag', false);
   // The client's address (req.ip, for the brute-force throttle): the socket's unless proxies are trusted.
   app.set('trust proxy', platform.config.trustProxy);
   app.use(helmet());
   if (platform.config.corsOrigins.length) {
     app.use(API_BASE, cors({ origin: platform.config.corsOrigins, exposedHeaders: ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After'] }));
   }
-  app.use(
-    pinoHttp({
-      logger: platform.logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      customAttributeKeys: { reqId: 'requestId' },
-      quietReqLogger: true,
-      // A 500 is a bug wherever it was answered: its request line is logged at error level, with err.
-      customLogLevel: (_req, res, err) => (err || res.statusCode === 500 ? 'error' : 'info'),
-      // Method, path and status only: no bodies, no query strings, no auth headers.
-      serializers: {
-        req: (req: { method: string; url: string }) => ({ method: req.method, path: req.url.split('?')[0] }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
-    }),
-  );
+  app.use(requestLog(app, platform.logger, (p) => p === '/healthz' || p === '/metrics'));
   app.use(recordRequests(platform, templateMatcher(Object.keys(definition.paths).map((p) => `${API_BASE}${p}`))));
 
   app.get('/healthz', (_req, res) => {

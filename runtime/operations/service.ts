@@ -5,7 +5,7 @@
 // lease expires (lazily when its key or its deliveries are read, and by OperationSweeper).
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Store, DeliveryRow, DeliveryFilter, IntegrationRow, OperationRow, ListResult } from '../store/types.ts';
+import type { Store, AttemptResult, DeliveryRow, DeliveryFilter, IntegrationRow, OperationRow, ListResult } from '../store/types.ts';
 import { UniqueViolation } from '../store/types.ts';
 import type { Connector } from '../manifest/connector.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -93,8 +93,9 @@ export class OperationService {
     heartbeat.unref();
     let result: OperationResult;
     try {
-      result = await this.execute(tenantId, capability, req, requestId, operationId, progress);
-      if (!(await this.store.operations.finish(tenantId, operationId, result.status, result))) {
+      const done = await this.execute(tenantId, capability, req, requestId, operationId, progress);
+      result = done.result;
+      if (!(await this.store.operations.finish(tenantId, operationId, result.status, result, done.lastAttempt))) {
         // The lease lapsed while this process was still running (a stall, renewals failing) and the
         // operation was settled as unknown: its key already answers that, so this answer does too.
         // The attempts keep what the provider really answered (GET /deliveries/{id}).
@@ -162,7 +163,8 @@ export class OperationService {
     return row.http_status !== null ? legacyResult(row) : (row.response as OperationResult);
   }
 
-  private async execute(tenantId: string, capability: string, req: OperationRequest, requestId: string, operationId: string, progress: { reachedProvider: boolean }): Promise<OperationResult> {
+  /** The outcome, and the last attempt's result still to be written (with the operation's, in one commit). */
+  private async execute(tenantId: string, capability: string, req: OperationRequest, requestId: string, operationId: string, progress: { reachedProvider: boolean }): Promise<{ result: OperationResult; lastAttempt?: { deliveryId: string; result: AttemptResult } }> {
     const targets = await this.routing.targets(tenantId, capability, req.input, req.integration_id);
     if (!targets.length) {
       throw new PlugboardError('conflict', `No active integration can run ${capability}.`, { code: 'no_active_provider', errors: { capability: ['no active integration is routed for this capability'] } });
@@ -170,6 +172,7 @@ export class OperationService {
     const deliveries: string[] = [];
     let lastError: EngineFailure | undefined;
     let unavailable: PlugboardError | undefined;
+    let lastAttempt: { deliveryId: string; result: AttemptResult } | undefined;
     for (const [i, target] of targets.entries()) {
       const credentials = this.credentialsOf(target);
       if (credentials instanceof PlugboardError) {
@@ -204,29 +207,38 @@ export class OperationService {
       progress.reachedProvider = true;
       deliveries.push(delivery.id);
       const result = await this.attempt(target, capability, req.input, credentials);
-      await this.store.operations.finishAttempt(tenantId, delivery.id, {
+      const attempt: AttemptResult = {
         status: result.ok ? 'succeeded' : 'failed',
         provider_status_code: result.meta.status ?? null,
         duration_ms: result.meta.duration_ms,
         error: result.ok ? null : { type: result.error.type, message: result.error.message, ...(result.error.provider_code ? { provider_code: result.error.provider_code } : {}) },
         provider_request_id: result.meta.request_id ?? null,
-      });
+      };
       if (result.ok) {
-        return { status: 'succeeded', operation_id: operationId, capability, integration_id: target.id, provider: target.provider, output: result.output, fallback_used: i > 0, deliveries };
+        return { result: { status: 'succeeded', operation_id: operationId, capability, integration_id: target.id, provider: target.provider, output: result.output, fallback_used: i > 0, deliveries }, lastAttempt: { deliveryId: delivery.id, result: attempt } };
       }
       lastError = result.error;
       this.logger.warn({ tenantId, operationId, capability, provider: target.provider, errorType: result.error.type, status: result.meta.status }, 'operation attempt failed');
-      if (!shouldFallBack(result.error)) break;
+      const last = !shouldFallBack(result.error) || i === targets.length - 1;
+      if (last) {
+        lastAttempt = { deliveryId: delivery.id, result: attempt };
+        break;
+      }
+      // Written before the next provider is tried: what this one answered is kept whatever follows.
+      await this.store.operations.finishAttempt(tenantId, delivery.id, attempt);
     }
     // No provider could be tried: every routed integration's credentials are unreadable here.
     if (!lastError) throw unavailable ?? new PlugboardError('internal', 'no provider attempt was made');
     const e = lastError;
     return {
-      status: 'failed',
-      operation_id: operationId,
-      capability,
-      error: { type: e.type, message: e.message, ...(e.provider_message !== undefined ? { provider_message: e.provider_message } : {}) },
-      deliveries,
+      result: {
+        status: 'failed',
+        operation_id: operationId,
+        capability,
+        error: { type: e.type, message: e.message, ...(e.provider_message !== undefined ? { provider_message: e.provider_message } : {}) },
+        deliveries,
+      },
+      lastAttempt,
     };
   }
 

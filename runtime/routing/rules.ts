@@ -201,8 +201,8 @@ export class RoutingService {
     }
     // Rules matched but none has an active target: nothing may run (the tenant routed on purpose).
     if (ordered.length) return [];
-    const all = await this.store.integrations.list(tenantId, { page: 1, perPage: 100, status: 'active' });
-    return all.items
+    const all = await this.store.integrations.active(tenantId, 100);
+    return all
       .filter((row) => !this.ineligibility(row, capability))
       .map((row) => ({ integration: row, ruleId: null, reason: 'no routing rule applies: an active integration offering the capability (oldest first)' }));
   }

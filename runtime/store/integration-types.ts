@@ -51,6 +51,8 @@ export interface IntegrationStore {
   /** Inbound webhooks only: the URL names the integration, which names its tenant. */
   getForInbound(id: string): Promise<IntegrationRow | undefined>;
   list(tenantId: string, filter: IntegrationFilter): Promise<ListResult<IntegrationRow>>;
+  /** The tenant's active integrations, oldest first, at most `limit` (routing an operation: no count). */
+  active(tenantId: string, limit: number): Promise<IntegrationRow[]>;
   /** Providers for which the tenant has a live integration. */
   configuredProviders(tenantId: string): Promise<string[]>;
   /** Active integrations of these providers across all tenants (scheduling sync at start-up; not tenant-scoped by design). */

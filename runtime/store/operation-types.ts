@@ -76,8 +76,9 @@ export interface OperationStore {
    * Stores the outcome of an operation still in progress; `unknown` also settles its attempts still
    * in progress. False when it no longer is: an operation settled as `unknown` stays so (a client
    * may have seen that answer), its late attempt keeps its real outcome on the attempt row.
+   * `lastAttempt`, when given, is finished in the same transaction (one commit per operation's end).
    */
-  finish(tenantId: string, id: string, status: Exclude<OperationStatus, 'in_progress'>, result: unknown): Promise<boolean>;
+  finish(tenantId: string, id: string, status: Exclude<OperationStatus, 'in_progress'>, result: unknown, lastAttempt?: { deliveryId: string; result: AttemptResult }): Promise<boolean>;
   /** Forget an in-progress operation that never reached a provider (so its key can be used again). */
   remove(tenantId: string, id: string): Promise<void>;
   /**

@@ -14,7 +14,24 @@ export interface RateLimiterOptions {
   blockDuration?: number;
 }
 
+/** One fixed window to count a hit in: `key` is `<prefix>:<key>`, as a limiter of that prefix names it. */
+export interface WindowHit {
+  key: string;
+  durationSeconds: number;
+}
+
+/** A window's count after the hit, and when it ends. */
+export interface WindowCount {
+  hits: number;
+  msBeforeReset: number;
+}
+
 export interface RateLimitStore {
+  /**
+   * Counts one hit in each window, all in one statement (distinct keys), and returns the counts in
+   * order. Every hit counts, allowed or not, as a limiter's consume() does.
+   */
+  hit(windows: readonly WindowHit[]): Promise<WindowCount[]>;
   /** A rate-limiter-flexible limiter whose counters are stored in this store's database. */
   limiter(opts: RateLimiterOptions): RateLimiterAbstract;
 }

@@ -162,6 +162,40 @@ describe.skipIf(gate.skip)('PostgresStore', () => {
     expect(rows[0]!.points).toBe(8);
   });
 
+  it('counts several windows in one round trip, shared by two store instances', async () => {
+    const a = store();
+    await a.migrate();
+    const b = store({}, a.connectionSettings.schema);
+    const windows = [{ key: 'b:60:cred:k1', durationSeconds: 60 }, { key: 'h:3600:cred:k1', durationSeconds: 3600 }];
+    expect((await a.rateLimits.hit(windows)).map((c) => c.hits)).toEqual([1, 1]);
+    const second = await b.rateLimits.hit(windows);
+    expect(second.map((c) => c.hits)).toEqual([2, 2]);
+    expect(second[0]!.msBeforeReset).toBeGreaterThan(50_000);
+    const { rows } = await a.pool.query<{ points: number }>(`SELECT points FROM rate_limits WHERE key = 'h:3600:cred:k1'`);
+    expect(rows[0]!.points).toBe(2);
+  });
+
+  it('counts windows in memory when the database errors or is slower than the timeout', async () => {
+    const broken = store(); // never migrated: there is no rate_limits table
+    const w = [{ key: 'x:60:k', durationSeconds: 60 }];
+    expect([(await broken.rateLimits.hit(w))[0]!.hits, (await broken.rateLimits.hit(w))[0]!.hits]).toEqual([1, 2]);
+    const s = store({}, undefined, { rateLimitTimeoutMs: 200 });
+    await s.migrate();
+    expect((await s.rateLimits.hit(w))[0]!.hits).toBe(1);
+    const holder = await s.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT * FROM rate_limits WHERE key = 'x:60:k' FOR UPDATE`);
+      const started = Date.now();
+      // Answered by the in-memory windows (their own count), not after the lock is released.
+      expect((await s.rateLimits.hit(w))[0]!.hits).toBe(1);
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+  });
+
   it('falls back to the in-memory limiter when the database errors', async () => {
     const s = store(); // never migrated: there is no rate_limits table
     const l = s.rateLimits.limiter({ keyPrefix: 'ins', points: 2, duration: 60 });

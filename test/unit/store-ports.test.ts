@@ -1,7 +1,7 @@
 // The Store port keeps SQLite to itself: rate-limit counters come from the store (shared by every
 // process on the file, never silently per-process), and the webhook delivery claim is a pure store
 // operation with plain parameters (no caller code inside its transaction).
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect, vi, afterEach } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,6 +39,26 @@ describe('Store.rateLimits', () => {
     const fourth = await second.consume(tenantId, 'key:1');
     expect(fourth.allowed).toBe(false);
     expect(fourth.retryAfterSeconds).toBeGreaterThan(0);
+  });
+
+  it('counts several windows in one call, shared by two connections, and restarts a window once it ends', async () => {
+    const file = tmpFile();
+    const a = await storeOn(file);
+    const b = await storeOn(file);
+    const windows = [{ key: 'b:60:tenant:t1', durationSeconds: 60 }, { key: 'h:3600:tenant:t1', durationSeconds: 3600 }];
+    expect((await a.rateLimits.hit(windows)).map((c) => c.hits)).toEqual([1, 1]);
+    const second = await b.rateLimits.hit(windows);
+    expect(second.map((c) => c.hits)).toEqual([2, 2]);
+    expect(second[0]!.msBeforeReset).toBeGreaterThan(50_000);
+    expect(second[0]!.msBeforeReset).toBeLessThanOrEqual(60_000);
+    expect(second[1]!.msBeforeReset).toBeGreaterThan(3_500_000);
+    // The same counters a rate-limiter-flexible limiter of that prefix reads.
+    await expect(a.rateLimits.limiter({ keyPrefix: 'b:60', points: 2, duration: 60 }).consume('tenant:t1')).rejects.toMatchObject({ remainingPoints: 0 });
+    // The burst window ends: it starts again at 1 while the hourly one keeps counting.
+    const now = Date.now();
+    vi.spyOn(Date, 'now').mockReturnValue(now + 61_000);
+    expect((await a.rateLimits.hit(windows)).map((c) => c.hits)).toEqual([1, 3]);
+    await expect(a.rateLimits.hit([windows[0]!, windows[0]!])).rejects.toThrow(/distinct/);
   });
 
   it('hands out limiters whose counters live in the database file', async () => {

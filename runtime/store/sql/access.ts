@@ -33,8 +33,9 @@ export function apiKeysRepo(c: SqlConnection): Store['apiKeys'] {
     create: async (row: ApiKeyRow) => {
       await db.insertInto('api_keys').values({ ...row, scopes: json(row.scopes) }).execute();
     },
+    // Every authenticated request: constant SQL text (no query-builder compile per request).
     findByHash: async (hash: string) => {
-      const r = await db.selectFrom('api_keys').selectAll().where('key_hash', '=', hash).executeTakeFirst();
+      const r = (await c.raw<Record<string, unknown>>(db, 'SELECT * FROM api_keys WHERE key_hash = ?', [hash])).rows[0];
       return r ? toApiKey(r) : undefined;
     },
     get: async (tenantId: string, id: string) => {

@@ -10,8 +10,8 @@ import type { ListQuery, ListResult } from '../list.ts';
 export type SqlDialect = 'sqlite' | 'postgres';
 export type Db = Kysely<Tables>;
 
-/** Runs compiled write statements in one transaction, synchronously (SQLite's better-sqlite3). */
-export type SyncWriter = (queries: CompiledQuery[]) => void;
+/** Runs compiled write statements in one transaction, synchronously (SQLite's better-sqlite3); rows changed by each. */
+export type SyncWriter = (queries: CompiledQuery[]) => number[];
 
 export class SqlConnection {
   constructor(
@@ -23,15 +23,18 @@ export class SqlConnection {
   /**
    * Runs write statements that need no reads between them in one transaction. On SQLite they run
    * synchronously inside one better-sqlite3 transaction (no await between BEGIN and COMMIT, so
-   * nothing else waits on the connection and nothing interleaves); elsewhere in `write`.
+   * nothing else waits on the connection and nothing interleaves); elsewhere in `write`. Returns
+   * the rows each statement changed, in order.
    */
-  async writeAll(queries: Compilable[]): Promise<void> {
+  async writeAll(queries: Compilable[]): Promise<number[]> {
     // Under the connection's lock: never inside another open transaction on the same connection
     // (better-sqlite3 would nest it as a savepoint that commits or rolls back with that one).
     const writer = this.syncWriter;
     if (writer) return this.db.connection().execute(async () => writer(queries.map((q) => q.compile())));
-    await this.write(async (trx) => {
-      for (const q of queries) await trx.executeQuery(q.compile());
+    return this.write(async (trx) => {
+      const counts: number[] = [];
+      for (const q of queries) counts.push(Number((await trx.executeQuery(q.compile())).numAffectedRows ?? 0n));
+      return counts;
     });
   }
 
@@ -118,7 +121,7 @@ export const changed = (r: { numUpdatedRows?: bigint; numDeletedRows?: bigint; n
   Number(r?.numUpdatedRows ?? r?.numDeletedRows ?? r?.numInsertedOrUpdatedRows ?? 0n);
 
 /** `?` placeholders (outside quoted literals) as PostgreSQL's $1, $2, ... */
-function dollarParams(text: string): string {
+export function dollarParams(text: string): string {
   let n = 0;
   let quote: string | undefined;
   let out = '';

@@ -35,8 +35,9 @@ export function integrationsRepo(c: SqlConnection): Store['integrations'] {
       const r = await db.selectFrom('integrations').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
       return r ? toIntegration(r) : undefined;
     },
+    // Every inbound webhook reads this row: constant SQL text (no builder compile per request).
     getForInbound: async (id: string) => {
-      const r = await db.selectFrom('integrations').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+      const r = (await c.raw<Record<string, unknown>>(db, 'SELECT * FROM integrations WHERE id = ? AND deleted_at IS NULL', [id])).rows[0];
       return r ? toIntegration(r) : undefined;
     },
     list: async (tenantId: string, f: IntegrationFilter) => {
@@ -48,6 +49,9 @@ export function integrationsRepo(c: SqlConnection): Store['integrations'] {
       }
       return c.page(base, f, [['created_at', 'asc'], ['id', 'asc']], toIntegration);
     },
+    // Every operation routes through this: constant SQL text; 'active' a literal for the partial index convention.
+    active: async (tenantId: string, limit: number) =>
+      (await c.raw<Record<string, unknown>>(db, "SELECT * FROM integrations WHERE tenant_id = ? AND status = 'active' AND deleted_at IS NULL ORDER BY created_at, id LIMIT ?", [tenantId, limit])).rows.map(toIntegration),
     activeOf: async (providers: string[]) =>
       providers.length ? db.selectFrom('integrations').select(['tenant_id', 'id']).where('provider', 'in', providers).where('status', '=', 'active').where('deleted_at', 'is', null).execute() : [],
     configuredProviders: async (tenantId: string) =>

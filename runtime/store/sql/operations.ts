@@ -36,7 +36,11 @@ export function operationsRepo(c: SqlConnection): Store['operations'] {
   const unknownError = json(UNKNOWN_ATTEMPT_ERROR);
   const settleAttempts = (trx: Db, tenantId: string, operationIds: string[]) =>
     trx.updateTable('deliveries').set({ status: 'unknown', error: unknownError })
-      .where('tenant_id', '=', tenantId).where('operation_id', 'in', operationIds).where('status', '=', sql.lit('in_progress')).execute();
+      .where('tenant_id', '=', tenantId).where('operation_id', 'in', operationIds).where('status', '=', sql.lit('in_progress'));
+  const attemptUpdate = (tenantId: string, deliveryId: string, r: AttemptResult) =>
+    db.updateTable('deliveries')
+      .set({ status: r.status, provider_status_code: r.provider_status_code, duration_ms: Math.round(r.duration_ms), error: r.error ? json(r.error) : null, provider_request_id: r.provider_request_id })
+      .where('tenant_id', '=', tenantId).where('id', '=', deliveryId);
 
   const settle = (now: number, scope?: Scope) =>
     c.write(async (trx) => {
@@ -51,7 +55,7 @@ export function operationsRepo(c: SqlConnection): Store['operations'] {
           .returning(['id', 'tenant_id']).execute();
         const byTenant = new Map<string, string[]>();
         for (const op of done) byTenant.set(op.tenant_id, [...(byTenant.get(op.tenant_id) ?? []), op.id]);
-        for (const [tenantId, ids] of byTenant) await settleAttempts(trx, tenantId, ids);
+        for (const [tenantId, ids] of byTenant) await settleAttempts(trx, tenantId, ids).execute();
         settled = done.length;
       }
       return settled + changed(await trx.updateTable('deliveries').set({ status: 'unknown', error: unknownError }).where(strayAttempts(scope)).executeTakeFirst());
@@ -84,20 +88,21 @@ export function operationsRepo(c: SqlConnection): Store['operations'] {
         return true;
       }),
     finishAttempt: async (tenantId: string, deliveryId: string, r: AttemptResult) => {
-      await db.updateTable('deliveries')
-        .set({ status: r.status, provider_status_code: r.provider_status_code, duration_ms: Math.round(r.duration_ms), error: r.error ? json(r.error) : null, provider_request_id: r.provider_request_id })
-        .where('tenant_id', '=', tenantId).where('id', '=', deliveryId).execute();
+      await attemptUpdate(tenantId, deliveryId, r).execute();
     },
-    finish: async (tenantId: string, id: string, status: Exclude<OperationRow['status'], 'in_progress'>, result: unknown) =>
-      c.write(async (trx) => {
-        // Only from in_progress: once settled as unknown a client may have been told so; it stays.
-        const applied = changed(await trx.updateTable('operations')
-          .set({ status, response: result === null || result === undefined ? null : json(result), lease_expires_at: null, updated_at: new Date().toISOString() })
-          .where('tenant_id', '=', tenantId).where('id', '=', id).where('status', '=', sql.lit('in_progress'))
-          .executeTakeFirst()) > 0;
-        if (status === 'unknown') await settleAttempts(trx, tenantId, [id]);
-        return applied;
-      }),
+    finish: async (tenantId: string, id: string, status: Exclude<OperationRow['status'], 'in_progress'>, result: unknown, lastAttempt?: { deliveryId: string; result: AttemptResult }) => {
+      // Only from in_progress: once settled as unknown a client may have been told so; it stays.
+      const settled = db.updateTable('operations')
+        .set({ status, response: result === null || result === undefined ? null : json(result), lease_expires_at: null, updated_at: new Date().toISOString() })
+        .where('tenant_id', '=', tenantId).where('id', '=', id).where('status', '=', sql.lit('in_progress'));
+      const statements = [
+        ...(lastAttempt ? [attemptUpdate(tenantId, lastAttempt.deliveryId, lastAttempt.result)] : []),
+        settled,
+        ...(status === 'unknown' ? [settleAttempts(db, tenantId, [id])] : []),
+      ];
+      const changes = await c.writeAll(statements);
+      return changes[lastAttempt ? 1 : 0]! > 0;
+    },
     remove: async (tenantId: string, id: string) => {
       await db.deleteFrom('operations').where('tenant_id', '=', tenantId).where('id', '=', id).where('status', '=', sql.lit('in_progress')).execute();
     },

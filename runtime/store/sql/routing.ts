@@ -18,8 +18,9 @@ export function routingRulesRepo(c: SqlConnection): Store['routingRules'] {
       if (f.capability) base = base.where('capability', '=', f.capability);
       return c.page(base, f, [['capability', 'asc'], ['priority', 'asc'], ['created_at', 'asc']], toRule);
     },
+    // Every operation: constant SQL text (no query-builder compile per request).
     forCapability: async (tenantId: string, capability: string) =>
-      (await db.selectFrom('routing_rules').selectAll().where('tenant_id', '=', tenantId).where('capability', '=', capability).orderBy('priority').orderBy('created_at').execute()).map(toRule),
+      (await c.raw<Record<string, unknown>>(db, 'SELECT * FROM routing_rules WHERE tenant_id = ? AND capability = ? ORDER BY priority, created_at', [tenantId, capability])).rows.map(toRule),
     update: async (tenantId: string, id: string, patch: Partial<RoutingRuleRow>) => {
       const values = patchValues(patch, ['conditions'], ['is_default']);
       if (Object.keys(values).length) await db.updateTable('routing_rules').set(values).where('tenant_id', '=', tenantId).where('id', '=', id).execute();

@@ -36,8 +36,6 @@ export function openSqliteFile(file: string): { raw: Database.Database; db: Kyse
   raw.pragma('synchronous = NORMAL');
   raw.pragma('foreign_keys = ON');
   const statements = preparedOnce(raw);
-  const writeAll = raw.transaction((queries: CompiledQuery[]) => {
-    for (const q of queries) statements.prepare(q.sql).run(...(q.parameters as unknown[]));
-  });
+  const writeAll = raw.transaction((queries: CompiledQuery[]) => queries.map((q) => statements.prepare(q.sql).run(...(q.parameters as unknown[])).changes));
   return { raw, db: new Kysely<Tables>({ dialect: new SqliteDialect({ database: statements }) }), writeAll: (queries) => writeAll.immediate(queries) };
 }
