@@ -23,21 +23,24 @@ import { createAgenda } from '../runtime/jobs/agenda.ts';
 import { PROJECT_ROOT } from '../runtime/config/paths.ts';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 3);
-const PG_URL = process.env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432/test';
+export const PG_URL = process.env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const RECEIVER_LATENCY_MS = Number(process.env.BENCH_RECEIVER_LATENCY_MS ?? 100);
 const DELIVERIES = Number(process.env.BENCH_SCALE_DELIVERIES ?? 3000);
 const SUBSCRIPTIONS = 40;
 const JOBS = Number(process.env.BENCH_JOBS ?? 1000);
 const BIN = path.join(PROJECT_ROOT, 'bin', 'plugboard');
 
-interface Db {
+export interface Db {
   label: string;
+  /** The SQLite file, or the PostgreSQL schema (the baselines open the same database). */
+  file?: string;
+  schema?: string;
   env: Record<string, string>;
   jobsUrl: string;
   drop(): Promise<void>;
 }
 
-async function pgReachable(): Promise<string | undefined> {
+export async function pgReachable(): Promise<string | undefined> {
   const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
   try {
     await c.connect();
@@ -49,17 +52,18 @@ async function pgReachable(): Promise<string | undefined> {
   }
 }
 
-function sqliteDb(): Db {
+export function sqliteDb(): Db {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-bench-stores-'));
   const url = `sqlite:${path.join(dir, 'db.sqlite')}`;
-  return { label: 'SQLite', env: { PLUGBOARD_DATABASE_URL: url }, jobsUrl: `sqlite:${path.join(dir, 'jobs.sqlite')}`, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return { label: 'SQLite', file: path.join(dir, 'db.sqlite'), env: { PLUGBOARD_DATABASE_URL: url }, jobsUrl: `sqlite:${path.join(dir, 'jobs.sqlite')}`, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-function postgresDb(): Db {
+export function postgresDb(): Db {
   const schema = `bench_${randomBytes(4).toString('hex')}`;
   const url = `${PG_URL}?schema=${schema}`;
   return {
     label: 'PostgreSQL',
+    schema,
     env: { PLUGBOARD_DATABASE_URL: url, PLUGBOARD_MASTER_KEY: randomBytes(32).toString('base64') },
     jobsUrl: `${PG_URL}?schema=${schema}_jobs`,
     drop: async () => {
