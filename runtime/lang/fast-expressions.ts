@@ -23,7 +23,7 @@
 //   x in [literals]   strict equality with each literal
 //   a & b             $string casting of strings, finite numbers, booleans and null
 //   (expr)            a block of a single expression
-//   $exists(x), $lookup(obj, "key")
+//   $exists(x), $lookup(obj, "key"), $number(x)  (undefined, numbers, booleans, decimal strings)
 //
 // Not supported (JSONata is used): every other operator and function, predicates / filters / index
 // steps, object constructors applied to paths (a.{...}), wildcards, parent and descendant steps,
@@ -31,7 +31,7 @@
 //
 // Parts: fast-ast.ts (shape checks of the AST), fast-emit.ts (the emitter and generated function),
 // fast-values.ts (JSONata value semantics the generated code calls), fast-functions.ts ($exists,
-// $lookup); this file compiles the nodes.
+// $lookup, $number); this file compiles the nodes.
 import { Unsupported, asNode, literalValue, objectPairs, onlyKeys, unsupported, type Node } from './fast-ast.ts';
 import { Emitter, join, key, literal, type Kind, type Out } from './fast-emit.ts';
 import { compileFunction } from './fast-functions.ts';

@@ -1,10 +1,10 @@
-// The built-in functions the fast compiler implements ($exists, $lookup), with jsonata's
+// The built-in functions the fast compiler implements ($exists, $lookup, $number), with jsonata's
 // signatures and semantics; any other function leaves the expression to JSONata.
 import { asNode, literalValue, objectPairs, onlyKeys, unsupported, type Node } from './fast-ast.ts';
 import { literal, type Emitter, type Out } from './fast-emit.ts';
 
 /** The built-in functions the subset implements. A binding of the same name would shadow them. */
-const FUNCTIONS = new Set(['exists', 'lookup']);
+const FUNCTIONS = new Set(['exists', 'lookup', 'number']);
 
 type CompileNode = (node: Node, em: Emitter) => Out;
 
@@ -26,6 +26,16 @@ export function compileFunction(node: Node, em: Emitter, compileNode: CompileNod
     const t = em.temp();
     em.line(`${t} = ${arg.code} !== undefined;`);
     return { code: t, kind: 'bool' };
+  }
+  if (proc.value === 'number') {
+    // fn.number, signature <(nsb)-:n>: exactly one argument (none would take the context). Where
+    // JSONata would throw (D3030, T0410) or its result is not modelled, toNumber gives BAIL.
+    if (args.length !== 1) unsupported();
+    const arg = compileNode(asNode(args[0]), em);
+    const t = em.temp();
+    em.line(`${t} = toNumber(${arg.code});`);
+    em.line(`if (${t} === BAIL) return BAIL;`);
+    return { code: t, kind: 'plain' };
   }
   if (args.length !== 2) unsupported();
   return compileLookup(asNode(args[0]), asNode(args[1]), em, compileNode);

@@ -243,6 +243,7 @@ interface Case {
 function leafVariants(literals: unknown[], orig: unknown): unknown[] {
   const vs: unknown[] = [
     MISSING, null, '', 0, -0, 1, 2000, -1.5, 0.1 + 0.2, 1e21, 1e-7, false, true, '0', '12', 'false', 'abc', ' ',
+    '-0', '1.50', '1E3', '-2.5e-3', '1e400', '0x1F', '+1', ' 7', '.5',
     [], [0], [''], [false, 0], ['a', 'b'], [[]], [null], [{}], {}, { a: 1 }, { _jsonata_lambda: true }, { then: 1 },
     ...literals,
     ...literals.filter((l) => typeof l === 'string').map((l) => [l]),
@@ -510,6 +511,26 @@ describe('fast expressions: differential against JSONata', () => {
     ['$lookup({"a": "A", "b": "B"}, k)', [[{ k: 'a' }, 'A'], [{ k: 'z' }, undefined], [{ k: 'toString' }, undefined], [{ k: '__proto__' }, undefined], [{ k: 1 }, ERROR, { bails: true }]]],
     ['$lookup(o, "x")', [[{ o: { x: 1 } }, 1], [{ o: {} }, undefined], [{ o: { x: [1, 2] } }, [1, 2]], [{ o: [{ x: 1 }, { x: 2 }] }, [1, 2], { bails: true }], [{ o: { x: null } }, null]]],
     ['{"s": $lookup({"ok": "done", "wait": "pending"}, status), "p": status}', [[{ status: 'ok' }, { s: 'done', p: 'ok' }], [{ status: 'other' }, { p: 'other' }]]],
+    // $number: what JSONata converts is answered; what it throws on (D3030, T0410) or converts otherwise (hex, octal, binary) bails
+    ['$number(a)', [
+      [{}, undefined], [undefined, undefined], [{ a: '12' }, 12], [{ a: '-0' }, -0], [{ a: -0 }, -0], [{ a: 0.5 }, 0.5], [{ a: '00012.50' }, 12.5], [{ a: '1E3' }, 1000],
+      [{ a: '-2.5e-3' }, -0.0025], [{ a: '12345678901234567890' }, 12345678901234567000], [{ a: true }, 1], [{ a: false }, 0], [{ a: 1e21 }, 1e21],
+      [{ a: null }, ERROR, { bails: true }], [{ a: 'abc' }, ERROR, { bails: true }], [{ a: '' }, ERROR, { bails: true }], [{ a: ' 12' }, ERROR, { bails: true }],
+      [{ a: '12 ' }, ERROR, { bails: true }], [{ a: '1e400' }, ERROR, { bails: true }], [{ a: '+1' }, ERROR, { bails: true }], [{ a: '.5' }, ERROR, { bails: true }],
+      [{ a: '1.' }, ERROR, { bails: true }], [{ a: 'Infinity' }, ERROR, { bails: true }], [{ a: 'NaN' }, ERROR, { bails: true }], [{ a: '0x1F' }, 31, { bails: true }],
+      [{ a: '0b101' }, 5, { bails: true }], [{ a: '0x1g' }, NaN, { bails: true }], [{ a: [5] }, ERROR, { bails: true }], [{ a: ['5'] }, ERROR, { bails: true }],
+      [{ a: [] }, ERROR, { bails: true }], [{ a: {} }, ERROR, { bails: true }], [{ a: { x: '1' } }, ERROR, { bails: true }], [{ a: '1' }, ERROR, { bindings: { number: 1 }, bails: true }],
+    ]],
+    ['$number("42")', [[{}, 42]]],
+    ['$number(a.b)', [[{ a: { b: '7' } }, 7], [{ a: null }, undefined], [{ a: [{ b: '1' }] }, 1, { bails: true }]]],
+    ['$number($input.n)', [[{}, 3, { bindings: { input: { n: '3' } } }], [{}, undefined, { bindings: { input: {} } }], [{}, ERROR, { bindings: { input: { n: 'x' } }, bails: true }]]],
+    ['{"n": $number(a), "k": 1}', [[{}, { k: 1 }], [{ a: '3' }, { n: 3, k: 1 }], [{ a: 'three' }, ERROR, { bails: true }]]],
+    ['$exists(n) and n != null ? $number(n) : null', [
+      [{}, null], [{ n: null }, null], [{ n: '2' }, 2], [{ n: 3 }, 3], [{ n: true }, 1], [{ n: false }, 0], [{ n: '0' }, 0], [{ n: 'x' }, ERROR, { bails: true }],
+      [{ n: [1] }, ERROR, { bails: true }], [{ n: [] }, ERROR, { bails: true }], [{ n: {} }, ERROR, { bails: true }], [{ n: '' }, ERROR, { bails: true }], ['text', null],
+    ]],
+    ['false and $number(a)', [[{ a: 'x' }, false], [{ a: '1' }, false]]],
+    ['a ? $number(a) : "none"', [[{ a: '' }, 'none'], [{ a: 'x' }, ERROR, { bails: true }], [{ a: '5' }, 5]]],
   ];
 
   it('(b) hand-written table: fast path equals JSONata, and both give the expected value', async () => {
@@ -574,7 +595,7 @@ describe('fast expressions: differential against JSONata', () => {
   });
 
   const unsupported = [
-    'a + 1', '-a', 'a < b', 'a.b[0]', 'a[0]', 'a[b = 1]', 'a[]', '*.a', '**.a', 'a.*', 'a.b.%', '$string(a)', '$number(a)', '$uppercase(a)', '$fromMillis(a)', 'a.{ "x": $ }',
+    'a + 1', '-a', 'a < b', 'a.b[0]', 'a[0]', 'a[b = 1]', 'a[]', '*.a', '**.a', 'a.*', 'a.b.%', '$string(a)', '$number()', '$number(a, b)', '$uppercase(a)', '$fromMillis(a)', 'a.{ "x": $ }',
     '$x := 1', '($a := 1; $a)', '(a; b)', '{"a": 1, "a": 2}', '{a: 1}', '{"__proto__": 1}', '{"_jsonata_lambda": 1}', '$foo', '$foo.a', 'a.$', 'a.$.b',
     '[1..3]', '$lookup(a)', '$exists(a, b)', '$exists()', 'a ~> $uppercase()', 'a in b', 'a in [b]', 'a in "x"', '$$.a[0]', 'a{b: c}', 'a^(b)',
     'a.b.(c)', '"x" & a.b[0]', '{"k": a.b[0]}', '$lookup(a, "k").b[0]', 'a @ $x', 'a # $i',
@@ -593,7 +614,7 @@ describe('fast expressions: differential against JSONata', () => {
   // (c) the hot manifest expressions take the fast path
   // -------------------------------------------------------------------------------------------
 
-  it('(c) the Stripe payment response mapping and the Twilio SMS body take the fast path', async () => {
+  it('(c) the Stripe payment response mapping and the Twilio SMS body and response take the fast path', async () => {
     const stripe = reg.connectors.get('stripe')!.capabilities.get('initiate_payment')!;
     const twilio = reg.connectors.get('twilio')!.capabilities.get('send_sms')!;
     expect(stripe.response.fast).toBe(true);
@@ -609,6 +630,16 @@ describe('fast expressions: differential against JSONata', () => {
     const body = g({ input: tex.input, credentials: tex.credentials, integration: {} }, undefined);
     expect(body).not.toBe(BAIL);
     expect(toPlain(body)).toEqual({ To: '+14155550123', From: '+15005550006', Body: 'Your code is 123456' });
+    // The SMS response mapping (`in`, `and`, `!=`, `$number`): every recorded example answered fast.
+    expect(twilio.response.fast).toBe(true);
+    const h = tryCompileFast(jsonata(twilio.response.source).ast())!;
+    const answered = twilio.examples.filter((ex) => ex.output !== undefined);
+    expect(answered.length).toBeGreaterThan(1);
+    for (const ex of answered) {
+      const out = h(ex.response.body, { input: ex.input, status: ex.response.status, headers: ex.response.headers ?? {} });
+      expect(out).not.toBe(BAIL);
+      expect(out).toEqual(ex.output);
+    }
   });
 
   it('(d) where code generation is disallowed, expressions are left to JSONata, with the same results', () => {
