@@ -32,11 +32,15 @@ export function requestLog(app: Express, logger: Logger, ignore: (path: string) 
     const path = req.url.split('?')[0]!;
     if (!ignore(path)) {
       const started = Date.now();
+      const line = () => ({ requestId: req.id, req: { method: req.method, path }, res: { statusCode: res.statusCode }, responseTime: Date.now() - started });
       res.on('finish', () => {
         // A 500 is a bug wherever it was answered: its request line is logged at error level.
-        const line = { requestId: req.id, req: { method: req.method, path }, res: { statusCode: res.statusCode }, responseTime: Date.now() - started };
-        if (res.statusCode >= 500) logger.error(line, 'request errored');
-        else logger.info(line, 'request completed');
+        if (res.statusCode === 500) logger.error(line(), 'request errored');
+        else logger.info(line(), 'request completed');
+      });
+      // The client went away before the answer was written (the work it asked for may still run).
+      res.on('close', () => {
+        if (!res.writableEnded) logger.warn(line(), 'request aborted');
       });
     }
     next();

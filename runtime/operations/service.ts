@@ -92,10 +92,14 @@ export class OperationService {
     }, Math.max(20, Math.floor(this.leaseMs / 3)));
     heartbeat.unref();
     let result: OperationResult;
+    // The last attempt's outcome, written with the operation's: kept for the unknown settlement below
+    // if that write fails, so what the provider answered is never lost from the attempt.
+    let lastAttempt: { deliveryId: string; result: AttemptResult } | undefined;
     try {
       const done = await this.execute(tenantId, capability, req, requestId, operationId, progress);
       result = done.result;
-      if (!(await this.store.operations.finish(tenantId, operationId, result.status, result, done.lastAttempt))) {
+      lastAttempt = done.lastAttempt;
+      if (!(await this.store.operations.finish(tenantId, operationId, result.status, result, lastAttempt))) {
         // The lease lapsed while this process was still running (a stall, renewals failing) and the
         // operation was settled as unknown: its key already answers that, so this answer does too.
         // The attempts keep what the provider really answered (GET /deliveries/{id}).
@@ -108,7 +112,7 @@ export class OperationService {
         await this.store.operations.remove(tenantId, operationId).catch(() => undefined);
       } else {
         // A provider may have acted: the key must never run again, and nobody knows the outcome.
-        await this.store.operations.finish(tenantId, operationId, 'unknown', null).catch(() => undefined);
+        await this.store.operations.finish(tenantId, operationId, 'unknown', null, lastAttempt).catch(() => undefined);
       }
       if (err instanceof PlugboardError && err.code === 'no_active_provider') {
         this.metrics?.observe(capability, 'no_active_provider', seconds());

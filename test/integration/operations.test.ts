@@ -1,5 +1,5 @@
 // Fallback, tenant isolation, request validation and access over real HTTP.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import http from 'node:http';
@@ -288,6 +288,23 @@ describe('operation leases while the process lives', () => {
       slow.server.close();
       backup.server.close();
     }
+  });
+
+  it("keeps the provider's answer on the attempt when the operation's final write fails", async () => {
+    const t = await pb.tenant('Final Write Ltd');
+    await activeIntegration(t.key, 'twilio_secondary', creds('f'));
+    // The write of the outcome (with the last attempt's) fails once, as a lock timeout would.
+    const finish = vi.spyOn(pb.platform.store.operations, 'finish').mockRejectedValueOnce(new Error('database is locked'));
+    try {
+      const op = await pb.api(t.key, 'POST', '/operations/send_sms', { input: { to: '+14155550123', body: 'final write' } });
+      expect(op.status).toBe(500);
+    } finally {
+      finish.mockRestore();
+    }
+    const list = await pb.api(t.key, 'GET', '/deliveries');
+    expect(list.body.data).toHaveLength(1);
+    // Settled with the operation as unknown, the attempt still says what the provider answered.
+    expect(list.body.data[0]).toMatchObject({ status: 'succeeded', provider_status_code: 201 });
   });
 
   it('the sweep settles attempts left in progress by operations already settled', async () => {

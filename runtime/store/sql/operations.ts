@@ -31,6 +31,20 @@ function strayAttempts(scope?: Scope) {
   ]);
 }
 
+// Every operation writes these rows: constant SQL text (no builder compile per request). The column
+// sets are Records of all keys, so a column added to the row type fails to compile here.
+const OPERATION_COLUMN_SET: Record<keyof OperationRow, true> = {
+  id: true, tenant_id: true, capability: true, idempotency_key: true, request_hash: true, status: true, http_status: true, response: true, lease_expires_at: true, created_at: true, updated_at: true,
+};
+const OPERATION_COLUMNS = Object.keys(OPERATION_COLUMN_SET) as Array<keyof OperationRow>;
+const INSERT_OPERATION = `INSERT INTO operations (${OPERATION_COLUMNS.join(', ')}) VALUES (${OPERATION_COLUMNS.map(() => '?').join(', ')})`;
+const ATTEMPT_COLUMN_SET: Record<keyof DeliveryRow, true> = {
+  id: true, tenant_id: true, operation_id: true, capability: true, integration_id: true, provider: true, attempt: true, status: true, provider_status_code: true, duration_ms: true, error: true, request_id: true, provider_request_id: true, created_at: true,
+};
+const ATTEMPT_COLUMNS = Object.keys(ATTEMPT_COLUMN_SET) as Array<keyof DeliveryRow>;
+const INSERT_ATTEMPT = `INSERT INTO deliveries (${ATTEMPT_COLUMNS.join(', ')}) VALUES (${ATTEMPT_COLUMNS.map(() => '?').join(', ')})`;
+const EXTEND_LEASE = "UPDATE operations SET lease_expires_at = ? WHERE tenant_id = ? AND id = ? AND status = 'in_progress' AND lease_expires_at > ?";
+
 export function operationsRepo(c: SqlConnection): Store['operations'] {
   const { db } = c;
   const unknownError = json(UNKNOWN_ATTEMPT_ERROR);
@@ -64,7 +78,8 @@ export function operationsRepo(c: SqlConnection): Store['operations'] {
   const repo: Store['operations'] = {
     begin: async (row: OperationRow) => {
       try {
-        await db.insertInto('operations').values({ ...row, response: row.response === null ? null : json(row.response) }).execute();
+        const values: OperationRow = { ...row, response: row.response === null ? null : json(row.response) };
+        await c.raw(db, INSERT_OPERATION, OPERATION_COLUMNS.map((k) => values[k]));
       } catch (err) {
         if (c.isUnique(err)) throw new UniqueViolation('idempotency key in use');
         throw err;
@@ -80,11 +95,10 @@ export function operationsRepo(c: SqlConnection): Store['operations'] {
     startAttempt: async (row: DeliveryRow, leaseExpiresAt: number, now: number) =>
       c.write(async (trx) => {
         // The lease check and its extension are one statement: nothing can settle the operation between them.
-        const held = changed(await trx.updateTable('operations').set({ lease_expires_at: leaseExpiresAt })
-          .where('tenant_id', '=', row.tenant_id).where('id', '=', row.operation_id).where('status', '=', sql.lit('in_progress')).where('lease_expires_at', '>', now)
-          .executeTakeFirst()) > 0;
+        const held = Number((await c.raw(trx, EXTEND_LEASE, [leaseExpiresAt, row.tenant_id, row.operation_id, now])).numAffectedRows ?? 0n) > 0;
         if (!held) return false;
-        await trx.insertInto('deliveries').values({ ...row, duration_ms: Math.round(row.duration_ms), error: row.error ? json(row.error) : null }).execute();
+        const values: DeliveryRow = { ...row, duration_ms: Math.round(row.duration_ms), error: row.error ? (json(row.error) as unknown as DeliveryRow['error']) : null };
+        await c.raw(trx, INSERT_ATTEMPT, ATTEMPT_COLUMNS.map((k) => values[k]));
         return true;
       }),
     finishAttempt: async (tenantId: string, deliveryId: string, r: AttemptResult) => {

@@ -108,7 +108,11 @@ export function webhookDeliveriesRepo(c: SqlConnection): Store['webhookDeliverie
         for (const r of heldRows) if (r.deleted_at === null) subs.set(r.id, toSubscription(r));
         return leased
           .sort((a, b) => (a.next_attempt_at ?? 0) - (b.next_attempt_at ?? 0))
-          .map((d): ClaimedDelivery => ({ ...d, subscription: subs.get(d.subscription_id) ?? null }));
+          .map((d): ClaimedDelivery => {
+            const sub = subs.get(d.subscription_id);
+            // Another tenant's subscription is never a delivery's (ids are unique; checked anyway).
+            return { ...d, subscription: sub && sub.tenant_id === d.tenant_id ? sub : null };
+          });
       }),
     recordAttempt: async (a, u, lease) => (await repo.recordAttempts([{ attempt: a, update: u, lease }]))[0]!,
     recordAttempts: async (batch) =>
