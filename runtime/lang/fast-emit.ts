@@ -6,7 +6,7 @@
 // and literals printed by `literal` (JSON.stringify for strings, String for finite numbers). Manifest
 // text (keys, names, string literals) only ever appears through JSON.stringify, so it cannot
 // close a string or inject code.
-import { BAIL, concatOperand, hasOwn, isEnumerable, isWeird, toNumber, toPlain, truthy } from './fast-values.ts';
+import { BAIL, concatOperand, fromMillis, hasOwn, isEnumerable, isWeird, lowercase, stringOf, toNumber, toPlain, truthy, typeOf, uppercase } from './fast-values.ts';
 import { unsupported } from './fast-ast.ts';
 
 /**
@@ -24,7 +24,7 @@ export interface Out {
 }
 
 /** The helpers the generated function may call, by the names it calls them. */
-const HELPERS = { BAIL, hasOwn, isEnumerable, isWeird, truthy, concatOperand, toNumber, toPlain } as const;
+const HELPERS = { BAIL, hasOwn, isEnumerable, isWeird, truthy, concatOperand, toNumber, typeOf, fromMillis, stringOf, uppercase, lowercase, toPlain } as const;
 
 export function join(a: Kind, b: Kind): Kind {
   if (a === b) return a;

@@ -22,8 +22,11 @@
 //   c ? a : b, c ? a  JSONata truthiness
 //   x in [literals]   strict equality with each literal
 //   a & b             $string casting of strings, finite numbers, booleans and null
+//   a + b, - * / %    finite numbers (undefined on either side gives undefined; anything else bails)
 //   (expr)            a block of a single expression
 //   $exists(x), $lookup(obj, "key"), $number(x)  (undefined, numbers, booleans, decimal strings)
+//   $type(x), $fromMillis(n)  (one argument: UTC ISO 8601, years 1970 to 9999)
+//   $string(x), $uppercase(s), $lowercase(s)  (one argument; $string of arrays and objects bails)
 //
 // Not supported (JSONata is used): every other operator and function, predicates / filters / index
 // steps, object constructors applied to paths (a.{...}), wildcards, parent and descendant steps,
@@ -31,7 +34,7 @@
 //
 // Parts: fast-ast.ts (shape checks of the AST), fast-emit.ts (the emitter and generated function),
 // fast-values.ts (JSONata value semantics the generated code calls), fast-functions.ts ($exists,
-// $lookup, $number); this file compiles the nodes.
+// $lookup, $number, $type, $fromMillis, $string, $uppercase, $lowercase); this file compiles the nodes.
 import { Unsupported, asNode, literalValue, objectPairs, onlyKeys, unsupported, type Node } from './fast-ast.ts';
 import { Emitter, join, key, literal, type Kind, type Out } from './fast-emit.ts';
 import { compileFunction } from './fast-functions.ts';
@@ -183,6 +186,9 @@ function isLiteral(node: Node): boolean {
   return literalValue(node).ok;
 }
 
+/** The arithmetic operators, as the JavaScript operator each one emits (from this table only, never manifest text). */
+const ARITHMETIC = new Map([['+', '+'], ['-', '-'], ['*', '*'], ['/', '/'], ['%', '%']]);
+
 function compileBinary(node: Node, em: Emitter): Out {
   onlyKeys(node, ['type', 'value', 'lhs', 'rhs']);
   const op = node.value;
@@ -196,9 +202,20 @@ function compileBinary(node: Node, em: Emitter): Out {
     em.branch(op === 'and' ? t : `!${t}`, () => em.line(`${t} = ${truthyOf(compileNode(rhsNode, em), em)};`));
     return { code: t, kind: 'bool' };
   }
-  if (op !== '=' && op !== '!=' && op !== '&') unsupported();
+  const arith = ARITHMETIC.get(op as string);
+  if (op !== '=' && op !== '!=' && op !== '&' && arith === undefined) unsupported();
   const lhs = compileNode(lhsNode, em);
   const rhs = compileNode(rhsNode, em);
+  if (arith !== undefined) {
+    // evaluateNumericExpression: both sides evaluated; a defined side that is not a finite number
+    // throws (T2001, T2002, D1001): BAIL. Undefined on either side gives undefined. A non-finite
+    // result (overflow, division by zero) is not modelled: BAIL.
+    const [l, r] = [lhs.code, rhs.code];
+    em.line(`if ((${l} !== undefined && (typeof ${l} !== 'number' || !Number.isFinite(${l}))) || (${r} !== undefined && (typeof ${r} !== 'number' || !Number.isFinite(${r})))) return BAIL;`);
+    const t = assign(em, `${l} === undefined || ${r} === undefined ? undefined : ${l} ${arith} ${r}`, 'plain');
+    em.line(`if (${t.code} !== undefined && !Number.isFinite(${t.code})) return BAIL;`);
+    return t;
+  }
   if (op === '&') return assign(em, `${concatOf(lhs, em)} + ${concatOf(rhs, em)}`, 'str');
   // evaluateEqualityExpression: undefined on either side -> false (for both operators); otherwise
   // isDeepEqual, which for anything but two objects is ===. Two objects: left to JSONata.

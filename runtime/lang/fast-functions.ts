@@ -1,10 +1,14 @@
-// The built-in functions the fast compiler implements ($exists, $lookup, $number), with jsonata's
+// The built-in functions the fast compiler implements ($exists, $lookup, $number, $type, $fromMillis,
+// $string, $uppercase, $lowercase, each with one argument but $lookup), with jsonata's
 // signatures and semantics; any other function leaves the expression to JSONata.
 import { asNode, literalValue, objectPairs, onlyKeys, unsupported, type Node } from './fast-ast.ts';
 import { literal, type Emitter, type Out } from './fast-emit.ts';
 
 /** The built-in functions the subset implements. A binding of the same name would shadow them. */
-const FUNCTIONS = new Set(['exists', 'lookup', 'number']);
+const FUNCTIONS = new Set(['exists', 'lookup', 'number', 'type', 'fromMillis', 'string', 'uppercase', 'lowercase']);
+
+/** One-argument functions whose value helper (fast-values.ts) returns BAIL where JSONata would throw or is not modelled. */
+const UNARY_HELPERS: Record<string, string> = { number: 'toNumber', type: 'typeOf', fromMillis: 'fromMillis', string: 'stringOf', uppercase: 'uppercase', lowercase: 'lowercase' };
 
 type CompileNode = (node: Node, em: Emitter) => Out;
 
@@ -27,13 +31,17 @@ export function compileFunction(node: Node, em: Emitter, compileNode: CompileNod
     em.line(`${t} = ${arg.code} !== undefined;`);
     return { code: t, kind: 'bool' };
   }
-  if (proc.value === 'number') {
-    // fn.number, signature <(nsb)-:n>: exactly one argument (none would take the context). Where
-    // JSONata would throw (D3030, T0410) or its result is not modelled, toNumber gives BAIL.
+  const helper = UNARY_HELPERS[proc.value];
+  if (helper !== undefined) {
+    // fn.number <(nsb)-:n>, fn.type <x:s>, fn.fromMillis <n-s?s?:s>, fn.string <x-b?:s>, fn.uppercase
+    // and fn.lowercase <s-:s>: exactly one argument (none would take the context; a picture,
+    // timezone or prettify flag is not modelled). Where JSONata would throw
+    // (D3030, T0410, ...) or its result is not modelled, the helper gives BAIL. `helper` is a
+    // name from the table above, never manifest text.
     if (args.length !== 1) unsupported();
     const arg = compileNode(asNode(args[0]), em);
     const t = em.temp();
-    em.line(`${t} = toNumber(${arg.code});`);
+    em.line(`${t} = ${helper}(${arg.code});`);
     em.line(`if (${t} === BAIL) return BAIL;`);
     return { code: t, kind: 'plain' };
   }

@@ -244,6 +244,7 @@ function leafVariants(literals: unknown[], orig: unknown): unknown[] {
   const vs: unknown[] = [
     MISSING, null, '', 0, -0, 1, 2000, -1.5, 0.1 + 0.2, 1e21, 1e-7, false, true, '0', '12', 'false', 'abc', ' ',
     '-0', '1.50', '1E3', '-2.5e-3', '1e400', '0x1F', '+1', ' 7', '.5',
+    1700000000, 1700000000123, -86400, 253402300800, 9007199254740993, 1e300, -1e300, 0.5,
     [], [0], [''], [false, 0], ['a', 'b'], [[]], [null], [{}], {}, { a: 1 }, { _jsonata_lambda: true }, { then: 1 },
     ...literals,
     ...literals.filter((l) => typeof l === 'string').map((l) => [l]),
@@ -531,6 +532,53 @@ describe('fast expressions: differential against JSONata', () => {
     ]],
     ['false and $number(a)', [[{ a: 'x' }, false], [{ a: '1' }, false]]],
     ['a ? $number(a) : "none"', [[{ a: '' }, 'none'], [{ a: 'x' }, ERROR, { bails: true }], [{ a: '5' }, 5]]],
+    // $type: every JSON type answered; function-like values and paths through arrays bail
+    ['$type(a)', [
+      [{}, undefined], [undefined, undefined], ['text', undefined], [{ a: null }, 'null'], [{ a: '-0' }, 'string'], [{ a: -0 }, 'number'], [{ a: 1.5 }, 'number'], [{ a: -2e21 }, 'number'],
+      [{ a: '' }, 'string'], [{ a: '12' }, 'string'], [{ a: true }, 'boolean'], [{ a: false }, 'boolean'], [{ a: [] }, 'array'], [{ a: [1] }, 'array'], [{ a: [[1]] }, 'array'],
+      [{ a: [{ x: 1 }] }, 'array'], [{ a: {} }, 'object'], [{ a: { x: [1] } }, 'object'], [{ a: { _jsonata_lambda: true } }, ERROR, { bails: true }], [{ a: 's' }, ERROR, { bindings: { type: 1 }, bails: true }],
+    ]],
+    ['$type(a.b)', [[{ a: { b: 0 } }, 'number'], [{ a: 1 }, undefined], [{ a: [{ b: 1 }] }, 'number', { bails: true }], [{ a: { b: [1, 2] } }, 'array']]],
+    ['$type($input.n)', [[{}, 'string', { bindings: { input: { n: 'x' } } }], [{}, undefined, { bindings: { input: {} } }], [{}, 'object', { bindings: { input: { n: {} } } }]]],
+    ['[$type("s"), $type(1), $type(true), $type(null), $type({"k": 1}), $type([]), $type(a)]', [[{}, ['string', 'number', 'boolean', 'null', 'object', 'array']]]],
+    ['$type(c) = "object" ? c.id : c', [[{ c: 'cus_1' }, 'cus_1'], [{ c: { id: 'cus_2' } }, 'cus_2'], [{ c: null }, null], [{}, undefined], [{ c: [] }, []], [{ c: {} }, undefined]]],
+    // arithmetic: finite numbers only; undefined gives undefined; non-numbers are errors and non-finite results bail
+    ['a * b', [
+      [{ a: 2, b: 3 }, 6], [{ a: -1.5, b: 2 }, -3], [{ a: 0.1, b: 3 }, 0.1 * 3], [{ a: 0, b: -1 }, -0], [{ a: 2 }, undefined], [{ b: 2 }, undefined], [{}, undefined],
+      [{ a: 9007199254740991, b: 2 }, 18014398509481982], [{ a: 1e300, b: 1e300 }, Infinity, { bails: true }], [{ a: '2', b: 1 }, ERROR, { bails: true }], [{ a: 2, b: '1' }, ERROR, { bails: true }],
+      [{ a: null, b: 1 }, ERROR, { bails: true }], [{ a: true, b: 1 }, ERROR, { bails: true }], [{ a: [2], b: 1 }, ERROR, { bails: true }], [{ a: {}, b: 1 }, ERROR, { bails: true }],
+      [{ a: '2' }, ERROR, { bails: true }], [{ b: null }, ERROR, { bails: true }], [{ a: [], b: 1 }, ERROR, { bails: true }],
+    ]],
+    ['a + b', [[{ a: 0.1, b: 0.2 }, 0.1 + 0.2], [{ a: -1, b: 1 }, 0], [{ a: 1e308, b: 1e308 }, Infinity, { bails: true }], [{ a: 'x', b: 'y' }, ERROR, { bails: true }], [{ a: 1 }, undefined]]],
+    ['a - b', [[{ a: 1, b: 3 }, -2], [{ a: -0, b: 0 }, -0], [{ a: 0, b: 0 }, 0], [{ a: false, b: 0 }, ERROR, { bails: true }]]],
+    ['a / b', [[{ a: 1, b: 4 }, 0.25], [{ a: -1, b: 3 }, -1 / 3], [{ a: 1, b: 0 }, Infinity, { bails: true }], [{ a: 0, b: 0 }, NaN, { bails: true }], [{ a: 0, b: -5 }, -0]]],
+    ['a % b', [[{ a: 7, b: 3 }, 1], [{ a: -7, b: 3 }, -1], [{ a: 5.5, b: 2 }, 1.5], [{ a: 1, b: 0 }, NaN, { bails: true }]]],
+    ['a * -1 + 100 / 4', [[{ a: 2 }, 23], [{}, undefined], [{ a: 'x' }, ERROR, { bails: true }]]],
+    ['{"t": a * 1000, "k": 1}', [[{ a: 1.5 }, { t: 1500, k: 1 }], [{}, { k: 1 }], [{ a: '1' }, ERROR, { bails: true }]]],
+    ['"n=" & (a + 1)', [[{ a: 1 }, 'n=2'], [{}, 'n='], [{ a: 0.1 }, 'n=1.1']]],
+    // $fromMillis with one argument: UTC ISO 8601 with milliseconds for 1970..9999; other instants and non-numbers bail
+    ['$fromMillis(a)', [
+      [{}, undefined], [{ a: 0 }, '1970-01-01T00:00:00.000Z'], [{ a: -0 }, '1970-01-01T00:00:00.000Z'], [{ a: 1700000000123 }, '2023-11-14T22:13:20.123Z'], [{ a: 1.5 }, '1970-01-01T00:00:00.001Z'],
+      [{ a: 951782400000 }, '2000-02-29T00:00:00.000Z'], [{ a: 253402300799999 }, '9999-12-31T23:59:59.999Z'], [{ a: 253402300800000 }, '0000-01-01T00:00:00.000Z', { bails: true }],
+      [{ a: -1 }, '1969-12-31T23:59:59.999Z', { bails: true }], [{ a: 1e21 }, '0NaN-NaN-NaNTNaN:NaN:NaN.NaNZ', { bails: true }], [{ a: '1700000000000' }, ERROR, { bails: true }],
+      [{ a: null }, ERROR, { bails: true }], [{ a: true }, ERROR, { bails: true }], [{ a: [0] }, ERROR, { bails: true }], [{ a: [] }, ERROR, { bails: true }], [{ a: {} }, ERROR, { bails: true }],
+      [{ a: 0 }, ERROR, { bindings: { fromMillis: 1 }, bails: true }],
+    ]],
+    // $string with one argument: strings, finite numbers (15 significant digits, JSON exponents), booleans, null; arrays and objects bail
+    ['$string(a)', [
+      [{}, undefined], [undefined, undefined], [{ a: null }, 'null'], [{ a: 'x' }, 'x'], [{ a: '' }, ''], [{ a: -0 }, '0'], [{ a: 1.5 }, '1.5'], [{ a: 0.1 + 0.2 }, '0.3'], [{ a: 1e21 }, '1e+21'],
+      [{ a: -1e-7 }, '-1e-7'], [{ a: 12345678901234567890 }, '12345678901234567000'], [{ a: 123.456789012345678 }, '123.456789012346'], [{ a: -42 }, '-42'], [{ a: true }, 'true'], [{ a: false }, 'false'],
+      [{ a: [] }, '[]', { bails: true }], [{ a: [1] }, '[1]', { bails: true }], [{ a: {} }, '{}', { bails: true }], [{ a: { b: 0.1 + 0.2 } }, '{"b":0.3}', { bails: true }], [{ a: 1 }, ERROR, { bindings: { string: 1 }, bails: true }],
+    ]],
+    ['{"id": $string(id), "n": $string(n) & "!"}', [[{ id: 12, n: 0.5 }, { id: '12', n: '0.5!' }], [{}, { n: '!' }], [{ id: 'x', n: null }, { id: 'x', n: 'null!' }]]],
+    // $uppercase / $lowercase: JavaScript's case mapping, as JSONata's; non-strings are errors and bail
+    ['$uppercase(a)', [
+      [{}, undefined], [{ a: 'abc' }, 'ABC'], [{ a: 'straße' }, 'STRASSE'], [{ a: 'ǆ' }, 'Ǆ'], [{ a: '' }, ''], [{ a: null }, ERROR, { bails: true }], [{ a: 1 }, ERROR, { bails: true }],
+      [{ a: true }, ERROR, { bails: true }], [{ a: ['a'] }, ERROR, { bails: true }], [{ a: [] }, ERROR, { bails: true }], [{ a: {} }, ERROR, { bails: true }],
+    ]],
+    ['$lowercase(a)', [[{ a: 'ÀB İ' }, 'àb i̇'], [{ a: 'ΑΣ' }, 'ας'], [{}, undefined], [{ a: 7 }, ERROR, { bails: true }], [{ a: 'X' }, ERROR, { bindings: { lowercase: 1 }, bails: true }]]],
+    ['$lowercase($string(a))', [[{ a: true }, 'true'], [{ a: 'AbC' }, 'abc'], [{}, undefined], [{ a: [1] }, '[1]', { bails: true }]]],
+    ['$fromMillis(created * 1000)', [[{ created: 1700000000 }, '2023-11-14T22:13:20.000Z'], [{}, undefined], [{ created: '1700000000' }, ERROR, { bails: true }], [{ created: 1e12 }, '3658-09-27T01:46:40.000Z', { bails: true }], [{ created: 1e13 }, '0NaN-NaN-NaNTNaN:NaN:NaN.NaNZ', { bails: true }]]],
   ];
 
   it('(b) hand-written table: fast path equals JSONata, and both give the expected value', async () => {
@@ -595,7 +643,7 @@ describe('fast expressions: differential against JSONata', () => {
   });
 
   const unsupported = [
-    'a + 1', '-a', 'a < b', 'a.b[0]', 'a[0]', 'a[b = 1]', 'a[]', '*.a', '**.a', 'a.*', 'a.b.%', '$string(a)', '$number()', '$number(a, b)', '$uppercase(a)', '$fromMillis(a)', 'a.{ "x": $ }',
+    '-a', 'a < b', 'a.b[0]', 'a[0]', 'a[b = 1]', 'a[]', '*.a', '**.a', 'a.*', 'a.b.%', '$string(a, true)', '$string()', '$number()', '$number(a, b)', '$uppercase()', '$lowercase(a, b)', '$fromMillis(a, "[Y]")', '$fromMillis(a, undefined, "+0100")', '$fromMillis()', '$type()', '$type(a, b)', 'a + b[0]', 'a.(b * 2)', 'a.{ "x": $ }',
     '$x := 1', '($a := 1; $a)', '(a; b)', '{"a": 1, "a": 2}', '{a: 1}', '{"__proto__": 1}', '{"_jsonata_lambda": 1}', '$foo', '$foo.a', 'a.$', 'a.$.b',
     '[1..3]', '$lookup(a)', '$exists(a, b)', '$exists()', 'a ~> $uppercase()', 'a in b', 'a in [b]', 'a in "x"', '$$.a[0]', 'a{b: c}', 'a^(b)',
     'a.b.(c)', '"x" & a.b[0]', '{"k": a.b[0]}', '$lookup(a, "k").b[0]', 'a @ $x', 'a # $i',
@@ -639,6 +687,28 @@ describe('fast expressions: differential against JSONata', () => {
       const out = h(ex.response.body, { input: ex.input, status: ex.response.status, headers: ex.response.headers ?? {} });
       expect(out).not.toBe(BAIL);
       expect(out).toEqual(ex.output);
+    }
+  });
+
+  it('(c) the Stripe sync stream mappings ($type, $fromMillis, `*`) take the fast path on their recorded records', async () => {
+    const stripe = reg.connectors.get('stripe')!;
+    for (const name of ['charges', 'payment_intents']) {
+      const st = stripe.streams.get(name)!;
+      const mapping = st.mapping!;
+      expect(mapping.fast, name).toBe(true);
+      const f = tryCompileFast(jsonata(mapping.source).ast())!;
+      let answered = 0;
+      for (const ex of st.examples) {
+        const found = toPlain(await jsonata(st.records.source).evaluate(ex.response.body, { status: ex.response.status, headers: ex.response.headers ?? {} }));
+        for (const r of Array.isArray(found) ? found : found === undefined ? [] : [found]) {
+          const out = f(r, undefined);
+          expect(out).not.toBe(BAIL);
+          expect(out).toEqual(toPlain(await jsonata(mapping.source).evaluate(r)));
+          expect(typeof (out as { created_at?: unknown }).created_at).toBe('string');
+          answered++;
+        }
+      }
+      expect(answered, name).toBeGreaterThan(0);
     }
   });
 
