@@ -8,12 +8,11 @@
 // is one: CodeMirror's styles must carry the nonce), no request to another origin.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Page } from 'playwright-core';
-import { skipBrowser, startStudio, watchedPage, signInAndOpen, screenshotsAndScan, seriousViolations, type Studio } from './browser-harness.ts';
+import { startStudio, watchedPage, signInAndOpen, screenshotsAndScan, seriousViolations, type Studio } from './browser-harness.ts';
 
 let studio: Studio;
 
 beforeAll(async () => {
-  if (skipBrowser) return;
   studio = await startStudio();
 }, 120_000);
 
@@ -42,7 +41,7 @@ async function underlinedLines(page: Page): Promise<number[]> {
   });
 }
 
-describe.skipIf(skipBrowser)('studio in Chromium: API access', () => {
+describe('studio in Chromium: API access', () => {
   it('creates an API key shown once (gone after a reload) that works, copies it, and revokes it', async () => {
     const { page, context, consoleErrors, foreign } = await watchedPage(studio, 1280, ['clipboard-read', 'clipboard-write']);
     await signInAndOpen(studio, page, 'API access');
@@ -197,7 +196,7 @@ capabilities:
     response: '{ "message_id": id, "status": "sent" }'
 `;
 
-describe.skipIf(skipBrowser)('studio in Chromium: manifest playground', () => {
+describe('studio in Chromium: manifest playground', () => {
   it('marks a broken manifest at the lines the validator names, previews a valid one and its credential form', async () => {
     const { page, context, consoleErrors, foreign } = await watchedPage(studio, 1280);
     const posts: string[] = [];

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { PROJECT_ROOT } from '../../runtime/config/paths.ts';
 import { startAuthServer, startProviderApi, acmeConnectorsDir, OAUTH_ENV, type AuthServer, type ProviderApi } from '../oauth/helpers.ts';
-import { ARTIFACTS, skipBrowser, startStudio, watchedPage, seriousViolations, type Studio } from './browser-harness.ts';
+import { ARTIFACTS, startStudio, watchedPage, seriousViolations, type Studio } from './browser-harness.ts';
 
 const BOT_TOKEN = 'xoxb-1234567890-' + 'Br0wserT0ken'.repeat(2);
 
@@ -32,7 +32,6 @@ function freePort(): Promise<number> {
 }
 
 beforeAll(async () => {
-  if (skipBrowser) return;
   auth = await startAuthServer();
   providerApi = await startProviderApi(auth);
   const connectors = acmeConnectorsDir(auth, providerApi);
@@ -61,7 +60,7 @@ async function signIn(page: import('playwright-core').Page): Promise<void> {
   await page.getByRole('heading', { level: 1, name: 'Integrations' }).waitFor();
 }
 
-describe.skipIf(skipBrowser)('studio in Chromium: OAuth connect and stored credentials', () => {
+describe('studio in Chromium: OAuth connect and stored credentials', () => {
   it('Connect goes through the authorization server and back to the studio, where the card turns green', async () => {
     const { page, consoleErrors, foreign } = await watchedPage(studio, 1280);
     await signIn(page);

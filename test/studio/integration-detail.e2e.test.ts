@@ -11,7 +11,7 @@ import { connectorsDirWith } from '../helpers/platform.ts';
 import { crmWithStreams } from '../helpers/connector.ts';
 import { startServer } from '../helpers/http.ts';
 import { until } from '../helpers/processes.ts';
-import { screenshotsAndScan, seriousViolations, signInAndOpen, skipBrowser, startStudio, watchedPage, type Studio } from './browser-harness.ts';
+import { screenshotsAndScan, seriousViolations, signInAndOpen, startStudio, watchedPage, type Studio } from './browser-harness.ts';
 
 const MANIFEST = `${crmWithStreams({ name: 'loop_crm', displayName: 'Loopback CRM' })}  contacts:
     model: contact
@@ -40,7 +40,6 @@ interface Run {
 }
 
 beforeAll(async () => {
-  if (skipBrowser) return;
   provider = await startServer((r) => {
     const u = new URL(r.url, 'http://x');
     if (r.method === 'POST' && u.pathname === '/contacts') return { status: 201, body: { id: 'c-new-1' } };
@@ -59,7 +58,7 @@ afterAll(async () => {
   await provider?.close();
 });
 
-describe.skipIf(skipBrowser)('studio in Chromium: Integration detail', () => {
+describe('studio in Chromium: Integration detail', () => {
   it('opens an integration from its card, shows its facts and deliveries, syncs now and lists the records', async () => {
     const { page, consoleErrors, foreign } = await watchedPage(studio, 1280);
     await signInAndOpen(studio, page, 'Integrations');

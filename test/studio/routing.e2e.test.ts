@@ -7,7 +7,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { startSpecServer, type SpecServer } from '../contract/spec-server.ts';
 import { until } from '../helpers/processes.ts';
-import { screenshotsAndScan, seriousViolations, signInAndOpen, skipBrowser, startStudio, watchedPage, type Studio } from './browser-harness.ts';
+import { screenshotsAndScan, seriousViolations, signInAndOpen, startStudio, watchedPage, type Studio } from './browser-harness.ts';
 
 const GOOD_SID = 'AC' + '0123456789abcdef'.repeat(2);
 
@@ -22,7 +22,6 @@ interface Rule {
 }
 
 beforeAll(async () => {
-  if (skipBrowser) return;
   spec = await startSpecServer('twilio');
   studio = await startStudio({ PLUGBOARD_BASE_URL_TWILIO: spec.baseUrlFor('https://api.twilio.com') });
   const created = await studio.api<{ id: string }>('POST', '/integrations', { provider: 'twilio', credentials: { account_sid: GOOD_SID, auth_token: 'f'.repeat(32), from_number: '+15005550006' } });
@@ -36,7 +35,7 @@ afterAll(async () => {
   await spec?.close();
 });
 
-describe.skipIf(skipBrowser)('studio in Chromium: Routing', () => {
+describe('studio in Chromium: Routing', () => {
   it('creates a rule for a configured integration and shows which integration would be chosen now; reorders with the keyboard', async () => {
     const { page, consoleErrors, foreign } = await watchedPage(studio, 1280);
     await signInAndOpen(studio, page, 'Routing');

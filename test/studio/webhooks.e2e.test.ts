@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { ARTIFACTS, screenshotsAndScan, seriousViolations, signInAndOpen, skipBrowser, startStudio, watchedPage, type Studio } from './browser-harness.ts';
+import { ARTIFACTS, screenshotsAndScan, seriousViolations, signInAndOpen, startStudio, watchedPage, type Studio } from './browser-harness.ts';
 
 interface Received {
   webhookId: string;
@@ -61,7 +61,6 @@ let studio: Studio;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 
 beforeAll(async () => {
-  if (skipBrowser) return;
   receiver = await startReceiver();
   studio = await startStudio({ PLUGBOARD_ALLOW_PRIVATE_WEBHOOKS: '1' });
 }, 120_000);
@@ -71,7 +70,7 @@ afterAll(async () => {
   receiver?.close();
 });
 
-describe.skipIf(skipBrowser)('studio in Chromium: Webhooks', () => {
+describe('studio in Chromium: Webhooks', () => {
   it('creates a subscription, copies its secret once, sends a test event the receiver verifies, and sees it delivered in the log', async () => {
     const { page, consoleErrors, foreign } = await watchedPage(studio, 1280, ['clipboard-read', 'clipboard-write']);
     await signInAndOpen(studio, page, 'Webhooks');
