@@ -215,6 +215,7 @@ export async function createApp(platform: Platform, options: AppOptions = {}): P
     if (sendBodyError(err, req, res, FORM_ENDPOINTS.map((p) => `${API_BASE}${p}`))) return;
     // Every 500 is a bug: logged at error level with the error (type, message, stack).
     (req.log ?? platform.logger).error({ err }, 'unhandled error');
+    (res as { err?: unknown }).err = err;
     return res.status(500).json(fail('Internal server error.'));
   });
   return app;

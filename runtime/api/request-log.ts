@@ -35,7 +35,8 @@ export function requestLog(app: Express, logger: Logger, ignore: (path: string) 
       const line = () => ({ requestId: req.id, req: { method: req.method, path }, res: { statusCode: res.statusCode }, responseTime: Date.now() - started });
       res.on('finish', () => {
         // A 500 is a bug wherever it was answered: its request line is logged at error level.
-        if (res.statusCode === 500) logger.error(line(), 'request errored');
+        // With the error the app's error handler left on res.err (as pino-http read it), else a generic one.
+        if (res.statusCode === 500) logger.error({ ...line(), err: (res as { err?: unknown }).err ?? new Error('failed with status code 500') }, 'request errored');
         else logger.info(line(), 'request completed');
       });
       // The client went away before the answer was written (the work it asked for may still run).
