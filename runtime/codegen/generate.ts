@@ -3,7 +3,7 @@
 // regenerating leaves no diff.
 import fs from 'node:fs';
 import path from 'node:path';
-import { compile, type JSONSchema } from 'json-schema-to-typescript';
+import type { JSONSchema } from 'json-schema-to-typescript';
 import type { Connector } from '../manifest/connector.ts';
 import type { CapabilitySchema } from '../manifest/capability-schemas.ts';
 import { models as loadModels, type Model } from '../manifest/models.ts';
@@ -36,6 +36,8 @@ function foldTitles(node: unknown, isRoot: boolean): unknown {
 async function toTs(schema: unknown, name: string): Promise<string> {
   const clean = foldTitles(JSON.parse(JSON.stringify(schema)), true) as JSONSchema;
   delete (clean as Record<string, unknown>)['$schema'];
+  // Loaded on use: `generate` needs it, `serve` (which bundles this module) does not.
+  const { compile } = await import('json-schema-to-typescript');
   return compile(clean, name, { bannerComment: '', additionalProperties: false, strictIndexSignatures: true, format: true, unknownAny: true });
 }
 

@@ -1,7 +1,7 @@
 // What the MCP server answers: tool results (structured content plus the same JSON as text), tool
 // errors in the Plugboard error envelope, and JSON-RPC errors with a Plugboard code in `data`.
 import type { Response } from 'express';
-import { McpError, ErrorCode, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { PlugboardError } from '../errors/plugboard-error.ts';
 import { fail } from '../api/envelope.ts';
 
@@ -11,10 +11,11 @@ export const RPC = {
   insufficientScope: -32003,
   rateLimited: -32029,
   methodNotAllowed: -32000,
-  parse: ErrorCode.ParseError,
-  invalidRequest: ErrorCode.InvalidRequest,
-  invalidParams: ErrorCode.InvalidParams,
-  internal: ErrorCode.InternalError,
+  // JSON-RPC 2.0's own codes (the SDK's ErrorCode values; written out so this file loads without it).
+  parse: -32700,
+  invalidRequest: -32600,
+  invalidParams: -32602,
+  internal: -32603,
 } as const;
 
 /** A tool's answer: the body as structured content and as JSON text (for clients without structured content). */
@@ -30,15 +31,6 @@ export function errorResult(err: PlugboardError): CallToolResult {
   const body: Record<string, unknown> = fail(err.message, err.errors, err.code ?? err.kind);
   if (err.retryAfter !== undefined) body['retry_after'] = Math.max(1, Math.ceil(err.retryAfter));
   return toolResult(body, true);
-}
-
-/** The JSON-RPC error of a call the key's scopes do not allow (DESIGN §10: names insufficient_scope). */
-export function insufficientScope(scope: string): McpError {
-  return new McpError(RPC.insufficientScope, `insufficient_scope: this API key lacks the "${scope}" scope.`, { code: 'insufficient_scope', required_scope: scope });
-}
-
-export function unknownTool(name: string): McpError {
-  return new McpError(RPC.invalidParams, `Unknown tool "${name}".`, { code: 'unknown_tool' });
 }
 
 /** A JSON-RPC error answered at the HTTP level (before or instead of the MCP server): id null. */

@@ -4,12 +4,12 @@
 // budget per HTTP request. Everything a client gets wrong is a JSON-RPC error, never a 500.
 import express, { type Request, type Response, type NextFunction, type Router } from 'express';
 import cors from 'cors';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Platform } from '../platform/platform.ts';
 import type { Principal } from '../access/api-keys.ts';
 import { authenticatePresented, presentedKey } from '../api/authentication.ts';
 import { MAX_JSON_DEPTH, tooDeepField } from '../api/request-input.ts';
 import { buildMcpServer, type McpContext } from './server.ts';
+import { loadMcpSdk } from './sdk.ts';
 import { readTools } from './read-tools.ts';
 import { RPC, sendRpcError } from './results.ts';
 
@@ -104,13 +104,14 @@ export function mcpRoutes(platform: Platform, definition: Record<string, any>): 
   }
   router.post(MCP_PATH, authenticate(platform), express.json({ limit: MAX_BODY, strict: false }), checkMessage, async (req: Request, res: Response) => {
     const ctx: McpContext = { platform, principal: req.principal!, requestId: String(req.id), readTools: tools, version };
-    const server = buildMcpServer(ctx);
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-    res.on('close', () => {
-      void transport.close();
-      void server.close();
-    });
     try {
+      const sdk = await loadMcpSdk();
+      const server = buildMcpServer(ctx, sdk);
+      const transport = new sdk.StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+      res.on('close', () => {
+        void transport.close();
+        void server.close();
+      });
       await server.connect(transport);
       await transport.handleRequest(req, res, req.body);
     } catch (err) {

@@ -1,15 +1,15 @@
 // The MCP server of one authenticated request (stateless: built per HTTP request, so any API process
 // can answer any request). Tools by scope: `write` sees one tool per capability the tenant can run,
 // `read` the list tools; a call without the scope is a JSON-RPC error naming insufficient_scope.
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
-import { CallToolRequestSchema, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { McpSdk } from './sdk.ts';
 import type { Platform } from '../platform/platform.ts';
 import type { Principal } from '../access/api-keys.ts';
 import { hasScope } from '../api/authentication.ts';
 import { capabilityTools, runCapability, META } from './capability-tools.ts';
 import { readTools, runReadTool } from './read-tools.ts';
-import { insufficientScope, unknownTool, RPC } from './results.ts';
+import { RPC } from './results.ts';
 
 const INSTRUCTIONS = [
   "Plugboard runs standard capabilities (send_sms, send_email, create_contact, ...) through this tenant's connected providers, with its routing rules and fallback.",
@@ -26,13 +26,14 @@ export interface McpContext {
   version: string;
 }
 
-/** The SDK's validator (elicitation only, unused here), made once: each request builds a server. */
-const validator = new AjvJsonSchemaValidator();
-
-export function buildMcpServer(ctx: McpContext): McpServer {
+export function buildMcpServer(ctx: McpContext, sdk: McpSdk): McpServer {
   const { platform, principal } = ctx;
+  const { McpError, CallToolRequestSchema, ListToolsRequestSchema } = sdk;
   const tenantId = principal.tenantId;
-  const mcp = new McpServer({ name: 'plugboard', title: 'Plugboard', version: ctx.version }, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS, jsonSchemaValidator: validator });
+  const mcp = new sdk.McpServer({ name: 'plugboard', title: 'Plugboard', version: ctx.version }, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS, jsonSchemaValidator: sdk.validator });
+  /** The JSON-RPC error of a call the key's scopes do not allow (DESIGN §10: names insufficient_scope). */
+  const insufficientScope = (scope: string) => new McpError(RPC.insufficientScope, `insufficient_scope: this API key lacks the "${scope}" scope.`, { code: 'insufficient_scope', required_scope: scope });
+  const unknownTool = (name: string) => new McpError(RPC.invalidParams, `Unknown tool "${name}".`, { code: 'unknown_tool' });
 
   mcp.server.setRequestHandler(ListToolsRequestSchema, async () => {
     try {

@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 // swagger2openapi ships no types; its shape is declared in ./swagger2openapi.d.ts.
-import swagger2openapi from 'swagger2openapi';
+
 import { PlugboardError } from '../../errors/plugboard-error.ts';
 import { bundleFileRefs, checkLocalRefs } from './spec-refs.ts';
 
@@ -137,6 +137,8 @@ export function applyFixups(doc: AnyObj): string[] {
  */
 export async function convertSwagger2(doc: AnyObj): Promise<AnyObj> {
   const original = structuredClone(doc);
+  // Loaded on use: contract runs need it, `serve` (which bundles this module) does not.
+  const { default: swagger2openapi } = await import('swagger2openapi');
   const { openapi } = await swagger2openapi.convertObj(doc, { patch: true, warnOnly: true, resolveInternal: false });
   for (const [p, item] of Object.entries<AnyObj>(openapi.paths ?? {})) {
     for (const [method, op] of Object.entries<AnyObj>(item)) {
