@@ -52,8 +52,8 @@ function join(values: unknown[]): string {
   return '' + acc;
 }
 
-/** Renders the pieces against `context` as Handlebars would. */
-export function renderSimple(parts: readonly SimplePart[], context: any): string {
+/** The pieces with each path replaced by `read(path)` ('' for null and undefined), joined; EXOTIC if a read is. */
+function renderParts(parts: readonly SimplePart[], read: (path: readonly string[]) => unknown): string | typeof EXOTIC {
   const values: unknown[] = new Array(parts.length);
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!;
@@ -61,12 +61,20 @@ export function renderSimple(parts: readonly SimplePart[], context: any): string
       values[i] = part;
       continue;
     }
-    let v: any = context !== null && context !== undefined ? own(context, part[0]!) : context;
-    for (let j = 1; j < part.length && v !== null && v !== undefined; j++) v = own(v, part[j]!);
-    if (typeof v === 'function') v = v.call(context);
+    const v = read(part);
+    if (v === EXOTIC) return EXOTIC;
     values[i] = v !== null && v !== undefined ? v : '';
   }
   return join(values);
+}
+
+/** Renders the pieces against `context` as Handlebars would. */
+export function renderSimple(parts: readonly SimplePart[], context: any): string {
+  return renderParts(parts, (part) => {
+    let v: any = context !== null && context !== undefined ? own(context, part[0]!) : context;
+    for (let j = 1; j < part.length && v !== null && v !== undefined; j++) v = own(v, part[j]!);
+    return typeof v === 'function' ? v.call(context) : v;
+  }) as string;
 }
 
 const ARRAY_INDEX = /^(?:0|[1-9]\d*)$/;
@@ -115,16 +123,7 @@ function encodedPath(context: any, path: readonly string[]): unknown {
 
 /** renderSimple(parts, encodeLeaves(context)), reading only the paths the template names. */
 export function renderSimpleEncoded(parts: readonly SimplePart[], context: any): string {
-  const values: unknown[] = new Array(parts.length);
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i]!;
-    if (typeof part === 'string') {
-      values[i] = part;
-      continue;
-    }
-    const v = context !== null && context !== undefined && typeof context === 'object' ? encodedPath(context, part) : EXOTIC;
-    if (v === EXOTIC) return renderSimple(parts, encodeLeaves(context));
-    values[i] = v !== null && v !== undefined ? v : '';
-  }
-  return join(values);
+  const readable = context !== null && context !== undefined && typeof context === 'object';
+  const out = renderParts(parts, (part) => (readable ? encodedPath(context, part) : EXOTIC));
+  return out === EXOTIC ? renderSimple(parts, encodeLeaves(context)) : out;
 }
