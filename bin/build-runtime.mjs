@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Bundles the runtime (runtime/cli/main.ts and every runtime file it imports) into one ES module,
 // dist/plugboard.mjs, so bin/plugboard starts compiled JavaScript instead of transpiling TypeScript
-// with tsx at every start. Packages stay external: resolved from node_modules at run time, as before.
+// with tsx at every start. The packages a start loads are bundled too (resolving and wrapping ~400
+// CommonJS files from node_modules one by one cost about half of a cold start); those that cannot or
+// should not be (native addons, worker-thread transports, packages loaded only by some commands) stay
+// external and resolve from node_modules at run time (KEEP_EXTERNAL).
 // Run by `npm ci` (prepare), `npm run build` / `npm run build:runtime` and the tests' global setup.
 //   node bin/build-runtime.mjs             build
 //   node bin/build-runtime.mjs --if-stale  build only when a file under runtime/ or generated/ is
@@ -43,6 +46,17 @@ export function runtimeBundleIsStale() {
  * place, so a process starting meanwhile never reads half a bundle, and dated when the build began,
  * so a source saved during the build leaves the bundle stale rather than silently older.
  */
+/**
+ * Packages left out of the bundle: native addons (better-sqlite3), pino (its transports run in worker
+ * threads that load files by path), packages imported lazily by one command or route (MongoDB, the MCP
+ * SDK, code generation, spec conversion) so a start never parses them, and optional peers.
+ */
+const KEEP_EXTERNAL = [
+  'better-sqlite3', 'pino', 'pino-pretty', 'thread-stream', 'pg-native',
+  'mongodb', '@agendajs/mongo-backend', '@modelcontextprotocol/sdk', 'json-schema-to-typescript', 'swagger2openapi',
+  'playwright-core', 'esbuild', 'vite', 'typescript', 'prettier',
+];
+
 export async function buildRuntime() {
   const began = new Date();
   const result = await build({
@@ -52,7 +66,9 @@ export async function buildRuntime() {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    packages: 'external',
+    external: KEEP_EXTERNAL,
+    // Bundled CommonJS packages call require() for Node's modules and for the external packages.
+    banner: { js: "import { createRequire as __plugboardCreateRequire } from 'node:module'; const require = __plugboardCreateRequire(import.meta.url);" },
     // Class and function names as written (errors set `name` from `new.target.name`).
     keepNames: true,
     sourcemap: 'linked',

@@ -10,6 +10,7 @@ import cors from 'cors';
 import { parse as parseYaml } from 'yaml';
 import addFormatsModule from 'ajv-formats';
 import { SCHEMAS_DIR } from '../config/paths.ts';
+import { yamlDocumentCache } from '../manifest/manifest-cache.ts';
 import type { Platform } from '../platform/platform.ts';
 import type { Principal } from '../access/api-keys.ts';
 import { sendError } from './error-response.ts';
@@ -47,7 +48,13 @@ function matched(c: Context, req: Request): Context {
 }
 
 export function loadOpenApiDocument(): Record<string, any> {
-  return parseYaml(fs.readFileSync(path.join(SCHEMAS_DIR, 'openapi.yaml'), 'utf8')) as Record<string, any>;
+  const text = fs.readFileSync(path.join(SCHEMAS_DIR, 'openapi.yaml'), 'utf8');
+  const cache = yamlDocumentCache('openapi');
+  const hit = cache.get(text);
+  if (hit) return hit;
+  const doc = parseYaml(text) as Record<string, any>;
+  cache.put(text, doc);
+  return doc;
 }
 
 export interface AppOptions {

@@ -22,3 +22,5 @@ export const CAPABILITY_SCHEMAS_DIR = path.join(SCHEMAS_DIR, 'capabilities');
 export const MANIFEST_SCHEMA_FILE = path.join(SCHEMAS_DIR, 'manifest.schema.json');
 export const DEFAULT_CONNECTORS_DIR = path.join(PROJECT_ROOT, 'connectors');
 export const GENERATED_DIR = path.join(PROJECT_ROOT, 'generated');
+/** Caches the runtime rebuilds at will (node_modules/.cache, the convention of build tools: `npm ci` empties it). */
+export const CACHE_DIR = path.join(PROJECT_ROOT, 'node_modules', '.cache', 'plugboard');

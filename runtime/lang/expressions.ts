@@ -128,5 +128,21 @@ export function compileExpression(source: string): CompiledExpression {
   };
 }
 
+/**
+ * An expression already known to compile (its manifest loaded without a problem before: the cache of
+ * valid manifests): parsed on first use instead of at start.
+ */
+export function deferredExpression(source: string): CompiledExpression {
+  let compiled: CompiledExpression | undefined;
+  const get = () => (compiled ??= compileExpression(source));
+  return {
+    source,
+    get refs() { return get().refs; },
+    get calls() { return get().calls; },
+    get fast() { return get().fast; },
+    evaluate: (data, bindings) => get().evaluate(data, bindings),
+  };
+}
+
 /** JSONata returns sequences (arrays with extra flags) and may leave undefined members; normalised to plain JSON values (fast-values.ts). */
 export { toPlain };

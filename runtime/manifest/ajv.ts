@@ -36,13 +36,29 @@ export interface SchemaCompiler {
  * checked against the draft 2020-12 meta-schema by the shared instance, which compiles that once.
  */
 export function connectorAjv(): SchemaCompiler {
-  const own = createAjv({ validateSchema: false });
+  let own: Ajv2020 | undefined; // created on the first compile: a connector may bring no schema to compile now
   return {
     compile(schema) {
       if (!ajv.validateSchema(schema)) throw new Error(`schema is invalid: ${ajv.errorsText(ajv.errors)}`);
-      return own.compile(schema);
+      return (own ??= createAjv({ validateSchema: false })).compile(schema);
     },
   };
+}
+
+/**
+ * A validator compiled on its first call (compiling costs far more than validating, and a start need
+ * not compile what no request uses). Reads like Ajv's: `errors` holds the last call's errors.
+ */
+export function lazyValidator(compile: () => ValidateFunction): ValidateFunction {
+  let compiled: ValidateFunction | undefined;
+  const validate = ((data: unknown) => {
+    compiled ??= compile();
+    const ok = compiled(data);
+    validate.errors = compiled.errors;
+    return ok;
+  }) as ValidateFunction;
+  validate.errors = null;
+  return validate;
 }
 
 export type { ErrorObject, ValidateFunction };

@@ -1,7 +1,7 @@
 // Standard capabilities: schemas/capabilities/<name>.json, each {input, output} JSON Schema.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ajv, connectorAjv, type SchemaCompiler, type ValidateFunction } from './ajv.ts';
+import { ajv, connectorAjv, lazyValidator, type SchemaCompiler, type ValidateFunction } from './ajv.ts';
 import { customSchemaProblems } from './custom-schema.ts';
 import type { PathSegment } from './source-map.ts';
 import { CAPABILITY_SCHEMAS_DIR } from '../config/paths.ts';
@@ -46,8 +46,8 @@ export function loadCapabilitySchemas(dir = CAPABILITY_SCHEMAS_DIR): Map<string,
       description: raw.description ?? '',
       input: raw.input,
       output: raw.output,
-      validateInput: ajv.compile(raw.input),
-      validateOutput: ajv.compile(raw.output),
+      validateInput: lazyValidator(() => ajv.compile(raw.input)),
+      validateOutput: lazyValidator(() => ajv.compile(raw.output)),
     });
   }
   cache.set(dir, out);

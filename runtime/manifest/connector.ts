@@ -3,10 +3,10 @@
 // JSONata syntax, examples that match their capability schema).
 import type { Manifest, RequestSpec, ErrorsSpec, ExampleSpec, AuthSpec, CredentialField, RetrySpec, RateLimitSpec } from './types.ts';
 import type { ManifestIssue, SourceMap, PathSegment } from './source-map.ts';
-import { connectorAjv, type ValidateFunction } from './ajv.ts';
+import { connectorAjv, lazyValidator, type ValidateFunction } from './ajv.ts';
 import { loadCapabilitySchemas, capabilitySchemaOf, type CapabilitySchema, type JsonSchema } from './capability-schemas.ts';
 import { compileTemplate, TemplateSyntaxError, TEMPLATE_ROOTS, TEMPLATE_HELPERS, type CompiledTemplate, type TemplateRoot } from '../lang/templates.ts';
-import { compileExpression, ExpressionSyntaxError, KNOWN_FUNCTIONS, type CompiledExpression } from '../lang/expressions.ts';
+import { compileExpression, deferredExpression, ExpressionSyntaxError, KNOWN_FUNCTIONS, type CompiledExpression } from '../lang/expressions.ts';
 import { didYouMean } from './suggest.ts';
 import type { CompiledRequest } from './compiled-request.ts';
 import { smtpIssues } from './smtp.ts';
@@ -104,6 +104,7 @@ interface Ctx {
   issues: ManifestIssue[];
   credentials: Record<string, CredentialField>;
   authType: string;
+  checked: boolean; // see compileConnector
 }
 
 /** Where inside a template or expression a problem is: 0-based line and column of its source. */
@@ -166,6 +167,7 @@ function template(ctx: Ctx, source: string, segs: PathSegment[], scope: Place): 
 }
 
 function expression(ctx: Ctx, source: string, segs: PathSegment[], scope: Place | 'response'): CompiledExpression {
+  if (ctx.checked) return deferredExpression(source); // compiled and checked when this text last loaded
   try {
     const e = compileExpression(source);
     if (scope !== 'response') {
@@ -241,8 +243,10 @@ function checkExamples(ctx: Ctx, examples: ExampleSpec[], schema: CapabilitySche
   });
 }
 
-export function compileConnector(manifest: Manifest, where: { file: string; map: SourceMap }): { connector: Connector; issues: ManifestIssue[] } {
-  const ctx: Ctx = { ...where, issues: [], credentials: manifest.credential_schema, authType: manifest.auth.type };
+/** `where.checked`: this text loaded without a problem before (manifest-cache.ts): the examples go
+ *  unchecked, and the credentials schema and the JSONata expressions compile on first use. */
+export function compileConnector(manifest: Manifest, where: { file: string; map: SourceMap; checked?: boolean }): { connector: Connector; issues: ManifestIssue[] } {
+  const ctx: Ctx = { file: where.file, map: where.map, issues: [], credentials: manifest.credential_schema, authType: manifest.auth.type, checked: where.checked ?? false };
   const capabilitySchemas = loadCapabilitySchemas();
   // The schemas this manifest brings compile into an Ajv of its own, discarded with the connector.
   const own = connectorAjv();
@@ -311,7 +315,7 @@ export function compileConnector(manifest: Manifest, where: { file: string; map:
       timeoutMs: spec.timeout_ms ?? manifest.timeout_ms ?? DEFAULT_TIMEOUT_MS,
       examples: spec.examples ?? [],
     });
-    checkExamples(ctx, spec.examples ?? [], schema, [...segs, 'examples'], manifest.auth.type);
+    if (!ctx.checked) checkExamples(ctx, spec.examples ?? [], schema, [...segs, 'examples'], manifest.auth.type);
   }
 
   const verify = manifest.verify
@@ -365,7 +369,7 @@ export function compileConnector(manifest: Manifest, where: { file: string; map:
     auth: { spec: manifest.auth, templates: authTemplates, ...(authConnection ? { connection: authConnection } : {}) },
     credentialSchema: manifest.credential_schema,
     credentialsJsonSchema: credsSchema,
-    validateCredentials: own.compile(credsSchema),
+    validateCredentials: ctx.checked ? lazyValidator(() => own.compile(credsSchema)) : own.compile(credsSchema),
     sensitiveFields: Object.entries(manifest.credential_schema).filter(([, f]) => f.sensitive).map(([k]) => k),
     baseUrl: baseUrlTemplate ? undefined : manifest.base_url,
     ...(baseUrlTemplate ? { baseUrlTemplate } : {}),

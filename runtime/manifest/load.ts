@@ -2,12 +2,13 @@
 // Every problem of a file is reported at once, each with file, line, column, JSON path and rule.
 import fs from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument, visit, isMap, isSeq, isScalar, isPair, type Document, type Node as YamlNode } from 'yaml';
+import { visit } from 'yaml';
 import { createAjv, type ErrorObject, type ValidateFunction } from './ajv.ts';
 import { didYouMean } from './suggest.ts';
 import { MANIFEST_SCHEMA_FILE } from '../config/paths.ts';
 import type { Manifest } from './types.ts';
-import { SourceMap, type ManifestIssue } from './source-map.ts';
+import { SourceMap, parseManifestYaml, type ManifestIssue } from './source-map.ts';
+import { manifestCache, type ManifestCache } from './manifest-cache.ts';
 export { formatIssue, type ManifestIssue } from './source-map.ts';
 import { compileConnector, type Connector } from './connector.ts';
 
@@ -124,9 +125,9 @@ export interface LoadResult {
   map?: SourceMap;
 }
 
-export function loadManifestText(text: string, file: string, opts: { expectedName?: string } = {}): LoadResult {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+/** The data of a manifest text, or its YAML problems (each at its line). */
+function parseManifest(text: string, file: string): { data: unknown; map: SourceMap } | { issues: ManifestIssue[] } {
+  const { doc, lines } = parseManifestYaml(text);
   if (doc.errors.length) {
     const issues: ManifestIssue[] = [];
     for (const e of doc.errors) {
@@ -139,39 +140,59 @@ export function loadManifestText(text: string, file: string, opts: { expectedNam
     }
     return { issues };
   }
-  const map = new SourceMap(doc, lines, text);
-  let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: 100 });
+    return { data: doc.toJS({ maxAliasCount: 100 }), map: new SourceMap(text, { doc, lines }) };
   } catch (err) {
     // Unresolved aliases and alias bombs surface here, not in doc.errors.
     let pos = { line: 1, column: 1 };
     visit(doc, { Alias: (_k, n) => { if (n.range && pos.line === 1) { const lp = lines.linePos(n.range[0]); pos = { line: lp.line, column: lp.col }; } } });
     return { issues: [{ file, ...pos, path: '', message: `YAML: ${(err as Error).message}`, rule: 'yaml' }] };
   }
-  if (!data || typeof data !== 'object' || Array.isArray(data)) {
-    return { issues: [{ file, line: 1, column: 1, path: '', message: 'a manifest must be a YAML mapping', rule: 'type' }] };
-  }
-  const validateManifestSchema = manifestSchemaValidator();
-  if (!validateManifestSchema(data)) {
-    // Report the semantic problems of the parts that are well-formed too ("every error at once");
-    // a part too broken to check simply contributes nothing beyond its schema errors.
-    const issues = schemaIssues(validateManifestSchema.errors ?? [], file, map);
-    try {
-      const semantic = compileConnector(data as Manifest, { file, map }).issues;
-      const seen = new Set(issues.map((i) => i.path));
-      issues.push(...semantic.filter((i) => ![...seen].some((p) => i.path === p || i.path.startsWith(`${p}/`) || p.startsWith(`${i.path}/`))));
-    } catch {
-      /* shapes the schema already rejected */
+}
+
+/**
+ * `cache`: the cache of manifests that loaded without a problem (loadManifestFile passes it): on a hit
+ * the YAML parse and the manifest schema are skipped, and the semantic checks still run.
+ */
+export function loadManifestText(text: string, file: string, opts: { expectedName?: string; cache?: ManifestCache } = {}): LoadResult {
+  const cached = opts.cache?.get(text);
+  let data: unknown;
+  let map: SourceMap;
+  if (cached) {
+    data = cached;
+    map = new SourceMap(text); // parsed only if a semantic check has a problem to place
+  } else {
+    const parsed = parseManifest(text, file);
+    if ('issues' in parsed) return parsed;
+    ({ data, map } = parsed);
+    if (!data || typeof data !== 'object' || Array.isArray(data)) {
+      return { issues: [{ file, line: 1, column: 1, path: '', message: 'a manifest must be a YAML mapping', rule: 'type' }] };
     }
-    return { issues };
+    const validateManifestSchema = manifestSchemaValidator();
+    if (!validateManifestSchema(data)) {
+      // Report the semantic problems of the parts that are well-formed too ("every error at once");
+      // a part too broken to check simply contributes nothing beyond its schema errors.
+      const issues = schemaIssues(validateManifestSchema.errors ?? [], file, map);
+      try {
+        const semantic = compileConnector(data as Manifest, { file, map }).issues;
+        const seen = new Set(issues.map((i) => i.path));
+        issues.push(...semantic.filter((i) => ![...seen].some((p) => i.path === p || i.path.startsWith(`${p}/`) || p.startsWith(`${i.path}/`))));
+      } catch {
+        /* shapes the schema already rejected */
+      }
+      return { issues };
+    }
   }
+  // Cached before compiling: the data as parsed, whatever the compile does with it.
+  const pristine = cached || !opts.cache ? undefined : structuredClone(data);
   const manifest = data as Manifest;
-  const { connector, issues } = compileConnector(manifest, { file, map });
+  const { connector, issues } = compileConnector(manifest, { file, map, checked: Boolean(cached) });
   if (opts.expectedName && manifest.name !== opts.expectedName) {
     issues.push({ file, ...map.position(['name']), path: 'name', message: `name "${manifest.name}" must match the file name "${opts.expectedName}"`, rule: 'file_name' });
   }
-  return issues.length ? { manifest, issues } : { manifest, connector, issues, map };
+  if (issues.length) return { manifest, issues };
+  if (pristine) opts.cache!.put(text, pristine);
+  return { manifest, connector, issues, map };
 }
 
 export function loadManifestFile(file: string): LoadResult {
@@ -182,5 +203,5 @@ export function loadManifestFile(file: string): LoadResult {
     return { issues: [{ file, line: 1, column: 1, path: '', message: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, rule: 'io' }] };
   }
   const base = path.basename(file).replace(/\.ya?ml$/, '');
-  return loadManifestText(text, file, { expectedName: base });
+  return loadManifestText(text, file, { expectedName: base, cache: manifestCache() });
 }

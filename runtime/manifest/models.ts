@@ -3,7 +3,7 @@
 // model before it is stored; `modelErrors` says why one is not.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ajv, fieldErrors, type ErrorObject, type ValidateFunction } from './ajv.ts';
+import { ajv, fieldErrors, lazyValidator, type ErrorObject, type ValidateFunction } from './ajv.ts';
 import { SCHEMAS_DIR } from '../config/paths.ts';
 import { PlugboardError } from '../errors/plugboard-error.ts';
 
@@ -23,7 +23,7 @@ export interface Model {
 
 const cache = new Map<string, Map<string, Model>>();
 
-/** Loads (once per directory) and compiles every model schema; each must accept its own example. */
+/** Loads (once per directory) every model schema; each compiles on first use and must accept its own example. */
 export function models(dir = MODEL_SCHEMAS_DIR): Map<string, Model> {
   const hit = cache.get(dir);
   if (hit) return hit;
@@ -37,12 +37,16 @@ export function models(dir = MODEL_SCHEMAS_DIR): Map<string, Model> {
       throw new PlugboardError('config', `${where}: a model is an object schema that requires "id"`);
     }
     const id = typeof schema.$id === 'string' ? schema.$id : undefined;
-    // The Ajv instance is shared: reuse a schema another load of the same file already registered.
-    const validate = (id && ajv.getSchema(id)) || ajv.compile(schema);
-    const example = Array.isArray(schema.examples) ? schema.examples[0] : undefined;
-    if (example !== undefined && !validate(example)) {
-      throw new PlugboardError('config', `${where}: the example does not match the schema: ${formatErrors(validate.errors).join('; ')}`);
-    }
+    // Compiled on the first record validated (a start need not compile what no sync uses). The Ajv
+    // instance is shared: reuse a schema another load of the same file already registered.
+    const validate = lazyValidator(() => {
+      const compiled = (id && ajv.getSchema(id)) || ajv.compile(schema);
+      const example = Array.isArray(schema.examples) ? schema.examples[0] : undefined;
+      if (example !== undefined && !compiled(example)) {
+        throw new PlugboardError('config', `${where}: the example does not match the schema: ${formatErrors(compiled.errors).join('; ')}`);
+      }
+      return compiled;
+    });
     out.set(name, {
       name,
       title: typeof schema.title === 'string' ? schema.title : name,

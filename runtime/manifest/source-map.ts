@@ -1,5 +1,5 @@
 // Where a problem in a manifest is: file, line and column of a JSON path in the YAML source.
-import { isMap, isSeq, isScalar, isPair, type Document, type LineCounter, type Node as YamlNode } from 'yaml';
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, type Document, type Node as YamlNode } from 'yaml';
 
 export interface ManifestIssue {
   file: string;
@@ -18,13 +18,38 @@ export function formatIssue(i: ManifestIssue): string {
 
 export type PathSegment = string | number;
 
+/** A manifest's YAML document with source positions (the loader's parse, and SourceMap's when it has none). */
+export function parseManifestYaml(text: string): { doc: Document; lines: LineCounter } {
+  const lines = new LineCounter();
+  return { doc: parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true }), lines };
+}
+
 /** Finds line/column for a JSON path, falling back to the nearest existing ancestor. */
 export class SourceMap {
+  private parsed?: { doc: Document; lines: LineCounter };
+
+  /**
+   * `parsed`: the document the text was parsed into, with its line counter. Without it (a manifest
+   * read from the cache of valid manifests) the text is parsed on the first position asked for.
+   */
   constructor(
-    private readonly doc: Document,
-    private readonly lines: LineCounter,
     private readonly text: string,
-  ) {}
+    parsed?: { doc: Document; lines: LineCounter },
+  ) {
+    this.parsed = parsed;
+  }
+
+  private get doc(): Document {
+    return this.yaml().doc;
+  }
+
+  private get lines(): LineCounter {
+    return this.yaml().lines;
+  }
+
+  private yaml(): { doc: Document; lines: LineCounter } {
+    return (this.parsed ??= parseManifestYaml(this.text));
+  }
 
   /**
    * `inside`: a place inside the scalar at the path (a template or expression), as a 0-based line and

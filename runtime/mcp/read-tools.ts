@@ -4,7 +4,7 @@
 import type { Tool, CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Platform } from '../platform/platform.ts';
 import type { IntegrationStatus } from '../store/types.ts';
-import { ajv, fieldErrors, type ValidateFunction } from '../manifest/ajv.ts';
+import { ajv, fieldErrors, lazyValidator, type ValidateFunction } from '../manifest/ajv.ts';
 import { invalid } from '../errors/plugboard-error.ts';
 import { deliveryView } from '../api/handlers/operations.ts';
 import { errorResult, toolResult } from './results.ts';
@@ -48,7 +48,7 @@ export function readTools(definition: Record<string, any>): Map<string, ReadTool
   const make = (name: string, operationId: string, description: string, run: ReadTool['run']): [string, ReadTool] => {
     const inputSchema = queryArguments(definition, operationId);
     const tool: Tool = { name, title: description.split(':')[0], description, inputSchema, annotations: { readOnlyHint: true, openWorldHint: false } };
-    return [name, { tool, validate: ajv.compile(inputSchema), run }];
+    return [name, { tool, validate: lazyValidator(() => ajv.compile(inputSchema)), run }];
   };
   return new Map([
     make('list_integrations', 'listIntegrations', 'List integrations: the providers this tenant connected, with status (active, pending_verify, inactive, error), enabled capabilities and non-secret settings. Same as GET /api/v1/integrations.', (platform, tenantId, a, page) =>
