@@ -10,7 +10,7 @@ import { PROJECT_ROOT } from '../../runtime/config/paths.ts';
 
 describe('bin/plugboard: compiled or TypeScript', () => {
   let dir: string;
-  const run = () => execFileSync(path.join(dir, 'bin', 'plugboard'), ['x'], { encoding: 'utf8' }).trim();
+  const run = (args = ['x'], env: Record<string, string> = {}) => execFileSync(path.join(dir, 'bin', 'plugboard'), args, { encoding: 'utf8', env: { ...process.env, ...env } }).trim();
   const later = (file: string, s: number) => {
     const t = new Date(fs.statSync(path.join(dir, 'dist', 'plugboard.mjs')).mtimeMs + s * 1000);
     fs.utimesSync(file, t, t);
@@ -23,15 +23,26 @@ describe('bin/plugboard: compiled or TypeScript', () => {
     fs.copyFileSync(path.join(PROJECT_ROOT, 'bin', 'plugboard'), path.join(dir, 'bin', 'plugboard'));
     fs.chmodSync(path.join(dir, 'bin', 'plugboard'), 0o755);
     fs.symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-    fs.writeFileSync(path.join(dir, 'runtime', 'cli', 'main.ts'), "const from: string = 'typescript';\nconsole.log(from, process.argv.slice(2).join(' '));\n");
+    // Each names itself, its arguments and the heap ceiling node was given, if any.
+    const heap = "...process.execArgv.filter((a) => a.startsWith('--max-old-space-size'))";
+    fs.writeFileSync(path.join(dir, 'runtime', 'cli', 'main.ts'), `const from: string = 'typescript';\nconsole.log([from, ...process.argv.slice(2), ${heap}].join(' '));\n`);
     fs.writeFileSync(path.join(dir, 'generated', 'index.ts'), 'export {};\n');
-    fs.writeFileSync(path.join(dir, 'dist', 'plugboard.mjs'), "console.log('compiled', process.argv.slice(2).join(' '));\n");
+    fs.writeFileSync(path.join(dir, 'dist', 'plugboard.mjs'), `console.log(['compiled', ...process.argv.slice(2), ${heap}].join(' '));\n`);
     for (const f of ['runtime/cli/main.ts', 'generated/index.ts', 'runtime/cli', 'runtime', 'generated']) later(path.join(dir, f), -60);
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('runs the bundle when no source is newer, passing the arguments', () => {
     expect(run()).toBe('compiled x');
+  });
+
+  it('gives serve and worker a heap ceiling: 512 MB, PLUGBOARD_MAX_HEAP_MB, none for 0; a malformed value stops it', () => {
+    expect(run(['serve'])).toBe('compiled serve --max-old-space-size=512');
+    expect(run(['serve'], { PLUGBOARD_MAX_HEAP_MB: '2048' })).toBe('compiled serve --max-old-space-size=2048');
+    expect(run(['serve'], { PLUGBOARD_MAX_HEAP_MB: '0' })).toBe('compiled serve');
+    expect(run(['worker'])).toBe('compiled worker --max-old-space-size=512');
+    expect(run(['validate'])).toBe('compiled validate');
+    expect(() => run(['serve'], { PLUGBOARD_MAX_HEAP_MB: '512mb' })).toThrow(/PLUGBOARD_MAX_HEAP_MB must be a whole number of megabytes/);
   });
 
   it('runs the TypeScript once a file under runtime/ or generated/ is newer than the bundle', () => {
