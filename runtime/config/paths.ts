@@ -22,5 +22,9 @@ export const CAPABILITY_SCHEMAS_DIR = path.join(SCHEMAS_DIR, 'capabilities');
 export const MANIFEST_SCHEMA_FILE = path.join(SCHEMAS_DIR, 'manifest.schema.json');
 export const DEFAULT_CONNECTORS_DIR = path.join(PROJECT_ROOT, 'connectors');
 export const GENERATED_DIR = path.join(PROJECT_ROOT, 'generated');
-/** Caches the runtime rebuilds at will (node_modules/.cache, the convention of build tools: `npm ci` empties it). */
-export const CACHE_DIR = path.join(PROJECT_ROOT, 'node_modules', '.cache', 'plugboard');
+/**
+ * Caches the runtime rebuilds at will (the manifests that loaded, openapi.yaml parsed): PLUGBOARD_CACHE_DIR,
+ * by default node_modules/.cache/plugboard (the convention of build tools; `npm ci` empties it). Point
+ * it at a writable folder where node_modules is read-only; without a writable one every start parses all.
+ */
+export const CACHE_DIR = process.env.PLUGBOARD_CACHE_DIR ? path.resolve(process.env.PLUGBOARD_CACHE_DIR) : path.join(PROJECT_ROOT, 'node_modules', '.cache', 'plugboard');

@@ -68,4 +68,17 @@ describe('dist/plugboard.mjs', () => {
     const out = execFileSync(process.execPath, [bundle, 'validate'], { encoding: 'utf8', cwd: os.tmpdir(), env: { ...process.env, PLUGBOARD_CONNECTORS_DIR: path.join(PROJECT_ROOT, 'connectors') } });
     expect(out).toMatch(/manifest\(s\) valid/);
   });
+
+  it('caches the manifests that loaded in PLUGBOARD_CACHE_DIR, one entry each, and loads them from there next time', () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-cache-'));
+    try {
+      const env = { ...process.env, PLUGBOARD_CONNECTORS_DIR: path.join(PROJECT_ROOT, 'connectors'), PLUGBOARD_CACHE_DIR: cache };
+      const manifests = fs.readdirSync(path.join(PROJECT_ROOT, 'connectors')).filter((f) => f.endsWith('.yaml'));
+      const first = execFileSync(process.execPath, [bundle, 'validate'], { encoding: 'utf8', env });
+      expect(fs.readdirSync(path.join(cache, 'manifests')).filter((f) => f.endsWith('.json'))).toHaveLength(manifests.length);
+      expect(execFileSync(process.execPath, [bundle, 'validate'], { encoding: 'utf8', env })).toBe(first);
+    } finally {
+      fs.rmSync(cache, { recursive: true, force: true });
+    }
+  });
 });
