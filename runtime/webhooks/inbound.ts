@@ -13,23 +13,13 @@ import type { EventPublisher } from './events.ts';
 import { PollingWorker } from './polling-worker.ts';
 import { InboundRejections } from './inbound-rejections.ts';
 import { PlugboardError } from '../errors/plugboard-error.ts';
+import { OpenedCache } from '../crypto/opened-cache.ts';
 
 /** One warning per integration per this interval while its credentials cannot be opened. */
 const UNAVAILABLE_LOG_MS = 60_000;
 /** How long an opened signing secret is kept in memory (never logged, never stored). */
-const SECRET_CACHE_MS = 60_000;
-const SECRET_CACHE_MAX = 10_000;
 
 /** An integration's rendered signing secret and what it was rendered from (any change is a miss). */
-interface OpenedSecret {
-  sealed: Buffer;
-  version: number;
-  masterKeyId: string;
-  metadata: string;
-  secret: string | undefined;
-  until: number;
-}
-
 export interface InboundRequest {
   provider: string;
   integrationId: string;
@@ -70,8 +60,8 @@ export class InboundWebhooks extends PollingWorker {
   readonly rejections: InboundRejections;
   /** When each integration last logged that its credentials cannot be opened. */
   private readonly unavailableLogged = new Map<string, number>();
-  /** Opening sealed credentials (unwrap the data key, decrypt, parse, render) per request was a measured 7% of its CPU. */
-  private readonly secrets = new Map<string, OpenedSecret>();
+  /** Signing secrets opened from the sealed credentials (and rendered), per integration. */
+  private readonly secrets = new OpenedCache<string | undefined>();
 
   constructor(
     private readonly store: Store,
@@ -187,17 +177,11 @@ export class InboundWebhooks extends PollingWorker {
    * request reads the row, so a change made by any process is seen by the next request).
    */
   private signingSecret(integration: IntegrationRow, hooks: NonNullable<Connector['webhooks']>): string | undefined {
-    const now = Date.now();
-    const metadata = JSON.stringify(integration.metadata ?? {});
-    const hit = this.secrets.get(integration.id);
-    if (hit && hit.until > now && hit.version === integration.credentials_version && hit.masterKeyId === integration.master_key_id
-      && hit.metadata === metadata && hit.sealed.equals(integration.credentials_sealed)) return hit.secret;
-    const credentials = this.integrations.openCredentials(integration);
-    const secret = hooks.secret?.render({ credentials, integration: { id: integration.id, metadata: integration.metadata } }) || undefined;
-    this.secrets.delete(integration.id);
-    if (this.secrets.size >= SECRET_CACHE_MAX) this.secrets.delete(this.secrets.keys().next().value!);
-    this.secrets.set(integration.id, { sealed: Buffer.from(integration.credentials_sealed), version: integration.credentials_version, masterKeyId: integration.master_key_id, metadata, secret, until: now + SECRET_CACHE_MS });
-    return secret;
+    const tag = `${integration.credentials_version}\0${integration.master_key_id}\0${JSON.stringify(integration.metadata ?? {})}`;
+    return this.secrets.get(integration.id, integration.credentials_sealed, tag, () => {
+      const credentials = this.integrations.openCredentials(integration);
+      return hooks.secret?.render({ credentials, integration: { id: integration.id, metadata: integration.metadata } }) || undefined;
+    });
   }
 
   private warnUnavailable(integrationId: string, provider: string, err: PlugboardError): void {

@@ -2,6 +2,7 @@
 // patterns, secrets sealed at rest, rotation with a 24 h overlap.
 import type { Store, WebhookSubscriptionRow } from '../store/types.ts';
 import type { CredentialCipher } from '../crypto/envelope.ts';
+import { OpenedCache } from '../crypto/opened-cache.ts';
 import { newId } from '../store/ids.ts';
 import { invalid, notFound } from '../errors/plugboard-error.ts';
 import { checkWebhookUrl, type UrlPolicy, type Resolver } from './url-policy.ts';
@@ -15,8 +16,6 @@ interface SealedSecrets {
 }
 
 /** How long opened secrets are kept in memory, and for how many subscriptions at most. */
-const OPENED_TTL_MS = 60_000;
-const OPENED_MAX = 1000;
 
 export interface SubscriptionInput {
   url: string;
@@ -34,12 +33,8 @@ export class SubscriptionService {
     private readonly resolver?: Resolver,
   ) {}
 
-  /**
-   * Opened secrets per subscription, valid only for the sealed bytes they were opened from: a
-   * rotation (in any process) seals anew, so the next delivery finds different bytes and opens
-   * those. Memory only, kept briefly; never logged or stored.
-   */
-  private readonly opened = new Map<string, { sealed: Buffer; secrets: SealedSecrets; until: number }>();
+  /** Opened secrets per subscription (valid for the sealed bytes they were opened from: a rotation seals anew). */
+  private readonly opened = new OpenedCache<SealedSecrets>(60_000, 1000);
 
   view(row: WebhookSubscriptionRow) {
     return {
@@ -74,16 +69,8 @@ export class SubscriptionService {
 
   /** The secrets that sign a delivery now: the current one, and the previous one during rotation. */
   signingSecrets(row: WebhookSubscriptionRow): string[] {
-    const key = `${row.tenant_id}:${row.id}`;
-    const now = Date.now();
-    let hit = this.opened.get(key);
-    if (!hit || hit.until < now || !hit.sealed.equals(row.secret_sealed)) {
-      const secrets = this.cipher.open(row.tenant_id, row.id, { credentials_sealed: row.secret_sealed, data_key_wrapped: row.data_key_wrapped, master_key_id: row.master_key_id }) as unknown as SealedSecrets;
-      this.opened.delete(key);
-      if (this.opened.size >= OPENED_MAX) this.opened.delete(this.opened.keys().next().value!);
-      this.opened.set(key, (hit = { sealed: Buffer.from(row.secret_sealed), secrets, until: now + OPENED_TTL_MS }));
-    }
-    const s = hit.secrets;
+    const s = this.opened.get(`${row.tenant_id}:${row.id}`, row.secret_sealed, '', () =>
+      this.cipher.open(row.tenant_id, row.id, { credentials_sealed: row.secret_sealed, data_key_wrapped: row.data_key_wrapped, master_key_id: row.master_key_id }) as unknown as SealedSecrets);
     return signingSecrets(s.current, s.previous ? { secret: s.previous, expires_at: row.previous_secret_expires_at } : null);
   }
 
