@@ -152,7 +152,8 @@ function parseManifest(text: string, file: string): { data: unknown; map: Source
 
 /**
  * `cache`: the cache of manifests that loaded without a problem (loadManifestFile passes it): on a hit
- * the YAML parse and the manifest schema are skipped, and the semantic checks still run.
+ * the YAML parse, the manifest schema and the examples' checks are skipped (compileConnector's
+ * `checked`); the other semantic checks and the name check still run.
  */
 export function loadManifestText(text: string, file: string, opts: { expectedName?: string; cache?: ManifestCache } = {}): LoadResult {
   const cached = opts.cache?.get(text);
