@@ -6,7 +6,7 @@
 // and literals printed by `literal` (JSON.stringify for strings, String for finite numbers). Manifest
 // text (keys, names, string literals) only ever appears through JSON.stringify, so it cannot
 // close a string or inject code.
-import { BAIL, concatOperand, fromMillis, hasOwn, isEnumerable, isWeird, lowercase, stringOf, toNumber, toPlain, truthy, typeOf, uppercase } from './fast-values.ts';
+import { BAIL, concatOperand, fromMillis, hasOwn, isEnumerable, isPlainObject, isWeird, lowercase, stringOf, toNumber, toPlain, truthy, typeOf, uppercase } from './fast-values.ts';
 import { unsupported } from './fast-ast.ts';
 
 /**
@@ -24,7 +24,7 @@ export interface Out {
 }
 
 /** The helpers the generated function may call, by the names it calls them. */
-const HELPERS = { BAIL, hasOwn, isEnumerable, isWeird, truthy, concatOperand, toNumber, typeOf, fromMillis, stringOf, uppercase, lowercase, toPlain } as const;
+const HELPERS = { BAIL, hasOwn, isEnumerable, isPlainObject, isWeird, truthy, concatOperand, toNumber, typeOf, fromMillis, stringOf, uppercase, lowercase, toPlain } as const;
 
 export function join(a: Kind, b: Kind): Kind {
   if (a === b) return a;
@@ -112,7 +112,12 @@ export class Emitter {
     // jsonata wraps an array document in a singleton sequence, which changes `$` and path semantics.
     out.push('    if (Array.isArray(d) || isWeird(d)) return BAIL;');
     if (this.shadowable.size) out.push(`    if (b != null && (${[...this.shadowable].map((n) => `isEnumerable.call(b, ${key(n)})`).join(' || ')})) return BAIL;`);
-    if (this.usesDocObject) out.push("    const dObj = d !== null && typeof d === 'object';");
+    if (this.usesDocObject) {
+      out.push("    const dObj = d !== null && typeof d === 'object';");
+      // A plain object (JSON.parse's, a provider answer's) has no inherited keys but Object.prototype's:
+      // for any other key a direct read is an own-property read, without hasOwnProperty per field.
+      out.push('    const dPlain = dObj && isPlainObject(d);');
+    }
     // jsonata binds every own enumerable key of `bindings` in the call's frame.
     for (const [name, local] of this.locals) out.push(`    const ${local} = b != null && isEnumerable.call(b, ${key(name)}) ? b[${key(name)}] : undefined;`);
     if (this.temps) out.push(`    let ${Array.from({ length: this.temps }, (_, i) => `t${i}`).join(', ')};`);

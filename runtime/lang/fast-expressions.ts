@@ -38,6 +38,7 @@
 import { Unsupported, asNode, literalValue, objectPairs, onlyKeys, unsupported, type Node } from './fast-ast.ts';
 import { Emitter, join, key, literal, type Kind, type Out } from './fast-emit.ts';
 import { compileFunction } from './fast-functions.ts';
+import { INHERITED_KEYS } from './fast-values.ts';
 
 export { BAIL } from './fast-values.ts';
 
@@ -93,7 +94,8 @@ function compilePath(node: Node, em: Emitter): Out {
   if (!root || root.code === 'd') {
     // From the document, known on entry not to be an array nor function-like.
     em.usesDocObject = true;
-    em.line(`${t} = dObj && hasOwn.call(d, ${key(names[0])}) ? d[${key(names[0])}] : undefined;`);
+    const k = key(names[0]);
+    em.line(INHERITED_KEYS.has(names[0]) ? `${t} = dObj && hasOwn.call(d, ${k}) ? d[${k}] : undefined;` : `${t} = dPlain ? d[${k}] : dObj && hasOwn.call(d, ${k}) ? d[${k}] : undefined;`);
     from = 1;
   } else em.line(`${t} = ${root.code};`);
   for (const name of names.slice(from)) {

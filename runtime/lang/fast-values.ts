@@ -7,6 +7,15 @@ export const BAIL: unique symbol = Symbol('jsonata-fast-bail');
 export type Bail = typeof BAIL;
 
 export const hasOwn = Object.prototype.hasOwnProperty;
+
+/** An object whose prototype is Object.prototype or null (what JSON.parse and object literals make). */
+export function isPlainObject(v: object): boolean {
+  const p = Object.getPrototypeOf(v);
+  return p === Object.prototype || p === null;
+}
+
+/** Keys a plain object inherits (constructor, toString, __proto__, ...): read with hasOwnProperty, as JSONata does. */
+export const INHERITED_KEYS: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
 export const isEnumerable = Object.prototype.propertyIsEnumerable;
 
 /**
