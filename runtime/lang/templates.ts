@@ -120,6 +120,23 @@ function walk(node: Node | undefined, scoped: boolean, refs: TemplateRef[], help
   }
 }
 
+/**
+ * A template already known to compile (its manifest loaded without a problem before: the cache of
+ * valid manifests), compiled on first use instead of at start.
+ */
+export function deferredTemplate(source: string): CompiledTemplate {
+  let compiled: CompiledTemplate | undefined;
+  const get = () => (compiled ??= compileTemplate(source));
+  return {
+    source,
+    get refs() { return get().refs; },
+    get helpers() { return get().helpers; },
+    get isStatic() { return get().isStatic; },
+    render: (context) => get().render(context),
+    renderUrlEncoded: (context) => get().renderUrlEncoded(context),
+  };
+}
+
 export function compileTemplate(source: string): CompiledTemplate {
   let ast: Node;
   try {

@@ -5,7 +5,7 @@ import type { Manifest, RequestSpec, ErrorsSpec, ExampleSpec, AuthSpec, Credenti
 import type { ManifestIssue, SourceMap, PathSegment } from './source-map.ts';
 import { connectorAjv, lazyValidator, type ValidateFunction } from './ajv.ts';
 import { loadCapabilitySchemas, capabilitySchemaOf, type CapabilitySchema, type JsonSchema } from './capability-schemas.ts';
-import { compileTemplate, TemplateSyntaxError, TEMPLATE_ROOTS, TEMPLATE_HELPERS, type CompiledTemplate, type TemplateRoot } from '../lang/templates.ts';
+import { compileTemplate, deferredTemplate, TemplateSyntaxError, TEMPLATE_ROOTS, TEMPLATE_HELPERS, type CompiledTemplate, type TemplateRoot } from '../lang/templates.ts';
 import { compileExpression, deferredExpression, ExpressionSyntaxError, KNOWN_FUNCTIONS, type CompiledExpression } from '../lang/expressions.ts';
 import { didYouMean } from './suggest.ts';
 import type { CompiledRequest } from './compiled-request.ts';
@@ -154,6 +154,7 @@ function checkRef(ctx: Ctx, segs: PathSegment[], ref: string[], scope: Place, at
 }
 
 function template(ctx: Ctx, source: string, segs: PathSegment[], scope: Place): CompiledTemplate {
+  if (ctx.checked) return deferredTemplate(source); // compiled and checked when this text last loaded
   try {
     const t = compileTemplate(source);
     for (const ref of t.refs) checkRef(ctx, segs, ref.path, scope, { line: ref.line - 1, column: ref.column }, 'template');
@@ -244,7 +245,7 @@ function checkExamples(ctx: Ctx, examples: ExampleSpec[], schema: CapabilitySche
 }
 
 /** `where.checked`: this text loaded without a problem before (manifest-cache.ts): the examples go
- *  unchecked, and the credentials schema and the JSONata expressions compile on first use. */
+ *  unchecked; the credentials schema, templates and JSONata expressions compile on first use. */
 export function compileConnector(manifest: Manifest, where: { file: string; map: SourceMap; checked?: boolean }): { connector: Connector; issues: ManifestIssue[] } {
   const ctx: Ctx = { file: where.file, map: where.map, issues: [], credentials: manifest.credential_schema, authType: manifest.auth.type, checked: where.checked ?? false };
   const capabilitySchemas = loadCapabilitySchemas();
