@@ -130,6 +130,9 @@ export interface WebhookSubscriptionRow {
 /** A leased delivery and its subscription read in the same transaction (null: deleted since). */
 export type ClaimedDelivery = WebhookDeliveryRow & { subscription: WebhookSubscriptionRow | null };
 
+/** What one claim asks for (see claimDue). */
+export type ClaimQuery = { now: number; leaseMs: number; limit: number; perSubscription: number };
+export type AttemptBatch = Array<{ attempt: WebhookAttemptRow; update: AttemptUpdate; lease: number | null }>;
 /** What an attempt changes on its delivery. */
 export type AttemptUpdate = Pick<WebhookDeliveryRow, 'status' | 'attempts' | 'next_attempt_at' | 'last_status_code' | 'last_error' | 'delivered_at'>;
 
@@ -254,7 +257,7 @@ export interface Store {
      * comes with its subscription as read under the claim (null when it was deleted), so the
      * worker needs no lookup per delivery.
      */
-    claimDue(q: { now: number; leaseMs: number; limit: number; perSubscription: number }): Promise<ClaimedDelivery[]>;
+    claimDue(q: ClaimQuery): Promise<ClaimedDelivery[]>;
     /**
      * Records one attempt and the delivery's new state together, only while the delivery still
      * carries `lease` (the claimed row's locked_until; null for an unclaimed row attempted directly).
@@ -262,7 +265,9 @@ export interface Store {
      */
     recordAttempt(attempt: WebhookAttemptRow, update: AttemptUpdate, lease: number | null): Promise<boolean>;
     /** recordAttempt for many deliveries in one transaction (the dispatcher's write batch); one answer each, in order. */
-    recordAttempts(batch: Array<{ attempt: WebhookAttemptRow; update: AttemptUpdate; lease: number | null }>): Promise<boolean[]>;
+    recordAttempts(batch: AttemptBatch): Promise<boolean[]>;
+    /** recordAttempts, then claimDue(q) in the same transaction (one commit per finished batch of the dispatcher). */
+    recordAttemptsAndClaim(batch: AttemptBatch, q: ClaimQuery): Promise<{ recorded: boolean[]; claimed: ClaimedDelivery[] }>;
     attempts(tenantId: string, deliveryId: string): Promise<WebhookAttemptRow[]>;
     /** Back to pending, due now (replay); attempts restart. Deliveries a worker holds right now are skipped. */
     requeue(tenantId: string, ids: string[], now: number): Promise<number>;

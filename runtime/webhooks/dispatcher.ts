@@ -4,7 +4,7 @@
 // concurrency (counted by the store across every worker process) keeps one slow receiver from
 // starving the others. Only the worker still holding a delivery's lease records its attempt.
 import type { Logger } from 'pino';
-import type { Store, ClaimedDelivery, WebhookDeliveryRow, WebhookSubscriptionRow } from '../store/types.ts';
+import type { Store, ClaimedDelivery, ClaimQuery, WebhookDeliveryRow, WebhookSubscriptionRow } from '../store/types.ts';
 import { newId } from '../store/ids.ts';
 import { signDelivery } from './signing.ts';
 import { sendWebhook, type SendResult } from './sender.ts';
@@ -35,8 +35,13 @@ export interface DispatcherOptions {
 }
 
 export class WebhookDispatcher extends PollingWorker {
-  /** Attempts this process is running (bounded by maxInFlight). */
+  /** Attempts this process is running (bounded by maxInFlight, with the places a running claim may fill). */
   private total = 0;
+  private reserved = 0;
+  /** Deliveries this worker claimed (their attempts' places are claimed again when they are recorded). */
+  private readonly owned = new WeakSet<WebhookDeliveryRow>();
+  /** Attempts whose recording already claimed their replacements (no extra round needed). */
+  private readonly replaced = new WeakSet<WebhookDeliveryRow>();
   private readonly opts: Required<Omit<DispatcherOptions, 'onAttempt'>> & Pick<DispatcherOptions, 'onAttempt'>;
   private readonly attempts: AttemptWriter;
 
@@ -58,7 +63,14 @@ export class WebhookDispatcher extends PollingWorker {
       disableAfterMs: CONTINUOUS_FAILURE_DISABLE_MS,
       ...opts,
     };
-    this.attempts = new AttemptWriter(store);
+    this.attempts = new AttemptWriter(store, {
+      take: (finishing) => this.reserve(finishing),
+      give: (claimed, q) => {
+        this.reserved -= q.limit;
+        this.launch(claimed);
+      },
+      running: () => this.total,
+    });
   }
 
   override async stop(): Promise<void> {
@@ -68,25 +80,47 @@ export class WebhookDispatcher extends PollingWorker {
     while (this.total > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   }
 
-  protected async round(): Promise<boolean> {
-    let claimed: ClaimedDelivery[] = [];
-    const free = this.opts.maxInFlight - this.total;
-    if (free > 0) {
-      try {
-        claimed = await this.store.webhookDeliveries.claimDue({ now: Date.now(), leaseMs: this.opts.leaseMs, limit: free, perSubscription: this.opts.perEndpoint });
-      } catch (err) {
-        this.logger.error({ err: (err as Error).message }, 'claiming webhook deliveries failed');
-      }
-    }
+  /**
+   * A claim for the free places, reserved until it returns; null when none. After a recorded batch
+   * (`finishing` of this worker's attempts) only their places: the claim's scan grows with its
+   * limit, and other free places are the poll round's.
+   */
+  private reserve(finishing?: number): ClaimQuery | null {
+    if (!this.active) return null;
+    const open = this.opts.maxInFlight - this.total - this.reserved;
+    const free = finishing === undefined ? open : Math.min(finishing, open + finishing);
+    if (free <= 0) return null;
+    this.reserved += free;
+    return { now: Date.now(), leaseMs: this.opts.leaseMs, limit: free, perSubscription: this.opts.perEndpoint };
+  }
+
+  private launch(claimed: ClaimedDelivery[]): void {
     for (const d of claimed) {
       this.total++;
+      this.owned.add(d);
       void this.attempt(d)
         .catch((err: Error) => this.logger.error({ deliveryId: d.id, err: err.message }, 'webhook attempt crashed'))
         .finally(() => {
           this.total--;
-          this.notify();
+          if (!this.replaced.delete(d)) this.notify();
         });
     }
+  }
+
+  protected async round(): Promise<boolean> {
+    let claimed: ClaimedDelivery[] = [];
+    const q = this.reserve();
+    const free = q?.limit ?? 0;
+    if (q) {
+      try {
+        claimed = await this.store.webhookDeliveries.claimDue(q);
+      } catch (err) {
+        this.logger.error({ err: (err as Error).message }, 'claiming webhook deliveries failed');
+      } finally {
+        this.reserved -= q.limit;
+      }
+    }
+    this.launch(claimed);
     // Another round at once only when the claim was cut short by this process's own limit; a shorter
     // claim means nothing more is claimable now (none due, or every due one's endpoint is busy), so
     // wait for a finished attempt (which frees a slot) or the poll.
@@ -143,11 +177,13 @@ export class WebhookDispatcher extends PollingWorker {
    * lease (it expired; another worker may hold the delivery now) records nothing and counts nothing.
    */
   private async record(d: WebhookDeliveryRow, attempt: number, r: SendResult, status: WebhookDeliveryRow['status'], next: number | null): Promise<{ recorded: boolean; status: WebhookDeliveryRow['status'] }> {
-    const recorded = await this.attempts.record(
+    const { recorded, replaced } = await this.attempts.record(
       { id: newId(), tenant_id: d.tenant_id, delivery_id: d.id, attempt, status_code: r.status, response_excerpt: r.response_excerpt, duration_ms: r.duration_ms, error: r.error, created_at: new Date().toISOString() },
       { status, attempts: attempt, next_attempt_at: status === 'pending' ? next : null, last_status_code: r.status, last_error: r.error, delivered_at: status === 'delivered' ? new Date().toISOString() : null },
       d.locked_until,
+      this.owned.has(d),
     );
+    if (replaced) this.replaced.add(d);
     if (recorded) return { recorded, status };
     this.logger.warn({ deliveryId: d.id, tenantId: d.tenant_id, attempt, outcome: r.outcome }, 'webhook delivery lease lost before its attempt was recorded; attempt not recorded');
     return { recorded, status: (await this.store.webhookDeliveries.get(d.tenant_id, d.id))?.status ?? d.status };

@@ -38,6 +38,11 @@ export abstract class PollingWorker {
     private readonly onError: (err: unknown) => void = () => undefined,
   ) {}
 
+  /** Started and not stopped. */
+  protected get active(): boolean {
+    return this.running;
+  }
+
   /** One round; answers true when another round should follow at once. */
   protected abstract round(): Promise<boolean>;
 

@@ -115,6 +115,30 @@ describe.each(backends)('webhook outbox leases on $name', (backend) => {
     expect(count(later, other)).toBe(2);
   });
 
+  it('records a finished batch and claims its places in one call, fenced and within the endpoint limit', async () => {
+    const { a, b, tenantId, subs, now } = await setup([6]);
+    const [sub] = subs as [string];
+    const q = { now, leaseMs: 30_000, limit: 10, perSubscription: 2 };
+    const first = await a.webhookDeliveries.claimDue(q);
+    expect(first).toHaveLength(2);
+    // One lease was lost meanwhile (a stale token): only the other attempt is recorded, so only one place opens.
+    const done = first[0]!;
+    const stale = first[1]!;
+    const batch = [
+      { attempt: attemptOf(done), update: delivered(done), lease: done.locked_until },
+      { attempt: attemptOf(stale), update: delivered(stale), lease: stale.locked_until! - 1 },
+    ];
+    const r = await b.webhookDeliveries.recordAttemptsAndClaim(batch, { ...q, now: now + 1 });
+    expect(r.recorded).toEqual([true, false]);
+    expect(r.claimed.map((d) => d.subscription_id)).toEqual([sub]);
+    expect(r.claimed[0]!.id).not.toBe(done.id);
+    expect(r.claimed[0]!.subscription?.id).toBe(sub);
+    expect((await a.webhookDeliveries.attempts(tenantId, done.id)).map((x) => x.status_code)).toEqual([204]);
+    expect(await a.webhookDeliveries.attempts(tenantId, stale.id)).toEqual([]);
+    // The endpoint is at its limit again.
+    expect(await a.webhookDeliveries.claimDue({ ...q, now: now + 2 })).toEqual([]);
+  });
+
   it('a backlog for an endpoint at its limit (leased by another store) never hides the others', async () => {
     const { a, b, subs, now } = await setup([60, 1]);
     const [slow, other] = subs as [string, string];

@@ -37,7 +37,7 @@ const DELIVERY_COLUMNS = Object.keys(DELIVERY_COLUMN_SET) as Array<keyof Webhook
 const insertTexts = new Map<string, string>();
 
 /** `INSERT INTO table (columns) VALUES (...), ...` for `rows` rows, in the dialect's placeholders (built once per shape). */
-function insertText(table: string, columns: readonly string[], rows: number, postgres: boolean): string {
+export function insertText(table: string, columns: readonly string[], rows: number, postgres: boolean): string {
   const key = `${table}:${rows}:${postgres ? 1 : 0}`;
   let text = insertTexts.get(key);
   if (!text) {
