@@ -333,6 +333,10 @@ export const POSTGRES_MIGRATIONS: string[] = [
   `
   ALTER TABLE sync_state ADD COLUMN trigger_due_at bigint;
   `,
+  // The integrations list and routing reads (SQLite 14): a tenant's live rows in list order from the index.
+  `
+  CREATE INDEX integrations_tenant_live ON integrations(tenant_id, created_at, id) WHERE deleted_at IS NULL;
+  `,
 ];
 
 /** Two-key advisory lock: this class id and the schema's name, so schemas migrate independently. */
