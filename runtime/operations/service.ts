@@ -45,6 +45,14 @@ function shouldFallBack(e: EngineFailure): boolean {
   return e.type === 'timeout' || e.type === 'network_error' || e.type === 'rate_limited' || (e.type === 'provider_error' && (e.status === undefined || e.status === 429 || e.status >= 500));
 }
 
+/** One operation while it runs: recorded (with its first attempt) once a provider is about to be called. */
+interface RunState {
+  operationId: string;
+  requestHash: string;
+  recorded: boolean;
+  heartbeat?: ReturnType<typeof setInterval>;
+}
+
 /** Writes a succeeded capability's result into synced records (SyncService.writeBack); never throws. */
 export type WriteBack = (tenantId: string, integrationId: string, capability: string, input: unknown, output: unknown) => Promise<unknown>;
 
@@ -74,29 +82,22 @@ export class OperationService {
 
     const operationId = newId();
     const requestHash = createHash('sha256').update(canonical({ capability, input: req.input, integration_id: req.integration_id ?? null })).digest('hex');
-    const now = Date.now();
-    const at = new Date(now).toISOString();
-    try {
-      await this.store.operations.begin({ id: operationId, tenant_id: tenantId, capability, idempotency_key: req.idempotency_key ?? null, request_hash: requestHash, status: 'in_progress', http_status: null, response: null, lease_expires_at: now + this.leaseMs, created_at: at, updated_at: at });
-    } catch (err) {
-      if (!(err instanceof UniqueViolation) || !req.idempotency_key) throw err;
-      return { ...(await this.replay(tenantId, req.idempotency_key, requestHash, err)), replayed: true };
+    // A key already used answers as before, without routing (which may have changed since).
+    if (req.idempotency_key) {
+      const prior = await this.store.operations.findByKey(tenantId, req.idempotency_key);
+      if (prior) return { ...(await this.replay(tenantId, req.idempotency_key, requestHash, prior)), replayed: true };
     }
 
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
-    const progress = { reachedProvider: false };
-    // While this process runs the operation it keeps the lease; if it dies, the lease runs out.
-    const heartbeat = setInterval(() => {
-      this.store.operations.renew(tenantId, operationId, Date.now() + this.leaseMs).catch((err: Error) => this.logger.warn({ operationId, err: err.message }, 'cannot renew operation lease'));
-    }, Math.max(20, Math.floor(this.leaseMs / 3)));
-    heartbeat.unref();
+    // The operation is recorded with its first attempt, in one commit, just before the first provider call.
+    const state: RunState = { operationId, requestHash, recorded: false };
     let result: OperationResult;
     // The last attempt's outcome, written with the operation's: kept for the unknown settlement below
     // if that write fails, so what the provider answered is never lost from the attempt.
     let lastAttempt: { deliveryId: string; result: AttemptResult } | undefined;
     try {
-      const done = await this.execute(tenantId, capability, req, requestId, operationId, progress);
+      const done = await this.execute(tenantId, capability, req, requestId, state);
       result = done.result;
       lastAttempt = done.lastAttempt;
       if (!(await this.store.operations.finish(tenantId, operationId, result.status, result, lastAttempt))) {
@@ -107,9 +108,10 @@ export class OperationService {
         result = { status: 'unknown', operation_id: operationId, capability, deliveries: result.deliveries };
       }
     } catch (err) {
-      if (!progress.reachedProvider) {
-        // Nothing reached a provider: free the key so the corrected request can use it.
-        await this.store.operations.remove(tenantId, operationId).catch(() => undefined);
+      if (!state.recorded) {
+        // Nothing recorded, nothing reached a provider: the key stays free for the corrected request.
+        // Taken meanwhile by a concurrent request with the same key: that one's answer.
+        if (err instanceof UniqueViolation && req.idempotency_key) return { ...(await this.replay(tenantId, req.idempotency_key, requestHash, err)), replayed: true };
       } else {
         // A provider may have acted: the key must never run again, and nobody knows the outcome.
         await this.store.operations.finish(tenantId, operationId, 'unknown', null, lastAttempt).catch(() => undefined);
@@ -120,11 +122,13 @@ export class OperationService {
       }
       throw err;
     } finally {
-      clearInterval(heartbeat);
+      clearInterval(state.heartbeat);
     }
     this.metrics?.observe(capability, result.status, seconds());
-    // Before answering, so a read of the records after this response sees the write.
-    if (result.status === 'succeeded') await this.opts.writeBack?.(tenantId, result.integration_id, capability, req.input, result.output);
+    // Before answering, so a read of the records after this response sees the write (only capabilities that declare `record:`).
+    if (result.status === 'succeeded' && this.connectors.get(result.provider)?.capabilities.get(capability)?.record) {
+      await this.opts.writeBack?.(tenantId, result.integration_id, capability, req.input, result.output);
+    }
     await this.emit(tenantId, result, seconds() * 1000);
     return { ...result, replayed: false };
   }
@@ -148,9 +152,9 @@ export class OperationService {
   }
 
   /** The answer of an idempotency key already used. */
-  private async replay(tenantId: string, key: string, requestHash: string, taken: UniqueViolation): Promise<OperationResult> {
-    let prior = await this.store.operations.findByKey(tenantId, key);
-    if (!prior) throw taken;
+  private async replay(tenantId: string, key: string, requestHash: string, found: OperationRow | UniqueViolation): Promise<OperationResult> {
+    let prior = found instanceof UniqueViolation ? await this.store.operations.findByKey(tenantId, key) : found;
+    if (!prior) throw found;
     if (prior.request_hash !== requestHash) throw invalid({ idempotency_key: ['was already used with a different request'] }, 'The idempotency key was already used with a different request.');
     if (prior.status === 'in_progress' && (await this.store.operations.settleExpired(Date.now(), { tenantId, id: prior.id }))) {
       prior = (await this.store.operations.findByKey(tenantId, key)) ?? prior;
@@ -168,7 +172,8 @@ export class OperationService {
   }
 
   /** The outcome, and the last attempt's result still to be written (with the operation's, in one commit). */
-  private async execute(tenantId: string, capability: string, req: OperationRequest, requestId: string, operationId: string, progress: { reachedProvider: boolean }): Promise<{ result: OperationResult; lastAttempt?: { deliveryId: string; result: AttemptResult } }> {
+  private async execute(tenantId: string, capability: string, req: OperationRequest, requestId: string, state: RunState): Promise<{ result: OperationResult; lastAttempt?: { deliveryId: string; result: AttemptResult } }> {
+    const { operationId } = state;
     const targets = await this.routing.targets(tenantId, capability, req.input, req.integration_id);
     if (!targets.length) {
       throw new PlugboardError('conflict', `No active integration can run ${capability}.`, { code: 'no_active_provider', errors: { capability: ['no active integration is routed for this capability'] } });
@@ -200,15 +205,16 @@ export class OperationService {
         provider_request_id: null,
         created_at: new Date().toISOString(),
       };
-      // Recorded before the call: a crash during it leaves this attempt to settle as unknown. Only
-      // while this process still holds the lease: once it lapsed the operation may already answer
-      // `unknown`, and no further provider may be called (no work done twice behind that answer).
-      if (!(await this.store.operations.startAttempt(delivery, Date.now() + this.leaseMs, Date.now()))) {
+      // Recorded before the call: a crash during it leaves this attempt to settle as unknown. The
+      // first with the operation itself; a later one only while this process still holds the lease:
+      // once it lapsed the operation may already answer `unknown`, and no further provider may be
+      // called (no work done twice behind that answer).
+      if (!state.recorded) {
+        await this.record(tenantId, capability, req, state, delivery);
+      } else if (!(await this.store.operations.startAttempt(delivery, Date.now() + this.leaseMs, Date.now()))) {
         this.logger.warn({ tenantId, operationId, capability, provider: target.provider }, 'operation lease lost: no further provider attempt');
-        if (!deliveries.length) throw new PlugboardError('unavailable', 'The operation could not keep its lease; retry it.', { code: 'operation_lease_lost', retryAfter: 1 });
         break;
       }
-      progress.reachedProvider = true;
       deliveries.push(delivery.id);
       const result = await this.attempt(target, capability, req.input, credentials);
       const attempt: AttemptResult = {
@@ -244,6 +250,20 @@ export class OperationService {
       },
       lastAttempt,
     };
+  }
+
+  /** Records the operation (in progress, leased) with its first attempt, and keeps the lease while this process runs it. */
+  private async record(tenantId: string, capability: string, req: OperationRequest, state: RunState, firstAttempt: DeliveryRow): Promise<void> {
+    const now = Date.now();
+    const at = new Date(now).toISOString();
+    const operationId = state.operationId;
+    await this.store.operations.begin({ id: operationId, tenant_id: tenantId, capability, idempotency_key: req.idempotency_key ?? null, request_hash: state.requestHash, status: 'in_progress', http_status: null, response: null, lease_expires_at: now + this.leaseMs, created_at: at, updated_at: at }, firstAttempt);
+    state.recorded = true;
+    // While this process runs the operation it keeps the lease; if it dies, the lease runs out.
+    state.heartbeat = setInterval(() => {
+      this.store.operations.renew(tenantId, operationId, Date.now() + this.leaseMs).catch((err: Error) => this.logger.warn({ operationId, err: err.message }, 'cannot renew operation lease'));
+    }, Math.max(20, Math.floor(this.leaseMs / 3)));
+    state.heartbeat.unref();
   }
 
   private async emit(tenantId: string, r: OperationResult, ms: number): Promise<void> {

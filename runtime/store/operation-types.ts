@@ -58,8 +58,12 @@ export const UNKNOWN_ATTEMPT_ERROR = {
 };
 
 export interface OperationStore {
-  /** Records an operation before any provider call (in progress, leased); throws UniqueViolation if its idempotency key is taken. */
-  begin(row: OperationRow): Promise<void>;
+  /**
+   * Records an operation before any provider call (in progress, leased); throws UniqueViolation if
+   * its idempotency key is taken. `firstAttempt` (in progress) is recorded in the same transaction:
+   * one commit for both, and the attempt cannot find its lease lost.
+   */
+  begin(row: OperationRow, firstAttempt?: DeliveryRow): Promise<void>;
   findByKey(tenantId: string, key: string): Promise<OperationRow | undefined>;
   /** Extends the lease of an operation still in progress; false when it no longer is. */
   renew(tenantId: string, id: string, leaseExpiresAt: number): Promise<boolean>;

@@ -178,7 +178,7 @@ describe('business scenarios', () => {
     expect(switched.status, switched.text).toBe(200);
     const disabled = await pb.api(sms.key, 'POST', `/integrations/${oldId}/disable`);
     expect(disabled.body.data.status).toBe('inactive');
-    const viaNew = await pb.api(sms.key, 'POST', '/operations/send_sms', { input: { to: '+14155550123', body: 'hello again' } });
+    const viaNew = await pb.api(sms.key, 'POST', '/operations/send_sms', { input: { to: '+14155550123', body: 'hello again' }, idempotency_key: 'sms-again' });
     expect(viaNew.status, viaNew.text).toBe(200);
     expect(viaNew.body.data).toMatchObject({ integration_id: newId, provider: 'twilio_secondary' });
     expect(twilio2.requests.filter((r) => r.operationId === 'CreateMessage')).toHaveLength(1);
@@ -190,6 +190,11 @@ describe('business scenarios', () => {
     const none = await pb.api(sms.key, 'POST', '/operations/send_sms', { input: { to: '+14155550123', body: 'hello' } });
     expect(none.status).toBe(409);
     expect(none.body.code).toBe('no_active_provider');
+    // A key already used still answers what it answered: the replay comes before routing.
+    const replayed = await pb.api(sms.key, 'POST', '/operations/send_sms', { input: { to: '+14155550123', body: 'hello again' }, idempotency_key: 'sms-again' });
+    expect(replayed.status, replayed.text).toBe(200);
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    expect(replayed.body).toEqual(viaNew.body);
   });
 });
 

@@ -50,6 +50,15 @@ export class SqlConnection {
    * 100-row upsert of 12 columns is 1,200 parameters for Kysely to walk on every page.
    */
   async raw<R>(on: Db, text: string, params: readonly unknown[]): Promise<{ rows: R[]; numAffectedRows?: bigint }> {
+    return on.executeQuery<R>(this.compiled(text, params));
+  }
+
+  /** SQL text with `?` placeholders as one statement for `writeAll` (constant text, no builder compile). */
+  statement(text: string, params: readonly unknown[]): Compilable {
+    return { compile: () => this.compiled(text, params) };
+  }
+
+  private compiled(text: string, params: readonly unknown[]): CompiledQuery {
     let q = text;
     if (this.postgres) {
       q = this.numbered.get(text) ?? '';
@@ -58,7 +67,7 @@ export class SqlConnection {
         if (this.numbered.size < 1000) this.numbered.set(text, q);
       }
     }
-    return on.executeQuery<R>(CompiledQuery.raw(q, params as unknown[]));
+    return CompiledQuery.raw(q, params as unknown[]);
   }
 
   /**

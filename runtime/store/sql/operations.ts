@@ -44,6 +44,19 @@ const ATTEMPT_COLUMN_SET: Record<keyof DeliveryRow, true> = {
 const ATTEMPT_COLUMNS = Object.keys(ATTEMPT_COLUMN_SET) as Array<keyof DeliveryRow>;
 const INSERT_ATTEMPT = `INSERT INTO deliveries (${ATTEMPT_COLUMNS.join(', ')}) VALUES (${ATTEMPT_COLUMNS.map(() => '?').join(', ')})`;
 const EXTEND_LEASE = "UPDATE operations SET lease_expires_at = ? WHERE tenant_id = ? AND id = ? AND status = 'in_progress' AND lease_expires_at > ?";
+const FIND_BY_KEY = 'SELECT * FROM operations WHERE tenant_id = ? AND idempotency_key = ?';
+const FINISH_ATTEMPT = 'UPDATE deliveries SET status = ?, provider_status_code = ?, duration_ms = ?, error = ?, provider_request_id = ? WHERE tenant_id = ? AND id = ?';
+// Only from in_progress: once settled as unknown a client may have been told so; it stays.
+const FINISH_OPERATION = "UPDATE operations SET status = ?, response = ?, lease_expires_at = NULL, updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'in_progress'";
+
+const operationValues = (row: OperationRow) => {
+  const values: OperationRow = { ...row, response: row.response === null ? null : json(row.response) };
+  return OPERATION_COLUMNS.map((k) => values[k]);
+};
+const attemptValues = (row: DeliveryRow) => {
+  const values: DeliveryRow = { ...row, duration_ms: Math.round(row.duration_ms), error: row.error ? (json(row.error) as unknown as DeliveryRow['error']) : null };
+  return ATTEMPT_COLUMNS.map((k) => values[k]);
+};
 
 export function operationsRepo(c: SqlConnection): Store['operations'] {
   const { db } = c;
@@ -52,9 +65,7 @@ export function operationsRepo(c: SqlConnection): Store['operations'] {
     trx.updateTable('deliveries').set({ status: 'unknown', error: unknownError })
       .where('tenant_id', '=', tenantId).where('operation_id', 'in', operationIds).where('status', '=', sql.lit('in_progress'));
   const attemptUpdate = (tenantId: string, deliveryId: string, r: AttemptResult) =>
-    db.updateTable('deliveries')
-      .set({ status: r.status, provider_status_code: r.provider_status_code, duration_ms: Math.round(r.duration_ms), error: r.error ? json(r.error) : null, provider_request_id: r.provider_request_id })
-      .where('tenant_id', '=', tenantId).where('id', '=', deliveryId);
+    c.statement(FINISH_ATTEMPT, [r.status, r.provider_status_code, Math.round(r.duration_ms), r.error ? json(r.error) : null, r.provider_request_id, tenantId, deliveryId]);
 
   const settle = (now: number, scope?: Scope) =>
     c.write(async (trx) => {
@@ -76,17 +87,17 @@ export function operationsRepo(c: SqlConnection): Store['operations'] {
     });
 
   const repo: Store['operations'] = {
-    begin: async (row: OperationRow) => {
+    begin: async (row: OperationRow, firstAttempt?: DeliveryRow) => {
       try {
-        const values: OperationRow = { ...row, response: row.response === null ? null : json(row.response) };
-        await c.raw(db, INSERT_OPERATION, OPERATION_COLUMNS.map((k) => values[k]));
+        if (firstAttempt) await c.writeAll([c.statement(INSERT_OPERATION, operationValues(row)), c.statement(INSERT_ATTEMPT, attemptValues(firstAttempt))]);
+        else await c.raw(db, INSERT_OPERATION, operationValues(row));
       } catch (err) {
         if (c.isUnique(err)) throw new UniqueViolation('idempotency key in use');
         throw err;
       }
     },
     findByKey: async (tenantId: string, key: string) => {
-      const r = await db.selectFrom('operations').selectAll().where('tenant_id', '=', tenantId).where('idempotency_key', '=', key).executeTakeFirst();
+      const r = (await c.raw<Record<string, unknown>>(db, FIND_BY_KEY, [tenantId, key])).rows[0];
       return r ? toOperation(r) : undefined;
     },
     renew: async (tenantId: string, id: string, leaseExpiresAt: number) =>
@@ -97,18 +108,14 @@ export function operationsRepo(c: SqlConnection): Store['operations'] {
         // The lease check and its extension are one statement: nothing can settle the operation between them.
         const held = Number((await c.raw(trx, EXTEND_LEASE, [leaseExpiresAt, row.tenant_id, row.operation_id, now])).numAffectedRows ?? 0n) > 0;
         if (!held) return false;
-        const values: DeliveryRow = { ...row, duration_ms: Math.round(row.duration_ms), error: row.error ? (json(row.error) as unknown as DeliveryRow['error']) : null };
-        await c.raw(trx, INSERT_ATTEMPT, ATTEMPT_COLUMNS.map((k) => values[k]));
+        await c.raw(trx, INSERT_ATTEMPT, attemptValues(row));
         return true;
       }),
     finishAttempt: async (tenantId: string, deliveryId: string, r: AttemptResult) => {
-      await attemptUpdate(tenantId, deliveryId, r).execute();
+      await c.writeAll([attemptUpdate(tenantId, deliveryId, r)]);
     },
     finish: async (tenantId: string, id: string, status: Exclude<OperationRow['status'], 'in_progress'>, result: unknown, lastAttempt?: { deliveryId: string; result: AttemptResult }) => {
-      // Only from in_progress: once settled as unknown a client may have been told so; it stays.
-      const settled = db.updateTable('operations')
-        .set({ status, response: result === null || result === undefined ? null : json(result), lease_expires_at: null, updated_at: new Date().toISOString() })
-        .where('tenant_id', '=', tenantId).where('id', '=', id).where('status', '=', sql.lit('in_progress'));
+      const settled = c.statement(FINISH_OPERATION, [status, result === null || result === undefined ? null : json(result), new Date().toISOString(), tenantId, id]);
       const statements = [
         ...(lastAttempt ? [attemptUpdate(tenantId, lastAttempt.deliveryId, lastAttempt.result)] : []),
         settled,

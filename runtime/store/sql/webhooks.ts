@@ -20,8 +20,9 @@ export function webhookSubscriptionsRepo(c: SqlConnection): Store['webhookSubscr
       if (q.kind) base = base.where('kind', '=', q.kind);
       return c.page(base, q, [['created_at', 'asc'], ['id', 'asc']], toSubscription);
     },
+    // Every published event (one per operation): constant SQL text; `enabled` a literal for the partial index convention.
     enabled: async (tenantId: string) =>
-      (await db.selectFrom('webhook_subscriptions').selectAll().where('tenant_id', '=', tenantId).where('enabled', '=', sql.lit(1)).where('deleted_at', 'is', null).execute()).map(toSubscription),
+      (await c.raw<Record<string, unknown>>(db, 'SELECT * FROM webhook_subscriptions WHERE tenant_id = ? AND enabled = 1 AND deleted_at IS NULL', [tenantId])).rows.map(toSubscription),
     update: async (tenantId: string, id: string, patch: Partial<WebhookSubscriptionRow>) => {
       const values = patchValues(patch, ['events'], ['enabled']);
       if (Object.keys(values).length) {
