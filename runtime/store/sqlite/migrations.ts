@@ -393,9 +393,6 @@ export const SQLITE_MIGRATIONS: string[] = [
   `
   ALTER TABLE sync_state ADD COLUMN trigger_due_at INTEGER;
   `,
-  // The integrations list and routing reads (ORDER BY created_at, id of a tenant's live rows) from the
-  // index alone: integrations_tenant left the id tie-break to a temporary B-tree on every request.
-  `
-  CREATE INDEX integrations_tenant_live ON integrations(tenant_id, created_at, id) WHERE deleted_at IS NULL;
-  `,
+  // List and routing reads in order from the index (integrations_tenant left the id tie-break to a temp B-tree).
+  `CREATE INDEX integrations_tenant_live ON integrations(tenant_id, created_at, id) WHERE deleted_at IS NULL;`,
 ];
