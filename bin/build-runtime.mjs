@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -88,6 +89,18 @@ export async function buildRuntime() {
   }
 }
 
+/**
+ * Fills the manifest cache (runtime/manifest/manifest-cache.ts) by validating the shipped connectors
+ * with the new bundle, so even the first `serve` after `npm ci` starts from it. Best effort: a broken
+ * manifest is simply not cached (serve reports it), and no failure here fails the build.
+ */
+function warmManifestCache() {
+  spawnSync(process.execPath, [RUNTIME_BUNDLE, 'validate'], { cwd: ROOT, stdio: 'ignore', timeout: 60_000 });
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  if (!process.argv.includes('--if-stale') || runtimeBundleIsStale()) await buildRuntime();
+  if (!process.argv.includes('--if-stale') || runtimeBundleIsStale()) {
+    await buildRuntime();
+    warmManifestCache();
+  }
 }
