@@ -156,11 +156,18 @@ function later(current: string | null, value: unknown): string | null {
   return compareCursors(v, current) > 0 ? v : current;
 }
 
+const NUMERIC = /^-?\d+(\.\d+)?$/;
+interface ParsedCursor { text: string; numeric: boolean; time: number }
+const parseCursor = (text: string): ParsedCursor => ({ text, numeric: NUMERIC.test(text), time: Date.parse(text) });
+/** The cursor records are compared with, parsed once (it changes far less often than it is compared). */
+let held: ParsedCursor = parseCursor('');
+
 function compareCursors(a: string, b: string): number {
-  const numeric = /^-?\d+(\.\d+)?$/;
-  if (numeric.test(a) && numeric.test(b)) return Number(a) - Number(b);
+  if (a === b) return 0;
+  const pb = held.text === b ? held : (held = parseCursor(b));
+  const numeric = NUMERIC.test(a);
+  if (numeric && pb.numeric) return Number(a) - Number(b);
   const ta = Date.parse(a);
-  const tb = Date.parse(b);
-  if (!Number.isNaN(ta) && !Number.isNaN(tb) && ta !== tb) return ta - tb;
+  if (!Number.isNaN(ta) && !Number.isNaN(pb.time) && ta !== pb.time) return ta - pb.time;
   return a < b ? -1 : a > b ? 1 : 0;
 }

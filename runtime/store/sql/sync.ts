@@ -67,16 +67,14 @@ async function writeRecords(c: SqlConnection, trx: Db, w: RecordWrites, records:
   }
   if (w.runId !== null) {
     for (const keys of chunks(unchanged, KEY_CHUNK)) {
-      await trx.updateTable('records').set({ seen_run_id: w.runId })
-        .where('tenant_id', '=', w.tenantId).where('integration_id', '=', w.integrationId).where('stream', '=', w.stream).where('key', 'in', keys)
-        .execute();
+      await c.raw(trx, seenSql(keys.length), [w.runId, w.tenantId, w.integrationId, w.stream, ...keys]);
     }
   }
   return { created, updated, unchanged };
 }
 
-// The two statements every page runs, as SQL text built once per size (c.raw): compiling them with
-// the builder cost more than running them (1,200 parameters a 100-record page).
+// The statements every page runs, as SQL text built once (per size; c.raw): compiling them with the
+// builder cost more than running them (1,200 parameters a 100-record page).
 const RECORD_COLUMNS = 'tenant_id, integration_id, provider, stream, model, "key", data, hash, created_at, updated_at, deleted_at, seen_run_id';
 const texts = new Map<string, string>();
 const once = (id: string, build: () => string): string => texts.get(id) ?? (texts.set(id, build()), texts.get(id)!);
@@ -84,6 +82,17 @@ const once = (id: string, build: () => string): string => texts.get(id) ?? (text
 function existingSql(keys: number): string {
   return once(`existing:${keys}`, () => `SELECT "key", hash, deleted_at FROM records WHERE tenant_id = ? AND integration_id = ? AND stream = ? AND "key" IN (${Array(keys).fill('?').join(', ')})`);
 }
+
+function seenSql(keys: number): string {
+  return once(`seen:${keys}`, () => `UPDATE records SET seen_run_id = ? WHERE tenant_id = ? AND integration_id = ? AND stream = ? AND "key" IN (${Array(keys).fill('?').join(', ')})`);
+}
+
+/** The page's fence: its cursor and resume point, only while the holder's lease and run are the stream's. */
+const FENCE_PAGE = 'UPDATE sync_state SET "cursor" = ?, resume = ?, updated_at = ? WHERE tenant_id = ? AND integration_id = ? AND stream = ? AND lease_holder = ? AND run_id = ?';
+/** The run's counters after a page (with `, invalid_keys = ?` before the WHERE when a page adds invalid keys). */
+const PAGE_COUNTS = `UPDATE sync_runs SET pages = pages + 1, records_read = records_read + ?, records_created = records_created + ?, records_updated = records_updated + ?,
+  records_invalid = records_invalid + ?, "cursor" = ?`;
+const PAGE_COUNTS_WHERE = ' WHERE tenant_id = ? AND id = ?';
 
 function upsertSql(rows: number, seen: boolean): string {
   return once(`upsert:${rows}:${seen}`, () => {
@@ -151,10 +160,8 @@ export function syncRepo(c: SqlConnection): SyncStore {
     commitPage: (p) =>
       c.write(async (trx) => {
         // The fence, first: on PostgreSQL this also locks the state row until commit, so a takeover waits for the page.
-        const held = changed(await trx.updateTable('sync_state').set({ cursor: p.cursor, resume: p.resume, updated_at: p.now })
-          .where('tenant_id', '=', p.tenantId).where('integration_id', '=', p.integrationId).where('stream', '=', p.stream)
-          .where('lease_holder', '=', p.holder).where('run_id', '=', p.runId)
-          .executeTakeFirst()) === 1;
+        const fenced = await c.raw(trx, FENCE_PAGE, [p.cursor, p.resume, p.now, p.tenantId, p.integrationId, p.stream, p.holder, p.runId]);
+        const held = Number(fenced.numAffectedRows ?? 0n) === 1;
         if (!held) return undefined;
         const { created, updated } = await writeRecords(c, trx, { ...p, runId: p.runId }, p.records);
         await announce(trx, { created, updated }, p.outbox);
@@ -164,18 +171,9 @@ export function syncRepo(c: SqlConnection): SyncStore {
           const kept = parse<string[]>(run?.invalid_keys, []);
           if (kept.length < INVALID_KEYS_KEPT) invalidKeys = [...kept, ...p.invalidKeys].slice(0, INVALID_KEYS_KEPT);
         }
-        await trx.updateTable('sync_runs')
-          .set((eb) => ({
-            pages: eb('pages', '+', 1),
-            records_read: eb('records_read', '+', p.records.length + p.invalidKeys.length),
-            records_created: eb('records_created', '+', created.length),
-            records_updated: eb('records_updated', '+', updated.length),
-            records_invalid: eb('records_invalid', '+', p.invalidKeys.length),
-            cursor: p.cursor,
-            ...(invalidKeys ? { invalid_keys: json(invalidKeys) } : {}),
-          }))
-          .where('tenant_id', '=', p.tenantId).where('id', '=', p.runId)
-          .execute();
+        const counts = [p.records.length + p.invalidKeys.length, created.length, updated.length, p.invalidKeys.length, p.cursor];
+        if (invalidKeys) await c.raw(trx, `${PAGE_COUNTS}, invalid_keys = ?${PAGE_COUNTS_WHERE}`, [...counts, json(invalidKeys), p.tenantId, p.runId]);
+        else await c.raw(trx, PAGE_COUNTS + PAGE_COUNTS_WHERE, [...counts, p.tenantId, p.runId]);
         return { created: created.map((r) => r.key), updated: updated.map((r) => r.key) };
       }),
     deleteUnseen: (tenantId, integrationId, stream, runId, now, outbox) =>
