@@ -17,7 +17,8 @@ import { build } from 'esbuild';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const RUNTIME_BUNDLE = path.join(ROOT, 'dist', 'plugboard.mjs');
-const SOURCES = ['runtime', 'generated'].map((d) => path.join(ROOT, d));
+// node_modules/.package-lock.json: npm rewrites it whenever an install changes a package the bundle may carry.
+const SOURCES = ['runtime', 'generated', 'node_modules/.package-lock.json'].map((d) => path.join(ROOT, d));
 
 /** The latest modification time (ms) of a file or folder under runtime/ or generated/. */
 function newestSource() {

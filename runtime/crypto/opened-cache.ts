@@ -17,8 +17,8 @@ export class OpenedCache<T> {
     const now = Date.now();
     const hit = this.entries.get(key);
     if (hit && hit.until > now && hit.tag === tag && hit.sealed.equals(sealed)) return hit.value;
-    const value = open(); // a failure (unavailable master key) leaves no entry behind
-    this.entries.delete(key);
+    this.entries.delete(key); // before opening: a failure (unavailable master key) leaves no entry behind
+    const value = open();
     if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(key, { sealed: Buffer.from(sealed), tag, value, until: now + this.ttlMs });
     return value;

@@ -8,10 +8,16 @@ export type Bail = typeof BAIL;
 
 export const hasOwn = Object.prototype.hasOwnProperty;
 
-/** An object whose prototype is Object.prototype or null (what JSON.parse and object literals make). */
+/**
+ * An object whose prototype is Object.prototype or null (what JSON.parse and object literals make),
+ * while Object.prototype has no enumerable key of its own: a polluted prototype (`__proto__.x = 1`
+ * somewhere) sends every read back to hasOwnProperty, as JSONata reads.
+ */
 export function isPlainObject(v: object): boolean {
   const p = Object.getPrototypeOf(v);
-  return p === Object.prototype || p === null;
+  if (p !== Object.prototype && p !== null) return false;
+  for (const _ in Object.prototype) return false;
+  return true;
 }
 
 /** Keys a plain object inherits (constructor, toString, __proto__, ...): read with hasOwnProperty, as JSONata does. */

@@ -157,43 +157,52 @@ function parseManifest(text: string, file: string): { data: unknown; map: Source
  */
 export function loadManifestText(text: string, file: string, opts: { expectedName?: string; cache?: ManifestCache } = {}): LoadResult {
   const cached = opts.cache?.get(text);
-  let data: unknown;
-  let map: SourceMap;
   if (cached) {
-    data = cached;
-    map = new SourceMap(text); // parsed only if a semantic check has a problem to place
-  } else {
-    const parsed = parseManifest(text, file);
-    if ('issues' in parsed) return parsed;
-    ({ data, map } = parsed);
-    if (!data || typeof data !== 'object' || Array.isArray(data)) {
-      return { issues: [{ file, line: 1, column: 1, path: '', message: 'a manifest must be a YAML mapping', rule: 'type' }] };
+    // The source map parses the text only if a check has a problem to place. A hit with a problem
+    // (a renamed file) or one that does not compile at all (an entry not written by this code) is
+    // loaded in full instead: its problems then come with their positions.
+    try {
+      const hit = compiled(cached, new SourceMap(text), file, opts.expectedName, true);
+      if (!hit.issues.length) return hit;
+    } catch {
+      /* loaded in full below */
     }
-    const validateManifestSchema = manifestSchemaValidator();
-    if (!validateManifestSchema(data)) {
-      // Report the semantic problems of the parts that are well-formed too ("every error at once");
-      // a part too broken to check simply contributes nothing beyond its schema errors.
-      const issues = schemaIssues(validateManifestSchema.errors ?? [], file, map);
-      try {
-        const semantic = compileConnector(data as Manifest, { file, map }).issues;
-        const seen = new Set(issues.map((i) => i.path));
-        issues.push(...semantic.filter((i) => ![...seen].some((p) => i.path === p || i.path.startsWith(`${p}/`) || p.startsWith(`${i.path}/`))));
-      } catch {
-        /* shapes the schema already rejected */
-      }
-      return { issues };
+  }
+  const parsed = parseManifest(text, file);
+  if ('issues' in parsed) return parsed;
+  const { data, map } = parsed;
+  if (!data || typeof data !== 'object' || Array.isArray(data)) {
+    return { issues: [{ file, line: 1, column: 1, path: '', message: 'a manifest must be a YAML mapping', rule: 'type' }] };
+  }
+  const validateManifestSchema = manifestSchemaValidator();
+  if (!validateManifestSchema(data)) {
+    // Report the semantic problems of the parts that are well-formed too ("every error at once");
+    // a part too broken to check simply contributes nothing beyond its schema errors.
+    const issues = schemaIssues(validateManifestSchema.errors ?? [], file, map);
+    try {
+      const semantic = compileConnector(data as Manifest, { file, map }).issues;
+      const seen = new Set(issues.map((i) => i.path));
+      issues.push(...semantic.filter((i) => ![...seen].some((p) => i.path === p || i.path.startsWith(`${p}/`) || p.startsWith(`${i.path}/`))));
+    } catch {
+      /* shapes the schema already rejected */
     }
+    return { issues };
   }
   // Cached before compiling: the data as parsed, whatever the compile does with it.
-  const pristine = cached || !opts.cache ? undefined : structuredClone(data);
+  const pristine = opts.cache ? structuredClone(data) : undefined;
+  const result = compiled(data, map, file, opts.expectedName, false);
+  if (pristine && !result.issues.length) opts.cache!.put(text, pristine);
+  return result;
+}
+
+/** The semantic checks and the compile into a Connector (`checked`: see compileConnector), and the file-name rule. */
+function compiled(data: unknown, map: SourceMap, file: string, expectedName: string | undefined, checked: boolean): LoadResult {
   const manifest = data as Manifest;
-  const { connector, issues } = compileConnector(manifest, { file, map, checked: Boolean(cached) });
-  if (opts.expectedName && manifest.name !== opts.expectedName) {
-    issues.push({ file, ...map.position(['name']), path: 'name', message: `name "${manifest.name}" must match the file name "${opts.expectedName}"`, rule: 'file_name' });
+  const { connector, issues } = compileConnector(manifest, { file, map, checked });
+  if (expectedName && manifest.name !== expectedName) {
+    issues.push({ file, ...map.position(['name']), path: 'name', message: `name "${manifest.name}" must match the file name "${expectedName}"`, rule: 'file_name' });
   }
-  if (issues.length) return { manifest, issues };
-  if (pristine) opts.cache!.put(text, pristine);
-  return { manifest, connector, issues, map };
+  return issues.length ? { manifest, issues } : { manifest, connector, issues, map };
 }
 
 export function loadManifestFile(file: string): LoadResult {

@@ -80,7 +80,10 @@ export class AttemptWriter {
           else for (const w of batch) await this.store.webhookDeliveries.recordAttempts([w.item]).then(([ok]) => w.resolve({ recorded: ok ?? false, replaced: false }), w.reject);
           continue;
         }
-        batch.forEach((w, i) => w.resolve({ recorded: done[i] ?? false, replaced: q !== null && w.owned }));
+        // Only as many owned attempts as the claim had places for count as replaced (it may ask for
+        // fewer than finished): the others still wake the worker when they end.
+        let places = q?.limit ?? 0;
+        batch.forEach((w, i) => w.resolve({ recorded: done[i] ?? false, replaced: w.owned && places-- > 0 }));
       }
     } finally {
       this.writing = false;

@@ -76,6 +76,38 @@ describe('manifest cache', () => {
     expect(JSON.parse(fs.readFileSync(file, 'utf8')).name).toBe('twilio');
   });
 
+  it('loads in full when an entry does not compile (written by something else), and rewrites it', () => {
+    loadManifestText(TEXT, 'twilio.yaml', { cache });
+    const file = path.join(dir, entries()[0]!);
+    fs.writeFileSync(file, JSON.stringify({ name: 'twilio' }));
+    const res = loadManifestText(TEXT, 'twilio.yaml', { expectedName: 'twilio', cache });
+    expect(res.issues).toEqual([]);
+    expect(res.connector!.capabilities.size).toBeGreaterThan(0);
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).capabilities).toBeDefined();
+  });
+
+  it('loads in full when a hit has a problem (the file was renamed), so the problem has its position', () => {
+    loadManifestText(TEXT, 'twilio.yaml', { cache });
+    const res = loadManifestText(TEXT, 'sms.yaml', { expectedName: 'sms', cache });
+    const line = TEXT.split('\n').findIndex((l) => l.startsWith('name:')) + 1;
+    expect(res.issues.map((i) => [i.rule, i.line])).toEqual([['file_name', line]]);
+  });
+
+  it('does not use a folder others may write to', () => {
+    fs.chmodSync(dir, 0o777);
+    const open = manifestCache(dir);
+    loadManifestText(TEXT, 'twilio.yaml', { cache: open });
+    expect(entries()).toEqual([]);
+  });
+
+  it('never throws on data JSON cannot hold at all (a YAML alias to itself): it is not cached', () => {
+    const cyclic: Record<string, unknown> = { name: 'x' };
+    cyclic.self = [cyclic];
+    expect(() => cache.put('cyclic', cyclic)).not.toThrow();
+    expect(cache.get('cyclic')).toBeUndefined();
+    expect(entries()).toEqual([]);
+  });
+
   it('skips data JSON cannot hold exactly (YAML .nan, .inf)', () => {
     cache.put('text', { a: Number.NaN });
     cache.put('text2', { a: 1 });

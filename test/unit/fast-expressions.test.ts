@@ -619,6 +619,19 @@ describe('fast expressions: differential against JSONata', () => {
   /** A JSONata string literal for `s` (JSONata strings take JSON escapes). */
   const jstr = (s: string) => JSON.stringify(s);
 
+  it('(b) a polluted Object.prototype does not leak into a compiled read (JSONata reads own keys only)', async () => {
+    const e = compileExpression('{ "v": polluted, "id": id }');
+    expect(e.fast).toBe(true);
+    (Object.prototype as Record<string, unknown>).polluted = 'from the prototype';
+    try {
+      expect(await e.evaluate({ id: 1 })).toEqual({ id: 1 });
+      expect(await e.evaluate({ id: 2, polluted: 'own' })).toEqual({ v: 'own', id: 2 });
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted;
+    }
+    expect(await e.evaluate({ id: 3 })).toEqual({ id: 3 });
+  });
+
   it('(b2) keys, names and string literals from the manifest are data, never code', async () => {
     const tally = newTally();
     const sources: string[] = [];

@@ -5,6 +5,8 @@ import { CliError } from '../command.ts';
 import { loadConnectorFiles, loadNamedConnectors, manifestFiles } from '../../manifest/registry.ts';
 import { formatIssue } from '../../manifest/load.ts';
 import { readConfig } from '../../config/env.ts';
+import { loadCapabilitySchemas } from '../../manifest/capability-schemas.ts';
+import { models } from '../../manifest/models.ts';
 
 export const validateCommand: Command = {
   name: 'validate',
@@ -45,6 +47,13 @@ is an error (exit 1).`,
       console.error(`${reg.issues.length} problem(s) in ${bad} of ${files.length} manifest(s)`);
       return 1;
     }
+    // The shipped schemas compile on first use at run time (a start need not compile what no request
+    // uses); validate compiles them all now, so a broken schema file is found here, not by a request.
+    for (const schema of loadCapabilitySchemas().values()) {
+      schema.validateInput(undefined);
+      schema.validateOutput(undefined);
+    }
+    for (const model of models().values()) model.validate(undefined); // also checks each model's own example
     const caps = [...reg.connectors.values()].reduce((n, c) => n + c.capabilities.size, 0);
     console.log(`${files.length} manifest(s) valid: ${reg.connectors.size} connector(s), ${caps} capabilities`);
     return 0;
