@@ -69,6 +69,12 @@ describe('dist/plugboard.mjs', () => {
     expect(out).toMatch(/manifest\(s\) valid/);
   });
 
+  it('is ASCII only, so V8 keeps its source as a one-byte string (a single ’ doubled it to ~10 MB of heap)', () => {
+    const text = fs.readFileSync(bundle, 'latin1');
+    const at = text.search(/[^\x00-\x7f]/);
+    expect(at, at < 0 ? '' : `non-ASCII near: ${text.slice(Math.max(0, at - 60), at + 20)}`).toBe(-1);
+  });
+
   it('caches the manifests that loaded in PLUGBOARD_CACHE_DIR, one entry each, and loads them from there next time', () => {
     const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-cache-'));
     try {

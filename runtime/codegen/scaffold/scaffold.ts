@@ -99,7 +99,7 @@ export async function scaffold(opts: ScaffoldOptions): Promise<ScaffoldResult> {
   const manifest: AnyObj = {
     schema_version: 1,
     name,
-    display_name: title.replace(/\s*[-–]?\s*\b(api|openapi)\b\s*$/i, '').trim() || title,
+    display_name: title.replace(/\s*[-\u2013]?\s*\b(api|openapi)\b\s*$/i, '').trim() || title,
     category,
     base_url: srv.base,
     ...(srv.environments ? { environments: srv.environments } : {}),
