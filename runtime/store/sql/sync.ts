@@ -104,10 +104,10 @@ function upsertSql(rows: number, seen: boolean): string {
 }
 
 /** The outbox rows a write's changes announce (none when nobody asked or nothing changed). */
-async function announce(trx: Db, changes: RecordChanges, outbox: ((changes: RecordChanges) => OutboxItem[]) | undefined): Promise<void> {
+async function announce(c: SqlConnection, trx: Db, changes: RecordChanges, outbox: ((changes: RecordChanges) => OutboxItem[]) | undefined): Promise<void> {
   if (!outbox || !(changes.created.length || changes.updated.length)) return;
   const items = outbox(changes);
-  if (items.length) await writeOutbox(trx, items);
+  if (items.length) await writeOutbox(c, trx, items);
 }
 
 export function syncRepo(c: SqlConnection): SyncStore {
@@ -164,7 +164,7 @@ export function syncRepo(c: SqlConnection): SyncStore {
         const held = Number(fenced.numAffectedRows ?? 0n) === 1;
         if (!held) return undefined;
         const { created, updated } = await writeRecords(c, trx, { ...p, runId: p.runId }, p.records);
-        await announce(trx, { created, updated }, p.outbox);
+        await announce(c, trx, { created, updated }, p.outbox);
         let invalidKeys: string[] | undefined;
         if (p.invalidKeys.length) {
           const run = await trx.selectFrom('sync_runs').select('invalid_keys').where('tenant_id', '=', p.tenantId).where('id', '=', p.runId).executeTakeFirst();
@@ -190,7 +190,7 @@ export function syncRepo(c: SqlConnection): SyncStore {
           .execute();
         if (gone.length && outbox) {
           const items = outbox(gone.map((r) => r.key));
-          if (items.length) await writeOutbox(trx, items);
+          if (items.length) await writeOutbox(c, trx, items);
         }
         if (gone.length) {
           await trx.updateTable('sync_runs').set((eb) => ({ records_deleted: eb('records_deleted', '+', gone.length) }))
@@ -234,7 +234,7 @@ export function syncRepo(c: SqlConnection): SyncStore {
       c.write(async (trx) => {
         const w = { tenantId: r.tenant_id, integrationId: r.integration_id, stream: r.stream, provider: r.provider, model: r.model, now: r.now, runId: null };
         const { created, updated } = await writeRecords(c, trx, w, [{ key: r.key, data: r.data, hash: r.hash }]);
-        await announce(trx, { created, updated }, r.outbox);
+        await announce(c, trx, { created, updated }, r.outbox);
         return created.length ? 'created' : updated.length ? 'updated' : 'unchanged';
       }),
     mergeOne: (r) =>
@@ -246,7 +246,7 @@ export function syncRepo(c: SqlConnection): SyncStore {
         if (!built) return 'skipped';
         const w = { tenantId: r.tenant_id, integrationId: r.integration_id, stream: r.stream, provider: r.provider, model: r.model, now: r.now, runId: null };
         const { created, updated } = await writeRecords(c, trx, w, [{ key: r.key, ...built }]);
-        await announce(trx, { created, updated }, r.outbox);
+        await announce(c, trx, { created, updated }, r.outbox);
         return created.length ? 'created' : updated.length ? 'updated' : 'unchanged';
       }),
     getRecord: async (tenantId, integrationId, stream, key) => {

@@ -117,7 +117,7 @@ export function webhookDeliveriesRepo(c: SqlConnection): Store['webhookDeliverie
       // duration_ms is an INTEGER column (PostgreSQL refuses a fraction; timers measure them).
       if (ok) attempts.push({ ...a, duration_ms: Math.round(a.duration_ms) });
     }
-    for (const part of chunks(attempts, INSERT_CHUNK)) await c.raw(trx, insertText('webhook_attempts', ATTEMPT_COLUMNS, part.length, false), part.flatMap((r) => ATTEMPT_COLUMNS.map((col) => r[col])));
+    for (const part of chunks(attempts, INSERT_CHUNK)) await c.raw(trx, insertText('webhook_attempts', ATTEMPT_COLUMNS, part.length), part.flatMap((r) => ATTEMPT_COLUMNS.map((col) => r[col])));
     return done;
   };
 
@@ -126,7 +126,7 @@ export function webhookDeliveriesRepo(c: SqlConnection): Store['webhookDeliverie
     createWithEvents: async (items) => {
       if (!items.length) return;
       try {
-        await c.writeAll(outboxInsertsCompiled(items, c.postgres));
+        await c.writeAll(outboxInsertsCompiled(c, items));
       } catch (err) {
         if (c.isUnique(err)) throw new UniqueViolation('event already stored');
         throw err;
