@@ -13,6 +13,9 @@ export type Db = Kysely<Tables>;
 /** Runs compiled write statements in one transaction, synchronously (SQLite's better-sqlite3); rows changed by each. */
 export type SyncWriter = (queries: CompiledQuery[]) => number[];
 
+/** `n` SQL parameter marks, `?, ?, ?` (constant SQL text; SqlConnection.raw numbers them for PostgreSQL). */
+export const marks = (n: number): string => (n < 1 ? '' : '?, '.repeat(n - 1) + '?');
+
 export class SqlConnection {
   constructor(
     readonly db: Db,

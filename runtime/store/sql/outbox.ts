@@ -3,7 +3,7 @@
 // announces was committed.
 import type { EventRow, OutboxItem, WebhookDeliveryRow } from '../types.ts';
 import type { Compilable } from 'kysely';
-import type { Db, SqlConnection } from './connection.ts';
+import { marks, type Db, type SqlConnection } from './connection.ts';
 import { json } from './rows.ts';
 
 /** Rows per multi-row INSERT (well under SQLite's bound-parameter limit). */
@@ -26,7 +26,7 @@ export function insertText(table: string, columns: readonly string[], rows: numb
   const key = `${table}:${rows}`;
   let text = insertTexts.get(key);
   if (!text) {
-    const row = `(${columns.map(() => '?').join(', ')})`;
+    const row = `(${marks(columns.length)})`;
     text = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${Array.from({ length: rows }, () => row).join(', ')}`;
     if (insertTexts.size < 500) insertTexts.set(key, text);
   }

@@ -4,7 +4,7 @@
 import { sql } from 'kysely';
 import type { SyncStore, SyncStateRow, SyncRunRow, RecordRow, SyncRecordWrite, RecordChanges } from '../sync-types.ts';
 import type { OutboxItem } from '../types.ts';
-import { changed, type Db, type SqlConnection } from './connection.ts';
+import { changed, marks, type Db, type SqlConnection } from './connection.ts';
 import { json, parse, equalityFilters, type Row } from './rows.ts';
 import { chunks, writeOutbox } from './outbox.ts';
 
@@ -80,11 +80,11 @@ const texts = new Map<string, string>();
 const once = (id: string, build: () => string): string => texts.get(id) ?? (texts.set(id, build()), texts.get(id)!);
 
 function existingSql(keys: number): string {
-  return once(`existing:${keys}`, () => `SELECT "key", hash, deleted_at FROM records WHERE tenant_id = ? AND integration_id = ? AND stream = ? AND "key" IN (${Array(keys).fill('?').join(', ')})`);
+  return once(`existing:${keys}`, () => `SELECT "key", hash, deleted_at FROM records WHERE tenant_id = ? AND integration_id = ? AND stream = ? AND "key" IN (${marks(keys)})`);
 }
 
 function seenSql(keys: number): string {
-  return once(`seen:${keys}`, () => `UPDATE records SET seen_run_id = ? WHERE tenant_id = ? AND integration_id = ? AND stream = ? AND "key" IN (${Array(keys).fill('?').join(', ')})`);
+  return once(`seen:${keys}`, () => `UPDATE records SET seen_run_id = ? WHERE tenant_id = ? AND integration_id = ? AND stream = ? AND "key" IN (${marks(keys)})`);
 }
 
 /** The page's fence: its cursor and resume point, only while the holder's lease and run are the stream's. */
@@ -96,7 +96,7 @@ const PAGE_COUNTS_WHERE = ' WHERE tenant_id = ? AND id = ?';
 
 function upsertSql(rows: number, seen: boolean): string {
   return once(`upsert:${rows}:${seen}`, () => {
-    const row = `(${Array(12).fill('?').join(', ')})`;
+    const row = `(${marks(12)})`;
     return `INSERT INTO records (${RECORD_COLUMNS}) VALUES ${Array(rows).fill(row).join(', ')}
       ON CONFLICT (tenant_id, integration_id, stream, "key") DO UPDATE SET provider = excluded.provider, model = excluded.model, data = excluded.data,
       hash = excluded.hash, updated_at = excluded.updated_at, deleted_at = NULL${seen ? ', seen_run_id = excluded.seen_run_id' : ''}`;

@@ -4,7 +4,7 @@
 import { sql } from 'kysely';
 import type { Store, EventRow, ListQuery, WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow, ClaimedDelivery, ClaimQuery, AttemptBatch } from '../types.ts';
 import { UniqueViolation } from '../types.ts';
-import { changed, type Db, type SqlConnection } from './connection.ts';
+import { changed, marks, type Db, type SqlConnection } from './connection.ts';
 import { equalityFilters, toSubscription } from './rows.ts';
 import { outboxInsertsCompiled, chunks, insertText } from './outbox.ts';
 
@@ -23,7 +23,6 @@ const IN_FLIGHT = "SELECT subscription_id, count(*) AS n FROM webhook_deliveries
 const SKIP_LOCKED = ' FOR UPDATE SKIP LOCKED';
 const ATTEMPT_COLUMN_SET: Record<keyof WebhookAttemptRow, true> = { id: true, tenant_id: true, delivery_id: true, attempt: true, status_code: true, response_excerpt: true, duration_ms: true, error: true, created_at: true };
 const ATTEMPT_COLUMNS = Object.keys(ATTEMPT_COLUMN_SET) as Array<keyof WebhookAttemptRow>;
-const marks = (n: number) => (n === 1 ? '?' : '?, '.repeat(n - 1) + '?');
 
 export function webhookDeliveriesRepo(c: SqlConnection): Store['webhookDeliveries'] {
   const { db } = c;
